@@ -1,0 +1,10 @@
+/** Unit tests run alone; integration tests need the stack that scripts/run-tests.ts starts. */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

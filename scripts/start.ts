@@ -1,0 +1,105 @@
+/**
+ * `npm start`, the embedded default: the Temporal dev server (SQLite under DATA_DIR, Web UI on),
+ * the MongoDB-wire server (state under DATA_DIR), then the API and the worker. Ctrl-C stops
+ * everything it started; the next start finds the same data. TEMPORAL_ADDRESS or MONGODB_URI
+ * use those servers instead of starting one.
+ */
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfig } from '../src/config/config';
+import { DEV_SECRETS_FILE } from '../src/config/dev-secrets';
+import { startMongoWireServer } from '../src/embedded/mongo-wire-server';
+import { assertPortFree } from '../src/embedded/ports';
+import { ServiceProcess } from '../src/embedded/service-process';
+import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
+
+const started: ServiceProcess[] = [];
+let stopping = false;
+
+/** Stops in reverse order: API and worker first, then the servers they use. */
+async function stopAll(): Promise<void> {
+  stopping = true;
+  for (const service of started.reverse()) await service.stop();
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const dataDir = resolve(config.dataDir);
+  const logs = join(dataDir, 'logs');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ADMIN_TOKEN: config.adminToken,
+    SECRETS_KEY: config.secretsKey.toString('base64'),
+  };
+  await assertPortFree(config.port, 'PORT');
+
+  let uiUrl: string | undefined;
+  if (!process.env.TEMPORAL_ADDRESS) {
+    await assertPortFree(config.embedded.temporalPort, 'TEMPORAL_PORT');
+    await assertPortFree(config.embedded.temporalUiPort, 'TEMPORAL_UI_PORT');
+    console.log('starting the Temporal dev server…');
+    const temporal = await startTemporalDevServer({
+      cli: process.env.TEMPORAL_CLI as string,
+      port: config.embedded.temporalPort,
+      uiPort: config.embedded.temporalUiPort,
+      dbFile: join(dataDir, 'temporal.db'),
+      namespace: config.temporal.namespace,
+      logFile: join(logs, 'temporal.log'),
+    });
+    started.push(temporal.process);
+    env.TEMPORAL_ADDRESS = temporal.address;
+    uiUrl = temporal.uiUrl;
+  }
+  if (!process.env.MONGODB_URI) {
+    await assertPortFree(config.embedded.mongoPort, 'MONGO_PORT');
+    console.log(`starting the MongoDB-wire server (${process.env.MONGO_WIRE_SERVER})…`);
+    const mongo = await startMongoWireServer({
+      port: config.embedded.mongoPort,
+      dataDir: join(dataDir, 'mongo'),
+      logFile: join(logs, 'mongo.log'),
+      tools: process.env,
+    });
+    started.push(mongo.process);
+    env.MONGODB_URI = mongo.uri('webhooks');
+  }
+
+  const tsx = join(__dirname, '..', 'node_modules', '.bin', 'tsx');
+  for (const [name, entry] of [['worker', 'src/worker/main.ts'], ['api', 'src/api/main.ts']] as const) {
+    const service = new ServiceProcess({ name, command: tsx, args: [join(__dirname, '..', entry)], env });
+    started.push(service);
+    void service.exited.then((code) => {
+      if (stopping) return;
+      console.error(`${name} exited (code ${code}); stopping everything`);
+      void stopAll().then(() => process.exit(1));
+    });
+  }
+  const api = started[started.length - 1];
+  await api.waitForPort(config.port);
+
+  const apiUrl = `http://${config.host}:${config.port}`;
+  console.log(`
+webhook service is running
+  API             ${apiUrl}   (docs: ${apiUrl}/docs)
+  Temporal Web UI ${uiUrl ?? '(external Temporal: ' + env.TEMPORAL_ADDRESS + ')'}
+  data            ${dataDir}
+
+Create the first tenant (the admin token was generated into ${join(config.dataDir, DEV_SECRETS_FILE)} unless ADMIN_TOKEN is set):
+  source ${join(config.dataDir, DEV_SECRETS_FILE)}
+  curl -s -X POST ${apiUrl}/v1/admin/tenants -H "Authorization: Bearer $ADMIN_TOKEN" \\
+       -H 'Content-Type: application/json' -d '{"name": "Acme"}'
+
+Ctrl-C stops everything.`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log('\nstopping…');
+    void stopAll().then(() => process.exit(0));
+  });
+}
+
+main().catch(async (err: unknown) => {
+  const message = err instanceof ConfigError ? `invalid configuration: ${err.message}` : err instanceof Error ? err.message : String(err);
+  console.error(`npm start: ${message}`);
+  await stopAll();
+  process.exit(1);
+});

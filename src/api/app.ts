@@ -1,0 +1,76 @@
+import express, { type Express, type RequestHandler } from 'express';
+import type { Client, Connection } from '@temporalio/client';
+import type { Connection as MongoConnection } from 'mongoose';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import type { SecretBox } from '../crypto/secret-box';
+import { UrlGuard } from '../delivery/url-guard';
+import { EventIngestion } from '../events/event-ingestion';
+import type { Models } from '../models';
+import { adminAuth, tenantAuth } from './auth';
+import { ApiError, errorHandler } from './errors';
+import { adminRouter } from './routes/admin';
+import { eventsRouter } from './routes/events';
+import { healthRouter } from './routes/health';
+import { webhooksRouter } from './routes/webhooks';
+
+export interface AppDeps {
+  models: Models;
+  mongo: MongoConnection;
+  temporal: Client;
+  /** The client's connection, for readiness checks. */
+  temporalConnection: Connection;
+  taskQueue: string;
+  secretBox: SecretBox;
+  logger: Logger;
+  adminToken: string;
+  bodyLimitBytes: number;
+  webhookAllowHttp: boolean;
+  webhookAllowedCidrs: readonly string[];
+  defaultTimeoutSeconds: number;
+}
+
+/** Bodies must be JSON: anything else with a body is 415. */
+const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    return next(new ApiError(415, 'unsupported_media_type', 'request body must be application/json'));
+  }
+  next();
+};
+
+/** Builds the Express app; it does not listen (see main.ts). */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+    }),
+  );
+  app.use(healthRouter(deps.temporalConnection, deps.mongo));
+  app.use(requireJson, express.json({ limit: deps.bodyLimitBytes, type: 'application/json' }));
+
+  const urlGuard = new UrlGuard({ allowHttp: deps.webhookAllowHttp, allowedCidrs: deps.webhookAllowedCidrs });
+  const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
+
+  app.use('/v1/admin', adminAuth(deps.adminToken), adminRouter(deps.models));
+  const tenant = tenantAuth(deps.models);
+  app.use(
+    '/v1/webhooks',
+    tenant,
+    webhooksRouter({ models: deps.models, secretBox: deps.secretBox, urlGuard, defaultTimeoutSeconds: deps.defaultTimeoutSeconds }),
+  );
+  app.use('/v1/events', tenant, eventsRouter(ingestion));
+
+  app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

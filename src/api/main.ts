@@ -1,0 +1,50 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config/config';
+import { SecretBox } from '../crypto/secret-box';
+import { createLogger } from '../logging/logger';
+import { connectMongo } from '../models';
+import { runMain } from '../run-main';
+import { createApp } from './app';
+
+runMain('api', async () => {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'api');
+  const { conn, models } = await connectMongo(config.mongodbUri);
+  // Lazy: the API starts and answers 503 while Temporal is unreachable, instead of refusing to start.
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+
+  const app = createApp({
+    models,
+    mongo: conn,
+    temporal,
+    temporalConnection: connection,
+    taskQueue: config.temporal.taskQueue,
+    secretBox: new SecretBox(config.secretsKeyId, config.secretsKey),
+    logger,
+    adminToken: config.adminToken,
+    bodyLimitBytes: config.bodyLimitBytes,
+    webhookAllowHttp: config.webhookAllowHttp,
+    webhookAllowedCidrs: config.webhookAllowedCidrs,
+    defaultTimeoutSeconds: config.deliveryTimeoutSeconds,
+  });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.port} is already in use: set PORT to a free port`) : err),
+    );
+  });
+  logger.info({ url: `http://${config.host}:${config.port}` }, 'api listening');
+
+  const shutdown = () => {
+    logger.info('shutting down');
+    server.close(async () => {
+      await connection.close();
+      await conn.close();
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+});

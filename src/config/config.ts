@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { loadOrCreateDevSecrets } from './dev-secrets';
+
+/** Thrown when a setting is missing or invalid; the message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const seconds = z.coerce.number().int().positive();
+
+const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'expected a CIDR such as 127.0.0.0/8');
+const cidrList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(cidr));
+
+/** 32 random bytes for AES-256-GCM, given as base64 (44 chars) or hex (64 chars). */
+const secretsKey = z
+  .string()
+  .transform((v) => (/^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64')))
+  .refine((b) => b.length === 32, 'expected 32 bytes as base64 or hex');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Address the API listens on. @default 127.0.0.1 */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** API port. @default 3000 */
+  PORT: port.default(3000),
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  SECRETS_KEY: secretsKey.optional(),
+  /** Id stored beside every encrypted secret, so the key can be rotated later. @default k1 */
+  SECRETS_KEY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('k1'),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('webhook-deliveries'),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URI').optional(),
+  /** Embedded default's state: Temporal SQLite file, MongoDB-wire data, generated secrets. @default ./data */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Lets http:// webhook URLs through (https only otherwise). @default false */
+  WEBHOOK_ALLOW_HTTP: bool.default(false),
+  /** CIDRs exempt from the SSRF guard, e.g. 127.0.0.0/8 for local receivers. @default none */
+  WEBHOOK_ALLOWED_CIDRS: cidrList.default([]),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest accepted request body. @default 262144 (256 KB) */
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
+  /** Per-attempt timeout of a webhook that sets none. @default 10 */
+  DELIVERY_TIMEOUT_SECONDS: seconds.max(30).default(10),
+  /** Embedded Temporal dev server ports (npm start only). */
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  /** Embedded MongoDB-wire server port (npm start only). @default 27017 */
+  MONGO_PORT: port.default(27017),
+});
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  host: string;
+  port: number;
+  adminToken: string;
+  secretsKey: Buffer;
+  secretsKeyId: string;
+  temporal: { address: string; namespace: string; taskQueue: string };
+  mongodbUri: string;
+  dataDir: string;
+  webhookAllowHttp: boolean;
+  webhookAllowedCidrs: string[];
+  logLevel: string;
+  bodyLimitBytes: number;
+  deliveryTimeoutSeconds: number;
+  embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
+}
+
+/**
+ * Parses every setting once. Outside production, a missing ADMIN_TOKEN or SECRETS_KEY
+ * is generated once into DATA_DIR (with a warning); in production both are required.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = console.warn): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(variable, `${issue.message} (check the ${variable} setting)`);
+  }
+  const e = parsed.data;
+  let adminToken = e.ADMIN_TOKEN;
+  let secretsKey: Buffer | undefined = e.SECRETS_KEY;
+  if (!adminToken || !secretsKey) {
+    if (e.NODE_ENV === 'production') {
+      throw new ConfigError(adminToken ? 'SECRETS_KEY' : 'ADMIN_TOKEN', 'is required when NODE_ENV=production');
+    }
+    const dev = loadOrCreateDevSecrets(e.DATA_DIR, warn);
+    adminToken ??= dev.adminToken;
+    secretsKey ??= dev.secretsKey;
+  }
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    adminToken,
+    secretsKey,
+    secretsKeyId: e.SECRETS_KEY_ID,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.TEMPORAL_PORT}`,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+    },
+    mongodbUri: e.MONGODB_URI ?? `mongodb://127.0.0.1:${e.MONGO_PORT}/webhooks`,
+    dataDir: e.DATA_DIR,
+    webhookAllowHttp: e.WEBHOOK_ALLOW_HTTP,
+    webhookAllowedCidrs: e.WEBHOOK_ALLOWED_CIDRS,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    deliveryTimeoutSeconds: e.DELIVERY_TIMEOUT_SECONDS,
+    embedded: { temporalPort: e.TEMPORAL_PORT, temporalUiPort: e.TEMPORAL_UI_PORT, mongoPort: e.MONGO_PORT },
+  };
+}

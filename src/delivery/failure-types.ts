@@ -1,0 +1,17 @@
+/** `ApplicationFailure` types of a delivery; the non-retryable ones end it at once. */
+export enum DeliveryFailureType {
+  /** Non-2xx response, timeout or network error: retried on the schedule. */
+  Retryable = 'DeliveryRetryable',
+  /** 410 Gone: the webhook is disabled and the delivery ends failed. */
+  Gone = 'DeliveryGone',
+  /** The webhook was deleted, deactivated or disabled while the delivery waited. */
+  WebhookInactive = 'WebhookInactive',
+  /** The URL resolves to an address the SSRF guard refuses. */
+  UrlRefused = 'UrlRefused',
+}
+
+export const NON_RETRYABLE_FAILURE_TYPES = [
+  DeliveryFailureType.Gone,
+  DeliveryFailureType.WebhookInactive,
+  DeliveryFailureType.UrlRefused,
+];

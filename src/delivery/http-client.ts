@@ -1,0 +1,117 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { Agent, request } from 'undici';
+import { UrlGuard, UrlRefusedError, type UrlGuardOptions } from './url-guard';
+
+/** What the audit log keeps of a response body. */
+export const RESPONSE_EXCERPT_CHARS = 1000;
+/** Bytes read from a response at most; the rest is discarded unread (huge or endless bodies). */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export type HttpErrorClass = 'timeout' | 'connection_refused' | 'connection_reset' | 'dns' | 'tls' | 'url_refused' | 'network';
+
+export type HttpResult =
+  | { kind: 'response'; statusCode: number; retryAfter: string | undefined; body: string; durationMs: number }
+  | { kind: 'error'; errorClass: HttpErrorClass; message: string; durationMs: number };
+
+export interface HttpClientOptions extends UrlGuardOptions {
+  /** Sent as `User-Agent` on every request. */
+  userAgent: string;
+}
+
+/**
+ * Resolves the host and refuses the connection when any address it resolves to is not
+ * allowed; the socket then connects to exactly the address that was checked.
+ */
+function guardedLookup(guard: UrlGuard): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 4);
+      for (const { address } of addresses) {
+        const refusal = guard.addressRefusal(address);
+        if (refusal) return callback(new UrlRefusedError(hostname, refusal), '', 4);
+      }
+      if ((options as { all?: boolean }).all) {
+        (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      } else {
+        callback(null, addresses[0].address, addresses[0].family);
+      }
+    });
+  };
+}
+
+function classifyError(err: unknown): { errorClass: HttpErrorClass; message: string } {
+  const e = err as { name?: string; code?: string; message?: string; cause?: unknown };
+  if (err instanceof UrlRefusedError) return { errorClass: 'url_refused', message: err.message };
+  if (e.cause instanceof UrlRefusedError) return { errorClass: 'url_refused', message: e.cause.message };
+  const code = e.code ?? (e.cause as { code?: string } | undefined)?.code ?? '';
+  const message = `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || /TIMEOUT/.test(code)) return { errorClass: 'timeout', message };
+  if (code === 'ECONNREFUSED') return { errorClass: 'connection_refused', message };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return { errorClass: 'connection_reset', message };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') return { errorClass: 'dns', message };
+  if (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(code)) return { errorClass: 'tls', message };
+  return { errorClass: 'network', message };
+}
+
+/**
+ * The one outbound HTTP module: keep-alive pools per origin, the SSRF guard on the literal
+ * host and on every resolved address, a total timeout per request, no redirects followed,
+ * and a capped read of the response.
+ */
+export class WebhookHttpClient {
+  private readonly guard: UrlGuard;
+  private readonly agent: Agent;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.guard = new UrlGuard(options);
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: 32,
+      connect: { lookup: guardedLookup(this.guard), timeout: 30_000 },
+    });
+  }
+
+  get urlGuard(): UrlGuard {
+    return this.guard;
+  }
+
+  async post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      this.guard.checkUrl(url);
+      const res = await request(url, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: { ...headers, 'user-agent': this.options.userAgent },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        chunks.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size >= MAX_RESPONSE_BYTES) break;
+      }
+      res.body.destroy();
+      const retryAfter = res.headers['retry-after'];
+      return {
+        kind: 'response',
+        statusCode: res.statusCode,
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+        body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_EXCERPT_CHARS),
+        durationMs: elapsed(),
+      };
+    } catch (err) {
+      return { kind: 'error', ...classifyError(err), durationMs: elapsed() };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

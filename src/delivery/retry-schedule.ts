@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** First attempt at once, then retries after these delays: 6 attempts in all. */
+export const DEFAULT_RETRY_SCHEDULE = ['1m', '5m', '15m', '1h', '2h'] as const;
+
+export const MAX_RETRY_DELAY_MS = 24 * 60 * 60 * 1000;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(\d{1,5})(s|m|h|d)$/;
+
+export function parseDelay(delay: string): number {
+  const match = DURATION.exec(delay);
+  if (!match) throw new RangeError(`invalid delay "${delay}"`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+export const retryDelaySchema = z
+  .string()
+  .regex(DURATION, 'expected a delay such as 30s, 5m, 2h or 1d')
+  .refine((d) => parseDelay(d) >= 1000 && parseDelay(d) <= MAX_RETRY_DELAY_MS, 'each delay must be between 1s and 24h');
+
+export const retryScheduleSchema = z.array(retryDelaySchema).min(1).max(20);
+
+/** The whole schedule in milliseconds: the webhook's own, or the default. */
+export function retryDelaysMs(schedule: readonly string[] | undefined | null): number[] {
+  return (schedule?.length ? schedule : DEFAULT_RETRY_SCHEDULE).map(parseDelay);
+}
+
+/** Attempts a delivery gets: the first one plus one per delay. */
+export function maxAttempts(schedule: readonly string[] | undefined | null): number {
+  return retryDelaysMs(schedule).length + 1;
+}
+
+/**
+ * Delay before the attempt that follows `attempt` (1-based), or undefined when `attempt`
+ * was the last one. The one function that reads the schedule.
+ */
+export function delayAfterAttempt(schedule: readonly string[] | undefined | null, attempt: number): number | undefined {
+  return retryDelaysMs(schedule)[attempt - 1];
+}

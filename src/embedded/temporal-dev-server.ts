@@ -1,0 +1,83 @@
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { freePort } from './ports';
+import { ServiceProcess } from './service-process';
+
+/** Workflow histories (the delivery audit log) are kept this long after a workflow closes. */
+export const RETENTION_DAYS = 30;
+
+export interface TemporalDevServerOptions {
+  /** Path of the `temporal` CLI (see scripts/provision.sh). */
+  cli: string;
+  /** Front-end gRPC port. */
+  port: number;
+  /** Web UI port; none starts it headless. */
+  uiPort?: number;
+  /** SQLite file for state that survives restarts; none keeps state in memory. */
+  dbFile?: string;
+  namespace: string;
+  logFile?: string;
+}
+
+export interface RunningTemporal {
+  address: string;
+  uiUrl?: string;
+  process: ServiceProcess;
+}
+
+/**
+ * Starts `temporal server start-dev` on 127.0.0.1 with the project's search attributes
+ * registered and the namespace's retention set, and waits until it answers.
+ */
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<RunningTemporal> {
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(options.port),
+    '--http-port', String(await freePort()),
+    '--metrics-port', String(await freePort()),
+    '--namespace', options.namespace,
+    '--log-level', 'warn',
+    // The Web UI would otherwise fetch a newsfeed from an outside host.
+    '--ui-disable-news-fetch',
+    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+  ];
+  if (options.dbFile) {
+    // A file-backed dev server is slow unless SQLite runs in WAL mode without a sync per commit.
+    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+  }
+  args.push(...(options.uiPort ? ['--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort)] : ['--headless']));
+
+  const process = new ServiceProcess({ name: 'Temporal dev server', command: options.cli, args, logFile: options.logFile });
+  const address = `127.0.0.1:${options.port}`;
+  try {
+    await process.waitForPort(options.port);
+    await setRetention(address, options.namespace);
+  } catch (err) {
+    await process.stop();
+    throw err;
+  }
+  return { address, uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined, process };
+}
+
+async function setRetention(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await connection.workflowService.updateNamespace({
+          namespace,
+          config: { workflowExecutionRetentionTtl: msToTs(RETENTION_DAYS * 24 * 3600 * 1000) },
+        });
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err; // the namespace is created shortly after the port opens
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { newId } from '../ids';
+import type { Models } from '../models';
+import { eventKey } from '../models/event';
+import { EventId, EventType, TenantId } from '../temporal/search-attributes';
+import { eventWorkflowId } from '../temporal/workflow-ids';
+import { EventFanoutWorkflow } from '../workflows';
+
+/** Thrown when an event id or Idempotency-Key is reused with a different body. */
+export class IdempotencyConflictError extends Error {
+  override readonly name = 'IdempotencyConflictError';
+  constructor(readonly eventId: string) {
+    super(`event ${eventId} was already accepted with a different body`);
+  }
+}
+
+export interface NewEvent {
+  type: string;
+  data: unknown;
+  id?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface AcceptedEvent {
+  id: string;
+  status: 'accepted';
+  /** True when this id was accepted before: nothing new was fanned out. */
+  duplicate: boolean;
+}
+
+/** JSON with object keys sorted, so the same body hashes the same whatever its key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export interface EventIngestionDeps {
+  models: Models;
+  client: Client;
+  taskQueue: string;
+}
+
+/**
+ * Accepts an event: stores its payload, then starts its fan-out workflow. It returns only after
+ * Temporal has durably recorded the start; any failure before that reaches the producer, who
+ * retries with the same id and gets the same event, never a second fan-out.
+ */
+export class EventIngestion {
+  constructor(private readonly deps: EventIngestionDeps) {}
+
+  async accept(tenantId: string, event: NewEvent, idempotencyKey?: string): Promise<AcceptedEvent> {
+    const eventId = event.id ?? idempotencyKey ?? newId('evt');
+    const metadata = event.metadata ?? {};
+    const bodyHash = createHash('sha256').update(canonicalJson({ type: event.type, data: event.data, metadata })).digest('hex');
+    const { Event } = this.deps.models;
+    let duplicate = false;
+    try {
+      await Event.create({
+        _id: eventKey(tenantId, eventId),
+        tenantId,
+        eventId,
+        type: event.type,
+        data: JSON.stringify(event.data ?? null),
+        metadata: Object.entries(metadata).map(([name, value]) => ({ name, value })),
+        bodyHash,
+        acceptedAt: new Date(),
+      });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+      const existing = await Event.findById(eventKey(tenantId, eventId)).lean();
+      if (existing?.bodyHash !== bodyHash) throw new IdempotencyConflictError(eventId);
+      duplicate = true;
+    }
+    await this.startFanout(tenantId, eventId, event.type);
+    return { id: eventId, status: 'accepted', duplicate };
+  }
+
+  /** Starts the fan-out once; a start that already happened (running or finished) is success. */
+  private async startFanout(tenantId: string, eventId: string, eventType: string): Promise<void> {
+    try {
+      await this.deps.client.workflow.start(EventFanoutWorkflow, {
+        workflowId: eventWorkflowId(tenantId, eventId),
+        taskQueue: this.deps.taskQueue,
+        args: [{ tenantId, eventId, eventType }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: `fan-out of ${eventType} ${eventId}`,
+        typedSearchAttributes: [
+          { key: TenantId, value: tenantId },
+          { key: EventId, value: eventId },
+          { key: EventType, value: eventType },
+        ],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+}

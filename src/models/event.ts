@@ -1,0 +1,29 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+/**
+ * An accepted event. Its payload is stored once here and read by each delivery attempt, so a
+ * fan-out to thousands of webhooks does not copy it into thousands of workflow inputs
+ * (Temporal caps payload and history sizes). `bodyHash` makes a repeated POST idempotent.
+ */
+const eventSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    eventId: { type: String, required: true },
+    type: { type: String, required: true },
+    /** The JSON text of `data`: stored as text so any key survives on FerretDB and MongoDB. */
+    data: { type: String, required: true },
+    metadata: { type: [{ name: String, value: String }], default: [] },
+    bodyHash: { type: String, required: true },
+    acceptedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+eventSchema.index({ tenantId: 1, type: 1 });
+
+export type EventDoc = InferSchemaType<typeof eventSchema> & { _id: string };
+
+/** Events of all tenants share a collection; the key keeps one tenant's ids apart from another's. */
+export const eventKey = (tenantId: string, eventId: string) => `${tenantId}/${eventId}`;
+
+export const eventModel = (conn: Connection) => conn.model('Event', eventSchema);

@@ -1,0 +1,43 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+const encryptedSecretSchema = new Schema(
+  { keyId: String, iv: String, tag: String, ciphertext: String },
+  { _id: false },
+);
+
+/**
+ * Free-form user maps (custom headers, metadata) are stored as name/value lists: FerretDB and
+ * older MongoDB refuse keys with `.` or a leading `$`, and a list keeps any key intact.
+ */
+const nameValueSchema = new Schema({ name: String, value: String }, { _id: false });
+
+const webhookSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    url: { type: String, required: true },
+    events: { type: [String], required: true },
+    description: { type: String, default: null },
+    active: { type: Boolean, default: true },
+    headers: { type: [nameValueSchema], default: [] },
+    metadata: { type: [nameValueSchema], default: [] },
+    retrySchedule: { type: [String], default: undefined },
+    timeoutSeconds: { type: Number, required: true },
+    secret: { type: encryptedSecretSchema, required: true },
+    previousSecret: { type: encryptedSecretSchema, default: null },
+    previousSecretExpiresAt: { type: Date, default: null },
+    deliverySuccessCount: { type: Number, default: 0 },
+    deliveryFailureCount: { type: Number, default: 0 },
+    consecutiveFailureCount: { type: Number, default: 0 },
+    lastTriggeredAt: { type: Date, default: null },
+    disabledReason: { type: String, default: null },
+  },
+  { timestamps: true, versionKey: false },
+);
+// Fan-out matching: active webhooks of a tenant whose patterns include one of the candidates.
+webhookSchema.index({ tenantId: 1, active: 1, events: 1 });
+webhookSchema.index({ tenantId: 1, _id: 1 });
+
+export type WebhookDoc = InferSchemaType<typeof webhookSchema> & { _id: string; createdAt: Date; updatedAt: Date };
+
+export const webhookModel = (conn: Connection) => conn.model('Webhook', webhookSchema);

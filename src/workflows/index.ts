@@ -1,0 +1,2 @@
+export { DeliveryWorkflow } from './delivery-workflow';
+export { EventFanoutWorkflow } from './event-fanout-workflow';

@@ -1,0 +1,65 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  receivedAt: number;
+}
+
+export interface ScriptedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Waits this long before answering (timeouts). */
+  delayMs?: number;
+}
+
+/**
+ * A real HTTP receiver on 127.0.0.1: records every request and answers from a script
+ * (one response per request in order, the last one repeating), 200 by default.
+ */
+export class TestReceiver {
+  readonly requests: ReceivedRequest[] = [];
+  private script: ScriptedResponse[] = [{ status: 200, body: 'ok' }];
+  private server?: Server;
+  private port = 0;
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.requests.push({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          receivedAt: Date.now(),
+        });
+        const reply = this.script.length > 1 ? (this.script.shift() as ScriptedResponse) : this.script[0];
+        setTimeout(() => {
+          res.writeHead(reply.status, reply.headers ?? {});
+          res.end(reply.body ?? '');
+        }, reply.delayMs ?? 0);
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+    return this;
+  }
+
+  respondWith(...script: ScriptedResponse[]): void {
+    this.script = script;
+  }
+
+  url(path = '/hook'): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,49 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/config';
+
+const quiet = () => undefined;
+const base = { ADMIN_TOKEN: 'a'.repeat(32), SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') };
+
+describe('config', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({ ...base }, quiet);
+    expect(config.port).toBe(3000);
+    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'webhook-deliveries' });
+    expect(config.webhookAllowHttp).toBe(false);
+    expect(config.bodyLimitBytes).toBe(262144);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['WEBHOOK_ALLOW_HTTP', 'yes'],
+    ['WEBHOOK_ALLOWED_CIDRS', '127.0.0.1'],
+    ['SECRETS_KEY', 'c2hvcnQ='],
+    ['MONGODB_URI', 'http://localhost'],
+    ['ADMIN_TOKEN', 'short'],
+  ])('refuses %s=%s with a message naming the variable', (variable, value) => {
+    expect(() => loadConfig({ ...base, [variable]: value }, quiet)).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, [variable]: value }, quiet)).toThrow(new RegExp(`^${variable}:`));
+  });
+
+  it('requires ADMIN_TOKEN and SECRETS_KEY in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', SECRETS_KEY: base.SECRETS_KEY }, quiet)).toThrow(/^ADMIN_TOKEN: is required/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: base.ADMIN_TOKEN }, quiet)).toThrow(/^SECRETS_KEY: is required/);
+  });
+
+  it('generates missing secrets once into DATA_DIR, with a warning, and reuses them', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const warnings: string[] = [];
+    const first = loadConfig({ DATA_DIR: dataDir }, (m) => warnings.push(m));
+    const second = loadConfig({ DATA_DIR: dataDir }, (m) => warnings.push(m));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('secrets.env');
+    expect(warnings[0]).not.toContain(first.adminToken);
+    expect(second.adminToken).toBe(first.adminToken);
+    expect(second.secretsKey.equals(first.secretsKey)).toBe(true);
+    expect(statSync(join(dataDir, 'secrets.env')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dataDir, 'secrets.env'), 'utf8')).toContain(`ADMIN_TOKEN=${first.adminToken}`);
+  });
+});
