@@ -1,3 +1,4 @@
+import { Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
@@ -5,6 +6,7 @@ import { WebhookHttpClient } from '../delivery/http-client';
 import { userAgent } from '../delivery/user-agent';
 import { createLogger } from '../logging/logger';
 import { connectMongo } from '../models';
+import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { createWorker } from './create-worker';
 import { runMain } from '../run-main';
 
@@ -15,6 +17,7 @@ runMain('worker', async () => {
 
   const { conn, models } = await connectMongo(config.mongodbUri);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  await registerSearchAttributes(config.temporal.address, config.temporal.namespace, logger);
   const http = new WebhookHttpClient({
     allowHttp: config.webhookAllowHttp,
     allowedCidrs: config.webhookAllowedCidrs,
@@ -35,3 +38,16 @@ runMain('worker', async () => {
     await conn.close();
   }
 });
+
+/** Best effort: a cluster that refuses (e.g. no operator permission) must have them registered by its operator. */
+async function registerSearchAttributes(address: string, namespace: string, logger: ReturnType<typeof createLogger>): Promise<void> {
+  const client = await Connection.connect({ address });
+  try {
+    const added = await ensureSearchAttributes(client, namespace);
+    if (added.length) logger.info({ added }, 'registered custom search attributes');
+  } catch (err) {
+    logger.warn({ err }, 'could not register custom search attributes; register them as the README says');
+  } finally {
+    await client.close();
+  }
+}
