@@ -78,8 +78,13 @@ async function main(): Promise<number> {
   return code;
 }
 
+// `on`, not `once`: a signal can arrive twice (directly and relayed by tsx); the second must
+// not kill this process before it has stopped the servers it started.
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
     void stopAll().then(() => process.exit(130));
   });
 }

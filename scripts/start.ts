@@ -90,8 +90,11 @@ Create the first tenant (the admin token was generated into ${join(config.dataDi
 Ctrl-C stops everything.`);
 }
 
+// `on`, not `once`: Ctrl-C reaches this process twice (directly and relayed by tsx), and a
+// second signal must not kill it before it has stopped the servers it started.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (stopping) return;
     console.log('\nstopping…');
     void stopAll().then(() => process.exit(0));
   });

@@ -1,5 +1,5 @@
 import { Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
 import { WebhookHttpClient } from '../delivery/http-client';
@@ -13,7 +13,12 @@ import { runMain } from '../run-main';
 runMain('worker', async () => {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'worker');
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  // The SDK's own logs (worker state, workflow bundle) go through the same JSON logger.
+  const sdkLevel = (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(config.logLevel.toUpperCase()) ? config.logLevel.toUpperCase() : 'WARN') as LogLevel;
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevel, ({ level, message, meta }) => logger[level.toLowerCase() as 'info'](meta ?? {}, message)),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
 
   const { conn, models } = await connectMongo(config.mongodbUri);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
