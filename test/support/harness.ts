@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -33,6 +34,8 @@ export class Harness {
   readonly adminToken = `adm_${randomBytes(24).toString('base64url')}`;
   readonly taskQueue = uniqueName('tq');
   baseUrl = '';
+  /** The Express app under test, for walking its routes. */
+  app!: Express;
   models!: Models;
   client!: Client;
   private server?: Server;
@@ -97,6 +100,7 @@ export class Harness {
       secretRotationOverlapSeconds: options.secretRotationOverlapSeconds ?? 86400,
       rateLimit: options.rateLimit ?? { perSecond: 1000, burst: 1000 },
     });
+    this.app = app;
     this.server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
