@@ -3,6 +3,7 @@ import {
   webhookListResponseSchema,
   webhookResponseSchema,
 } from '../../src/api/schemas/webhook';
+import { eventAcceptedResponseSchema } from '../../src/api/schemas/event';
 import { eventTypeListResponseSchema } from '../../src/api/schemas/event-type';
 import { Harness } from '../support/harness';
 import { expectError, pathsOf, valid } from '../support/shapes';
@@ -276,7 +277,9 @@ describe('event types', () => {
     const a = await harness.createTenant('A');
     const b = await harness.createTenant('B');
     for (const type of ['inventory.restocked', 'invoice.created']) {
-      expect((await harness.call('POST', '/v1/events', { token: a.apiKey, body: { type, data: {} } })).status).toBe(202);
+      const sent = await harness.call('POST', '/v1/events', { token: a.apiKey, body: { type, data: {} } });
+      expect(sent.status).toBe(202);
+      valid(eventAcceptedResponseSchema, sent.body);
     }
     expect((await harness.call('POST', '/v1/events', { token: b.apiKey, body: { type: 'b_only.thing', data: {} } })).status).toBe(202);
 

@@ -4,6 +4,7 @@ import mongoose from 'mongoose';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import { OPERATIONS } from '../../src/api/openapi/operations';
+import { healthResponseSchema } from '../../src/api/schemas/service';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { WebhookHttpClient } from '../../src/delivery/http-client';
 import { createModels } from '../../src/models';
@@ -84,6 +85,12 @@ describe('OpenAPI document and /docs', () => {
     const revoke = document.paths['/v1/admin/tenants/{tenantId}/api-keys/{keyId}'].delete as { parameters: { name: string; in: string; required: boolean }[]; responses: Record<string, unknown> };
     expect(revoke.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'keyId', in: 'path', required: true })]));
     expect(revoke.responses).toHaveProperty('403');
+  });
+
+  it('answers /healthz in its documented shape', async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(healthResponseSchema.safeParse(await res.json()).success).toBe(true);
   });
 
   it('has one entry per operation and unique operation ids', () => {

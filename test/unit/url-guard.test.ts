@@ -1,3 +1,6 @@
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
+import { WebhookHttpClient } from '../../src/delivery/http-client';
 import { UrlGuard, UrlRefusedError } from '../../src/delivery/url-guard';
 
 const strict = new UrlGuard({ allowHttp: false, allowedCidrs: [] });
@@ -161,5 +164,27 @@ describe('SSRF guard: resolution at create time', () => {
   it('uses the system resolver by default (localhost names are refused before any lookup)', async () => {
     await expect(strict.checkUrlResolved('https://localhost/')).rejects.toThrow(UrlRefusedError);
     await expect(strict.checkUrlResolved('https://name.invalid/')).resolves.toBeInstanceOf(URL);
+  });
+});
+
+describe('SSRF guard at delivery time, after DNS resolution', () => {
+  it('refuses to connect when the host name resolves to a refused address', async () => {
+    // This machine's own name resolves, through /etc/hosts, to a loopback or private address on
+    // ordinary Linux hosts and containers: a name the literal checks cannot recognise.
+    const name = hostname();
+    const addresses = await lookup(name, { all: true }).catch(() => []);
+    const guard = new UrlGuard({ allowHttp: true, allowedCidrs: [] });
+    if (addresses.length === 0 || addresses.some((a) => !guard.addressRefusal(a.address))) {
+      console.warn(`skipped: ${name} does not resolve to refused addresses only`);
+      return;
+    }
+    expect(refusal(guard, `http://${name}:9/`)).toBeUndefined(); // nothing to see before resolution
+    const http = new WebhookHttpClient({ allowHttp: true, allowedCidrs: [], userAgent: 'test' });
+    try {
+      const result = await http.post(`http://${name}:9/hook`, {}, '{}', 2000);
+      expect(result).toMatchObject({ kind: 'error', errorClass: 'url_refused' });
+    } finally {
+      await http.close();
+    }
   });
 });
