@@ -183,3 +183,27 @@ describe('deleting a webhook while its delivery retries', () => {
     expect(outcome.attempts.length).toBeLessThan(6);
   });
 });
+
+describe('rotation without overlap', () => {
+  let harness: Harness;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    harness = await Harness.start({ worker: false, secretRotationOverlapSeconds: 0 });
+    receiver = await new TestReceiver().start();
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await receiver?.stop();
+  });
+
+  it('retires the old secret at once when the overlap setting is 0', async () => {
+    const { apiKey } = await harness.createTenant('No overlap');
+    const created = valid(webhookCreatedResponseSchema, (await harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: receiver.url('/now'), events: ['*'] } })).body);
+    const rotated = valid(secretRotationResponseSchema, (await harness.call('POST', `/v1/webhooks/${created.webhook.id}/rotate-secret`, { token: apiKey })).body);
+    expect(rotated.previousSecretExpiresAt).toBeNull();
+    expect((await harness.call('POST', `/v1/webhooks/${created.webhook.id}/test`, { token: apiKey })).status).toBe(200);
+    const request = receiver.requests.at(-1)!;
+    expect([verifies(rotated.secret, request), verifies(created.webhook.secret, request)]).toEqual([true, false]);
+  });
+});
