@@ -24,13 +24,10 @@ async function failureOf(promise: Promise<unknown>): Promise<{ type: string | un
 describe('delivery outcomes against a scripted receiver (dev server)', () => {
   let harness: Harness;
   let receiver: TestReceiver;
-  let apiKey: string;
-  let tenantId: string;
 
   beforeAll(async () => {
     harness = await Harness.start();
     receiver = await new TestReceiver().start();
-    ({ apiKey, tenantId } = await harness.createTenant());
   });
   afterAll(async () => {
     await harness?.close();
@@ -39,20 +36,22 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
 
   /** A webhook on its own receiver path, an event to it, and the handle of the resulting delivery. */
   async function deliverOne(webhook: Record<string, unknown>, type = 'order.paid') {
+    // A tenant per delivery: no other test's webhook matches its event or uses its receiver script.
+    const { apiKey, tenantId } = await harness.createTenant();
     const { webhookId, secret } = await harness.createWebhook(apiKey, { events: [type], ...webhook });
     const eventId = await harness.sendEvent(apiKey, { type, data: { n: 1 } });
     const id = deliveryId(tenantId, eventId, webhookId);
     const handle = harness.client.workflow.getHandle(id);
     await eventually(() => handle.describe().then(() => true, () => undefined), 30_000, 'the delivery workflow');
-    return { webhookId, secret, eventId, id, handle };
+    return { webhookId, secret, eventId, id, handle, apiKey, tenantId };
   }
 
-  const webhookView = async (webhookId: string) => (await harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey })).body.webhook;
+  const webhookView = async (apiKey: string, webhookId: string) => (await harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey })).body.webhook;
 
   it('500, 500, 200: delivered on attempt 3, every attempt signed and on record', async () => {
     const url = receiver.url('/flaky');
     receiver.respondWith({ status: 500, body: 'boom' }, { status: 500, body: 'still down' }, { status: 200, body: 'ok' });
-    const { webhookId, secret, eventId, id, handle } = await deliverOne({ url, retrySchedule: ['1s', '1s'] });
+    const { webhookId, secret, eventId, id, handle, apiKey, tenantId } = await deliverOne({ url, retrySchedule: ['1s', '1s'] });
 
     const result: DeliveryResult = await handle.result();
     expect(result.status).toBe('delivered');
@@ -80,7 +79,7 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
     expect(signals).toHaveLength(2);
 
     const view = await eventually(async () => {
-      const w = await webhookView(webhookId);
+      const w = await webhookView(apiKey, webhookId);
       return w.deliverySuccessCount === 1 ? w : undefined;
     }, 10_000, 'the success counter');
     expect(view).toMatchObject({ deliverySuccessCount: 1, deliveryFailureCount: 0, active: true });
@@ -89,7 +88,7 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
 
   it('410: the webhook is disabled with a reason, the delivery fails at once', async () => {
     receiver.respondWith({ status: 410, body: 'gone for good' });
-    const { webhookId, id, handle } = await deliverOne({ url: receiver.url('/gone') });
+    const { webhookId, id, handle, apiKey, tenantId } = await deliverOne({ url: receiver.url('/gone') });
 
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('DeliveryGone');
@@ -98,7 +97,7 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
     expect(requestsOf(receiver.requests, id)).toHaveLength(1);
 
     const view = await eventually(async () => {
-      const w = await webhookView(webhookId);
+      const w = await webhookView(apiKey, webhookId);
       return w.active === false ? w : undefined;
     }, 10_000, 'the webhook to be disabled');
     expect(view).toMatchObject({ disabledReason: 'the receiver answered 410 Gone', deliveryFailureCount: 1, deliverySuccessCount: 0 });

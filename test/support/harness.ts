@@ -12,6 +12,15 @@ import { connectMongo, type Models } from '../../src/models';
 import { createWorker } from '../../src/worker/create-worker';
 import { testStack, uniqueName } from './stack';
 
+/** Quiet SDK logs (failed attempts are expected in tests); call before any Temporal connection. */
+export function installQuietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed by an earlier suite in this jest worker
+  }
+}
+
 export interface HarnessOptions {
   /** Temporal address the API uses (a closed port simulates Temporal being down). @default the test stack's */
   apiTemporalAddress?: string;
@@ -48,12 +57,7 @@ export class Harness {
   private async init(options: HarnessOptions): Promise<void> {
     this.options = options;
     const stack = testStack();
-    try {
-      // Quiet SDK logs (failed attempts are expected here); once per process.
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-    } catch {
-      // already installed by an earlier suite in this jest worker
-    }
+    installQuietRuntime();
     const { conn, models } = await connectMongo(stack.mongodbUri(uniqueName('db')));
     this.models = models;
     this.closers.push(async () => {
