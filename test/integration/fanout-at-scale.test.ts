@@ -49,7 +49,7 @@ describe('fan-out at scale (dev server)', () => {
     await eventually(() => (receiver.requests.length >= WEBHOOKS ? true : undefined), 180_000, `${WEBHOOKS} deliveries`);
     const paths = receiver.requests.map((r) => r.path);
     expect(new Set(paths).size).toBe(WEBHOOKS);
-    expect(paths).not.toEqual(expect.arrayContaining(['/off', '/other', '/tenant']));
+    expect(paths.filter((p) => ['/off', '/other', '/tenant'].includes(p))).toEqual([]);
     expect(new Set(receiver.requests.map((r) => r.headers['webhook-id'])).size).toBe(WEBHOOKS);
 
     // Every run started at most one page of children, then continued as new.
