@@ -16,7 +16,8 @@ export function parseDelay(delay: string): number {
 export const retryDelaySchema = z
   .string()
   .regex(DURATION, 'expected a delay such as 30s, 5m, 2h or 1d')
-  .refine((d) => parseDelay(d) >= 1000 && parseDelay(d) <= MAX_RETRY_DELAY_MS, 'each delay must be between 1s and 24h');
+  // zod runs refinements after a failed regex too: only range-check what parses.
+  .refine((d) => !DURATION.test(d) || (parseDelay(d) >= 1000 && parseDelay(d) <= MAX_RETRY_DELAY_MS), 'each delay must be between 1s and 24h');
 
 export const retryScheduleSchema = z.array(retryDelaySchema).min(1).max(20);
 

@@ -13,6 +13,15 @@ describe('config', () => {
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'webhook-deliveries' });
     expect(config.webhookAllowHttp).toBe(false);
     expect(config.bodyLimitBytes).toBe(262144);
+    expect(config.retryAfterMaxMs).toBe(3_600_000);
+    expect(config.deliveryConnectTimeoutMs).toBe(10_000);
+    expect(config.autoDisable).toEqual({ consecutiveFailures: 20, failingForMs: 5 * 86_400_000 });
+  });
+
+  it('reads the delivery settings', () => {
+    const config = loadConfig({ ...base, RETRY_AFTER_MAX_SECONDS: '600', WEBHOOK_DISABLE_AFTER_FAILURES: '3', WEBHOOK_DISABLE_AFTER_FAILING_FOR: '12h' }, quiet);
+    expect(config.retryAfterMaxMs).toBe(600_000);
+    expect(config.autoDisable).toEqual({ consecutiveFailures: 3, failingForMs: 12 * 3_600_000 });
   });
 
   it.each([
@@ -23,6 +32,9 @@ describe('config', () => {
     ['SECRETS_KEY', 'c2hvcnQ='],
     ['MONGODB_URI', 'http://localhost'],
     ['ADMIN_TOKEN', 'short'],
+    ['WEBHOOK_DISABLE_AFTER_FAILING_FOR', '5 days'],
+    ['WEBHOOK_DISABLE_AFTER_FAILURES', '0'],
+    ['RETRY_AFTER_MAX_SECONDS', '-1'],
   ])('refuses %s=%s with a message naming the variable', (variable, value) => {
     expect(() => loadConfig({ ...base, [variable]: value }, quiet)).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, [variable]: value }, quiet)).toThrow(new RegExp(`^${variable}:`));
