@@ -1,5 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { freePort } from '../../src/embedded/ports';
 import { deliveryId } from '../../src/ids';
 import type { AttemptRecord, DeliveryResult } from '../../src/delivery/types';
@@ -73,8 +73,13 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
     const description = await handle.describe();
     expect(description.status.name).toBe('COMPLETED');
     expect(description.searchAttributes.DeliveryStatus).toEqual(['delivered']);
-    // Each failed attempt is also an event of the delivery's history, at the time it failed.
+    // The Web UI names the event type and the receiving host, for the workflow and its activity.
+    const host = new URL(url).host;
+    expect(await description.staticSummary()).toBe(`order.paid → ${host}`);
     const history = await handle.fetchHistory();
+    const scheduled = history.events!.find((e) => e.activityTaskScheduledEventAttributes);
+    expect(defaultPayloadConverter.fromPayload(scheduled!.userMetadata!.summary!)).toBe(`POST ${host} · order.paid`);
+    // Each failed attempt is also an event of the delivery's history, at the time it failed.
     const signals = history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'attemptFailed');
     expect(signals).toHaveLength(2);
 
@@ -139,6 +144,19 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
     const description = await handle.describe();
     expect(description.status.name).toBe('FAILED');
     expect(description.searchAttributes.DeliveryStatus).toEqual(['failed']);
+    // The last attempt's own log, built only from what the heartbeats carried across attempts
+    // (not from the workflow's copy of reported failures), already holds every attempt.
+    const history = await handle.fetchHistory();
+    const activityFailure = history.events!.find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!.failure!;
+    const carried = defaultPayloadConverter.fromPayload<AttemptRecord[]>(activityFailure.applicationFailureInfo!.details!.payloads![0]);
+    expect(carried.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    // The operator's query for "all failed deliveries of this webhook" finds it.
+    const found = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const w of harness.client.workflow.list({ query: `WebhookId = '${webhookId}' AND DeliveryStatus = 'failed'` })) ids.push(w.workflowId);
+      return ids.length ? ids : undefined;
+    }, 10_000, 'the visibility query');
+    expect(found).toEqual([handle.workflowId]);
     const stored = await eventually(async () => {
       const w = await harness.models.Webhook.findById(webhookId).lean();
       return w?.deliveryFailureCount === 1 ? w : undefined;
