@@ -138,6 +138,19 @@ describe('the attempt schedule on the time-skipping test server', () => {
     expect((second.headers['webhook-signature'] as string).split(' ')).toHaveLength(2);
   });
 
+  it('an operator cancel while the delivery waits for its next attempt ends it canceled, nothing more sent', async () => {
+    receiver.respondWith({ status: 500 });
+    const { id, handle } = await deliverOne({ url: receiver.url('/operator-cancel') });
+    await untilRetrying(handle);
+    await handle.cancel();
+    const err = await handle.result().catch((e: unknown) => e);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const description = await handle.describe();
+    expect(description.status.name).toBe('CANCELLED');
+    expect(description.searchAttributes.DeliveryStatus).toEqual(['canceled']);
+    expect(requestsOf(receiver.requests, id)).toHaveLength(1);
+  });
+
   it.each([
     ['deactivated', { $set: { active: false } }, 'the webhook is disabled: deactivated'],
     ['disabled', { $set: { active: false, disabledReason: '20 consecutive deliveries failed' } }, 'the webhook is disabled: 20 consecutive deliveries failed'],
