@@ -9,8 +9,7 @@ import { buildSignedRequest } from '../delivery/signed-request';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
 import { eventEnvelope } from '../events/event-envelope';
 import type { Models } from '../models';
-import { eventKey } from '../models/event';
-import type { EventDoc } from '../models/event';
+import { eventKey, type EventDoc } from '../models/event';
 import { attemptFailedSignal } from '../temporal/delivery-signals';
 
 export interface DeliverDeps {

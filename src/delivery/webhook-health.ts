@@ -19,7 +19,7 @@ export interface DeliveryOutcomeRecord {
   firstAttemptAt: string | null;
 }
 
-export const GONE_REASON = 'the receiver answered 410 Gone';
+const GONE_REASON = 'the receiver answered 410 Gone';
 
 function describeSpan(ms: number): string {
   const [unit, size] = ms % 86_400_000 === 0 ? ['day', 86_400_000] : ms % 3_600_000 === 0 ? ['hour', 3_600_000] : ms % 60_000 === 0 ? ['minute', 60_000] : ['second', 1000];
