@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseDelay } from '../delivery/retry-schedule';
+import type { AutoDisablePolicy } from '../delivery/webhook-health';
 import { loadOrCreateDevSecrets } from './dev-secrets';
 
 /** Thrown when a setting is missing or invalid; the message names the variable. */
@@ -13,6 +15,12 @@ export class ConfigError extends Error {
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const seconds = z.coerce.number().int().positive();
+
+/** A duration with a unit: 90s, 30m, 12h, 5d. */
+const duration = z
+  .string()
+  .regex(/^\d{1,5}[smhd]$/, 'expected a duration such as 30m, 12h or 5d')
+  .transform(parseDelay);
 
 const cidr = z.string().refine((v) => {
   const [address, prefix, extra] = v.split('/');
@@ -61,6 +69,14 @@ const EnvSchema = z.object({
   API_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(100),
   /** Requests a tenant may send at once above the steady rate (token bucket size). @default 200 */
   API_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
+  /** Time to connect to a receiver (TCP + TLS), within the per-attempt timeout. @default 10 */
+  DELIVERY_CONNECT_TIMEOUT_SECONDS: seconds.max(30).default(10),
+  /** Longest `Retry-After` (on 429 or 503) honoured; longer requests wait this long. @default 3600 */
+  RETRY_AFTER_MAX_SECONDS: seconds.max(86_400).default(3600),
+  /** Consecutive failed deliveries after which a webhook is disabled. @default 20 */
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(20),
+  /** A webhook whose deliveries have failed for this long, with no success since, is disabled. @default 5d */
+  WEBHOOK_DISABLE_AFTER_FAILING_FOR: duration.prefault('5d'),
   /** Embedded Temporal dev server ports (npm start only). */
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -92,6 +108,9 @@ export interface Config {
   deliveryTimeoutSeconds: number;
   secretRotationOverlapSeconds: number;
   rateLimit: RateLimitSettings;
+  deliveryConnectTimeoutMs: number;
+  retryAfterMaxMs: number;
+  autoDisable: AutoDisablePolicy;
   embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
 }
 
@@ -138,6 +157,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     deliveryTimeoutSeconds: e.DELIVERY_TIMEOUT_SECONDS,
     secretRotationOverlapSeconds: e.WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS,
     rateLimit: { perSecond: e.API_RATE_LIMIT_PER_SECOND, burst: e.API_RATE_LIMIT_BURST },
+    deliveryConnectTimeoutMs: e.DELIVERY_CONNECT_TIMEOUT_SECONDS * 1000,
+    retryAfterMaxMs: e.RETRY_AFTER_MAX_SECONDS * 1000,
+    autoDisable: { consecutiveFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES, failingForMs: e.WEBHOOK_DISABLE_AFTER_FAILING_FOR },
     embedded: { temporalPort: e.TEMPORAL_PORT, temporalUiPort: e.TEMPORAL_UI_PORT, mongoPort: e.MONGO_PORT },
   };
 }

@@ -1,16 +1,19 @@
-/** `ApplicationFailure` types of a delivery; the non-retryable ones end it at once. */
+/** `ApplicationFailure` types of a delivery; all but `Retryable` end it at once. */
 export enum DeliveryFailureType {
   /** Non-2xx response, timeout or network error: retried on the schedule. */
   Retryable = 'DeliveryRetryable',
+  /** The last attempt of the schedule failed: the delivery ends failed. */
+  Exhausted = 'DeliveryExhausted',
   /** 410 Gone: the webhook is disabled and the delivery ends failed. */
   Gone = 'DeliveryGone',
-  /** The webhook was deleted, deactivated or disabled while the delivery waited. */
+  /** The webhook was deleted, deactivated or disabled while the delivery waited: it ends canceled. */
   WebhookInactive = 'WebhookInactive',
   /** The URL resolves to an address the SSRF guard refuses. */
   UrlRefused = 'UrlRefused',
 }
 
 export const NON_RETRYABLE_FAILURE_TYPES = [
+  DeliveryFailureType.Exhausted,
   DeliveryFailureType.Gone,
   DeliveryFailureType.WebhookInactive,
   DeliveryFailureType.UrlRefused,

@@ -1,14 +1,18 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { AttemptErrorClass } from './types';
 import { UrlGuard, UrlRefusedError, type UrlGuardOptions } from './url-guard';
 
 /** What the audit log keeps of a response body. */
 export const RESPONSE_EXCERPT_CHARS = 1000;
-/** Bytes read from a response at most; the rest is discarded unread (huge or endless bodies). */
-const MAX_RESPONSE_BYTES = 64 * 1024;
+/**
+ * Bytes read from a response at most (enough for 1000 characters of any UTF-8); the rest is
+ * never read, so a huge or endless body costs no memory.
+ */
+const MAX_RESPONSE_BYTES = RESPONSE_EXCERPT_CHARS * 4;
 
-export type HttpErrorClass = 'timeout' | 'connection_refused' | 'connection_reset' | 'dns' | 'tls' | 'url_refused' | 'network';
+export type HttpErrorClass = Exclude<AttemptErrorClass, 'worker_lost'>;
 
 export type HttpResult =
   | { kind: 'response'; statusCode: number; retryAfter: string | undefined; body: string; durationMs: number }
@@ -17,6 +21,8 @@ export type HttpResult =
 export interface HttpClientOptions extends UrlGuardOptions {
   /** Sent as `User-Agent` on every request. */
   userAgent: string;
+  /** Time to establish a connection (TCP + TLS); the per-attempt total timeout still bounds it. @default 10000 */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -68,7 +74,7 @@ export class WebhookHttpClient {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: 32,
-      connect: { lookup: guardedLookup(this.guard), timeout: 30_000 },
+      connect: { lookup: guardedLookup(this.guard), timeout: options.connectTimeoutMs ?? 10_000 },
     });
   }
 
@@ -76,12 +82,18 @@ export class WebhookHttpClient {
     return this.guard;
   }
 
+  /**
+   * One POST, bounded by `timeoutMs` in total (connect, headers and body). Once the status line
+   * has arrived it decides the outcome: a body that is slow, cut off or endless only shortens
+   * the excerpt.
+   */
   async post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    let res: Dispatcher.ResponseData;
     try {
       this.guard.checkUrl(url);
-      const res = await request(url, {
+      res = await request(url, {
         method: 'POST',
         dispatcher: this.agent,
         headers: { ...headers, 'user-agent': this.options.userAgent },
@@ -90,25 +102,30 @@ export class WebhookHttpClient {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const chunks: Buffer[] = [];
-      let size = 0;
+    } catch (err) {
+      return { kind: 'error', ...classifyError(err), durationMs: elapsed() };
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
       for await (const chunk of res.body) {
         chunks.push(chunk as Buffer);
         size += (chunk as Buffer).length;
         if (size >= MAX_RESPONSE_BYTES) break;
       }
+    } catch {
+      // The answer is known; an unreadable body only shortens the excerpt.
+    } finally {
       res.body.destroy();
-      const retryAfter = res.headers['retry-after'];
-      return {
-        kind: 'response',
-        statusCode: res.statusCode,
-        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-        body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_EXCERPT_CHARS),
-        durationMs: elapsed(),
-      };
-    } catch (err) {
-      return { kind: 'error', ...classifyError(err), durationMs: elapsed() };
     }
+    const retryAfter = res.headers['retry-after'];
+    return {
+      kind: 'response',
+      statusCode: res.statusCode,
+      retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      body: Buffer.concat(chunks).toString('utf8').slice(0, RESPONSE_EXCERPT_CHARS),
+      durationMs: elapsed(),
+    };
   }
 
   async close(): Promise<void> {

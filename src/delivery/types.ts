@@ -11,13 +11,28 @@ export interface EventEnvelope {
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'canceled';
 
+/** Why an attempt got no HTTP status; `worker_lost` marks an attempt whose worker stopped mid-request. */
+export type AttemptErrorClass =
+  | 'timeout'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'dns'
+  | 'tls'
+  | 'url_refused'
+  | 'network'
+  | 'worker_lost';
+
 /** One HTTP request of a delivery, as the audit log records it. */
 export interface AttemptRecord {
   attempt: number;
+  /** Worker clock when the request was sent (ISO 8601). */
   startedAt: string;
-  durationMs: number;
+  /** Null while the request is in flight, and for an attempt whose worker stopped mid-request. */
+  durationMs: number | null;
   statusCode: number | null;
-  /** Error class and message for a network failure, timeout or refused URL; null on a response. */
+  /** Null when the receiver answered. */
+  errorClass: AttemptErrorClass | null;
+  /** Error message (never a secret), or `HTTP <status>` for a non-2xx answer; null on success. */
   error: string | null;
   /** First 1000 characters of the response body. */
   response: string | null;
@@ -59,12 +74,15 @@ export interface DeliveryInput extends EventRef {
   deliveryId: string;
   webhookId: string;
   maxAttempts: number;
+  /** Host of the webhook URL when the delivery started, for the Web UI summaries. */
+  host: string;
 }
 
-/** How a delivery ended without failing: its workflow's result. */
-export interface DeliveryOutcome {
-  status: Extract<DeliveryStatus, 'delivered' | 'canceled'>;
+/** A delivered delivery: its workflow's result. Failed and canceled ones end their workflow so. */
+export interface DeliveryResult {
+  status: 'delivered';
   attempts: AttemptRecord[];
-  /** Why a delivery was canceled (webhook deleted, deactivated or disabled meanwhile). */
-  reason?: string;
 }
+
+/** How a delivery ended, as the webhook's counters record it. */
+export type FinalOutcome = 'delivered' | 'failed' | 'gone';

@@ -11,10 +11,17 @@ import { EventFanoutWorkflow } from '../workflows';
 /** Thrown when an event id or Idempotency-Key is reused with a different body. */
 export class IdempotencyConflictError extends Error {
   override readonly name = 'IdempotencyConflictError';
-  constructor(readonly eventId: string) {
+  constructor(
+    readonly eventId: string,
+    /** Position of the event in a batch. */
+    readonly index?: number,
+  ) {
     super(`event ${eventId} was already accepted with a different body`);
   }
 }
+
+/** Events of one batch accepted at once, so a batch of 100 is not 100 sequential round trips. */
+const BATCH_CONCURRENCY = 10;
 
 export interface NewEvent {
   type: string;
@@ -40,6 +47,11 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** Id of the `index`-th event of a batch sent with an Idempotency-Key and no `id`. */
+export function batchEventId(idempotencyKey: string, index: number): string {
+  return `${idempotencyKey}.${index}`;
+}
+
 export interface EventIngestionDeps {
   models: Models;
   client: Client;
@@ -57,7 +69,7 @@ export class EventIngestion {
   async accept(tenantId: string, event: NewEvent, idempotencyKey?: string): Promise<AcceptedEvent> {
     const eventId = event.id ?? idempotencyKey ?? newId('evt');
     const metadata = event.metadata ?? {};
-    const bodyHash = createHash('sha256').update(canonicalJson({ type: event.type, data: event.data, metadata })).digest('hex');
+    const bodyHash = this.bodyHash(event);
     const { Event } = this.deps.models;
     let duplicate = false;
     try {
@@ -79,6 +91,44 @@ export class EventIngestion {
     }
     await this.startFanout(tenantId, eventId, event.type);
     return { id: eventId, status: 'accepted', duplicate };
+  }
+
+  /**
+   * Accepts a batch: every event with its own `id`, else `<Idempotency-Key>.<index>`, else a new
+   * id. A conflict found before anything starts rejects the whole batch; otherwise each event is
+   * accepted as by `accept`, and a failure (Temporal down) reaches the producer, whose retry of
+   * the same batch finds the events already accepted.
+   */
+  async acceptBatch(tenantId: string, events: readonly NewEvent[], idempotencyKey?: string): Promise<AcceptedEvent[]> {
+    const withIds = events.map((event, index) => ({
+      ...event,
+      id: event.id ?? (idempotencyKey ? batchEventId(idempotencyKey, index) : newId('evt')),
+    }));
+    const existing = await this.deps.models.Event.find({ _id: { $in: withIds.map((e) => eventKey(tenantId, e.id)) } })
+      .select({ eventId: 1, bodyHash: 1 })
+      .lean();
+    const hashes = new Map(existing.map((e) => [e.eventId, e.bodyHash]));
+    withIds.forEach((event, index) => {
+      const hash = hashes.get(event.id);
+      if (hash !== undefined && hash !== this.bodyHash(event)) throw new IdempotencyConflictError(event.id, index);
+    });
+    const accepted: AcceptedEvent[] = new Array(withIds.length);
+    let next = 0;
+    const worker = async () => {
+      for (let index = next++; index < withIds.length; index = next++) {
+        try {
+          accepted[index] = await this.accept(tenantId, withIds[index]);
+        } catch (err) {
+          throw err instanceof IdempotencyConflictError ? new IdempotencyConflictError(err.eventId, index) : err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, withIds.length) }, worker));
+    return accepted;
+  }
+
+  private bodyHash(event: NewEvent): string {
+    return createHash('sha256').update(canonicalJson({ type: event.type, data: event.data, metadata: event.metadata ?? {} })).digest('hex');
   }
 
   /** Starts the fan-out once; a start that already happened (running or finished) is success. */

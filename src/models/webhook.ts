@@ -34,9 +34,14 @@ const webhookSchema = new Schema(
     previousSecretExpiresAt: { type: Date, default: null },
     deliverySuccessCount: { type: Number, default: 0 },
     deliveryFailureCount: { type: Number, default: 0 },
+    /** Failed deliveries since the last successful one (auto-disable, see delivery/webhook-health.ts). */
     consecutiveFailureCount: { type: Number, default: 0 },
+    /** Start of the first failed attempt since the last successful delivery; null while healthy. */
+    failingSince: { type: Date, default: null },
     lastTriggeredAt: { type: Date, default: null },
+    /** Why the delivery engine disabled the webhook (410 Gone, too many failures), and when. */
     disabledReason: { type: String, default: null },
+    disabledAt: { type: Date, default: null },
   },
   { timestamps: true, versionKey: false },
 );

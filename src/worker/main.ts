@@ -27,13 +27,20 @@ runMain('worker', async () => {
     allowHttp: config.webhookAllowHttp,
     allowedCidrs: config.webhookAllowedCidrs,
     userAgent: userAgent(),
+    connectTimeoutMs: config.deliveryConnectTimeoutMs,
   });
   try {
     const worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      deps: { models, secretBox: new SecretBox(config.secretsKeyId, config.secretsKey), http },
+      deps: {
+        models,
+        secretBox: new SecretBox(config.secretsKeyId, config.secretsKey),
+        http,
+        retryAfterMaxMs: config.retryAfterMaxMs,
+        autoDisable: config.autoDisable,
+      },
     });
     logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done

@@ -1,55 +1,105 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  TimeoutFailure,
+  isCancellation,
   proxyActivities,
+  proxyLocalActivities,
+  setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { mergeAttemptLogs, restoreAttemptLog } from '../delivery/attempt-log';
 import { DeliveryFailureType, NON_RETRYABLE_FAILURE_TYPES } from '../delivery/failure-types';
-import type { DeliveryInput, DeliveryOutcome, DeliveryStatus as Status } from '../delivery/types';
+import type { AttemptRecord, DeliveryInput, DeliveryResult, DeliveryStatus as Status, FinalOutcome } from '../delivery/types';
+import { attemptFailedSignal } from '../temporal/delivery-signals';
 import { DeliveryStatus } from '../temporal/search-attributes';
 
 function setStatus(status: Status): void {
   upsertSearchAttributes([{ key: DeliveryStatus, value: status }]);
 }
 
+interface DeliveryFailure {
+  type: DeliveryFailureType;
+  message: string;
+  attempts: AttemptRecord[];
+}
+
+/** What the deliver activity's final failure says: its type, message and attempt log. */
+function deliveryFailure(err: unknown): DeliveryFailure {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure) {
+    // A retryable failure reaching the workflow means the RetryPolicy ran out of attempts.
+    const type = cause.type === DeliveryFailureType.Retryable || !cause.type ? DeliveryFailureType.Exhausted : (cause.type as DeliveryFailureType);
+    return { type, message: cause.message, attempts: restoreAttemptLog(cause.details?.[0]) };
+  }
+  if (cause instanceof TimeoutFailure) {
+    return { type: DeliveryFailureType.Exhausted, message: `the last attempt timed out (${cause.message})`, attempts: restoreAttemptLog(cause.lastHeartbeatDetails) };
+  }
+  return { type: DeliveryFailureType.Exhausted, message: (cause ?? (err as Error)).message, attempts: [] };
+}
+
 /**
- * One delivery of one event to one webhook. The attempt schedule is the activity's RetryPolicy:
- * the activity sets each `nextRetryDelay` from the webhook's schedule, and `maximumAttempts`
- * stops it. Completed = delivered, Failed = exhausted or refused, so the Web UI status is the
- * delivery's status and resetting this execution retries exactly this delivery.
+ * One delivery of one event to one webhook. The attempt schedule is the deliver activity's
+ * RetryPolicy: the activity sets each `nextRetryDelay` from the webhook's schedule and
+ * `maximumAttempts` stops it. The execution's status is the delivery's: Running (pending or
+ * retrying), Completed (delivered), Failed (exhausted, 410 Gone, URL refused), Canceled (the
+ * webhook was deleted or disabled meanwhile, or an operator canceled it), so the Web UI shows it
+ * and resetting or requeueing this execution retries exactly this delivery.
  */
-export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryOutcome> {
+export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryResult> {
+  const summary = `POST ${input.host} · ${input.eventType}`;
   const { deliver } = proxyActivities<Activities>({
     // The per-attempt HTTP timeout (≤ 30 s) is enforced inside the activity; this is the backstop.
     startToCloseTimeout: '1 minute',
-    summary: `deliver ${input.eventType} (${workflowInfo().workflowId})`,
+    summary,
     retry: {
       maximumAttempts: input.maxAttempts,
-      // Delays come from nextRetryDelay; these only apply if an attempt dies without one (worker crash).
+      // Delays come from nextRetryDelay; these only apply if an attempt dies without one (worker lost).
       initialInterval: '10 seconds',
       backoffCoefficient: 2,
       maximumInterval: '10 minutes',
       nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
     },
   });
+  const { recordDeliveryOutcome } = proxyLocalActivities<Activities>({
+    startToCloseTimeout: '10 seconds',
+    // MongoDB being down must delay the counters, never skip them.
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+    summary: `counters of ${input.webhookId}`,
+  });
+  // Counters are recorded even if an operator cancels the workflow meanwhile.
+  const record = (outcome: FinalOutcome, attempts: AttemptRecord[]) =>
+    CancellationScope.nonCancellable(() =>
+      recordDeliveryOutcome({ tenantId: input.tenantId, webhookId: input.webhookId, outcome, firstAttemptAt: attempts[0]?.startedAt ?? null }),
+    );
 
+  // Failed attempts reported as they happen: the status, and a second copy of the log.
+  const reported = new Map<number, AttemptRecord>();
+  setHandler(attemptFailedSignal, (attempt) => {
+    reported.set(attempt.attempt, attempt);
+    setStatus('retrying');
+  });
+
+  let result: DeliveryResult;
   try {
-    const outcome = await deliver(input);
-    setStatus(outcome.status);
-    return outcome;
+    result = await deliver(input);
   } catch (err) {
-    setStatus('failed');
-    const cause = err instanceof ActivityFailure ? err.cause : undefined;
-    if (cause instanceof ApplicationFailure) {
-      throw ApplicationFailure.create({
-        type: cause.type ?? DeliveryFailureType.Retryable,
-        message: `delivery failed: ${cause.message}`,
-        details: cause.details ? [...cause.details] : [],
-        nonRetryable: true,
-      });
+    const failure = deliveryFailure(err);
+    const attempts = mergeAttemptLogs(failure.attempts, [...reported.values()]);
+    if (isCancellation(err) || CancellationScope.current().consideredCancelled || failure.type === DeliveryFailureType.WebhookInactive) {
+      setStatus('canceled');
+      // Ends the execution Canceled when cancellation was requested (the activity requests it
+      // for an inactive webhook, with the reason); otherwise it fails with the reason.
+      throw new CancelledFailure(failure.message, [attempts]);
     }
-    throw err;
+    setStatus('failed');
+    await record(failure.type === DeliveryFailureType.Gone ? 'gone' : 'failed', attempts);
+    throw ApplicationFailure.create({ type: failure.type, message: `delivery failed: ${failure.message}`, details: [attempts], nonRetryable: true });
   }
+  setStatus('delivered');
+  await record('delivered', result.attempts);
+  return { status: 'delivered', attempts: mergeAttemptLogs(result.attempts, [...reported.values()]) };
 }

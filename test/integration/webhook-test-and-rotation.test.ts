@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { secretRotationResponseSchema, webhookCreatedResponseSchema, webhookResponseSchema, webhookTestResponseSchema } from '../../src/api/schemas/webhook';
-import type { DeliveryOutcome } from '../../src/delivery/types';
+import type { DeliveryResult } from '../../src/delivery/types';
 import { freePort } from '../../src/embedded/ports';
 import { deliveryWorkflowId } from '../../src/temporal/workflow-ids';
 import { Harness } from '../support/harness';
@@ -176,7 +176,7 @@ describe('deleting a webhook while its delivery retries', () => {
     const first = await eventually(() => receiver.requests[0], 30_000, 'the first attempt');
 
     expect((await harness.call('DELETE', `/v1/webhooks/${created.body.webhook.id}`, { token: apiKey })).status).toBe(204);
-    const outcome: DeliveryOutcome = await harness.client.workflow.getHandle(deliveryWorkflowId(first.headers['webhook-id'] as string)).result();
+    const outcome: DeliveryResult = await harness.client.workflow.getHandle(deliveryWorkflowId(first.headers['webhook-id'] as string)).result();
     expect(outcome).toMatchObject({ status: 'canceled', reason: 'webhook was deleted' });
     // Every attempt made is in the audit log, and no attempt was made after the cancellation.
     expect(outcome.attempts.length).toBe(receiver.requests.length);

@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { Client, Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { randomBytes } from 'node:crypto';
+import type { ActivityDeps } from '../../src/activities';
 import { createApp } from '../../src/api/app';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { WebhookHttpClient } from '../../src/delivery/http-client';
@@ -15,6 +17,15 @@ import { testStack, uniqueName } from './stack';
 /** Test receivers listen on loopback over plain http. */
 const LOCAL_RECEIVERS = { allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'webhook-service/test' };
 
+/** Quiet SDK logs (failed attempts are expected in tests); call before any Temporal connection. */
+export function installQuietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed by an earlier suite in this jest worker
+  }
+}
+
 export interface HarnessOptions {
   /** Per-tenant API rate limit. @default 1000/s, burst 1000 (out of the way) */
   rateLimit?: RateLimitSettings;
@@ -24,6 +35,10 @@ export interface HarnessOptions {
   apiTemporalAddress?: string;
   /** Start a worker for this harness's task queue. @default true */
   worker?: boolean;
+  /** Run against this Temporal environment (e.g. the time-skipping test server). @default the stack's dev server */
+  testEnv?: TestWorkflowEnvironment;
+  /** Activity settings of the worker. @default the product defaults */
+  activities?: Pick<ActivityDeps, 'retryAfterMaxMs' | 'autoDisable'>;
 }
 
 /**
@@ -33,14 +48,15 @@ export interface HarnessOptions {
 export class Harness {
   readonly adminToken = `adm_${randomBytes(24).toString('base64url')}`;
   readonly taskQueue = uniqueName('tq');
+  readonly secretBox = new SecretBox('test', randomBytes(32));
   baseUrl = '';
   /** The Express app under test, for walking its routes. */
   app!: Express;
   models!: Models;
   client!: Client;
+  private options: HarnessOptions = {};
   private server?: Server;
-  private worker?: Worker;
-  private workerRun?: Promise<void>;
+  private running?: { worker: Worker; run: Promise<void>; close: () => Promise<void> };
   private closers: (() => Promise<unknown>)[] = [];
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
@@ -50,12 +66,9 @@ export class Harness {
   }
 
   private async init(options: HarnessOptions): Promise<void> {
+    this.options = options;
     const stack = testStack();
-    try {
-      Runtime.install({ logger: new DefaultLogger('WARN') }); // quiet SDK logs; once per process
-    } catch {
-      // already installed by an earlier suite in this jest worker
-    }
+    installQuietRuntime();
     const { conn, models } = await connectMongo(stack.mongodbUri(uniqueName('db')));
     this.models = models;
     this.closers.push(async () => {
@@ -63,35 +76,29 @@ export class Harness {
       await conn.close();
     });
 
-    const secretBox = new SecretBox('test', randomBytes(32));
-    const connection = await Connection.connect({ address: stack.temporalAddress });
-    this.client = new Client({ connection });
-    this.closers.push(() => connection.close());
-
-    if (options.worker !== false) {
-      const http = new WebhookHttpClient(LOCAL_RECEIVERS);
-      const native = await NativeConnection.connect({ address: stack.temporalAddress });
-      this.worker = await createWorker({ connection: native, namespace: 'default', taskQueue: this.taskQueue, deps: { models, secretBox, http } });
-      this.workerRun = this.worker.run();
-      this.closers.push(async () => {
-        this.worker?.shutdown();
-        await this.workerRun;
-        await native.close();
-        await http.close();
-      });
+    let connection: Connection;
+    if (options.testEnv) {
+      this.client = options.testEnv.client;
+      connection = options.testEnv.connection;
+    } else {
+      connection = await Connection.connect({ address: stack.temporalAddress });
+      this.client = new Client({ connection });
+      this.closers.push(() => connection.close());
     }
+    this.closers.push(() => this.stopWorker());
+    if (options.worker !== false) await this.startWorker();
 
-    const apiHttp = new WebhookHttpClient(LOCAL_RECEIVERS);
-    this.closers.push(() => apiHttp.close());
     const apiConnection = options.apiTemporalAddress ? Connection.lazy({ address: options.apiTemporalAddress }) : connection;
     if (options.apiTemporalAddress) this.closers.push(() => apiConnection.close());
+    const apiHttp = new WebhookHttpClient(LOCAL_RECEIVERS);
+    this.closers.push(() => apiHttp.close());
     const app = createApp({
       models,
       mongo: conn,
-      temporal: new Client({ connection: apiConnection }),
+      temporal: options.apiTemporalAddress ? new Client({ connection: apiConnection }) : this.client,
       temporalConnection: apiConnection,
       taskQueue: this.taskQueue,
-      secretBox,
+      secretBox: this.secretBox,
       logger: pino({ level: 'silent' }),
       adminToken: this.adminToken,
       bodyLimitBytes: 256 * 1024,
@@ -106,6 +113,39 @@ export class Harness {
     });
     this.baseUrl = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
     this.closers.push(() => new Promise((r) => this.server!.close(r)));
+  }
+
+  /** Starts a worker (with its own connection and HTTP client) on this harness's task queue. */
+  async startWorker(): Promise<void> {
+    if (this.running) return;
+    const http = new WebhookHttpClient(LOCAL_RECEIVERS);
+    const env = this.options.testEnv;
+    const native = env ? env.nativeConnection : await NativeConnection.connect({ address: testStack().temporalAddress });
+    const worker = await createWorker({
+      connection: native,
+      namespace: 'default',
+      taskQueue: this.taskQueue,
+      deps: { models: this.models, secretBox: this.secretBox, http, ...this.options.activities },
+    });
+    const run = worker.run();
+    this.running = {
+      worker,
+      run,
+      close: async () => {
+        if (!env) await native.close();
+        await http.close();
+      },
+    };
+  }
+
+  /** Shuts the worker down as SIGTERM would: in-flight attempts finish, nothing new is polled. */
+  async stopWorker(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    this.running = undefined;
+    running.worker.shutdown();
+    await running.run;
+    await running.close();
   }
 
   /** A real HTTP call to the API; returns status, headers and the parsed JSON body. */
@@ -127,6 +167,20 @@ export class Harness {
     const res = await this.call('POST', '/v1/admin/tenants', { token: this.adminToken, body: { name } });
     if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${JSON.stringify(res.body)}`);
     return { tenantId: res.body.tenant.id, apiKey: res.body.apiKey };
+  }
+
+  /** Creates a webhook through the API and returns its id and secret. */
+  async createWebhook(apiKey: string, webhook: Record<string, unknown>): Promise<{ webhookId: string; secret: string }> {
+    const res = await this.call('POST', '/v1/webhooks', { token: apiKey, body: webhook });
+    if (res.status !== 201) throw new Error(`webhook creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return { webhookId: res.body.webhook.id, secret: res.body.webhook.secret };
+  }
+
+  /** Sends one event through the API; returns its id. */
+  async sendEvent(apiKey: string, event: Record<string, unknown>): Promise<string> {
+    const res = await this.call('POST', '/v1/events', { token: apiKey, body: event });
+    if (res.status !== 202) throw new Error(`event rejected: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id;
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,11 @@ export interface ScriptedResponse {
   delayMs?: number;
 }
 
+/** The requests of one delivery (its `webhook-id`), in the order they arrived. */
+export function requestsOf(requests: readonly ReceivedRequest[], deliveryId: string): ReceivedRequest[] {
+  return requests.filter((r) => r.headers['webhook-id'] === deliveryId);
+}
+
 /**
  * A real HTTP receiver on 127.0.0.1: records every request and answers from a script
  * (one response per request in order, the last one repeating), 200 by default.

@@ -17,6 +17,9 @@ describe('config', () => {
     expect(config.secretRotationOverlapSeconds).toBe(86400);
     expect(config.rateLimit).toEqual({ perSecond: 100, burst: 200 });
     expect(config.webhookAllowedCidrs).toEqual([]);
+    expect(config.retryAfterMaxMs).toBe(3_600_000);
+    expect(config.deliveryConnectTimeoutMs).toBe(10_000);
+    expect(config.autoDisable).toEqual({ consecutiveFailures: 20, failingForMs: 5 * 86_400_000 });
   });
 
   it('reads the SSRF allow-list, rotation overlap and rate limit', () => {
@@ -27,6 +30,12 @@ describe('config', () => {
     expect(config.webhookAllowedCidrs).toEqual(['127.0.0.0/8', '::1/128']);
     expect(config.secretRotationOverlapSeconds).toBe(0);
     expect(config.rateLimit).toEqual({ perSecond: 0.5, burst: 5 });
+  });
+
+  it('reads the delivery settings', () => {
+    const config = loadConfig({ ...base, RETRY_AFTER_MAX_SECONDS: '600', WEBHOOK_DISABLE_AFTER_FAILURES: '3', WEBHOOK_DISABLE_AFTER_FAILING_FOR: '12h' }, quiet);
+    expect(config.retryAfterMaxMs).toBe(600_000);
+    expect(config.autoDisable).toEqual({ consecutiveFailures: 3, failingForMs: 12 * 3_600_000 });
   });
 
   it.each([
@@ -43,6 +52,9 @@ describe('config', () => {
     ['SECRETS_KEY', 'c2hvcnQ='],
     ['MONGODB_URI', 'http://localhost'],
     ['ADMIN_TOKEN', 'short'],
+    ['WEBHOOK_DISABLE_AFTER_FAILING_FOR', '5 days'],
+    ['WEBHOOK_DISABLE_AFTER_FAILURES', '0'],
+    ['RETRY_AFTER_MAX_SECONDS', '-1'],
   ])('refuses %s=%s with a message naming the variable', (variable, value) => {
     expect(() => loadConfig({ ...base, [variable]: value }, quiet)).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, [variable]: value }, quiet)).toThrow(new RegExp(`^${variable}:`));

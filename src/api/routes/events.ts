@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { EventIngestion, IdempotencyConflictError } from '../../events/event-ingestion';
 import { eventTypeSchema } from '../../events/event-type';
@@ -20,7 +20,43 @@ export const newEventSchema = z.strictObject({
   metadata: metadataSchema.optional(),
 });
 
-const headersSchema = z.object({ 'idempotency-key': eventIdSchema.optional() });
+/** Most events in one batch request. */
+export const MAX_BATCH_EVENTS = 100;
+
+export const eventBatchSchema = z.strictObject({
+  events: z
+    .array(newEventSchema)
+    .min(1)
+    .max(MAX_BATCH_EVENTS)
+    .superRefine((events, ctx) => {
+      const seen = new Set<string>();
+      events.forEach((event, index) => {
+        if (event.id === undefined) return;
+        if (seen.has(event.id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `id ${event.id} appears twice in the batch` });
+        seen.add(event.id);
+      });
+    }),
+});
+
+const singleHeaders = z.object({ 'idempotency-key': eventIdSchema.optional() });
+// A batch's key names its events `<key>.<index>`, which must still be a valid event id.
+const batchHeaders = z.object({ 'idempotency-key': eventIdSchema.max(124).optional() });
+
+function idempotencyKey(schema: typeof singleHeaders, req: Request): string | undefined {
+  const headers = schema.safeParse(req.headers);
+  if (!headers.success) {
+    throw new ApiError(400, 'validation_failed', 'request is invalid', [
+      { path: 'headers.idempotency-key', message: headers.error.issues[0].message },
+    ]);
+  }
+  return headers.data['idempotency-key'];
+}
+
+function conflict(err: unknown): unknown {
+  if (!(err instanceof IdempotencyConflictError)) return err;
+  const details = err.index === undefined ? [] : [{ path: `events.${err.index}`, message: err.message }];
+  return new ApiError(409, 'idempotency_conflict', err.message, details);
+}
 
 export function eventsRouter(ingestion: EventIngestion): Router {
   const router = Router();
@@ -28,19 +64,18 @@ export function eventsRouter(ingestion: EventIngestion): Router {
   router.post(
     '/',
     route({ body: newEventSchema }, async ({ body }, req, res) => {
-      const headers = headersSchema.safeParse(req.headers);
-      if (!headers.success) {
-        throw new ApiError(400, 'validation_failed', 'request is invalid', [
-          { path: 'headers.idempotency-key', message: headers.error.issues[0].message },
-        ]);
-      }
-      try {
-        const accepted = await ingestion.accept(res.locals.tenantId as string, body, headers.data['idempotency-key']);
-        res.status(202).json(accepted);
-      } catch (err) {
-        if (err instanceof IdempotencyConflictError) throw new ApiError(409, 'idempotency_conflict', err.message);
-        throw err;
-      }
+      const key = idempotencyKey(singleHeaders, req);
+      const accepted = await ingestion.accept(res.locals.tenantId as string, body, key).catch((err: unknown) => Promise.reject(conflict(err)));
+      res.status(202).json(accepted);
+    }),
+  );
+
+  router.post(
+    '/batch',
+    route({ body: eventBatchSchema }, async ({ body }, req, res) => {
+      const key = idempotencyKey(batchHeaders, req);
+      const events = await ingestion.acceptBatch(res.locals.tenantId as string, body.events, key).catch((err: unknown) => Promise.reject(conflict(err)));
+      res.status(202).json({ events });
     }),
   );
 
