@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { secretRotationResponseSchema, webhookCreatedResponseSchema, webhookResponseSchema, webhookTestResponseSchema } from '../../src/api/schemas/webhook';
-import type { DeliveryResult } from '../../src/delivery/types';
+import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
+import type { WorkflowFailedError } from '@temporalio/client';
+import type { AttemptRecord } from '../../src/delivery/types';
 import { freePort } from '../../src/embedded/ports';
 import { deliveryWorkflowId } from '../../src/temporal/workflow-ids';
 import { Harness } from '../support/harness';
@@ -176,11 +178,21 @@ describe('deleting a webhook while its delivery retries', () => {
     const first = await eventually(() => receiver.requests[0], 30_000, 'the first attempt');
 
     expect((await harness.call('DELETE', `/v1/webhooks/${created.body.webhook.id}`, { token: apiKey })).status).toBe(204);
-    const outcome: DeliveryResult = await harness.client.workflow.getHandle(deliveryWorkflowId(first.headers['webhook-id'] as string)).result();
-    expect(outcome).toMatchObject({ status: 'canceled', reason: 'webhook was deleted' });
+    // The execution ends Canceled (not Failed), with the reason and the attempt log on record.
+    const handle = harness.client.workflow.getHandle(deliveryWorkflowId(first.headers['webhook-id'] as string));
+    const ended = await handle.result().then(
+      () => undefined,
+      (err: WorkflowFailedError) => err.cause,
+    );
+    expect(ended).toBeInstanceOf(CancelledFailure);
+    const history = (await handle.fetchHistory()).events!;
+    const requested = history.find((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    expect(requested?.workflowExecutionCancelRequestedEventAttributes?.cause).toBe('the webhook was deleted');
+    const canceled = history.find((e) => e.workflowExecutionCanceledEventAttributes)!;
+    const attempts = defaultPayloadConverter.fromPayload<AttemptRecord[]>(canceled.workflowExecutionCanceledEventAttributes!.details!.payloads![0]);
     // Every attempt made is in the audit log, and no attempt was made after the cancellation.
-    expect(outcome.attempts.length).toBe(receiver.requests.length);
-    expect(outcome.attempts.length).toBeLessThan(6);
+    expect(attempts.length).toBe(receiver.requests.length);
+    expect(attempts.length).toBeLessThan(6);
   });
 });
 

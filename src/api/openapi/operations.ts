@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventIdSchema, newEventSchema } from '../routes/events';
+import { eventBatchSchema, eventIdSchema, newEventSchema } from '../routes/events';
 import {
   apiKeyIssuedResponseSchema,
   apiKeyListResponseSchema,
@@ -8,7 +8,7 @@ import {
   tenantInputSchema,
   tenantParamsSchema,
 } from '../schemas/admin';
-import { eventAcceptedResponseSchema } from '../schemas/event';
+import { eventAcceptedResponseSchema, eventBatchAcceptedResponseSchema } from '../schemas/event';
 import { eventTypeListQuerySchema, eventTypeListResponseSchema } from '../schemas/event-type';
 import { healthResponseSchema, readinessResponseSchema } from '../schemas/service';
 import {
@@ -195,6 +195,16 @@ export const OPERATIONS: Operation[] = [
     body: newEventSchema,
     headers: [{ name: 'Idempotency-Key', schema: eventIdSchema, description: 'Names the event when the body has no `id`.' }],
     responses: { 202: { description: 'Durably accepted.', schema: eventAcceptedResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: '/v1/events/batch',
+    summary: 'Accept up to 100 events at once (all or none on an id conflict)',
+    tag: 'events',
+    auth: 'tenant',
+    body: eventBatchSchema,
+    headers: [{ name: 'Idempotency-Key', schema: eventIdSchema.max(124), description: 'Names events without an `id` as `<key>.<index>`.' }],
+    responses: { 202: { description: 'Durably accepted.', schema: eventBatchAcceptedResponseSchema } },
   },
   {
     method: 'get',
