@@ -9,6 +9,7 @@ import type { AttemptRecord, DeliveryInput, DeliveryOutcome, EventEnvelope, Matc
 import { patternsMatching } from '../events/event-type';
 import { deliveryId } from '../ids';
 import { eventKey } from '../models/event';
+import { createRequeueActivities } from './requeue';
 import type { Models } from '../models';
 
 export interface ActivityDeps {
@@ -29,6 +30,7 @@ export interface MatchWebhooksInput {
 }
 
 export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_600_000 }: ActivityDeps) => ({
+  ...createRequeueActivities(),
   /** One page of the tenant's active webhooks subscribed to `eventType`, in id order. */
   async matchWebhooks({ tenantId, eventId, eventType, after, limit }: MatchWebhooksInput): Promise<MatchPage> {
     const webhooks = await models.Webhook.find({

@@ -11,8 +11,12 @@ import type { Models } from '../models';
 import { adminAuth, tenantAuth } from './auth';
 import { ApiError, errorHandler } from './errors';
 import { adminRouter } from './routes/admin';
+import { adminRequeueRouter } from './routes/admin-requeue';
+import { deliveriesRouter } from './routes/deliveries';
 import { eventsRouter } from './routes/events';
 import { healthRouter } from './routes/health';
+import { statsRouter } from './routes/stats';
+import { webhookDeliveriesRouter } from './routes/webhook-deliveries';
 import { webhooksRouter } from './routes/webhooks';
 
 export interface AppDeps {
@@ -61,14 +65,17 @@ export function createApp(deps: AppDeps): Express {
   const urlGuard = new UrlGuard({ allowHttp: deps.webhookAllowHttp, allowedCidrs: deps.webhookAllowedCidrs });
   const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
 
-  app.use('/v1/admin', adminAuth(deps.adminToken), adminRouter(deps.models));
+  app.use('/v1/admin', adminAuth(deps.adminToken), adminRouter(deps.models), adminRequeueRouter(deps.temporal, deps.taskQueue));
   const tenant = tenantAuth(deps.models);
+  app.use('/v1/webhooks/:id/deliveries', tenant, webhookDeliveriesRouter(deps.models, deps.temporal));
   app.use(
     '/v1/webhooks',
     tenant,
     webhooksRouter({ models: deps.models, secretBox: deps.secretBox, urlGuard, defaultTimeoutSeconds: deps.defaultTimeoutSeconds }),
   );
   app.use('/v1/events', tenant, eventsRouter(ingestion));
+  app.use('/v1/deliveries', tenant, deliveriesRouter(deps.temporal));
+  app.use('/v1/stats', tenant, statsRouter(deps.models, deps.temporal));
 
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

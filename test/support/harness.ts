@@ -41,7 +41,7 @@ export class Harness {
   private async init(options: HarnessOptions): Promise<void> {
     const stack = testStack();
     try {
-      Runtime.install({ logger: new DefaultLogger('WARN') }); // quiet SDK logs; once per process
+      Runtime.install({ logger: new DefaultLogger('ERROR') }); // failed deliveries are expected here; once per process
     } catch {
       // already installed by an earlier suite in this jest worker
     }
