@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { listDeliveries } from '../deliveries/delivery-list';
 import { restartDelivery, type RestartOutcome } from '../deliveries/delivery-restart';
 import type { FailedDeliveryPage, RequeueFilter } from '../deliveries/requeue-types';
+import { requeues } from '../metrics/metrics';
 
 /** Activities of the bulk requeue; they use the worker's own Temporal client. */
 export const createRequeueActivities = () => ({
@@ -21,6 +22,8 @@ export const createRequeueActivities = () => ({
   },
 
   async requeueDelivery(deliveryId: string): Promise<RestartOutcome> {
-    return restartDelivery(Context.current().client, deliveryId);
+    const outcome = await restartDelivery(Context.current().client, deliveryId);
+    if (outcome === 'restarted') requeues.inc({ source: 'bulk' });
+    return outcome;
   },
 });

@@ -8,6 +8,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import { UrlGuard } from '../delivery/url-guard';
 import { EventIngestion } from '../events/event-ingestion';
 import type { Models } from '../models';
+import { httpRequests, registry, statusClass } from '../metrics/metrics';
 import { adminAuth, tenantAuth } from './auth';
 import { ApiError, errorHandler } from './errors';
 import { adminRouter } from './routes/admin';
@@ -44,6 +45,20 @@ const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** Times every request under its route pattern: ids in the path become `:name`, never labels. */
+const timeRequests: RequestHandler = (req, res, next) => {
+  const end = httpRequests.startTimer();
+  res.on('finish', () => {
+    let route = 'unmatched';
+    if (req.route) {
+      route = req.baseUrl + (req.route.path as string);
+      for (const [name, value] of Object.entries(req.params ?? {})) route = route.replace(`/${value}`, `/:${name}`);
+    }
+    end({ method: req.method, route, status_class: statusClass(res.statusCode) });
+  });
+  next();
+};
+
 /** Builds the Express app; it does not listen (see main.ts). */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -59,7 +74,11 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
+  app.use(timeRequests);
   app.use(healthRouter(deps.temporalConnection, deps.mongo));
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
   app.use(requireJson, express.json({ limit: deps.bodyLimitBytes, type: 'application/json' }));
 
   const urlGuard = new UrlGuard({ allowHttp: deps.webhookAllowHttp, allowedCidrs: deps.webhookAllowedCidrs });

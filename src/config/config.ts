@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
   /** Per-attempt timeout of a webhook that sets none. @default 10 */
   DELIVERY_TIMEOUT_SECONDS: seconds.max(30).default(10),
+  /** Worker's Prometheus endpoint (its own metrics and the Temporal SDK's); 0 turns it off. @default 9464 */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Embedded Temporal dev server ports (npm start only). */
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -72,6 +74,7 @@ export interface Config {
   logLevel: string;
   bodyLimitBytes: number;
   deliveryTimeoutSeconds: number;
+  workerMetricsPort: number;
   embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
 }
 
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     deliveryTimeoutSeconds: e.DELIVERY_TIMEOUT_SECONDS,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     embedded: { temporalPort: e.TEMPORAL_PORT, temporalUiPort: e.TEMPORAL_UI_PORT, mongoPort: e.MONGO_PORT },
   };
 }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { restartDelivery } from '../../deliveries/delivery-restart';
+import { requeues } from '../../metrics/metrics';
 import { TenantId } from '../../temporal/search-attributes';
 import { ApiError, notFound } from '../errors';
 import { route } from '../validate';
@@ -19,6 +20,7 @@ export function deliveriesRouter(temporal: Client): Router {
       if (outcome === 'not_found') throw notFound('delivery');
       if (outcome === 'delivered') throw new ApiError(409, 'already_delivered', 'this delivery was delivered; it is never sent twice');
       if (outcome === 'in_progress') throw new ApiError(409, 'delivery_in_progress', 'this delivery is still pending or retrying');
+      requeues.inc({ source: 'retry' });
       res.status(202).json({ id: params.id, status: 'pending' });
     }),
   );
