@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { EncryptedSecret, SecretBox } from '../crypto/secret-box';
+import type { SecretBox } from '../crypto/secret-box';
 import { DeliveryFailureType } from '../delivery/failure-types';
 import type { WebhookHttpClient } from '../delivery/http-client';
 import { classifyAttempt } from '../delivery/outcome';
@@ -10,6 +10,7 @@ import { patternsMatching } from '../events/event-type';
 import { deliveryId } from '../ids';
 import { eventKey } from '../models/event';
 import { createRequeueActivities } from './requeue';
+import { signingSecrets } from '../signing/signing-secrets';
 import type { Models } from '../models';
 
 export interface ActivityDeps {
@@ -76,10 +77,7 @@ export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_
     if (!event) throw new Error(`event ${input.eventId} is missing from storage`);
 
     const now = new Date();
-    const secrets = [secretBox.decrypt(webhook.secret as EncryptedSecret)];
-    if (webhook.previousSecret && webhook.previousSecretExpiresAt && webhook.previousSecretExpiresAt > now) {
-      secrets.push(secretBox.decrypt(webhook.previousSecret as EncryptedSecret));
-    }
+    const secrets = signingSecrets(webhook, secretBox, now);
     const envelope: EventEnvelope = {
       id: event.eventId,
       type: event.type,

@@ -4,16 +4,23 @@ import type { Connection as MongoConnection } from 'mongoose';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
+import type { RateLimitSettings } from '../config/config';
 import type { SecretBox } from '../crypto/secret-box';
-import { UrlGuard } from '../delivery/url-guard';
+import type { WebhookHttpClient } from '../delivery/http-client';
+import { productVersion } from '../delivery/user-agent';
 import { EventIngestion } from '../events/event-ingestion';
 import type { Models } from '../models';
 import { httpRequests, registry, statusClass } from '../metrics/metrics';
 import { adminAuth, tenantAuth } from './auth';
 import { ApiError, errorHandler } from './errors';
+import { buildOpenApiDocument } from './openapi/document';
+import { OPERATIONS } from './openapi/operations';
+import { rateLimit, TenantRateLimiter } from './rate-limit';
 import { adminRouter } from './routes/admin';
 import { adminRequeueRouter } from './routes/admin-requeue';
 import { deliveriesRouter } from './routes/deliveries';
+import { docsRouter } from './routes/docs';
+import { eventTypesRouter } from './routes/event-types';
 import { eventsRouter } from './routes/events';
 import { healthRouter } from './routes/health';
 import { statsRouter } from './routes/stats';
@@ -31,9 +38,13 @@ export interface AppDeps {
   logger: Logger;
   adminToken: string;
   bodyLimitBytes: number;
-  webhookAllowHttp: boolean;
-  webhookAllowedCidrs: readonly string[];
+  /** The one outbound HTTP client (its SSRF guard checks webhook URLs; it sends test events). */
+  http: WebhookHttpClient;
   defaultTimeoutSeconds: number;
+  /** How long a rotated-out webhook secret keeps signing. */
+  secretRotationOverlapSeconds: number;
+  /** Per-tenant limit on tenant routes. */
+  rateLimit: RateLimitSettings;
 }
 
 /** Bodies must be JSON: anything else with a body is 415. */
@@ -79,22 +90,29 @@ export function createApp(deps: AppDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
+  app.use(docsRouter(buildOpenApiDocument(OPERATIONS, productVersion())));
   app.use(requireJson, express.json({ limit: deps.bodyLimitBytes, type: 'application/json' }));
 
-  const urlGuard = new UrlGuard({ allowHttp: deps.webhookAllowHttp, allowedCidrs: deps.webhookAllowedCidrs });
   const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
 
   app.use('/v1/admin', adminAuth(deps.adminToken), adminRouter(deps.models), adminRequeueRouter(deps.temporal, deps.taskQueue));
-  const tenant = tenantAuth(deps.models);
+  const tenant = [tenantAuth(deps.models), rateLimit(new TenantRateLimiter(deps.rateLimit))];
   app.use('/v1/webhooks/:id/deliveries', tenant, webhookDeliveriesRouter(deps.models, deps.temporal));
   app.use(
     '/v1/webhooks',
     tenant,
-    webhooksRouter({ models: deps.models, secretBox: deps.secretBox, urlGuard, defaultTimeoutSeconds: deps.defaultTimeoutSeconds }),
+    webhooksRouter({
+      models: deps.models,
+      secretBox: deps.secretBox,
+      http: deps.http,
+      defaultTimeoutSeconds: deps.defaultTimeoutSeconds,
+      secretRotationOverlapSeconds: deps.secretRotationOverlapSeconds,
+    }),
   );
   app.use('/v1/events', tenant, eventsRouter(ingestion));
   app.use('/v1/deliveries', tenant, deliveriesRouter(deps.temporal));
   app.use('/v1/stats', tenant, statsRouter(deps.models, deps.temporal));
+  app.use('/v1/event-types', tenant, eventTypesRouter(deps.models));
 
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

@@ -23,11 +23,14 @@ export class ApiError extends Error {
 
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 
+/** One detail per problem, each naming its field path; an unknown field is named itself. */
 export function zodDetails(error: z.ZodError, prefix: string[] = []): ErrorDetail[] {
-  return error.issues.map((issue) => ({
-    path: [...prefix, ...issue.path.map(String)].join('.') || prefix.join('.') || '(root)',
-    message: issue.message,
-  }));
+  const pathOf = (segments: PropertyKey[]) => [...prefix, ...segments.map(String)].join('.') || '(root)';
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: 'unknown field' }))
+      : [{ path: pathOf(issue.path), message: issue.message }],
+  );
 }
 
 /** True for errors that mean Temporal or MongoDB cannot be reached right now. */
@@ -59,6 +62,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const type = (err as { type?: string }).type;
     if (type === 'entity.parse.failed') {
       res.status(400).json(errorBody('invalid_json', 'request body is not valid JSON'));
+      return;
+    }
+    if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
+      res.status(415).json(errorBody('unsupported_media_type', (err as Error).message));
       return;
     }
     if (type === 'entity.too.large') {

@@ -1,6 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { WebhookHttpClient } from '../delivery/http-client';
+import { userAgent } from '../delivery/user-agent';
 import { createLogger } from '../logging/logger';
 import { connectMongo } from '../models';
 import { runMain } from '../run-main';
@@ -14,6 +16,8 @@ runMain('api', async () => {
   const connection = Connection.lazy({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
 
+  // Only for POST /v1/webhooks/{id}/test, and for its SSRF guard on webhook URLs.
+  const http = new WebhookHttpClient({ allowHttp: config.webhookAllowHttp, allowedCidrs: config.webhookAllowedCidrs, userAgent: userAgent() });
   const app = createApp({
     models,
     mongo: conn,
@@ -24,9 +28,10 @@ runMain('api', async () => {
     logger,
     adminToken: config.adminToken,
     bodyLimitBytes: config.bodyLimitBytes,
-    webhookAllowHttp: config.webhookAllowHttp,
-    webhookAllowedCidrs: config.webhookAllowedCidrs,
+    http,
     defaultTimeoutSeconds: config.deliveryTimeoutSeconds,
+    secretRotationOverlapSeconds: config.secretRotationOverlapSeconds,
+    rateLimit: config.rateLimit,
   });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -41,6 +46,7 @@ runMain('api', async () => {
     logger.info('shutting down');
     server.close(async () => {
       await connection.close();
+      await http.close();
       await conn.close();
       process.exit(0);
     });

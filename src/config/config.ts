@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { loadOrCreateDevSecrets } from './dev-secrets';
 
@@ -13,7 +14,11 @@ const port = z.coerce.number().int().min(1).max(65535);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const seconds = z.coerce.number().int().positive();
 
-const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'expected a CIDR such as 127.0.0.0/8');
+const cidr = z.string().refine((v) => {
+  const [address, prefix, extra] = v.split('/');
+  const family = isIP(address ?? '');
+  return extra === undefined && family !== 0 && /^\d{1,3}$/.test(prefix ?? '') && Number(prefix) <= (family === 4 ? 32 : 128);
+}, 'expected a CIDR such as 127.0.0.0/8 or ::1/128');
 const cidrList = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
@@ -52,12 +57,25 @@ const EnvSchema = z.object({
   DELIVERY_TIMEOUT_SECONDS: seconds.max(30).default(10),
   /** Worker's Prometheus endpoint (its own metrics and the Temporal SDK's); 0 turns it off. @default 9464 */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** How long a rotated-out webhook secret keeps signing next to the new one (0: not at all). @default 86400 (24 h) */
+  WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(30 * 86400).default(86400),
+  /** Tenant API requests per second, per tenant and per API process (0 turns the limit off). @default 100 */
+  API_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(100),
+  /** Requests a tenant may send at once above the steady rate (token bucket size). @default 200 */
+  API_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
   /** Embedded Temporal dev server ports (npm start only). */
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   /** Embedded MongoDB-wire server port (npm start only). @default 27017 */
   MONGO_PORT: port.default(27017),
 });
+
+export interface RateLimitSettings {
+  /** Steady rate in requests per second; 0 means no limit. */
+  perSecond: number;
+  /** Bucket size: requests allowed at once. */
+  burst: number;
+}
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -75,6 +93,8 @@ export interface Config {
   bodyLimitBytes: number;
   deliveryTimeoutSeconds: number;
   workerMetricsPort: number;
+  secretRotationOverlapSeconds: number;
+  rateLimit: RateLimitSettings;
   embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
 }
 
@@ -120,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     deliveryTimeoutSeconds: e.DELIVERY_TIMEOUT_SECONDS,
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    secretRotationOverlapSeconds: e.WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS,
+    rateLimit: { perSecond: e.API_RATE_LIMIT_PER_SECOND, burst: e.API_RATE_LIMIT_BURST },
     embedded: { temporalPort: e.TEMPORAL_PORT, temporalUiPort: e.TEMPORAL_UI_PORT, mongoPort: e.MONGO_PORT },
   };
 }

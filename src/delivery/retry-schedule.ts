@@ -15,7 +15,8 @@ export function parseDelay(delay: string): number {
 
 export const retryDelaySchema = z
   .string()
-  .regex(DURATION, 'expected a delay such as 30s, 5m, 2h or 1d')
+  // abort: the range check below parses the delay and must not run on a malformed one.
+  .regex(DURATION, { message: 'expected a delay such as 30s, 5m, 2h or 1d', abort: true })
   .refine((d) => parseDelay(d) >= 1000 && parseDelay(d) <= MAX_RETRY_DELAY_MS, 'each delay must be between 1s and 24h');
 
 export const retryScheduleSchema = z.array(retryDelaySchema).min(1).max(20);

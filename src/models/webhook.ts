@@ -1,7 +1,13 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 
+/** An `EncryptedSecret` of crypto/secret-box.ts. */
 const encryptedSecretSchema = new Schema(
-  { keyId: String, iv: String, tag: String, ciphertext: String },
+  {
+    keyId: { type: String, required: true },
+    iv: { type: String, required: true },
+    tag: { type: String, required: true },
+    ciphertext: { type: String, required: true },
+  },
   { _id: false },
 );
 
@@ -37,6 +43,8 @@ const webhookSchema = new Schema(
 // Fan-out matching: active webhooks of a tenant whose patterns include one of the candidates.
 webhookSchema.index({ tenantId: 1, active: 1, events: 1 });
 webhookSchema.index({ tenantId: 1, _id: 1 });
+// Listing: newest first, the id breaking ties, and the cursor a (createdAt, _id) position.
+webhookSchema.index({ tenantId: 1, createdAt: -1, _id: -1 });
 
 export type WebhookDoc = InferSchemaType<typeof webhookSchema> & { _id: string; createdAt: Date; updatedAt: Date };
 

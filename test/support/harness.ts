@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -8,9 +9,17 @@ import { SecretBox } from '../../src/crypto/secret-box';
 import { WebhookHttpClient } from '../../src/delivery/http-client';
 import { connectMongo, type Models } from '../../src/models';
 import { createWorker } from '../../src/worker/create-worker';
+import type { RateLimitSettings } from '../../src/config/config';
 import { testStack, uniqueName } from './stack';
 
+/** Test receivers listen on loopback over plain http. */
+const LOCAL_RECEIVERS = { allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'webhook-service/test' };
+
 export interface HarnessOptions {
+  /** Per-tenant API rate limit. @default 1000/s, burst 1000 (out of the way) */
+  rateLimit?: RateLimitSettings;
+  /** Overlap of a rotated-out secret. @default 86400 */
+  secretRotationOverlapSeconds?: number;
   /** Temporal address the API uses (a closed port simulates Temporal being down). @default the test stack's */
   apiTemporalAddress?: string;
   /** Start a worker for this harness's task queue. @default true */
@@ -25,6 +34,8 @@ export class Harness {
   readonly adminToken = `adm_${randomBytes(24).toString('base64url')}`;
   readonly taskQueue = uniqueName('tq');
   baseUrl = '';
+  /** The Express app under test, for walking its routes. */
+  app!: Express;
   models!: Models;
   client!: Client;
   private server?: Server;
@@ -58,7 +69,7 @@ export class Harness {
     this.closers.push(() => connection.close());
 
     if (options.worker !== false) {
-      const http = new WebhookHttpClient({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'webhook-service/test' });
+      const http = new WebhookHttpClient(LOCAL_RECEIVERS);
       const native = await NativeConnection.connect({ address: stack.temporalAddress });
       this.worker = await createWorker({ connection: native, namespace: 'default', taskQueue: this.taskQueue, deps: { models, secretBox, http } });
       this.workerRun = this.worker.run();
@@ -70,6 +81,8 @@ export class Harness {
       });
     }
 
+    const apiHttp = new WebhookHttpClient(LOCAL_RECEIVERS);
+    this.closers.push(() => apiHttp.close());
     const apiConnection = options.apiTemporalAddress ? Connection.lazy({ address: options.apiTemporalAddress }) : connection;
     if (options.apiTemporalAddress) this.closers.push(() => apiConnection.close());
     const app = createApp({
@@ -82,10 +95,12 @@ export class Harness {
       logger: pino({ level: 'silent' }),
       adminToken: this.adminToken,
       bodyLimitBytes: 256 * 1024,
-      webhookAllowHttp: true,
-      webhookAllowedCidrs: ['127.0.0.0/8'],
+      http: apiHttp,
       defaultTimeoutSeconds: 5,
+      secretRotationOverlapSeconds: options.secretRotationOverlapSeconds ?? 86400,
+      rateLimit: options.rateLimit ?? { perSecond: 1000, burst: 1000 },
     });
+    this.app = app;
     this.server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });

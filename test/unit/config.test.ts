@@ -13,6 +13,20 @@ describe('config', () => {
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'webhook-deliveries' });
     expect(config.webhookAllowHttp).toBe(false);
     expect(config.bodyLimitBytes).toBe(262144);
+    expect(config.deliveryTimeoutSeconds).toBe(10);
+    expect(config.secretRotationOverlapSeconds).toBe(86400);
+    expect(config.rateLimit).toEqual({ perSecond: 100, burst: 200 });
+    expect(config.webhookAllowedCidrs).toEqual([]);
+  });
+
+  it('reads the SSRF allow-list, rotation overlap and rate limit', () => {
+    const config = loadConfig(
+      { ...base, WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8, ::1/128', WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS: '0', API_RATE_LIMIT_PER_SECOND: '0.5', API_RATE_LIMIT_BURST: '5' },
+      quiet,
+    );
+    expect(config.webhookAllowedCidrs).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(config.secretRotationOverlapSeconds).toBe(0);
+    expect(config.rateLimit).toEqual({ perSecond: 0.5, burst: 5 });
   });
 
   it.each([
@@ -20,6 +34,12 @@ describe('config', () => {
     ['PORT', '70000'],
     ['WEBHOOK_ALLOW_HTTP', 'yes'],
     ['WEBHOOK_ALLOWED_CIDRS', '127.0.0.1'],
+    ['WEBHOOK_ALLOWED_CIDRS', '10.0.0.0/33'],
+    ['WEBHOOK_ALLOWED_CIDRS', '::1/129'],
+    ['WEBHOOK_ALLOWED_CIDRS', '127.0.0.0/8,localhost/8'],
+    ['WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS', '-1'],
+    ['API_RATE_LIMIT_PER_SECOND', 'fast'],
+    ['API_RATE_LIMIT_BURST', '0'],
     ['SECRETS_KEY', 'c2hvcnQ='],
     ['MONGODB_URI', 'http://localhost'],
     ['ADMIN_TOKEN', 'short'],

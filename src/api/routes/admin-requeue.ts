@@ -1,26 +1,11 @@
 import { Router } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { z } from 'zod';
-import { eventTypeSchema } from '../../events/event-type';
 import type { RequeueInput, RequeueProgress } from '../../deliveries/requeue-types';
 import { newId } from '../../ids';
 import { RequeueWorkflow, requeueProgressQuery } from '../../workflows/requeue-workflow';
 import { notFound } from '../errors';
+import { operationParamsSchema, requeueInputSchema } from '../schemas/operation';
 import { route } from '../validate';
-
-const requeueSchema = z.strictObject({
-  tenantId: z.string().min(1).max(64).optional(),
-  webhookId: z.string().min(1).max(64).optional(),
-  eventType: eventTypeSchema.optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
-  /** Most deliveries to requeue. @default 1000 */
-  limit: z.number().int().min(1).max(100_000).default(1000),
-  /** Count what would be requeued, requeue nothing. @default false */
-  dryRun: z.boolean().default(false),
-  /** Deliveries started again per second. @default 10 */
-  ratePerSecond: z.number().int().min(1).max(500).default(10),
-});
 
 /** `/v1/admin/requeue` and `/v1/admin/operations/{id}`: bulk requeue as a durable workflow. */
 export function adminRequeueRouter(temporal: Client, taskQueue: string): Router {
@@ -28,7 +13,7 @@ export function adminRequeueRouter(temporal: Client, taskQueue: string): Router 
 
   router.post(
     '/requeue',
-    route({ body: requeueSchema }, async ({ body }, _req, res) => {
+    route({ body: requeueInputSchema }, async ({ body }, _req, res) => {
       const { limit, dryRun, ratePerSecond, ...filter } = body;
       const operationId = newId('op');
       const input: RequeueInput = { filter, limit, dryRun, ratePerSecond };
@@ -44,7 +29,7 @@ export function adminRequeueRouter(temporal: Client, taskQueue: string): Router 
 
   router.get(
     '/operations/:id',
-    route({ params: z.strictObject({ id: z.string().regex(/^op_[A-Za-z0-9_-]{1,64}$/, 'expected an operation id (op_…)') }) }, async ({ params }, _req, res) => {
+    route({ params: operationParamsSchema }, async ({ params }, _req, res) => {
       const handle = temporal.workflow.getHandle<typeof RequeueWorkflow>(params.id);
       const description = await handle.describe().catch((err: unknown) => {
         if (err instanceof WorkflowNotFoundError) return undefined;

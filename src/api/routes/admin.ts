@@ -1,12 +1,10 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { issueApiKey } from '../../crypto/api-key';
+import { API_KEY_PREFIX, issueApiKey } from '../../crypto/api-key';
 import { newId } from '../../ids';
 import type { Models } from '../../models';
 import { notFound } from '../errors';
+import { apiKeyParamsSchema, tenantInputSchema, tenantParamsSchema } from '../schemas/admin';
 import { route } from '../validate';
-
-const tenantParams = z.strictObject({ tenantId: z.string().min(1).max(64) });
 
 /** `/v1/admin/*`: tenants and their API keys. Mounted behind adminAuth. */
 export function adminRouter(models: Models): Router {
@@ -19,9 +17,13 @@ export function adminRouter(models: Models): Router {
     return { id, apiKey: issued.apiKey };
   }
 
+  async function requireTenant(tenantId: string): Promise<void> {
+    if (!(await models.Tenant.exists({ _id: tenantId }))) throw notFound('tenant');
+  }
+
   router.post(
     '/tenants',
-    route({ body: z.strictObject({ name: z.string().trim().min(1).max(200) }) }, async ({ body }, _req, res) => {
+    route({ body: tenantInputSchema }, async ({ body }, _req, res) => {
       const tenant = await models.Tenant.create({ _id: newId('ten'), name: body.name });
       const key = await createApiKey(tenant._id);
       res.status(201).json({
@@ -34,20 +36,35 @@ export function adminRouter(models: Models): Router {
 
   router.post(
     '/tenants/:tenantId/api-keys',
-    route({ params: tenantParams }, async ({ params }, _req, res) => {
-      if (!(await models.Tenant.exists({ _id: params.tenantId }))) throw notFound('tenant');
+    route({ params: tenantParamsSchema }, async ({ params }, _req, res) => {
+      await requireTenant(params.tenantId);
       res.status(201).json(await createApiKey(params.tenantId));
+    }),
+  );
+
+  router.get(
+    '/tenants/:tenantId/api-keys',
+    route({ params: tenantParamsSchema }, async ({ params }, _req, res) => {
+      await requireTenant(params.tenantId);
+      const keys = await models.ApiKey.find({ tenantId: params.tenantId }).sort({ createdAt: 1 }).lean();
+      res.json({
+        apiKeys: keys.map((k) => ({
+          id: k._id,
+          prefix: `${API_KEY_PREFIX}${k.lookup}`,
+          createdAt: k.createdAt.toISOString(),
+          revokedAt: k.revokedAt?.toISOString() ?? null,
+        })),
+      });
     }),
   );
 
   router.delete(
     '/tenants/:tenantId/api-keys/:keyId',
-    route({ params: tenantParams.extend({ keyId: z.string().min(1).max(64) }) }, async ({ params }, _req, res) => {
-      const result = await models.ApiKey.updateOne(
-        { _id: params.keyId, tenantId: params.tenantId, revokedAt: null },
-        { $set: { revokedAt: new Date() } },
-      );
-      if (result.matchedCount === 0) throw notFound('API key');
+    route({ params: apiKeyParamsSchema }, async ({ params }, _req, res) => {
+      // Idempotent: revoking a revoked key is 204 again and keeps the first revocation time.
+      const key = await models.ApiKey.findOne({ _id: params.keyId, tenantId: params.tenantId }).lean();
+      if (!key) throw notFound('API key');
+      if (!key.revokedAt) await models.ApiKey.updateOne({ _id: key._id, revokedAt: null }, { $set: { revokedAt: new Date() } });
       res.status(204).end();
     }),
   );

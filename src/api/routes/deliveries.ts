@@ -1,13 +1,11 @@
 import { Router } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { z } from 'zod';
 import { restartDelivery } from '../../deliveries/delivery-restart';
 import { requeues } from '../../metrics/metrics';
 import { TenantId } from '../../temporal/search-attributes';
 import { ApiError, notFound } from '../errors';
+import { deliveryIdParamsSchema } from '../schemas/delivery';
 import { route } from '../validate';
-
-const idParams = z.strictObject({ id: z.string().regex(/^dlv_[A-Za-z0-9_-]{1,64}$/, 'expected a delivery id (dlv_…)') });
 
 /** `/v1/deliveries/{id}`: one delivery, its retry and its cancellation. */
 export function deliveriesRouter(temporal: Client): Router {
@@ -15,7 +13,7 @@ export function deliveriesRouter(temporal: Client): Router {
 
   router.post(
     '/:id/retry',
-    route({ params: idParams }, async ({ params }, _req, res) => {
+    route({ params: deliveryIdParamsSchema }, async ({ params }, _req, res) => {
       const outcome = await restartDelivery(temporal, params.id, res.locals.tenantId as string);
       if (outcome === 'not_found') throw notFound('delivery');
       if (outcome === 'delivered') throw new ApiError(409, 'already_delivered', 'this delivery was delivered; it is never sent twice');
@@ -27,7 +25,7 @@ export function deliveriesRouter(temporal: Client): Router {
 
   router.post(
     '/:id/cancel',
-    route({ params: idParams }, async ({ params }, _req, res) => {
+    route({ params: deliveryIdParamsSchema }, async ({ params }, _req, res) => {
       const handle = temporal.workflow.getHandle(params.id);
       const description = await handle.describe().catch((err: unknown) => {
         if (err instanceof WorkflowNotFoundError) return undefined;

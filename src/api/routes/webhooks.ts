@@ -1,35 +1,52 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { SecretBox } from '../../crypto/secret-box';
-import { UrlGuard, UrlRefusedError } from '../../delivery/url-guard';
+import type { WebhookHttpClient } from '../../delivery/http-client';
+import { sendTestEvent } from '../../delivery/test-event';
+import { UrlRefusedError } from '../../delivery/url-guard';
+import { patternsMatching } from '../../events/event-type';
 import { newId } from '../../ids';
 import type { Models } from '../../models';
 import type { WebhookDoc } from '../../models/webhook';
 import { generateWebhookSecret } from '../../signing/webhook-secret';
 import { ApiError, notFound } from '../errors';
-import { webhookInputSchema, type WebhookView } from '../schemas/webhook';
+import { decodeCursor, encodeCursor } from '../list-cursor';
+import { isSensitiveHeader } from '../schemas/custom-headers';
+import {
+  emptyBodySchema,
+  webhookIdParamsSchema,
+  webhookInputSchema,
+  webhookListQuerySchema,
+  webhookPatchSchema,
+  type WebhookInput,
+  type WebhookView,
+} from '../schemas/webhook';
 import { route } from '../validate';
 
 export interface WebhooksRouterDeps {
   models: Models;
   secretBox: SecretBox;
-  urlGuard: UrlGuard;
+  /** The one outbound HTTP client: its SSRF guard checks URLs, and it sends test events. */
+  http: WebhookHttpClient;
   defaultTimeoutSeconds: number;
+  /** How long a rotated-out secret keeps signing. */
+  secretRotationOverlapSeconds: number;
 }
 
+type Pairs = readonly { name?: string | null; value?: string | null }[];
 const toPairs = (map: Record<string, string> | undefined) => Object.entries(map ?? {}).map(([name, value]) => ({ name, value }));
-const fromPairs = (pairs: readonly { name?: string | null; value?: string | null }[]) =>
-  Object.fromEntries(pairs.map((p) => [p.name ?? '', p.value ?? '']));
+const fromPairs = (pairs: Pairs) => Object.fromEntries(pairs.map((p) => [p.name ?? '', p.value ?? '']));
 
-/** The public shape of a webhook: never a secret. */
+/** The public shape of a webhook: never a secret, never a sensitive header's value. */
 export function webhookView(doc: WebhookDoc): WebhookView {
+  const headers = doc.headers.map((h) => ({ name: h.name ?? '', value: h.value ?? '' }));
   return {
     id: doc._id,
     url: doc.url,
     events: [...doc.events],
     description: doc.description ?? null,
     active: doc.active,
-    headers: fromPairs(doc.headers),
+    headers: fromPairs(headers.filter((h) => !isSensitiveHeader(h.name))),
+    sensitiveHeaders: headers.filter((h) => isSensitiveHeader(h.name)).map((h) => h.name),
     retrySchedule: doc.retrySchedule?.length ? [...doc.retrySchedule] : null,
     timeoutSeconds: doc.timeoutSeconds,
     metadata: fromPairs(doc.metadata),
@@ -42,48 +59,160 @@ export function webhookView(doc: WebhookDoc): WebhookView {
   };
 }
 
-const idParams = z.strictObject({ id: z.string().min(1).max(64) });
+/** MongoDB `$set`/`$unset` of the user-settable fields present in `input`. */
+function userFieldUpdate(input: Partial<WebhookInput>): { $set: Record<string, unknown>; $unset: Record<string, 1> } {
+  const $set: Record<string, unknown> = {};
+  const $unset: Record<string, 1> = {};
+  if (input.url !== undefined) $set.url = input.url;
+  if (input.events !== undefined) $set.events = input.events;
+  if (input.description !== undefined) $set.description = input.description;
+  if (input.active !== undefined) $set.active = input.active;
+  if (input.headers !== undefined) $set.headers = toPairs(input.headers);
+  if (input.metadata !== undefined) $set.metadata = toPairs(input.metadata);
+  if (input.timeoutSeconds !== undefined) $set.timeoutSeconds = input.timeoutSeconds;
+  if (input.retrySchedule === null) $unset.retrySchedule = 1;
+  else if (input.retrySchedule !== undefined) $set.retrySchedule = input.retrySchedule;
+  return { $set, $unset };
+}
 
-export function webhooksRouter({ models, secretBox, urlGuard, defaultTimeoutSeconds }: WebhooksRouterDeps): Router {
+export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds, secretRotationOverlapSeconds }: WebhooksRouterDeps): Router {
   const router = Router();
+  const { Webhook } = models;
 
-  function checkUrl(url: string): void {
+  async function checkUrl(url: string): Promise<void> {
     try {
-      urlGuard.checkUrl(url);
+      await http.urlGuard.checkUrlResolved(url);
     } catch (err) {
       if (err instanceof UrlRefusedError) throw new ApiError(400, 'validation_failed', 'request is invalid', [{ path: 'url', message: err.reason }]);
       throw err;
     }
   }
 
+  /** A webhook of the calling tenant; another tenant's is 404, never 403. */
+  async function findOwn(tenantId: string, id: string): Promise<WebhookDoc> {
+    const doc = await Webhook.findOne({ _id: id, tenantId }).lean();
+    if (!doc) throw notFound('webhook');
+    return doc as WebhookDoc;
+  }
+
+  /** PATCH and PUT: a webhook made active again starts with a clean failure record. */
+  async function update(tenantId: string, id: string, input: Partial<WebhookInput>): Promise<WebhookView> {
+    const current = await findOwn(tenantId, id);
+    if (input.url !== undefined) await checkUrl(input.url);
+    const { $set, $unset } = userFieldUpdate(input);
+    if (input.active && !current.active) Object.assign($set, { disabledReason: null, consecutiveFailureCount: 0 });
+    const doc = await Webhook.findOneAndUpdate({ _id: id, tenantId }, { $set, ...(Object.keys($unset).length ? { $unset } : {}) }, {
+      returnDocument: 'after',
+    }).lean();
+    if (!doc) throw notFound('webhook');
+    return webhookView(doc as WebhookDoc);
+  }
+
   router.post(
     '/',
     route({ body: webhookInputSchema }, async ({ body }, _req, res) => {
-      checkUrl(body.url);
+      await checkUrl(body.url);
       const secret = generateWebhookSecret();
-      const doc = await models.Webhook.create({
-        _id: newId('wh'),
-        tenantId: res.locals.tenantId as string,
-        url: body.url,
-        events: body.events,
-        description: body.description ?? null,
-        active: body.active ?? true,
-        headers: toPairs(body.headers),
-        metadata: toPairs(body.metadata),
-        retrySchedule: body.retrySchedule ?? undefined,
-        timeoutSeconds: body.timeoutSeconds ?? defaultTimeoutSeconds,
-        secret: secretBox.encrypt(secret),
-      });
+      const { $set } = userFieldUpdate({ active: true, timeoutSeconds: defaultTimeoutSeconds, ...body });
+      const doc = await Webhook.create({ ...$set, _id: newId('wh'), tenantId: res.locals.tenantId as string, secret: secretBox.encrypt(secret) });
       res.status(201).json({ webhook: { ...webhookView(doc.toObject() as WebhookDoc), secret } });
     }),
   );
 
   router.get(
+    '/',
+    route({ query: webhookListQuerySchema }, async ({ query }, _req, res) => {
+      const filter: Record<string, unknown> = { tenantId: res.locals.tenantId };
+      if (query.active !== undefined) filter.active = query.active;
+      if (query.event) filter.events = query.event.endsWith('*') ? query.event : { $in: patternsMatching(query.event) };
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && !after) {
+        throw new ApiError(400, 'validation_failed', 'request is invalid', [{ path: 'query.cursor', message: 'not a cursor this service returned' }]);
+      }
+      const page = { ...filter };
+      if (after) page.$or = [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }];
+      const [docs, count] = await Promise.all([
+        Webhook.find(page).sort({ createdAt: -1, _id: -1 }).limit(query.limit + 1).lean(),
+        Webhook.countDocuments(filter),
+      ]);
+      const webhooks = (docs as WebhookDoc[]).slice(0, query.limit);
+      const last = webhooks[webhooks.length - 1];
+      res.json({
+        webhooks: webhooks.map(webhookView),
+        count,
+        nextCursor: docs.length > query.limit ? encodeCursor({ createdAt: last.createdAt, id: last._id }) : null,
+      });
+    }),
+  );
+
+  router.get(
     '/:id',
-    route({ params: idParams }, async ({ params }, _req, res) => {
-      const doc = await models.Webhook.findOne({ _id: params.id, tenantId: res.locals.tenantId }).lean();
-      if (!doc) throw notFound('webhook');
-      res.json({ webhook: webhookView(doc as WebhookDoc) });
+    route({ params: webhookIdParamsSchema }, async ({ params }, _req, res) => {
+      res.json({ webhook: webhookView(await findOwn(res.locals.tenantId as string, params.id)) });
+    }),
+  );
+
+  router.patch(
+    '/:id',
+    route({ params: webhookIdParamsSchema, body: webhookPatchSchema }, async ({ params, body }, _req, res) => {
+      res.json({ webhook: await update(res.locals.tenantId as string, params.id, body) });
+    }),
+  );
+
+  router.put(
+    '/:id',
+    route({ params: webhookIdParamsSchema, body: webhookInputSchema }, async ({ params, body }, _req, res) => {
+      // Whole replacement: what is left out goes back to its default.
+      const whole: WebhookInput = {
+        description: null,
+        active: true,
+        headers: {},
+        retrySchedule: null,
+        timeoutSeconds: defaultTimeoutSeconds,
+        metadata: {},
+        ...body,
+      };
+      res.json({ webhook: await update(res.locals.tenantId as string, params.id, whole) });
+    }),
+  );
+
+  router.delete(
+    '/:id',
+    route({ params: webhookIdParamsSchema }, async ({ params }, _req, res) => {
+      // Deliveries still retrying find it gone at their next attempt and end canceled.
+      const result = await Webhook.deleteOne({ _id: params.id, tenantId: res.locals.tenantId });
+      if (result.deletedCount === 0) throw notFound('webhook');
+      res.status(204).end();
+    }),
+  );
+
+  router.post(
+    '/:id/rotate-secret',
+    route({ params: webhookIdParamsSchema, body: emptyBodySchema }, async ({ params }, _req, res) => {
+      const current = await findOwn(res.locals.tenantId as string, params.id);
+      const secret = generateWebhookSecret();
+      const expiresAt = secretRotationOverlapSeconds > 0 ? new Date(Date.now() + secretRotationOverlapSeconds * 1000) : null;
+      // Conditional on the secret read above: of two concurrent rotations, one wins and the other is told.
+      const result = await Webhook.updateOne(
+        { _id: current._id, tenantId: current.tenantId, 'secret.ciphertext': current.secret.ciphertext },
+        {
+          $set: {
+            secret: secretBox.encrypt(secret),
+            previousSecret: expiresAt ? current.secret : null,
+            previousSecretExpiresAt: expiresAt,
+          },
+        },
+      );
+      if (result.matchedCount === 0) throw new ApiError(409, 'conflict', 'the secret was rotated concurrently; retry');
+      res.json({ secret, previousSecretExpiresAt: expiresAt?.toISOString() ?? null });
+    }),
+  );
+
+  router.post(
+    '/:id/test',
+    route({ params: webhookIdParamsSchema, body: emptyBodySchema }, async ({ params }, _req, res) => {
+      const webhook = await findOwn(res.locals.tenantId as string, params.id);
+      res.json(await sendTestEvent({ http, secretBox }, webhook));
     }),
   );
 

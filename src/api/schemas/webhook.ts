@@ -1,52 +1,96 @@
 import { z } from 'zod';
 import { eventTypePatternSchema } from '../../events/event-type';
 import { retryScheduleSchema } from '../../delivery/retry-schedule';
-
-/** RFC 7230 token. */
-const headerName = z.string().min(1).max(256).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an RFC 7230 header name');
-const headerValue = z.string().max(4096).regex(/^[^\r\n\0]*$/, 'header values cannot contain CR, LF or NUL');
-const RESERVED_HEADER = /^(content-type|content-length|host|user-agent|transfer-encoding|connection|webhook-.*|x-webhook-.*)$/i;
-
-export const customHeadersSchema = z
-  .record(headerName, headerValue)
-  .refine((h) => Object.keys(h).length <= 20, 'at most 20 custom headers')
-  .superRefine((headers, ctx) => {
-    for (const name of Object.keys(headers)) {
-      if (RESERVED_HEADER.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `${name} is reserved and cannot be set` });
-    }
-  });
+import { customHeadersSchema } from './custom-headers';
 
 export const metadataSchema = z
   .record(z.string().min(1).max(128), z.string().max(1024))
-  .refine((m) => Object.keys(m).length <= 50, 'at most 50 metadata entries');
+  .refine((m) => Object.keys(m).length <= 50, 'at most 50 metadata entries')
+  .meta({ description: 'Free-form string pairs for your own use; never sent to the receiver.' });
 
+const timestamp = z.iso.datetime();
+const webhookSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]{43}=$/)
+  .meta({ description: 'Signing secret: `whsec_` + base64 of 32 random bytes. Shown only on create and rotation.' });
+
+/** `POST /v1/webhooks` and `PUT /v1/webhooks/{id}`: omitted optional fields take their defaults. */
 export const webhookInputSchema = z.strictObject({
-  url: z.string().min(1).max(2048),
-  events: z.array(eventTypePatternSchema).min(1).max(100),
+  url: z.string().min(1).max(2048).meta({ description: 'https URL the events are POSTed to (checked by the SSRF guard).' }),
+  events: z
+    .array(eventTypePatternSchema)
+    .min(1)
+    .max(100)
+    .meta({ description: 'Event types subscribed to: exact (`invoice.created`), prefix wildcard (`invoice.*`) or `*`.' }),
   description: z.string().max(1000).nullable().optional(),
-  active: z.boolean().optional(),
+  active: z.boolean().optional().meta({ description: 'Inactive webhooks get no deliveries; retrying ones stop. @default true' }),
   headers: customHeadersSchema.optional(),
-  retrySchedule: retryScheduleSchema.nullable().optional(),
-  timeoutSeconds: z.number().int().min(1).max(30).optional(),
+  retrySchedule: retryScheduleSchema
+    .nullable()
+    .optional()
+    .meta({ description: 'Delays between attempts, e.g. ["1m", "5m", "1h"]; null uses the default schedule.' }),
+  timeoutSeconds: z.number().int().min(1).max(30).optional().meta({ description: 'Per-attempt timeout. @default 10' }),
   metadata: metadataSchema.optional(),
 });
 export type WebhookInput = z.infer<typeof webhookInputSchema>;
 
-export const webhookSchema = z.object({
-  id: z.string(),
+/** `PATCH /v1/webhooks/{id}`: only the fields given change; `headers` and `metadata` are replaced whole. */
+export const webhookPatchSchema = webhookInputSchema
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
+
+export const webhookListQuerySchema = z.strictObject({
+  active: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  event: eventTypePatternSchema
+    .optional()
+    .meta({ description: 'An event type: webhooks that would receive it. A wildcard: webhooks subscribed with exactly that pattern.' }),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(512).optional().meta({ description: '`nextCursor` of the previous page.' }),
+});
+
+export const webhookIdParamsSchema = z.strictObject({ id: z.string().min(1).max(64) });
+
+/** The public shape of a webhook: never a secret, never the value of a sensitive header. */
+export const webhookSchema = z.strictObject({
+  id: z.string().regex(/^wh_/),
   url: z.string(),
   events: z.array(z.string()),
   description: z.string().nullable(),
   active: z.boolean(),
-  headers: z.record(z.string(), z.string()),
+  headers: z.record(z.string(), z.string()).meta({ description: 'Custom headers with their values, sensitive ones left out.' }),
+  sensitiveHeaders: z.array(z.string()).meta({ description: 'Names of custom headers that are set but whose values are never shown.' }),
   retrySchedule: z.array(z.string()).nullable(),
-  timeoutSeconds: z.number(),
+  timeoutSeconds: z.number().int(),
   metadata: z.record(z.string(), z.string()),
-  deliverySuccessCount: z.number(),
-  deliveryFailureCount: z.number(),
-  lastTriggeredAt: z.string().nullable(),
-  disabledReason: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
+  deliverySuccessCount: z.number().int(),
+  deliveryFailureCount: z.number().int(),
+  lastTriggeredAt: timestamp.nullable(),
+  disabledReason: z.string().nullable().meta({ description: 'Why the service deactivated the webhook (e.g. the receiver answered 410).' }),
+  createdAt: timestamp,
+  updatedAt: timestamp,
 });
 export type WebhookView = z.infer<typeof webhookSchema>;
+
+export const webhookResponseSchema = z.strictObject({ webhook: webhookSchema });
+export const webhookCreatedResponseSchema = z.strictObject({ webhook: webhookSchema.extend({ secret: webhookSecret }) });
+export const webhookListResponseSchema = z.strictObject({
+  webhooks: z.array(webhookSchema),
+  count: z.number().int().meta({ description: 'Webhooks matching the filters, on all pages.' }),
+  nextCursor: z.string().nullable(),
+});
+
+export const secretRotationResponseSchema = z.strictObject({
+  secret: webhookSecret,
+  previousSecretExpiresAt: timestamp.nullable().meta({ description: 'Until then deliveries are signed with both secrets.' }),
+});
+
+export const webhookTestResponseSchema = z.strictObject({
+  success: z.boolean(),
+  statusCode: z.number().int().nullable(),
+  durationMs: z.number().int().min(0),
+  response: z.string().max(1000).nullable().meta({ description: 'First 1000 characters of the response body.' }),
+  error: z.string().nullable().meta({ description: 'Timeout, network error or refused URL, when there was no response.' }),
+});
+
+/** No body, or an empty object: rotate-secret and test take no options. */
+export const emptyBodySchema = z.strictObject({}).optional();

@@ -1,0 +1,273 @@
+import { z } from 'zod';
+import { eventIdSchema, newEventSchema } from '../routes/events';
+import {
+  apiKeyIssuedResponseSchema,
+  apiKeyListResponseSchema,
+  apiKeyParamsSchema,
+  tenantCreatedResponseSchema,
+  tenantInputSchema,
+  tenantParamsSchema,
+} from '../schemas/admin';
+import {
+  deliveryActionResponseSchema,
+  deliveryIdParamsSchema,
+  deliveryListResponseSchema,
+  statsResponseSchema,
+  webhookDeliveriesQuerySchema,
+} from '../schemas/delivery';
+import { eventAcceptedResponseSchema } from '../schemas/event';
+import { operationAcceptedSchema, operationParamsSchema, operationResponseSchema, requeueInputSchema } from '../schemas/operation';
+import { eventTypeListQuerySchema, eventTypeListResponseSchema } from '../schemas/event-type';
+import { healthResponseSchema, readinessResponseSchema } from '../schemas/service';
+import {
+  emptyBodySchema,
+  secretRotationResponseSchema,
+  webhookCreatedResponseSchema,
+  webhookIdParamsSchema,
+  webhookInputSchema,
+  webhookListQuerySchema,
+  webhookListResponseSchema,
+  webhookPatchSchema,
+  webhookResponseSchema,
+  webhookTestResponseSchema,
+} from '../schemas/webhook';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface OperationResponse {
+  description: string;
+  /** JSON body; absent for empty answers (204). */
+  schema?: z.ZodType;
+  /** Non-JSON answers (the /docs page). */
+  contentType?: string;
+}
+
+/** One route of the app as the OpenAPI document describes it, with the zod schemas it validates with. */
+export interface Operation {
+  method: HttpMethod;
+  /** OpenAPI form: `/v1/webhooks/{id}`. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: 'tenant' | 'admin' | 'none';
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  headers?: { name: string; schema: z.ZodType; description: string }[];
+  responses: Record<number, OperationResponse>;
+}
+
+const noContent = { 204: { description: 'Done; no body.' } };
+
+/**
+ * Every route of the app. The schemas are the very objects the routes validate with; a test walks
+ * the Express app and fails when a route is missing here (or listed here but not served).
+ */
+export const OPERATIONS: Operation[] = [
+  // Service
+  { method: 'get', path: '/healthz', summary: 'The process is up', tag: 'service', auth: 'none', responses: { 200: { description: 'Up.', schema: healthResponseSchema } } },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Temporal and MongoDB are reachable',
+    tag: 'service',
+    auth: 'none',
+    responses: { 200: { description: 'Ready.', schema: readinessResponseSchema }, 503: { description: 'A backing service is unreachable.', schema: readinessResponseSchema } },
+  },
+  { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'service', auth: 'none', responses: { 200: { description: 'OpenAPI 3.1 document.', schema: z.record(z.string(), z.unknown()) } } },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics of this API process', tag: 'service', auth: 'none', responses: { 200: { description: 'Prometheus text format.', contentType: 'text/plain' } } },
+  { method: 'get', path: '/docs', summary: 'Browsable API reference (served locally)', tag: 'service', auth: 'none', responses: { 200: { description: 'HTML page.', contentType: 'text/html' } } },
+
+  // Admin
+  {
+    method: 'post',
+    path: '/v1/admin/tenants',
+    summary: 'Create a tenant and its first API key (shown once)',
+    tag: 'admin',
+    auth: 'admin',
+    body: tenantInputSchema,
+    responses: { 201: { description: 'Created.', schema: tenantCreatedResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: '/v1/admin/tenants/{tenantId}/api-keys',
+    summary: 'Issue another API key for a tenant (shown once)',
+    tag: 'admin',
+    auth: 'admin',
+    params: tenantParamsSchema,
+    responses: { 201: { description: 'Issued.', schema: apiKeyIssuedResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/tenants/{tenantId}/api-keys',
+    summary: 'List a tenant\'s API keys (ids and prefixes, never the keys)',
+    tag: 'admin',
+    auth: 'admin',
+    params: tenantParamsSchema,
+    responses: { 200: { description: 'The keys, oldest first.', schema: apiKeyListResponseSchema } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/admin/tenants/{tenantId}/api-keys/{keyId}',
+    summary: 'Revoke an API key: it stops working at once',
+    tag: 'admin',
+    auth: 'admin',
+    params: apiKeyParamsSchema,
+    responses: noContent,
+  },
+  {
+    method: 'post',
+    path: '/v1/admin/requeue',
+    summary: 'Requeue failed deliveries in bulk, as a durable and rate-limited operation',
+    tag: 'admin',
+    auth: 'admin',
+    body: requeueInputSchema,
+    responses: { 202: { description: 'Started; follow it at /v1/admin/operations/{id}.', schema: operationAcceptedSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/operations/{id}',
+    summary: 'Progress and counts of a bulk operation',
+    tag: 'admin',
+    auth: 'admin',
+    params: operationParamsSchema,
+    responses: { 200: { description: 'The operation.', schema: operationResponseSchema } },
+  },
+
+  // Webhooks
+  {
+    method: 'post',
+    path: '/v1/webhooks',
+    summary: 'Create a webhook; the answer carries its signing secret, shown only here',
+    tag: 'webhooks',
+    auth: 'tenant',
+    body: webhookInputSchema,
+    responses: { 201: { description: 'Created.', schema: webhookCreatedResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/webhooks',
+    summary: 'List webhooks, newest first',
+    tag: 'webhooks',
+    auth: 'tenant',
+    query: webhookListQuerySchema,
+    responses: { 200: { description: 'One page.', schema: webhookListResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/webhooks/{id}',
+    summary: 'Get a webhook',
+    tag: 'webhooks',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    responses: { 200: { description: 'The webhook.', schema: webhookResponseSchema } },
+  },
+  {
+    method: 'patch',
+    path: '/v1/webhooks/{id}',
+    summary: 'Change some fields of a webhook',
+    tag: 'webhooks',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    body: webhookPatchSchema,
+    responses: { 200: { description: 'The changed webhook.', schema: webhookResponseSchema } },
+  },
+  {
+    method: 'put',
+    path: '/v1/webhooks/{id}',
+    summary: 'Replace a webhook\'s settings; omitted optional fields go back to their defaults',
+    tag: 'webhooks',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    body: webhookInputSchema,
+    responses: { 200: { description: 'The replaced webhook.', schema: webhookResponseSchema } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/webhooks/{id}',
+    summary: 'Delete a webhook; its deliveries still retrying end canceled at their next attempt',
+    tag: 'webhooks',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    responses: noContent,
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/{id}/rotate-secret',
+    summary: 'Rotate the signing secret; the previous one keeps signing during the overlap',
+    tag: 'webhooks',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    body: emptyBodySchema,
+    responses: { 200: { description: 'The new secret, shown only here.', schema: secretRotationResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/{id}/test',
+    summary: 'Send one signed webhook.test event now and report what the receiver answered',
+    tag: 'webhooks',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    body: emptyBodySchema,
+    responses: { 200: { description: 'The attempt\'s outcome (200 even when the receiver failed).', schema: webhookTestResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/webhooks/{id}/deliveries',
+    summary: 'Deliveries to a webhook, newest first, from Temporal visibility',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    query: webhookDeliveriesQuerySchema,
+    responses: { 200: { description: 'One page.', schema: deliveryListResponseSchema } },
+  },
+
+  // Deliveries
+  {
+    method: 'post',
+    path: '/v1/deliveries/{id}/retry',
+    summary: 'Deliver a failed or canceled delivery again (a delivered one: 409, never sent twice)',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: deliveryIdParamsSchema,
+    responses: { 202: { description: 'Started again.', schema: deliveryActionResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: '/v1/deliveries/{id}/cancel',
+    summary: 'Stop a pending or retrying delivery',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: deliveryIdParamsSchema,
+    responses: { 202: { description: 'Canceled.', schema: deliveryActionResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/stats',
+    summary: 'Webhook counts and the last 24 hours of deliveries',
+    tag: 'deliveries',
+    auth: 'tenant',
+    responses: { 200: { description: 'Counts.', schema: statsResponseSchema } },
+  },
+
+  // Events
+  {
+    method: 'post',
+    path: '/v1/events',
+    summary: 'Accept an event for delivery to every matching active webhook',
+    tag: 'events',
+    auth: 'tenant',
+    body: newEventSchema,
+    headers: [{ name: 'Idempotency-Key', schema: eventIdSchema, description: 'Names the event when the body has no `id`.' }],
+    responses: { 202: { description: 'Durably accepted.', schema: eventAcceptedResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/event-types',
+    summary: 'The event type catalogue plus the types this tenant has sent',
+    tag: 'event types',
+    auth: 'tenant',
+    query: eventTypeListQuerySchema,
+    responses: { 200: { description: 'All types, by name.', schema: eventTypeListResponseSchema } },
+  },
+];

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/** No options: unknown query parameters are refused like unknown fields. */
+export const eventTypeListQuerySchema = z.strictObject({});
+
+export const eventTypeListResponseSchema = z.strictObject({
+  eventTypes: z.array(
+    z.strictObject({
+      name: z.string(),
+      description: z.string().nullable().meta({ description: 'Set for built-in types; null for a type only this tenant has sent.' }),
+      builtIn: z.boolean(),
+    }),
+  ),
+});
+export type EventTypeList = z.infer<typeof eventTypeListResponseSchema>;

@@ -1,0 +1,61 @@
+import type { SecretBox } from '../crypto/secret-box';
+import { deliveryId, newId } from '../ids';
+import { signingSecrets, type StoredWebhookSecrets } from '../signing/signing-secrets';
+import type { WebhookHttpClient } from './http-client';
+import { classifyAttempt } from './outcome';
+import { buildSignedRequest } from './signed-request';
+import type { EventEnvelope } from './types';
+
+export const TEST_EVENT_TYPE = 'webhook.test';
+
+export interface TestEventWebhook extends StoredWebhookSecrets {
+  _id: string;
+  tenantId: string;
+  url: string;
+  timeoutSeconds: number;
+  headers: readonly { name?: string | null; value?: string | null }[];
+}
+
+export interface TestEventResult {
+  success: boolean;
+  statusCode: number | null;
+  durationMs: number;
+  response: string | null;
+  error: string | null;
+}
+
+/**
+ * Sends one signed `webhook.test` event to a webhook, synchronously, exactly as a real attempt
+ * goes out (same signing, headers, HTTP client, SSRF guard and outcome classifier). It is not
+ * an event of the tenant: nothing is stored, no counter changes, nothing is retried.
+ */
+export async function sendTestEvent(
+  deps: { http: WebhookHttpClient; secretBox: SecretBox },
+  webhook: TestEventWebhook,
+  now = new Date(),
+): Promise<TestEventResult> {
+  const eventId = newId('evt');
+  const envelope: EventEnvelope = {
+    id: eventId,
+    type: TEST_EVENT_TYPE,
+    timestamp: now.toISOString(),
+    tenant_id: webhook.tenantId,
+    data: { webhookId: webhook._id, message: 'This is a test event. It can be ignored.' },
+    metadata: {},
+  };
+  const request = buildSignedRequest({
+    deliveryId: deliveryId(webhook.tenantId, eventId, webhook._id),
+    envelope,
+    secrets: signingSecrets(webhook, deps.secretBox, now),
+    customHeaders: webhook.headers.map((h) => ({ name: h.name ?? '', value: h.value ?? '' })),
+    now,
+  });
+  const result = await deps.http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000);
+  return {
+    success: classifyAttempt(result, Date.now()).kind === 'delivered',
+    statusCode: result.kind === 'response' ? result.statusCode : null,
+    durationMs: result.durationMs,
+    response: result.kind === 'response' ? result.body : null,
+    error: result.kind === 'error' ? `${result.errorClass}: ${result.message}` : null,
+  };
+}
