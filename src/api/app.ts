@@ -78,6 +78,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     pinoHttp({
       logger: deps.logger,
+      // What a request log line holds, whatever logger is passed in: never headers (API keys,
+      // admin tokens), never bodies (webhook secrets on create and rotation).
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
       genReqId: (req, res) => {
         const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? randomUUID();
         res.setHeader('x-request-id', id);

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../src/api/app';
@@ -11,6 +11,12 @@ import { connectMongo, type Models } from '../../src/models';
 import { createWorker } from '../../src/worker/create-worker';
 import type { RateLimitSettings } from '../../src/config/config';
 import { testStack, uniqueName } from './stack';
+
+/**
+ * What the SDK logged in this process (activity and workflow logs included), captured instead of
+ * printed; errors are printed too. The Runtime is installed once per process.
+ */
+export const sdkLogs: LogEntry[] = [];
 
 /** Test receivers listen on loopback over plain http. */
 const LOCAL_RECEIVERS = { allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'webhook-service/test' };
@@ -34,6 +40,8 @@ export class Harness {
   readonly adminToken = `adm_${randomBytes(24).toString('base64url')}`;
   readonly taskQueue = uniqueName('tq');
   baseUrl = '';
+  /** The API's JSON log lines. */
+  readonly apiLogs: string[] = [];
   /** The Express app under test, for walking its routes. */
   app!: Express;
   models!: Models;
@@ -52,7 +60,12 @@ export class Harness {
   private async init(options: HarnessOptions): Promise<void> {
     const stack = testStack();
     try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') }); // failed deliveries are expected here; once per process
+      Runtime.install({
+        logger: new DefaultLogger('INFO', (entry) => {
+          sdkLogs.push(entry);
+          if (entry.level === 'ERROR') console.error(entry.message, entry.meta);
+        }),
+      });
     } catch {
       // already installed by an earlier suite in this jest worker
     }
@@ -92,7 +105,7 @@ export class Harness {
       temporalConnection: apiConnection,
       taskQueue: this.taskQueue,
       secretBox,
-      logger: pino({ level: 'silent' }),
+      logger: pino({ level: 'debug' }, { write: (line: string) => this.apiLogs.push(line) }),
       adminToken: this.adminToken,
       bodyLimitBytes: 256 * 1024,
       http: apiHttp,
