@@ -64,6 +64,7 @@ const timeRequests: RequestHandler = (req, res, next) => {
     if (req.route) {
       route = req.baseUrl + (req.route.path as string);
       for (const [name, value] of Object.entries(req.params ?? {})) route = route.replace(`/${value}`, `/:${name}`);
+      route = route.replace(/(.)\/$/, '$1');
     }
     end({ method: req.method, route, status_class: statusClass(res.statusCode) });
   });
