@@ -4,6 +4,7 @@ import { DEFAULT_AUTO_DISABLE, recordDeliveryOutcome, type AutoDisablePolicy, ty
 import type { Models } from '../models';
 import { deliverActivity } from './deliver';
 import { matchWebhooksActivity } from './match-webhooks';
+import { createRequeueActivities } from './requeue';
 
 export type { MatchWebhooksInput } from './match-webhooks';
 
@@ -18,6 +19,7 @@ export interface ActivityDeps {
 }
 
 export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_600_000, autoDisable = DEFAULT_AUTO_DISABLE }: ActivityDeps) => ({
+  ...createRequeueActivities(),
   matchWebhooks: matchWebhooksActivity(models),
   deliver: deliverActivity({ models, secretBox, http, retryAfterMaxMs }),
   /** Counters and auto-disable, once per finished delivery; returns the reason if it disabled the webhook. */

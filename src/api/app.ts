@@ -10,16 +10,21 @@ import type { WebhookHttpClient } from '../delivery/http-client';
 import { productVersion } from '../delivery/user-agent';
 import { EventIngestion } from '../events/event-ingestion';
 import type { Models } from '../models';
+import { httpRequests, registry, statusClass } from '../metrics/metrics';
 import { adminAuth, tenantAuth } from './auth';
 import { ApiError, errorHandler } from './errors';
 import { buildOpenApiDocument } from './openapi/document';
 import { OPERATIONS } from './openapi/operations';
 import { rateLimit, TenantRateLimiter } from './rate-limit';
 import { adminRouter } from './routes/admin';
+import { adminRequeueRouter } from './routes/admin-requeue';
+import { deliveriesRouter } from './routes/deliveries';
 import { docsRouter } from './routes/docs';
 import { eventTypesRouter } from './routes/event-types';
 import { eventsRouter } from './routes/events';
 import { healthRouter } from './routes/health';
+import { statsRouter } from './routes/stats';
+import { webhookDeliveriesRouter } from './routes/webhook-deliveries';
 import { webhooksRouter } from './routes/webhooks';
 
 export interface AppDeps {
@@ -51,6 +56,21 @@ const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** Times every request under its route pattern: ids in the path become `:name`, never labels. */
+const timeRequests: RequestHandler = (req, res, next) => {
+  const end = httpRequests.startTimer();
+  res.on('finish', () => {
+    let route = 'unmatched';
+    if (req.route) {
+      route = req.baseUrl + (req.route.path as string);
+      for (const [name, value] of Object.entries(req.params ?? {})) route = route.replace(`/${value}`, `/:${name}`);
+      route = route.replace(/(.)\/$/, '$1');
+    }
+    end({ method: req.method, route, status_class: statusClass(res.statusCode) });
+  });
+  next();
+};
+
 /** Builds the Express app; it does not listen (see main.ts). */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -59,6 +79,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     pinoHttp({
       logger: deps.logger,
+      // What a request log line holds, whatever logger is passed in: never headers (API keys,
+      // admin tokens), never bodies (webhook secrets on create and rotation).
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
       genReqId: (req, res) => {
         const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? randomUUID();
         res.setHeader('x-request-id', id);
@@ -66,14 +92,19 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
+  app.use(timeRequests);
   app.use(healthRouter(deps.temporalConnection, deps.mongo));
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
   app.use(docsRouter(buildOpenApiDocument(OPERATIONS, productVersion())));
   app.use(requireJson, express.json({ limit: deps.bodyLimitBytes, type: 'application/json' }));
 
   const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
 
-  app.use('/v1/admin', adminAuth(deps.adminToken), adminRouter(deps.models));
+  app.use('/v1/admin', adminAuth(deps.adminToken), adminRouter(deps.models), adminRequeueRouter(deps.temporal, deps.taskQueue));
   const tenant = [tenantAuth(deps.models), rateLimit(new TenantRateLimiter(deps.rateLimit))];
+  app.use('/v1/webhooks/:id/deliveries', tenant, webhookDeliveriesRouter(deps.models, deps.temporal));
   app.use(
     '/v1/webhooks',
     tenant,
@@ -86,6 +117,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use('/v1/events', tenant, eventsRouter(ingestion));
+  app.use('/v1/deliveries', tenant, deliveriesRouter(deps.temporal));
+  app.use('/v1/stats', tenant, statsRouter(deps.models, deps.temporal));
   app.use('/v1/event-types', tenant, eventTypesRouter(deps.models));
 
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));

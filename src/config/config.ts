@@ -63,6 +63,8 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
   /** Per-attempt timeout of a webhook that sets none. @default 10 */
   DELIVERY_TIMEOUT_SECONDS: seconds.max(30).default(10),
+  /** Worker's Prometheus endpoint (its own metrics and the Temporal SDK's); 0 turns it off. @default 9464 */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** How long a rotated-out webhook secret keeps signing next to the new one (0: not at all). @default 86400 (24 h) */
   WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(30 * 86400).default(86400),
   /** Tenant API requests per second, per tenant and per API process (0 turns the limit off). @default 100 */
@@ -106,6 +108,7 @@ export interface Config {
   logLevel: string;
   bodyLimitBytes: number;
   deliveryTimeoutSeconds: number;
+  workerMetricsPort: number;
   secretRotationOverlapSeconds: number;
   rateLimit: RateLimitSettings;
   deliveryConnectTimeoutMs: number;
@@ -155,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     deliveryTimeoutSeconds: e.DELIVERY_TIMEOUT_SECONDS,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     secretRotationOverlapSeconds: e.WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS,
     rateLimit: { perSecond: e.API_RATE_LIMIT_PER_SECOND, burst: e.API_RATE_LIMIT_BURST },
     deliveryConnectTimeoutMs: e.DELIVERY_CONNECT_TIMEOUT_SECONDS * 1000,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { newId } from '../ids';
+import { eventsIngested } from '../metrics/metrics';
 import type { Models } from '../models';
 import { eventKey } from '../models/event';
 import { EventId, EventType, TenantId } from '../temporal/search-attributes';
@@ -90,6 +91,7 @@ export class EventIngestion {
       duplicate = true;
     }
     await this.startFanout(tenantId, eventId, event.type);
+    eventsIngested.inc({ result: duplicate ? 'duplicate' : 'accepted' });
     return { id: eventId, status: 'accepted', duplicate };
   }
 

@@ -8,17 +8,26 @@ import { createLogger } from '../logging/logger';
 import { connectMongo } from '../models';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { createWorker } from './create-worker';
+import { startMetricsServer } from './metrics-server';
+import { freePort } from '../embedded/ports';
 import { runMain } from '../run-main';
 
 runMain('worker', async () => {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'worker');
+  const sdkMetricsPort = await freePort();
   // The SDK's own logs (worker state, workflow bundle) go through the same JSON logger.
   const sdkLevel = (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(config.logLevel.toUpperCase()) ? config.logLevel.toUpperCase() : 'WARN') as LogLevel;
   Runtime.install({
     logger: new DefaultLogger(sdkLevel, ({ level, message, meta }) => logger[level.toLowerCase() as 'info'](meta ?? {}, message)),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      metrics: config.workerMetricsPort ? { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } : undefined,
+    },
   });
+  const metricsServer = config.workerMetricsPort
+    ? await startMetricsServer(config.host, config.workerMetricsPort, `http://127.0.0.1:${sdkMetricsPort}/metrics`)
+    : undefined;
 
   const { conn, models } = await connectMongo(config.mongodbUri);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -45,6 +54,7 @@ runMain('worker', async () => {
     logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
   } finally {
+    metricsServer?.close();
     await connection.close();
     await http.close();
     await conn.close();

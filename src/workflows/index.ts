@@ -1,2 +1,3 @@
 export { DeliveryWorkflow } from './delivery-workflow';
 export { EventFanoutWorkflow } from './event-fanout-workflow';
+export { RequeueWorkflow } from './requeue-workflow';

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { randomBytes } from 'node:crypto';
 import type { ActivityDeps } from '../../src/activities';
@@ -14,13 +14,24 @@ import { createWorker } from '../../src/worker/create-worker';
 import type { RateLimitSettings } from '../../src/config/config';
 import { testStack, uniqueName } from './stack';
 
+/**
+ * What the SDK logged in this process (activity and workflow logs included), captured instead of
+ * printed; errors are printed too. The Runtime is installed once per process.
+ */
+export const sdkLogs: LogEntry[] = [];
+
 /** Test receivers listen on loopback over plain http. */
 const LOCAL_RECEIVERS = { allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'webhook-service/test' };
 
-/** Quiet SDK logs (failed attempts are expected in tests); call before any Temporal connection. */
+/** Captures SDK logs into `sdkLogs` instead of printing them; call before any Temporal connection. */
 export function installQuietRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    Runtime.install({
+      logger: new DefaultLogger('INFO', (entry) => {
+        sdkLogs.push(entry);
+        if (entry.level === 'ERROR') console.error(entry.message, entry.meta);
+      }),
+    });
   } catch {
     // already installed by an earlier suite in this jest worker
   }
@@ -50,6 +61,8 @@ export class Harness {
   readonly taskQueue = uniqueName('tq');
   readonly secretBox = new SecretBox('test', randomBytes(32));
   baseUrl = '';
+  /** The API's JSON log lines. */
+  readonly apiLogs: string[] = [];
   /** The Express app under test, for walking its routes. */
   app!: Express;
   models!: Models;
@@ -99,7 +112,7 @@ export class Harness {
       temporalConnection: apiConnection,
       taskQueue: this.taskQueue,
       secretBox: this.secretBox,
-      logger: pino({ level: 'silent' }),
+      logger: pino({ level: 'debug' }, { write: (line: string) => this.apiLogs.push(line) }),
       adminToken: this.adminToken,
       bodyLimitBytes: 256 * 1024,
       http: apiHttp,

@@ -8,7 +8,15 @@ import {
   tenantInputSchema,
   tenantParamsSchema,
 } from '../schemas/admin';
+import {
+  deliveryActionResponseSchema,
+  deliveryIdParamsSchema,
+  deliveryListResponseSchema,
+  statsResponseSchema,
+  webhookDeliveriesQuerySchema,
+} from '../schemas/delivery';
 import { eventAcceptedResponseSchema, eventBatchAcceptedResponseSchema } from '../schemas/event';
+import { operationAcceptedSchema, operationParamsSchema, operationResponseSchema, requeueInputSchema } from '../schemas/operation';
 import { eventTypeListQuerySchema, eventTypeListResponseSchema } from '../schemas/event-type';
 import { healthResponseSchema, readinessResponseSchema } from '../schemas/service';
 import {
@@ -67,6 +75,7 @@ export const OPERATIONS: Operation[] = [
     responses: { 200: { description: 'Ready.', schema: readinessResponseSchema }, 503: { description: 'A backing service is unreachable.', schema: readinessResponseSchema } },
   },
   { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'service', auth: 'none', responses: { 200: { description: 'OpenAPI 3.1 document.', schema: z.record(z.string(), z.unknown()) } } },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics of this API process', tag: 'service', auth: 'none', responses: { 200: { description: 'Prometheus text format.', contentType: 'text/plain' } } },
   { method: 'get', path: '/docs', summary: 'Browsable API reference (served locally)', tag: 'service', auth: 'none', responses: { 200: { description: 'HTML page.', contentType: 'text/html' } } },
 
   // Admin
@@ -105,6 +114,24 @@ export const OPERATIONS: Operation[] = [
     auth: 'admin',
     params: apiKeyParamsSchema,
     responses: noContent,
+  },
+  {
+    method: 'post',
+    path: '/v1/admin/requeue',
+    summary: 'Requeue failed deliveries in bulk, as a durable and rate-limited operation',
+    tag: 'admin',
+    auth: 'admin',
+    body: requeueInputSchema,
+    responses: { 202: { description: 'Started; follow it at /v1/admin/operations/{id}.', schema: operationAcceptedSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/operations/{id}',
+    summary: 'Progress and counts of a bulk operation',
+    tag: 'admin',
+    auth: 'admin',
+    params: operationParamsSchema,
+    responses: { 200: { description: 'The operation.', schema: operationResponseSchema } },
   },
 
   // Webhooks
@@ -183,6 +210,44 @@ export const OPERATIONS: Operation[] = [
     params: webhookIdParamsSchema,
     body: emptyBodySchema,
     responses: { 200: { description: 'The attempt\'s outcome (200 even when the receiver failed).', schema: webhookTestResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/webhooks/{id}/deliveries',
+    summary: 'Deliveries to a webhook, newest first, from Temporal visibility',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    query: webhookDeliveriesQuerySchema,
+    responses: { 200: { description: 'One page.', schema: deliveryListResponseSchema } },
+  },
+
+  // Deliveries
+  {
+    method: 'post',
+    path: '/v1/deliveries/{id}/retry',
+    summary: 'Deliver a failed or canceled delivery again (a delivered one: 409, never sent twice)',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: deliveryIdParamsSchema,
+    responses: { 202: { description: 'Started again.', schema: deliveryActionResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: '/v1/deliveries/{id}/cancel',
+    summary: 'Stop a pending or retrying delivery',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: deliveryIdParamsSchema,
+    responses: { 202: { description: 'Canceled.', schema: deliveryActionResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/stats',
+    summary: 'Webhook counts and the last 24 hours of deliveries',
+    tag: 'deliveries',
+    auth: 'tenant',
+    responses: { 200: { description: 'Counts.', schema: statsResponseSchema } },
   },
 
   // Events

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+export const deliveryStatusSchema = z.enum(['pending', 'retrying', 'delivered', 'failed', 'canceled']);
+export const cursorSchema = z
+  .string()
+  .max(4096)
+  .regex(/^[A-Za-z0-9_-]+$/, 'expected a cursor returned by a previous page')
+  .meta({ description: 'Opaque: the `nextCursor` of the previous page.' });
+
+export const deliveryIdParamsSchema = z.strictObject({
+  id: z.string().regex(/^dlv_[A-Za-z0-9_-]{1,64}$/, 'expected a delivery id (dlv_…)'),
+});
+
+export const deliverySummarySchema = z.strictObject({
+  id: z.string(),
+  eventId: z.string(),
+  eventType: z.string(),
+  webhookId: z.string(),
+  status: deliveryStatusSchema,
+  createdAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+
+export const webhookDeliveriesQuerySchema = z.strictObject({
+  status: deliveryStatusSchema.optional(),
+  since: z.iso.datetime({ offset: true }).optional().meta({ description: 'Deliveries started at or after this time.' }),
+  until: z.iso.datetime({ offset: true }).optional().meta({ description: 'Deliveries started before this time.' }),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: cursorSchema.optional(),
+});
+
+export const deliveryListResponseSchema = z.strictObject({
+  deliveries: z.array(deliverySummarySchema).meta({ description: 'Newest first; a page may hold fewer than `limit`.' }),
+  nextCursor: z.string().nullable(),
+});
+
+export const deliveryActionResponseSchema = z.strictObject({ id: z.string(), status: deliveryStatusSchema });
+
+export const statsResponseSchema = z.strictObject({
+  webhooks: z.strictObject({ active: z.number(), total: z.number() }),
+  deliveries24h: z.strictObject({
+    total: z.number(),
+    successful: z.number(),
+    failed: z.number(),
+    avgDurationMs: z.number().nullable().meta({ description: 'Mean time from start to delivery, over the most recent delivered ones.' }),
+  }),
+});

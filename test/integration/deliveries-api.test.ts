@@ -1,0 +1,109 @@
+import { Harness } from '../support/harness';
+import { TestReceiver } from '../support/receiver';
+import { eventually } from '../support/stack';
+
+describe('deliveries API', () => {
+  let harness: Harness;
+  let receiver: TestReceiver;
+  let tenant: { apiKey: string; tenantId: string };
+  let other: { apiKey: string; tenantId: string };
+  beforeAll(async () => {
+    harness = await Harness.start();
+    receiver = await new TestReceiver().start();
+    tenant = await harness.createTenant('Owner');
+    other = await harness.createTenant('Other');
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await receiver?.stop();
+  });
+
+  async function webhook(path: string, retrySchedule: string[]) {
+    const res = await harness.call('POST', '/v1/webhooks', { token: tenant.apiKey, body: { url: receiver.url(path), events: [`${path.slice(1)}.*`], retrySchedule } });
+    return res.body.webhook.id as string;
+  }
+  const send = (type: string, id: string) => harness.call('POST', '/v1/events', { token: tenant.apiKey, body: { id, type, data: {} } });
+  const list = (webhookId: string, query = '', token = tenant.apiKey) => harness.call('GET', `/v1/webhooks/${webhookId}/deliveries${query}`, { token });
+
+  it('retries a failed delivery once; a delivered one is 409 and never sent twice', async () => {
+    receiver.respondWith({ status: 500 });
+    const webhookId = await webhook('/retry', ['1s']);
+    await send('retry.now', 'r-1');
+    const [failed] = await eventually(async () => {
+      const page = await list(webhookId, '?status=failed');
+      return page.body.deliveries.length ? page.body.deliveries : undefined;
+    });
+    expect(failed).toMatchObject({ eventId: 'r-1', eventType: 'retry.now', webhookId, status: 'failed' });
+
+    expect((await harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: other.apiKey })).status).toBe(404);
+    receiver.respondWith({ status: 200 });
+    const retried = await harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: tenant.apiKey });
+    expect(retried.status).toBe(202);
+    await eventually(async () => ((await list(webhookId, '?status=delivered')).body.deliveries.length === 1 ? true : undefined));
+    const sent = receiver.requests.filter((r) => r.path === '/retry');
+    expect(sent).toHaveLength(3);
+
+    const again = await harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: tenant.apiKey });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('already_delivered');
+    expect(receiver.requests.filter((r) => r.path === '/retry')).toHaveLength(3);
+    // The list shows the delivery once, as it is now.
+    expect((await list(webhookId)).body.deliveries).toEqual([expect.objectContaining({ id: failed.id, status: 'delivered' })]);
+  });
+
+  it('cancels a retrying delivery; it ends canceled and gets no further attempt', async () => {
+    receiver.respondWith({ status: 503 });
+    const webhookId = await webhook('/cancel', ['1h']);
+    await send('cancel.now', 'c-1');
+    const [retrying] = await eventually(async () => {
+      const page = await list(webhookId, '?status=retrying');
+      return page.body.deliveries.length ? page.body.deliveries : undefined;
+    });
+    const busy = await harness.call('POST', `/v1/deliveries/${retrying.id}/retry`, { token: tenant.apiKey });
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.code).toBe('delivery_in_progress');
+    expect((await harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: other.apiKey })).status).toBe(404);
+
+    const canceled = await harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: tenant.apiKey });
+    expect(canceled.status).toBe(202);
+    const [ended] = await eventually(async () => {
+      const page = await list(webhookId, '?status=canceled');
+      return page.body.deliveries.length ? page.body.deliveries : undefined;
+    });
+    expect(ended).toMatchObject({ id: retrying.id, status: 'canceled', completedAt: expect.any(String) });
+    expect(receiver.requests.filter((r) => r.path === '/cancel')).toHaveLength(1);
+    const twice = await harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: tenant.apiKey });
+    expect(twice.status).toBe(409);
+  });
+
+  it('pages newest first with an opaque cursor, and refuses a bad one', async () => {
+    receiver.respondWith({ status: 200 });
+    const webhookId = await webhook('/paged', ['1s']);
+    for (const id of ['p-1', 'p-2', 'p-3']) {
+      await send('paged.now', id);
+      await eventually(async () => ((await list(webhookId)).body.deliveries.some((d: { eventId: string }) => d.eventId === id) ? true : undefined));
+    }
+    const first = await list(webhookId, '?limit=2');
+    expect(first.body.deliveries.map((d: { eventId: string }) => d.eventId)).toEqual(['p-3', 'p-2']);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await list(webhookId, `?limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.deliveries.map((d: { eventId: string }) => d.eventId)).toEqual(['p-1']);
+    expect(second.body.nextCursor).toBeNull();
+
+    const bad = await list(webhookId, '?cursor=not%20a%20cursor&limit=500');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['query.cursor', 'query.limit']);
+    expect((await list(webhookId, '', other.apiKey)).status).toBe(404);
+  });
+
+  it('reports stats for the last 24 hours', async () => {
+    const stats = await harness.call('GET', '/v1/stats', { token: tenant.apiKey });
+    expect(stats.status).toBe(200);
+    expect(stats.body).toEqual({
+      webhooks: { active: 3, total: 3 },
+      deliveries24h: { total: expect.any(Number), successful: expect.any(Number), failed: expect.any(Number), avgDurationMs: expect.any(Number) },
+    });
+    expect(stats.body.deliveries24h.successful).toBeGreaterThanOrEqual(4);
+    expect((await harness.call('GET', '/v1/stats', { token: other.apiKey })).body.deliveries24h.total).toBe(0);
+  });
+});

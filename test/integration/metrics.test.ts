@@ -1,0 +1,65 @@
+import { Harness } from '../support/harness';
+import { TestReceiver } from '../support/receiver';
+import { eventually } from '../support/stack';
+
+/** The value of one sample of the Prometheus text, 0 when absent. */
+function sample(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describe('metrics', () => {
+  let harness: Harness;
+  let receiver: TestReceiver;
+  beforeAll(async () => {
+    harness = await Harness.start();
+    receiver = await new TestReceiver().start();
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await receiver?.stop();
+  });
+  const scrape = async () => {
+    const res = await fetch(`${harness.baseUrl}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    return res.text();
+  };
+
+  it('count ingested events, deliveries and attempts, with bounded labels only', async () => {
+    const { apiKey } = await harness.createTenant();
+    await harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: receiver.url('/m'), events: ['*'], retrySchedule: ['1s'] } });
+    const before = await scrape();
+    receiver.respondWith({ status: 502 }, { status: 200 });
+    await harness.call('POST', '/v1/events', { token: apiKey, body: { id: 'm-1', type: 'usage.reported', data: {} } });
+    await harness.call('POST', '/v1/events', { token: apiKey, body: { id: 'm-1', type: 'usage.reported', data: {} } });
+    await eventually(() => (receiver.requests.length === 2 ? true : undefined));
+
+    const after = await eventually(async () => {
+      const text = await scrape();
+      return sample(text, 'webhook_deliveries_total', 'outcome="delivered"') > sample(before, 'webhook_deliveries_total', 'outcome="delivered"') ? text : undefined;
+    });
+    const delta = (name: string, labels = '') => sample(after, name, labels) - sample(before, name, labels);
+    expect(delta('webhook_events_ingested_total', 'result="accepted"')).toBe(1);
+    expect(delta('webhook_events_ingested_total', 'result="duplicate"')).toBe(1);
+    expect(delta('webhook_delivery_attempts_total', 'status_class="5xx"')).toBe(1);
+    expect(delta('webhook_delivery_attempts_total', 'status_class="2xx"')).toBe(1);
+    expect(delta('webhook_delivery_retries_scheduled_total')).toBe(1);
+    expect(delta('webhook_delivery_attempt_duration_seconds_count', 'status_class="2xx"')).toBe(1);
+    expect(after).toContain('method="POST",route="/v1/events",status_class="2xx"');
+
+    // No id, URL or tenant in any label.
+    const labelValues = [...after.matchAll(/="([^"]*)"/g)].map((m) => m[1]);
+    expect(labelValues.filter((v) => /(ten|wh|evt|dlv|key|op)_|127\.0\.0\.1|m-1/.test(v))).toEqual([]);
+  });
+
+  it('label API requests by route pattern, not by path', async () => {
+    const { apiKey } = await harness.createTenant('Patterns');
+    const created = await harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: receiver.url('/p'), events: ['*'] } });
+    await harness.call('GET', `/v1/webhooks/${created.body.webhook.id}`, { token: apiKey });
+    await harness.call('GET', `/v1/webhooks/${created.body.webhook.id}/deliveries`, { token: apiKey });
+    const text = await scrape();
+    expect(text).toContain('route="/v1/webhooks/:id",status_class="2xx"');
+    expect(text).toContain('route="/v1/webhooks/:id/deliveries",status_class="2xx"');
+    expect(text).not.toContain(created.body.webhook.id);
+  });
+});

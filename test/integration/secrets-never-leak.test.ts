@@ -1,0 +1,81 @@
+import type { temporal } from '@temporalio/proto';
+import { Harness, sdkLogs } from '../support/harness';
+import { TestReceiver } from '../support/receiver';
+import { eventually } from '../support/stack';
+
+/** Every byte string in a history decoded as text, so payloads are searched as what they carry. */
+function historyText(history: temporal.api.history.v1.IHistory): string {
+  return JSON.stringify(history, (_key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value));
+}
+
+describe('secrets never leak', () => {
+  let harness: Harness;
+  let receiver: TestReceiver;
+  beforeAll(async () => {
+    harness = await Harness.start();
+    receiver = await new TestReceiver().start();
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await receiver?.stop();
+  });
+
+  it('no API key, admin token, webhook secret or credential header value appears in logs, list responses or workflow history', async () => {
+    const { apiKey } = await harness.createTenant();
+    const receiverToken = 'Bearer receiver-credential-9f2c';
+    const created = await harness.call('POST', '/v1/webhooks', {
+      token: apiKey,
+      body: { url: receiver.url('/hooks'), events: ['*'], headers: { Authorization: receiverToken }, retrySchedule: ['1s'] },
+    });
+    const webhookId = created.body.webhook.id;
+    const rotated = await harness.call('POST', `/v1/webhooks/${webhookId}/rotate-secret`, { token: apiKey });
+    expect(rotated.status).toBe(200);
+    const secrets = [created.body.webhook.secret as string, rotated.body.secret as string];
+
+    receiver.respondWith({ status: 500 }, { status: 200 });
+    const sent = await harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'user.created', data: { name: 'Ada' } } });
+    expect(sent.status).toBe(202);
+    const deliveries = await eventually(async () => {
+      const page = await harness.call('GET', `/v1/webhooks/${webhookId}/deliveries?status=delivered`, { token: apiKey });
+      return page.body.deliveries?.length ? page.body.deliveries : undefined;
+    }, 30_000, 'the delivery');
+    // The receiver did get the credential header and both signatures: the values exist, and are only there.
+    expect(receiver.requests.at(-1)?.headers.authorization).toBe(receiverToken);
+    expect((receiver.requests.at(-1)?.headers['webhook-signature'] as string).split(' ')).toHaveLength(2);
+
+    const forbidden = [apiKey, harness.adminToken, receiverToken, 'receiver-credential-9f2c', ...secrets, ...secrets.map((s) => s.slice('whsec_'.length))];
+    const leaks = (where: string, text: string) => forbidden.filter((value) => text.includes(value)).map((value) => `${where}: ${value.slice(0, 12)}…`);
+
+    const lists = [
+      await harness.call('GET', '/v1/webhooks', { token: apiKey }),
+      await harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey }),
+      await harness.call('GET', `/v1/webhooks/${webhookId}/deliveries`, { token: apiKey }),
+      await harness.call('GET', '/v1/stats', { token: apiKey }),
+    ];
+    const histories = [
+      await harness.client.workflow.getHandle(deliveries[0].id).fetchHistory(),
+      ...(await Promise.all(
+        (await collect(harness.client.workflow.list({ query: `EventId = '${sent.body.id}'` }))).map((w) => harness.client.workflow.getHandle(w.workflowId, w.runId).fetchHistory()),
+      )),
+    ];
+    expect(histories.length).toBeGreaterThanOrEqual(2); // the fan-out and the delivery
+    // What was searched is not empty: the logs hold the requests and the attempts.
+    const apiLogText = harness.apiLogs.join('\n');
+    const sdkLogText = JSON.stringify(sdkLogs, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+    expect(apiLogText).toContain(`"url":"/v1/webhooks/${webhookId}/rotate-secret"`);
+    expect(sdkLogText).toContain(deliveries[0].id);
+
+    expect([
+      ...leaks('API logs', apiLogText),
+      ...leaks('SDK and activity logs', sdkLogText),
+      ...lists.flatMap((res, i) => leaks(`list response ${i}`, JSON.stringify(res.body))),
+      ...histories.flatMap((h, i) => leaks(`history ${i}`, historyText(h))),
+    ]).toEqual([]);
+  });
+});
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
