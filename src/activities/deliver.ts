@@ -8,6 +8,7 @@ import { delayAfterAttempt } from '../delivery/retry-schedule';
 import { buildSignedRequest } from '../delivery/signed-request';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
 import { eventEnvelope } from '../events/event-envelope';
+import { attemptDuration, deliveriesFinished, deliveryAttempts, retriesScheduled, statusClass } from '../metrics/metrics';
 import type { Models } from '../models';
 import { eventKey, type EventDoc } from '../models/event';
 import { signingSecrets, type StoredWebhookSecrets } from '../signing/signing-secrets';
@@ -64,6 +65,7 @@ export function deliverActivity({ models, secretBox, http, retryAfterMaxMs }: De
       const reason = !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}`;
       log.info('delivery canceled', { ...logContext, reason });
       await cancelOwnWorkflow(reason);
+      deliveriesFinished.inc({ outcome: 'canceled' });
       throw fail(DeliveryFailureType.WebhookInactive, reason, previous);
     }
     const event = await models.Event.findById(eventKey(input.tenantId, input.eventId)).lean<EventDoc>();
@@ -82,6 +84,9 @@ export function deliverActivity({ models, secretBox, http, retryAfterMaxMs }: De
     context.heartbeat([...previous, openAttemptRecord(attempt, startedAt)]);
     const result = await http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000);
     const record = completeAttemptRecord(attempt, startedAt, result);
+    const status_class = statusClass(record.statusCode);
+    deliveryAttempts.inc({ status_class });
+    attemptDuration.observe({ status_class }, result.durationMs / 1000);
     const attempts = [...previous, record];
     // Sent with the failure too (last heartbeat details), so the next attempt starts from this log.
     context.heartbeat(attempts);
@@ -106,6 +111,7 @@ export function deliverActivity({ models, secretBox, http, retryAfterMaxMs }: De
         }
         const nextRetryDelay = Math.max(scheduled, Math.min(outcome.retryAfterMs ?? 0, retryAfterMaxMs));
         log.info('attempt failed, retry scheduled', { ...logContext, reason: outcome.reason, nextRetryDelay });
+        retriesScheduled.inc();
         await reportFailedAttempt(record);
         throw fail(DeliveryFailureType.Retryable, outcome.reason, attempts, nextRetryDelay);
       }

@@ -1,9 +1,10 @@
 import type { SecretBox } from '../crypto/secret-box';
 import type { WebhookHttpClient } from '../delivery/http-client';
-import { DEFAULT_AUTO_DISABLE, recordDeliveryOutcome, type AutoDisablePolicy, type DeliveryOutcomeRecord } from '../delivery/webhook-health';
+import { DEFAULT_AUTO_DISABLE, type AutoDisablePolicy } from '../delivery/webhook-health';
 import type { Models } from '../models';
 import { deliverActivity } from './deliver';
 import { matchWebhooksActivity } from './match-webhooks';
+import { recordDeliveryOutcomeActivity } from './record-delivery-outcome';
 import { createRequeueActivities } from './requeue';
 
 export type { MatchWebhooksInput } from './match-webhooks';
@@ -22,10 +23,8 @@ export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_
   ...createRequeueActivities(),
   matchWebhooks: matchWebhooksActivity(models),
   deliver: deliverActivity({ models, secretBox, http, retryAfterMaxMs }),
-  /** Counters and auto-disable, once per finished delivery; returns the reason if it disabled the webhook. */
-  async recordDeliveryOutcome(record: DeliveryOutcomeRecord): Promise<string | null> {
-    return recordDeliveryOutcome(models, record, autoDisable, new Date());
-  },
+  /** Counters, auto-disable and operational events; returns the reason if it disabled the webhook. */
+  recordDeliveryOutcome: recordDeliveryOutcomeActivity(models, autoDisable),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

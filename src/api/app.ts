@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps): Express {
       secretRotationOverlapSeconds: deps.secretRotationOverlapSeconds,
     }),
   );
-  app.use('/v1/events', tenant, eventsRouter(ingestion));
+  app.use('/v1/events', tenant, eventsRouter(ingestion, deps.models, deps.temporal));
   app.use('/v1/deliveries', tenant, deliveriesRouter(deps.temporal));
   app.use('/v1/stats', tenant, statsRouter(deps.models, deps.temporal));
   app.use('/v1/event-types', tenant, eventTypesRouter(deps.models));

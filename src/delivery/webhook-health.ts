@@ -14,12 +14,26 @@ export const DEFAULT_AUTO_DISABLE: AutoDisablePolicy = { consecutiveFailures: 20
 export interface DeliveryOutcomeRecord {
   tenantId: string;
   webhookId: string;
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
   outcome: FinalOutcome;
+  attempts: number;
+  /** The last attempt's error or HTTP status, for the `delivery.exhausted` operational event. */
+  lastError: string | null;
   /** Start of the delivery's first attempt: a failing streak begins there. */
   firstAttemptAt: string | null;
 }
 
 const GONE_REASON = 'the receiver answered 410 Gone';
+
+/** Which rule disabled a webhook: a bounded set, fit for a metric label. */
+export type DisableRule = 'gone' | 'consecutive_failures' | 'failing_too_long';
+
+export interface Disabled {
+  rule: DisableRule;
+  reason: string;
+}
 
 function describeSpan(ms: number): string {
   const [unit, size] = ms % 86_400_000 === 0 ? ['day', 86_400_000] : ms % 3_600_000 === 0 ? ['hour', 3_600_000] : ms % 60_000 === 0 ? ['minute', 60_000] : ['second', 1000];
@@ -31,14 +45,14 @@ function describeSpan(ms: number): string {
  * Updates a webhook's counters after one of its deliveries ended, and disables it when the
  * receiver is gone or has failed too long. Each step is one atomic update whose filter carries
  * its condition, so concurrent deliveries never lose a count or disable twice (plain CRUD, as
- * MongoDB and FerretDB both run it). Returns the reason when this call disabled the webhook.
+ * MongoDB and FerretDB both run it). Says why when this call disabled the webhook.
  */
 export async function recordDeliveryOutcome(
   models: Models,
   { tenantId, webhookId, outcome, firstAttemptAt }: DeliveryOutcomeRecord,
   policy: AutoDisablePolicy,
   now: Date,
-): Promise<string | null> {
+): Promise<Disabled | null> {
   const { Webhook } = models;
   const key = { _id: webhookId, tenantId };
   if (outcome === 'delivered') {
@@ -48,16 +62,19 @@ export async function recordDeliveryOutcome(
   await Webhook.updateOne({ ...key, failingSince: null }, { $set: { failingSince: firstAttemptAt ? new Date(firstAttemptAt) : now } });
   await Webhook.updateOne(key, { $inc: { deliveryFailureCount: 1, consecutiveFailureCount: 1 } });
 
-  const rules: [Record<string, unknown>, string][] =
+  const rules: [Record<string, unknown>, Disabled][] =
     outcome === 'gone'
-      ? [[{}, GONE_REASON]]
+      ? [[{}, { rule: 'gone', reason: GONE_REASON }]]
       : [
-          [{ consecutiveFailureCount: { $gte: policy.consecutiveFailures } }, `${policy.consecutiveFailures} consecutive deliveries failed`],
-          [{ failingSince: { $lte: new Date(now.getTime() - policy.failingForMs) } }, `deliveries have failed for more than ${describeSpan(policy.failingForMs)} without a success`],
+          [{ consecutiveFailureCount: { $gte: policy.consecutiveFailures } }, { rule: 'consecutive_failures', reason: `${policy.consecutiveFailures} consecutive deliveries failed` }],
+          [
+            { failingSince: { $lte: new Date(now.getTime() - policy.failingForMs) } },
+            { rule: 'failing_too_long', reason: `deliveries have failed for more than ${describeSpan(policy.failingForMs)} without a success` },
+          ],
         ];
-  for (const [condition, reason] of rules) {
-    const disabled = await Webhook.updateOne({ ...key, active: true, ...condition }, { $set: { active: false, disabledReason: reason, disabledAt: now } });
-    if (disabled.modifiedCount > 0) return reason;
+  for (const [condition, disabled] of rules) {
+    const updated = await Webhook.updateOne({ ...key, active: true, ...condition }, { $set: { active: false, disabledReason: disabled.reason, disabledAt: now } });
+    if (updated.modifiedCount > 0) return disabled;
   }
   return null;
 }

@@ -61,4 +61,7 @@ export const EVENT_TYPE_CATALOGUE: readonly { name: string; description: string 
   { name: 'alert.acknowledged', description: 'Someone acknowledged an alert.' },
   { name: 'alert.resolved', description: 'An alert condition cleared.' },
   { name: 'webhook.test', description: 'Sent by POST /v1/webhooks/{id}/test to check a receiver; to that webhook only.' },
+  // Operational events, sent by the service itself; `*` does not include them.
+  { name: 'webhook.disabled', description: 'The service disabled one of your webhooks (410 Gone, or failing too long); data names it and the reason.' },
+  { name: 'delivery.exhausted', description: 'A delivery failed for good (attempts exhausted, 410 Gone or URL refused); data names the delivery, event and webhook.' },
 ];

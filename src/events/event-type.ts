@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isOperationalEventType } from './operational-event-types';
 
 /** Event types are lowercase dotted segments: `invoice.created`, `api_key.revoked`. */
 const SEGMENT = '[a-z][a-z0-9_]*';
@@ -23,7 +24,8 @@ export const eventTypePatternSchema = z
 export function patternsMatching(type: string): string[] {
   const segments = type.split('.');
   const prefixes = segments.slice(0, -1).map((_, i) => `${segments.slice(0, i + 1).join('.')}.*`);
-  return [type, ...prefixes, '*'];
+  // `*` means every event a producer sends; operational events are opted into by name or family.
+  return isOperationalEventType(type) ? [type, ...prefixes] : [type, ...prefixes, '*'];
 }
 
 export function matchesEventType(patterns: readonly string[], type: string): boolean {

@@ -73,7 +73,17 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   // Counters are recorded even if an operator cancels the workflow meanwhile.
   const record = (outcome: FinalOutcome, attempts: AttemptRecord[]) =>
     CancellationScope.nonCancellable(() =>
-      recordDeliveryOutcome({ tenantId: input.tenantId, webhookId: input.webhookId, outcome, firstAttemptAt: attempts[0]?.startedAt ?? null }),
+      recordDeliveryOutcome({
+        tenantId: input.tenantId,
+        webhookId: input.webhookId,
+        deliveryId: input.deliveryId,
+        eventId: input.eventId,
+        eventType: input.eventType,
+        outcome,
+        attempts: attempts.length,
+        lastError: attempts.at(-1)?.error ?? null,
+        firstAttemptAt: attempts[0]?.startedAt ?? null,
+      }),
     );
 
   // Failed attempts reported as they happen: the status, and a second copy of the log.

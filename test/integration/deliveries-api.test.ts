@@ -34,6 +34,14 @@ describe('deliveries API', () => {
       return page.body.deliveries.length ? page.body.deliveries : undefined;
     });
     expect(failed).toMatchObject({ eventId: 'r-1', eventType: 'retry.now', webhookId, status: 'failed' });
+    const detail = await harness.call('GET', `/v1/deliveries/${failed.id}`, { token: tenant.apiKey });
+    expect(detail.status).toBe(200);
+    expect(detail.body.delivery).toMatchObject({ id: failed.id, status: 'failed', nextAttemptAt: null, reason: expect.stringContaining('HTTP 500') });
+    expect(detail.body.delivery.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, statusCode: 500, error: 'HTTP 500', durationMs: expect.any(Number), startedAt: expect.any(String) }),
+      expect.objectContaining({ attempt: 2, statusCode: 500, error: 'HTTP 500' }),
+    ]);
+    expect((await harness.call('GET', `/v1/deliveries/${failed.id}`, { token: other.apiKey })).status).toBe(404);
 
     expect((await harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: other.apiKey })).status).toBe(404);
     receiver.respondWith({ status: 200 });
@@ -59,6 +67,10 @@ describe('deliveries API', () => {
       const page = await list(webhookId, '?status=retrying');
       return page.body.deliveries.length ? page.body.deliveries : undefined;
     });
+    // A retrying delivery shows its attempts so far and when the next one is due.
+    const running = await harness.call('GET', `/v1/deliveries/${retrying.id}`, { token: tenant.apiKey });
+    expect(running.body.delivery).toMatchObject({ status: 'retrying', attempts: [expect.objectContaining({ attempt: 1, statusCode: 503 })] });
+    expect(Date.parse(running.body.delivery.nextAttemptAt) - Date.now()).toBeGreaterThan(50 * 60_000);
     const busy = await harness.call('POST', `/v1/deliveries/${retrying.id}/retry`, { token: tenant.apiKey });
     expect(busy.status).toBe(409);
     expect(busy.body.error.code).toBe('delivery_in_progress');
@@ -94,6 +106,15 @@ describe('deliveries API', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['query.cursor', 'query.limit']);
     expect((await list(webhookId, '', other.apiKey)).status).toBe(404);
+  });
+
+  it('reads an event with each of its deliveries and their attempts', async () => {
+    const res = await harness.call('GET', '/v1/events/r-1', { token: tenant.apiKey });
+    expect(res.status).toBe(200);
+    expect(res.body.event).toMatchObject({ id: 'r-1', type: 'retry.now', tenant_id: tenant.tenantId, data: {} });
+    expect(res.body.deliveries).toEqual([expect.objectContaining({ eventId: 'r-1', status: 'delivered', attempts: expect.arrayContaining([expect.objectContaining({ statusCode: 200 })]) })]);
+    expect((await harness.call('GET', '/v1/events/r-1', { token: other.apiKey })).status).toBe(404);
+    expect((await harness.call('GET', '/v1/events/no-such-event', { token: tenant.apiKey })).status).toBe(404);
   });
 
   it('reports stats for the last 24 hours', async () => {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { secretRotationResponseSchema, webhookCreatedResponseSchema, webhookResponseSchema, webhookTestResponseSchema } from '../../src/api/schemas/webhook';
-import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import type { WorkflowFailedError } from '@temporalio/client';
 import type { AttemptRecord } from '../../src/delivery/types';
 import { freePort } from '../../src/embedded/ports';
@@ -188,8 +188,10 @@ describe('deleting a webhook while its delivery retries', () => {
     const history = (await handle.fetchHistory()).events!;
     const requested = history.find((e) => e.workflowExecutionCancelRequestedEventAttributes);
     expect(requested?.workflowExecutionCancelRequestedEventAttributes?.cause).toBe('the webhook was deleted');
-    const canceled = history.find((e) => e.workflowExecutionCanceledEventAttributes)!;
-    const attempts = defaultPayloadConverter.fromPayload<AttemptRecord[]>(canceled.workflowExecutionCanceledEventAttributes!.details!.payloads![0]);
+    // The deliveries API reads the same history: every attempt made, and why it stopped.
+    const read = await harness.call('GET', `/v1/deliveries/${first.headers['webhook-id']}`, { token: apiKey });
+    expect(read.body.delivery).toMatchObject({ status: 'canceled', reason: 'the webhook was deleted' });
+    const attempts = read.body.delivery.attempts as AttemptRecord[];
     // Every attempt made is in the audit log, and no attempt was made after the cancellation.
     expect(attempts.length).toBe(receiver.requests.length);
     expect(attempts.length).toBeLessThan(6);

@@ -12,6 +12,9 @@ import {
   deliveryActionResponseSchema,
   deliveryIdParamsSchema,
   deliveryListResponseSchema,
+  deliveryResponseSchema,
+  eventDeliveriesQuerySchema,
+  eventResponseSchema,
   statsResponseSchema,
   webhookDeliveriesQuerySchema,
 } from '../schemas/delivery';
@@ -224,6 +227,15 @@ export const OPERATIONS: Operation[] = [
 
   // Deliveries
   {
+    method: 'get',
+    path: '/v1/deliveries/{id}',
+    summary: 'A delivery with every attempt, from its workflow history',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: deliveryIdParamsSchema,
+    responses: { 200: { description: 'The delivery.', schema: deliveryResponseSchema } },
+  },
+  {
     method: 'post',
     path: '/v1/deliveries/{id}/retry',
     summary: 'Deliver a failed or canceled delivery again (a delivered one: 409, never sent twice)',
@@ -260,6 +272,16 @@ export const OPERATIONS: Operation[] = [
     body: newEventSchema,
     headers: [{ name: 'Idempotency-Key', schema: eventIdSchema, description: 'Names the event when the body has no `id`.' }],
     responses: { 202: { description: 'Durably accepted.', schema: eventAcceptedResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/events/{id}',
+    summary: 'An event and its deliveries, each with its attempts',
+    tag: 'events',
+    auth: 'tenant',
+    params: z.strictObject({ id: eventIdSchema }),
+    query: eventDeliveriesQuerySchema,
+    responses: { 200: { description: 'The event and one page of its deliveries.', schema: eventResponseSchema } },
   },
   {
     method: 'post',

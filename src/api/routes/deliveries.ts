@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { readDelivery } from '../../deliveries/delivery-reader';
 import { restartDelivery } from '../../deliveries/delivery-restart';
 import { requeues } from '../../metrics/metrics';
 import { TenantId } from '../../temporal/search-attributes';
@@ -10,6 +11,15 @@ import { route } from '../validate';
 /** `/v1/deliveries/{id}`: one delivery, its retry and its cancellation. */
 export function deliveriesRouter(temporal: Client): Router {
   const router = Router();
+
+  router.get(
+    '/:id',
+    route({ params: deliveryIdParamsSchema }, async ({ params }, _req, res) => {
+      const delivery = await readDelivery(temporal, params.id, res.locals.tenantId as string);
+      if (!delivery) throw notFound('delivery');
+      res.json({ delivery });
+    }),
+  );
 
   router.post(
     '/:id/retry',

@@ -2,7 +2,14 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { EventIngestion, IdempotencyConflictError } from '../../events/event-ingestion';
 import { eventTypeSchema } from '../../events/event-type';
-import { ApiError } from '../errors';
+import type { Client } from '@temporalio/client';
+import { listDeliveries } from '../../deliveries/delivery-list';
+import { readDelivery, type DeliveryDetail } from '../../deliveries/delivery-reader';
+import { eventEnvelope } from '../../events/event-envelope';
+import type { Models } from '../../models';
+import { eventKey, type EventDoc } from '../../models/event';
+import { ApiError, notFound } from '../errors';
+import { eventDeliveriesQuerySchema } from '../schemas/delivery';
 import { route } from '../validate';
 import { metadataSchema } from '../schemas/webhook';
 
@@ -58,8 +65,27 @@ function conflict(err: unknown): unknown {
   return new ApiError(409, 'idempotency_conflict', err.message, details);
 }
 
-export function eventsRouter(ingestion: EventIngestion): Router {
+/** Reads each delivery of a page at once, but no more than this many histories at a time. */
+const READ_CONCURRENCY = 10;
+
+export function eventsRouter(ingestion: EventIngestion, models: Models, temporal: Client): Router {
   const router = Router();
+
+  router.get(
+    '/:id',
+    route({ params: z.strictObject({ id: eventIdSchema }), query: eventDeliveriesQuerySchema }, async ({ params, query }, _req, res) => {
+      const tenantId = res.locals.tenantId as string;
+      const event = await models.Event.findById(eventKey(tenantId, params.id)).lean<EventDoc>();
+      if (!event) throw notFound('event');
+      const page = await listDeliveries(temporal, { tenantId, eventId: params.id }, query.limit, query.cursor);
+      const deliveries: DeliveryDetail[] = [];
+      for (let i = 0; i < page.deliveries.length; i += READ_CONCURRENCY) {
+        const read = await Promise.all(page.deliveries.slice(i, i + READ_CONCURRENCY).map((d) => readDelivery(temporal, d.id, tenantId)));
+        deliveries.push(...read.filter((d): d is DeliveryDetail => d !== undefined));
+      }
+      res.json({ event: eventEnvelope(event), deliveries, nextCursor: page.nextCursor });
+    }),
+  );
 
   router.post(
     '/',

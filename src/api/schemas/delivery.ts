@@ -45,3 +45,39 @@ export const statsResponseSchema = z.strictObject({
     avgDurationMs: z.number().nullable().meta({ description: 'Mean time from start to delivery, over the most recent delivered ones.' }),
   }),
 });
+
+export const attemptSchema = z.strictObject({
+  attempt: z.number(),
+  startedAt: z.string(),
+  durationMs: z.number().nullable().meta({ description: 'Null while in flight, or when the worker stopped mid-request.' }),
+  statusCode: z.number().nullable(),
+  errorClass: z.string().nullable(),
+  error: z.string().nullable(),
+  response: z.string().nullable().meta({ description: 'First 1000 characters of the response body.' }),
+});
+
+export const deliveryDetailSchema = deliverySummarySchema.extend({
+  attempts: z.array(attemptSchema),
+  nextAttemptAt: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+
+export const deliveryResponseSchema = z.strictObject({ delivery: deliveryDetailSchema });
+
+export const eventDeliveriesQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: cursorSchema.optional(),
+});
+
+export const eventResponseSchema = z.strictObject({
+  event: z.strictObject({
+    id: z.string(),
+    type: z.string(),
+    timestamp: z.string(),
+    tenant_id: z.string(),
+    data: z.unknown(),
+    metadata: z.record(z.string(), z.string()),
+  }),
+  deliveries: z.array(deliveryDetailSchema).meta({ description: 'This page of its deliveries, newest first, each with its attempts.' }),
+  nextCursor: z.string().nullable(),
+});
