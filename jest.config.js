@@ -5,6 +5,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
-  testTimeout: 60_000,
+  // Integration tests share one dev server on 2 cores with the 2,000-webhook fan-out test.
+  testTimeout: 120_000,
   maxWorkers: 2,
 };
