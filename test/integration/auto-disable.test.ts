@@ -1,38 +1,27 @@
 import { deliveryId } from '../../src/ids';
 import { freePort } from '../../src/embedded/ports';
-import { Harness } from '../support/harness';
-import { TestReceiver } from '../support/receiver';
+import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 
 describe('webhook counters and auto-disable (dev server)', () => {
-  let harness: Harness;
-  let receiver: TestReceiver;
-
-  beforeAll(async () => {
-    // Disable after 2 consecutive failed deliveries, or after failing for 1 hour.
-    harness = await Harness.start({ activities: { autoDisable: { consecutiveFailures: 2, failingForMs: 3_600_000 } } });
-    receiver = await new TestReceiver().start();
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await receiver?.stop();
-  });
+  // Disable after 2 consecutive failed deliveries, or after failing for 1 hour.
+  const ctx = useHarness({ receivers: 1, activities: { autoDisable: { consecutiveFailures: 2, failingForMs: 3_600_000 } } });
 
   /** Sends an event and waits until its delivery to `webhookId` has ended and been counted. */
   async function deliverAndSettle(apiKey: string, tenantId: string, webhookId: string) {
-    const eventId = await harness.sendEvent(apiKey, { type: 'job.done', data: {} });
-    const handle = harness.client.workflow.getHandle(deliveryId(tenantId, eventId, webhookId));
+    const eventId = await ctx.harness.sendEvent(apiKey, { type: 'job.done', data: {} });
+    const handle = ctx.harness.client.workflow.getHandle(deliveryId(tenantId, eventId, webhookId));
     await eventually(() => handle.describe().then(() => true, () => undefined), 30_000, 'the delivery');
     await handle.result().catch(() => undefined);
-    return harness.models.Webhook.findById(webhookId).lean();
+    return ctx.harness.models.Webhook.findById(webhookId).lean();
   }
 
-  const webhookView = async (apiKey: string, webhookId: string) => (await harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey })).body.webhook;
+  const webhookView = async (apiKey: string, webhookId: string) => (await ctx.harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey })).body.webhook;
 
   it('disables a webhook after the configured number of consecutive failed deliveries, with a reason', async () => {
-    const { apiKey, tenantId } = await harness.createTenant();
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
     const dead = `http://127.0.0.1:${await freePort()}/dead`;
-    const { webhookId } = await harness.createWebhook(apiKey, { url: dead, events: ['job.*'], retrySchedule: ['1s'] });
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: dead, events: ['job.*'], retrySchedule: ['1s'] });
 
     const first = await deliverAndSettle(apiKey, tenantId, webhookId);
     expect(first).toMatchObject({ active: true, consecutiveFailureCount: 1, deliveryFailureCount: 1 });
@@ -42,11 +31,11 @@ describe('webhook counters and auto-disable (dev server)', () => {
   });
 
   it('disables a webhook whose deliveries have failed for longer than the configured span', async () => {
-    const { apiKey, tenantId } = await harness.createTenant();
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
     const dead = `http://127.0.0.1:${await freePort()}/dead`;
-    const { webhookId } = await harness.createWebhook(apiKey, { url: dead, events: ['job.*'], retrySchedule: ['1s'] });
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: dead, events: ['job.*'], retrySchedule: ['1s'] });
     // As if its first failure had been two hours ago.
-    await harness.models.Webhook.updateOne({ _id: webhookId }, { $set: { failingSince: new Date(Date.now() - 2 * 3_600_000) } });
+    await ctx.harness.models.Webhook.updateOne({ _id: webhookId }, { $set: { failingSince: new Date(Date.now() - 2 * 3_600_000) } });
 
     const after = await deliverAndSettle(apiKey, tenantId, webhookId);
     expect(after).toMatchObject({ active: false, consecutiveFailureCount: 1 });
@@ -54,14 +43,14 @@ describe('webhook counters and auto-disable (dev server)', () => {
   });
 
   it('a success resets the failing streak', async () => {
-    receiver.respondWith({ status: 500 });
-    const { apiKey, tenantId } = await harness.createTenant();
-    const { webhookId } = await harness.createWebhook(apiKey, { url: receiver.url('/recovering'), events: ['job.*'], retrySchedule: ['1s'] });
+    ctx.receiver.respondWith({ status: 500 });
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/recovering'), events: ['job.*'], retrySchedule: ['1s'] });
     const failed = await deliverAndSettle(apiKey, tenantId, webhookId);
     expect(failed).toMatchObject({ consecutiveFailureCount: 1, active: true });
     expect(failed?.failingSince).toBeInstanceOf(Date);
 
-    receiver.respondWith({ status: 200 });
+    ctx.receiver.respondWith({ status: 200 });
     const recovered = await deliverAndSettle(apiKey, tenantId, webhookId);
     expect(recovered).toMatchObject({ consecutiveFailureCount: 0, failingSince: null, deliverySuccessCount: 1, deliveryFailureCount: 1, active: true });
   });

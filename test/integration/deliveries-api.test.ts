@@ -1,32 +1,24 @@
-import { Harness } from '../support/harness';
-import { TestReceiver } from '../support/receiver';
+import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 
 describe('deliveries API', () => {
-  let harness: Harness;
-  let receiver: TestReceiver;
+  const ctx = useHarness({ receivers: 1 });
   let tenant: { apiKey: string; tenantId: string };
   let other: { apiKey: string; tenantId: string };
   beforeAll(async () => {
-    harness = await Harness.start();
-    receiver = await new TestReceiver().start();
-    tenant = await harness.createTenant('Owner');
-    other = await harness.createTenant('Other');
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await receiver?.stop();
+    tenant = await ctx.harness.createTenant('Owner');
+    other = await ctx.harness.createTenant('Other');
   });
 
   async function webhook(path: string, retrySchedule: string[]) {
-    const res = await harness.call('POST', '/v1/webhooks', { token: tenant.apiKey, body: { url: receiver.url(path), events: [`${path.slice(1)}.*`], retrySchedule } });
+    const res = await ctx.harness.call('POST', '/v1/webhooks', { token: tenant.apiKey, body: { url: ctx.receiver.url(path), events: [`${path.slice(1)}.*`], retrySchedule } });
     return res.body.webhook.id as string;
   }
-  const send = (type: string, id: string) => harness.call('POST', '/v1/events', { token: tenant.apiKey, body: { id, type, data: {} } });
-  const list = (webhookId: string, query = '', token = tenant.apiKey) => harness.call('GET', `/v1/webhooks/${webhookId}/deliveries${query}`, { token });
+  const send = (type: string, id: string) => ctx.harness.call('POST', '/v1/events', { token: tenant.apiKey, body: { id, type, data: {} } });
+  const list = (webhookId: string, query = '', token = tenant.apiKey) => ctx.harness.call('GET', `/v1/webhooks/${webhookId}/deliveries${query}`, { token });
 
   it('retries a failed delivery once; a delivered one is 409 and never sent twice', async () => {
-    receiver.respondWith({ status: 500 });
+    ctx.receiver.respondWith({ status: 500 });
     const webhookId = await webhook('/retry', ['1s']);
     await send('retry.now', 'r-1');
     const [failed] = await eventually(async () => {
@@ -34,33 +26,33 @@ describe('deliveries API', () => {
       return page.body.deliveries.length ? page.body.deliveries : undefined;
     });
     expect(failed).toMatchObject({ eventId: 'r-1', eventType: 'retry.now', webhookId, status: 'failed' });
-    const detail = await harness.call('GET', `/v1/deliveries/${failed.id}`, { token: tenant.apiKey });
+    const detail = await ctx.harness.call('GET', `/v1/deliveries/${failed.id}`, { token: tenant.apiKey });
     expect(detail.status).toBe(200);
     expect(detail.body.delivery).toMatchObject({ id: failed.id, status: 'failed', nextAttemptAt: null, reason: expect.stringContaining('HTTP 500') });
     expect(detail.body.delivery.attempts).toEqual([
       expect.objectContaining({ attempt: 1, statusCode: 500, error: 'HTTP 500', durationMs: expect.any(Number), startedAt: expect.any(String) }),
       expect.objectContaining({ attempt: 2, statusCode: 500, error: 'HTTP 500' }),
     ]);
-    expect((await harness.call('GET', `/v1/deliveries/${failed.id}`, { token: other.apiKey })).status).toBe(404);
+    expect((await ctx.harness.call('GET', `/v1/deliveries/${failed.id}`, { token: other.apiKey })).status).toBe(404);
 
-    expect((await harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: other.apiKey })).status).toBe(404);
-    receiver.respondWith({ status: 200 });
-    const retried = await harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: tenant.apiKey });
+    expect((await ctx.harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: other.apiKey })).status).toBe(404);
+    ctx.receiver.respondWith({ status: 200 });
+    const retried = await ctx.harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: tenant.apiKey });
     expect(retried.status).toBe(202);
     await eventually(async () => ((await list(webhookId, '?status=delivered')).body.deliveries.length === 1 ? true : undefined));
-    const sent = receiver.requests.filter((r) => r.path === '/retry');
+    const sent = ctx.receiver.requests.filter((r) => r.path === '/retry');
     expect(sent).toHaveLength(3);
 
-    const again = await harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: tenant.apiKey });
+    const again = await ctx.harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: tenant.apiKey });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('already_delivered');
-    expect(receiver.requests.filter((r) => r.path === '/retry')).toHaveLength(3);
+    expect(ctx.receiver.requests.filter((r) => r.path === '/retry')).toHaveLength(3);
     // The list shows the delivery once, as it is now.
     expect((await list(webhookId)).body.deliveries).toEqual([expect.objectContaining({ id: failed.id, status: 'delivered' })]);
   });
 
   it('cancels a retrying delivery; it ends canceled and gets no further attempt', async () => {
-    receiver.respondWith({ status: 503 });
+    ctx.receiver.respondWith({ status: 503 });
     const webhookId = await webhook('/cancel', ['1h']);
     await send('cancel.now', 'c-1');
     const [retrying] = await eventually(async () => {
@@ -68,28 +60,28 @@ describe('deliveries API', () => {
       return page.body.deliveries.length ? page.body.deliveries : undefined;
     });
     // A retrying delivery shows its attempts so far and when the next one is due.
-    const running = await harness.call('GET', `/v1/deliveries/${retrying.id}`, { token: tenant.apiKey });
+    const running = await ctx.harness.call('GET', `/v1/deliveries/${retrying.id}`, { token: tenant.apiKey });
     expect(running.body.delivery).toMatchObject({ status: 'retrying', attempts: [expect.objectContaining({ attempt: 1, statusCode: 503 })] });
     expect(Date.parse(running.body.delivery.nextAttemptAt) - Date.now()).toBeGreaterThan(50 * 60_000);
-    const busy = await harness.call('POST', `/v1/deliveries/${retrying.id}/retry`, { token: tenant.apiKey });
+    const busy = await ctx.harness.call('POST', `/v1/deliveries/${retrying.id}/retry`, { token: tenant.apiKey });
     expect(busy.status).toBe(409);
     expect(busy.body.error.code).toBe('delivery_in_progress');
-    expect((await harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: other.apiKey })).status).toBe(404);
+    expect((await ctx.harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: other.apiKey })).status).toBe(404);
 
-    const canceled = await harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: tenant.apiKey });
+    const canceled = await ctx.harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: tenant.apiKey });
     expect(canceled.status).toBe(202);
     const [ended] = await eventually(async () => {
       const page = await list(webhookId, '?status=canceled');
       return page.body.deliveries.length ? page.body.deliveries : undefined;
     });
     expect(ended).toMatchObject({ id: retrying.id, status: 'canceled', completedAt: expect.any(String) });
-    expect(receiver.requests.filter((r) => r.path === '/cancel')).toHaveLength(1);
-    const twice = await harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: tenant.apiKey });
+    expect(ctx.receiver.requests.filter((r) => r.path === '/cancel')).toHaveLength(1);
+    const twice = await ctx.harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: tenant.apiKey });
     expect(twice.status).toBe(409);
   });
 
   it('pages newest first with an opaque cursor, and refuses a bad one', async () => {
-    receiver.respondWith({ status: 200 });
+    ctx.receiver.respondWith({ status: 200 });
     const webhookId = await webhook('/paged', ['1s']);
     for (const id of ['p-1', 'p-2', 'p-3']) {
       await send('paged.now', id);
@@ -109,22 +101,22 @@ describe('deliveries API', () => {
   });
 
   it('reads an event with each of its deliveries and their attempts', async () => {
-    const res = await harness.call('GET', '/v1/events/r-1', { token: tenant.apiKey });
+    const res = await ctx.harness.call('GET', '/v1/events/r-1', { token: tenant.apiKey });
     expect(res.status).toBe(200);
     expect(res.body.event).toMatchObject({ id: 'r-1', type: 'retry.now', tenant_id: tenant.tenantId, data: {} });
     expect(res.body.deliveries).toEqual([expect.objectContaining({ eventId: 'r-1', status: 'delivered', attempts: expect.arrayContaining([expect.objectContaining({ statusCode: 200 })]) })]);
-    expect((await harness.call('GET', '/v1/events/r-1', { token: other.apiKey })).status).toBe(404);
-    expect((await harness.call('GET', '/v1/events/no-such-event', { token: tenant.apiKey })).status).toBe(404);
+    expect((await ctx.harness.call('GET', '/v1/events/r-1', { token: other.apiKey })).status).toBe(404);
+    expect((await ctx.harness.call('GET', '/v1/events/no-such-event', { token: tenant.apiKey })).status).toBe(404);
   });
 
   it('reports stats for the last 24 hours', async () => {
-    const stats = await harness.call('GET', '/v1/stats', { token: tenant.apiKey });
+    const stats = await ctx.harness.call('GET', '/v1/stats', { token: tenant.apiKey });
     expect(stats.status).toBe(200);
     expect(stats.body).toEqual({
       webhooks: { active: 3, total: 3 },
       deliveries24h: { total: expect.any(Number), successful: expect.any(Number), failed: expect.any(Number), avgDurationMs: expect.any(Number) },
     });
     expect(stats.body.deliveries24h.successful).toBeGreaterThanOrEqual(4);
-    expect((await harness.call('GET', '/v1/stats', { token: other.apiKey })).body.deliveries24h.total).toBe(0);
+    expect((await ctx.harness.call('GET', '/v1/stats', { token: other.apiKey })).body.deliveries24h.total).toBe(0);
   });
 });

@@ -3,8 +3,8 @@ import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common'
 import { freePort } from '../../src/embedded/ports';
 import { deliveryId } from '../../src/ids';
 import type { AttemptRecord, DeliveryResult } from '../../src/delivery/types';
-import { Harness } from '../support/harness';
-import { TestReceiver, requestsOf } from '../support/receiver';
+import { useHarness } from '../support/use-harness';
+import { requestsOf } from '../support/receiver';
 import { verifiedPayload } from '../support/signatures';
 import { eventually } from '../support/stack';
 
@@ -22,35 +22,25 @@ async function failureOf(promise: Promise<unknown>): Promise<{ type: string | un
 }
 
 describe('delivery outcomes against a scripted receiver (dev server)', () => {
-  let harness: Harness;
-  let receiver: TestReceiver;
-
-  beforeAll(async () => {
-    harness = await Harness.start();
-    receiver = await new TestReceiver().start();
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await receiver?.stop();
-  });
+  const ctx = useHarness({ receivers: 1 });
 
   /** A webhook on its own receiver path, an event to it, and the handle of the resulting delivery. */
   async function deliverOne(webhook: Record<string, unknown>, type = 'order.paid') {
     // A tenant per delivery: no other test's webhook matches its event or uses its receiver script.
-    const { apiKey, tenantId } = await harness.createTenant();
-    const { webhookId, secret } = await harness.createWebhook(apiKey, { events: [type], ...webhook });
-    const eventId = await harness.sendEvent(apiKey, { type, data: { n: 1 } });
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    const { webhookId, secret } = await ctx.harness.createWebhook(apiKey, { events: [type], ...webhook });
+    const eventId = await ctx.harness.sendEvent(apiKey, { type, data: { n: 1 } });
     const id = deliveryId(tenantId, eventId, webhookId);
-    const handle = harness.client.workflow.getHandle(id);
+    const handle = ctx.harness.client.workflow.getHandle(id);
     await eventually(() => handle.describe().then(() => true, () => undefined), 30_000, 'the delivery workflow');
     return { webhookId, secret, eventId, id, handle, apiKey, tenantId };
   }
 
-  const webhookView = async (apiKey: string, webhookId: string) => (await harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey })).body.webhook;
+  const webhookView = async (apiKey: string, webhookId: string) => (await ctx.harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey })).body.webhook;
 
   it('500, 500, 200: delivered on attempt 3, every attempt signed and on record', async () => {
-    const url = receiver.url('/flaky');
-    receiver.respondWith({ status: 500, body: 'boom' }, { status: 500, body: 'still down' }, { status: 200, body: 'ok' });
+    const url = ctx.receiver.url('/flaky');
+    ctx.receiver.respondWith({ status: 500, body: 'boom' }, { status: 500, body: 'still down' }, { status: 200, body: 'ok' });
     const { webhookId, secret, eventId, id, handle, apiKey, tenantId } = await deliverOne({ url, retrySchedule: ['1s', '1s'] });
 
     const result: DeliveryResult = await handle.result();
@@ -64,7 +54,7 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
     expect(started[1] - started[0]).toBeGreaterThanOrEqual(1000);
     expect(started[2] - started[1]).toBeGreaterThanOrEqual(1000);
 
-    const requests = requestsOf(receiver.requests, id);
+    const requests = requestsOf(ctx.receiver.requests, id);
     expect(requests).toHaveLength(3);
     for (const request of requests) {
       expect(verifiedPayload(request, secret)).toMatchObject({ id: eventId, type: 'order.paid', tenant_id: tenantId, data: { n: 1 } });
@@ -92,14 +82,14 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
   });
 
   it('410: the webhook is disabled with a reason, the delivery fails at once', async () => {
-    receiver.respondWith({ status: 410, body: 'gone for good' });
-    const { webhookId, id, handle, apiKey, tenantId } = await deliverOne({ url: receiver.url('/gone') });
+    ctx.receiver.respondWith({ status: 410, body: 'gone for good' });
+    const { webhookId, id, handle, apiKey, tenantId } = await deliverOne({ url: ctx.receiver.url('/gone') });
 
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('DeliveryGone');
     expect(failure.attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: 410, response: 'gone for good' })]);
     expect((await handle.describe()).status.name).toBe('FAILED');
-    expect(requestsOf(receiver.requests, id)).toHaveLength(1);
+    expect(requestsOf(ctx.receiver.requests, id)).toHaveLength(1);
 
     const view = await eventually(async () => {
       const w = await webhookView(apiKey, webhookId);
@@ -108,22 +98,22 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
     expect(view).toMatchObject({ disabledReason: 'the receiver answered 410 Gone', deliveryFailureCount: 1, deliverySuccessCount: 0 });
 
     // A disabled webhook is no longer matched: the next event fans out to nobody.
-    const next = await harness.sendEvent(apiKey, { type: 'order.paid', data: {} });
-    const fanout = await harness.client.workflow.getHandle(`event/${tenantId}/${next}`).result();
+    const next = await ctx.harness.sendEvent(apiKey, { type: 'order.paid', data: {} });
+    const fanout = await ctx.harness.client.workflow.getHandle(`event/${tenantId}/${next}`).result();
     expect(fanout).toEqual({ deliveries: 0 });
   });
 
   it('429 with Retry-After: the next attempt waits at least that long, not the 1 s of the schedule', async () => {
-    receiver.respondWith({ status: 429, headers: { 'retry-after': '3' }, body: 'slow down' }, { status: 200 });
-    const { handle } = await deliverOne({ url: receiver.url('/limited'), retrySchedule: ['1s'] });
+    ctx.receiver.respondWith({ status: 429, headers: { 'retry-after': '3' }, body: 'slow down' }, { status: 200 });
+    const { handle } = await deliverOne({ url: ctx.receiver.url('/limited'), retrySchedule: ['1s'] });
     const result: DeliveryResult = await handle.result();
     expect(result.attempts.map((a) => a.statusCode)).toEqual([429, 200]);
     expect(Date.parse(result.attempts[1].startedAt) - Date.parse(result.attempts[0].startedAt)).toBeGreaterThanOrEqual(3000);
   });
 
   it('a receiver slower than the webhook timeout: the attempt times out and is retried', async () => {
-    receiver.respondWith({ status: 200, delayMs: 4000 }, { status: 200, body: 'fast now' });
-    const { handle } = await deliverOne({ url: receiver.url('/slow'), timeoutSeconds: 1, retrySchedule: ['1s'] });
+    ctx.receiver.respondWith({ status: 200, delayMs: 4000 }, { status: 200, body: 'fast now' });
+    const { handle } = await deliverOne({ url: ctx.receiver.url('/slow'), timeoutSeconds: 1, retrySchedule: ['1s'] });
     const result: DeliveryResult = await handle.result();
     expect(result.attempts[0]).toMatchObject({ attempt: 1, statusCode: null, errorClass: 'timeout', response: null });
     expect(result.attempts[0].durationMs).toBeGreaterThanOrEqual(1000);
@@ -153,12 +143,12 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
     // The operator's query for "all failed deliveries of this webhook" finds it.
     const found = await eventually(async () => {
       const ids: string[] = [];
-      for await (const w of harness.client.workflow.list({ query: `WebhookId = '${webhookId}' AND DeliveryStatus = 'failed'` })) ids.push(w.workflowId);
+      for await (const w of ctx.harness.client.workflow.list({ query: `WebhookId = '${webhookId}' AND DeliveryStatus = 'failed'` })) ids.push(w.workflowId);
       return ids.length ? ids : undefined;
     }, 10_000, 'the visibility query');
     expect(found).toEqual([handle.workflowId]);
     const stored = await eventually(async () => {
-      const w = await harness.models.Webhook.findById(webhookId).lean();
+      const w = await ctx.harness.models.Webhook.findById(webhookId).lean();
       return w?.deliveryFailureCount === 1 ? w : undefined;
     }, 10_000, 'the failure counter');
     expect(stored).toMatchObject({ consecutiveFailureCount: 1, active: true, deliverySuccessCount: 0 });
@@ -167,8 +157,8 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
 
   it('a 5 MB response: delivered, the record keeps its first 1000 characters', async () => {
     const body = 'a'.repeat(1000) + 'b'.repeat(5 * 1024 * 1024);
-    receiver.respondWith({ status: 200, body });
-    const { handle } = await deliverOne({ url: receiver.url('/huge') });
+    ctx.receiver.respondWith({ status: 200, body });
+    const { handle } = await deliverOne({ url: ctx.receiver.url('/huge') });
     const result: DeliveryResult = await handle.result();
     expect(result.attempts).toHaveLength(1);
     expect(result.attempts[0].statusCode).toBe(200);

@@ -1,52 +1,42 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { Harness } from '../support/harness';
-import { TestReceiver } from '../support/receiver';
+import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 import { freePort } from '../../src/embedded/ports';
 
 describe('one signed event delivered end to end', () => {
-  let harness: Harness;
-  let receiver: TestReceiver;
-
-  beforeAll(async () => {
-    harness = await Harness.start();
-    receiver = await new TestReceiver().start();
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await receiver?.stop();
-  });
+  const ctx = useHarness({ receivers: 1 });
 
   it('admin creates a tenant, the tenant subscribes a webhook, an event reaches the receiver signed', async () => {
-    const { apiKey, tenantId } = await harness.createTenant();
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
     expect(apiKey).toMatch(/^whk_/);
     // The API key is stored hashed only.
-    const stored = await harness.models.ApiKey.findOne({ tenantId }).lean();
+    const stored = await ctx.harness.models.ApiKey.findOne({ tenantId }).lean();
     expect(JSON.stringify(stored)).not.toContain(apiKey);
 
-    const created = await harness.call('POST', '/v1/webhooks', {
+    const created = await ctx.harness.call('POST', '/v1/webhooks', {
       token: apiKey,
-      body: { url: receiver.url('/billing'), events: ['invoice.*'], description: 'billing' },
+      body: { url: ctx.receiver.url('/billing'), events: ['invoice.*'], description: 'billing' },
     });
     expect(created.status).toBe(201);
     const { secret, id: webhookId } = created.body.webhook;
     expect(secret).toMatch(/^whsec_/);
     // The secret is stored encrypted, and never read back.
-    const doc = await harness.models.Webhook.findById(webhookId).lean();
+    const doc = await ctx.harness.models.Webhook.findById(webhookId).lean();
     expect(JSON.stringify(doc)).not.toContain(secret.slice(6));
-    const read = await harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey });
+    const read = await ctx.harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey });
     expect(read.status).toBe(200);
     expect(JSON.stringify(read.body)).not.toContain(secret.slice(6));
 
-    const sent = await harness.call('POST', '/v1/events', {
+    const sent = await ctx.harness.call('POST', '/v1/events', {
       token: apiKey,
       body: { type: 'invoice.created', data: { invoiceId: 'inv_1', amount: 4200 }, metadata: { source: 'billing.v2' } },
     });
     expect(sent.status).toBe(202);
     expect(sent.body).toEqual({ id: expect.stringMatching(/^evt_/), status: 'accepted', duplicate: false });
 
-    const request = await eventually(() => receiver.requests[0], 30_000, 'the delivery');
+    const request = await eventually(() => ctx.receiver.requests[0], 30_000, 'the delivery');
     expect(request.method).toBe('POST');
     expect(request.path).toBe('/billing');
     expect(request.headers['content-type']).toBe('application/json');
@@ -73,7 +63,7 @@ describe('one signed event delivered end to end', () => {
     expect(request.headers['user-agent']).toMatch(/^webhook-service\//);
 
     // The delivery is one workflow execution that completed: the Web UI shows it delivered.
-    const handle = harness.client.workflow.getHandle(request.headers['webhook-id'] as string);
+    const handle = ctx.harness.client.workflow.getHandle(request.headers['webhook-id'] as string);
     const outcome = await handle.result();
     expect(outcome.status).toBe('delivered');
     expect(outcome.attempts).toEqual([
@@ -88,58 +78,58 @@ describe('one signed event delivered end to end', () => {
   });
 
   it('a repeated POST with the same id is the same event and never fans out twice; a different body is 409', async () => {
-    const { apiKey } = await harness.createTenant('Repeat');
-    const before = receiver.requests.length;
-    await harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: receiver.url('/repeat'), events: ['*'] } });
+    const { apiKey } = await ctx.harness.createTenant('Repeat');
+    const before = ctx.receiver.requests.length;
+    await ctx.harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: ctx.receiver.url('/repeat'), events: ['*'] } });
     const event = { id: 'order-42', type: 'order.paid', data: { total: 1 } };
-    const first = await harness.call('POST', '/v1/events', { token: apiKey, body: event });
-    const again = await harness.call('POST', '/v1/events', { token: apiKey, body: event });
+    const first = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: event });
+    const again = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: event });
     expect(first.status).toBe(202);
     expect(again.status).toBe(202);
     expect(again.body).toEqual({ id: 'order-42', status: 'accepted', duplicate: true });
-    const conflict = await harness.call('POST', '/v1/events', { token: apiKey, body: { ...event, data: { total: 2 } } });
+    const conflict = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { ...event, data: { total: 2 } } });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.code).toBe('idempotency_conflict');
 
-    await eventually(() => (receiver.requests.length > before ? true : undefined), 30_000, 'the delivery');
+    await eventually(() => (ctx.receiver.requests.length > before ? true : undefined), 30_000, 'the delivery');
     // A third POST after delivery finished still does not deliver again.
-    await harness.call('POST', '/v1/events', { token: apiKey, body: event });
+    await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: event });
     await new Promise((r) => setTimeout(r, 2000));
-    expect(receiver.requests.filter((r) => r.path === '/repeat')).toHaveLength(1);
+    expect(ctx.receiver.requests.filter((r) => r.path === '/repeat')).toHaveLength(1);
   });
 
   it('the Idempotency-Key header names the event when no id is given', async () => {
-    const { apiKey } = await harness.createTenant('Keyed');
+    const { apiKey } = await ctx.harness.createTenant('Keyed');
     const headers = { 'idempotency-key': 'key-7' };
-    const a = await harness.call('POST', '/v1/events', { token: apiKey, headers, body: { type: 'user.created', data: {} } });
-    const b = await harness.call('POST', '/v1/events', { token: apiKey, headers, body: { type: 'user.created', data: {} } });
+    const a = await ctx.harness.call('POST', '/v1/events', { token: apiKey, headers, body: { type: 'user.created', data: {} } });
+    const b = await ctx.harness.call('POST', '/v1/events', { token: apiKey, headers, body: { type: 'user.created', data: {} } });
     expect(a.body.id).toBe('key-7');
     expect(b.body).toEqual({ id: 'key-7', status: 'accepted', duplicate: true });
   });
 
   it('answers 401 for a missing or wrong API key, in the one error shape', async () => {
     for (const token of [undefined, 'whk_AAAAAAAAAAA_' + 'A'.repeat(43), 'garbage']) {
-      const res = await harness.call('POST', '/v1/events', { token, body: { type: 'a.b', data: {} } });
+      const res = await ctx.harness.call('POST', '/v1/events', { token, body: { type: 'a.b', data: {} } });
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: { code: 'unauthorized', message: expect.any(String), details: [] } });
     }
   });
 
   it('answers 400 for invalid JSON and names each invalid field', async () => {
-    const { apiKey } = await harness.createTenant('Bad input');
-    const malformed = await harness.call('POST', '/v1/events', { token: apiKey, rawBody: '{"type": ', headers: { 'content-type': 'application/json' } });
+    const { apiKey } = await ctx.harness.createTenant('Bad input');
+    const malformed = await ctx.harness.call('POST', '/v1/events', { token: apiKey, rawBody: '{"type": ', headers: { 'content-type': 'application/json' } });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('invalid_json');
 
-    const invalid = await harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'Not A Type', data: {}, extra: 1 } });
+    const invalid = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'Not A Type', data: {}, extra: 1 } });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.code).toBe('validation_failed');
     expect(invalid.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['extra', 'type']);
   });
 
   it('answers 403 when a tenant API key is used on admin routes', async () => {
-    const { apiKey } = await harness.createTenant('Not admin');
-    const res = await harness.call('POST', '/v1/admin/tenants', { token: apiKey, body: { name: 'x' } });
+    const { apiKey } = await ctx.harness.createTenant('Not admin');
+    const res = await ctx.harness.call('POST', '/v1/admin/tenants', { token: apiKey, body: { name: 'x' } });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('forbidden');
   });

@@ -1,68 +1,57 @@
-import { Harness } from '../support/harness';
-import { TestReceiver } from '../support/receiver';
+import { useHarness } from '../support/use-harness';
 import { verifiedPayload } from '../support/signatures';
 import { eventually } from '../support/stack';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 
 describe('event ingestion (dev server)', () => {
-  let harness: Harness;
-  let receiver: TestReceiver;
-
-  beforeAll(async () => {
-    harness = await Harness.start();
-    receiver = await new TestReceiver().start();
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await receiver?.stop();
-  });
+  const ctx = useHarness({ receivers: 1 });
 
   it('accepts a batch: each event fanned out once, ids given, keyed or generated; a repeat is the same events', async () => {
-    const { apiKey, tenantId } = await harness.createTenant();
-    const { secret } = await harness.createWebhook(apiKey, { url: receiver.url('/batch'), events: ['*'] });
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    const { secret } = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/batch'), events: ['*'] });
     const batch = { events: [{ id: 'a-1', type: 'a.b', data: { i: 0 } }, { type: 'a.c', data: { i: 1 } }] };
     const headers = { 'idempotency-key': 'import-7' };
 
-    const first = await harness.call('POST', '/v1/events/batch', { token: apiKey, body: batch, headers });
+    const first = await ctx.harness.call('POST', '/v1/events/batch', { token: apiKey, body: batch, headers });
     expect(first.status).toBe(202);
     expect(first.body).toEqual({ events: [{ id: 'a-1', status: 'accepted', duplicate: false }, { id: 'import-7.1', status: 'accepted', duplicate: false }] });
-    const again = await harness.call('POST', '/v1/events/batch', { token: apiKey, body: batch, headers });
+    const again = await ctx.harness.call('POST', '/v1/events/batch', { token: apiKey, body: batch, headers });
     expect(again.body.events.map((e: { duplicate: boolean }) => e.duplicate)).toEqual([true, true]);
 
-    const unkeyed = await harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events: [{ type: 'a.d', data: {} }] } });
+    const unkeyed = await ctx.harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events: [{ type: 'a.d', data: {} }] } });
     expect(unkeyed.body.events[0].id).toMatch(/^evt_/);
 
     for (const id of ['a-1', 'import-7.1', unkeyed.body.events[0].id]) {
-      expect(await harness.client.workflow.getHandle(eventWorkflowId(tenantId, id)).result()).toEqual({ deliveries: 1 });
+      expect(await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, id)).result()).toEqual({ deliveries: 1 });
     }
-    await eventually(() => (receiver.requests.length >= 3 ? true : undefined), 30_000, 'three deliveries');
-    expect(receiver.requests.map((r) => (verifiedPayload(r, secret) as { id: string }).id).sort()).toEqual(['a-1', 'import-7.1', unkeyed.body.events[0].id].sort());
+    await eventually(() => (ctx.receiver.requests.length >= 3 ? true : undefined), 30_000, 'three deliveries');
+    expect(ctx.receiver.requests.map((r) => (verifiedPayload(r, secret) as { id: string }).id).sort()).toEqual(['a-1', 'import-7.1', unkeyed.body.events[0].id].sort());
   });
 
   it('rejects a batch reusing an id with a different body (409, nothing started), over 100 events or duplicated ids (400)', async () => {
-    const { apiKey, tenantId } = await harness.createTenant();
-    await harness.sendEvent(apiKey, { id: 'taken', type: 'a.b', data: { v: 1 } });
-    const conflict = await harness.call('POST', '/v1/events/batch', {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    await ctx.harness.sendEvent(apiKey, { id: 'taken', type: 'a.b', data: { v: 1 } });
+    const conflict = await ctx.harness.call('POST', '/v1/events/batch', {
       token: apiKey,
       body: { events: [{ id: 'fresh', type: 'a.b', data: {} }, { id: 'taken', type: 'a.b', data: { v: 2 } }] },
     });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error).toMatchObject({ code: 'idempotency_conflict', details: [{ path: 'events.1', message: expect.any(String) }] });
-    const fresh = await harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'fresh')).describe().catch((e: Error) => e.name);
+    const fresh = await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'fresh')).describe().catch((e: Error) => e.name);
     expect(fresh).toBe('WorkflowNotFoundError');
 
-    const tooMany = await harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events: Array.from({ length: 101 }, () => ({ type: 'a.b', data: {} })) } });
+    const tooMany = await ctx.harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events: Array.from({ length: 101 }, () => ({ type: 'a.b', data: {} })) } });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.details[0].path).toBe('events');
 
-    const twice = await harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events: [{ id: 'x', type: 'a.b', data: {} }, { id: 'x', type: 'a.b', data: {} }] } });
+    const twice = await ctx.harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events: [{ id: 'x', type: 'a.b', data: {} }, { id: 'x', type: 'a.b', data: {} }] } });
     expect(twice.status).toBe(400);
     expect(twice.body.error.details).toEqual([{ path: 'events.1.id', message: 'id x appears twice in the batch' }]);
   });
 
   it('answers 413 for a body over the limit (256 KB by default), in the one error shape', async () => {
-    const { apiKey } = await harness.createTenant();
-    const res = await harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'a.b', data: { blob: 'x'.repeat(300 * 1024) } } });
+    const { apiKey } = await ctx.harness.createTenant();
+    const res = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'a.b', data: { blob: 'x'.repeat(300 * 1024) } } });
     expect(res.status).toBe(413);
     expect(res.body).toEqual({ error: { code: 'payload_too_large', message: expect.any(String), details: [] } });
   });

@@ -1,5 +1,4 @@
-import { Harness } from '../support/harness';
-import { TestReceiver } from '../support/receiver';
+import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 
 /** The value of one sample of the Prometheus text, 0 when absent. */
@@ -9,30 +8,21 @@ function sample(text: string, name: string, labels = ''): number {
 }
 
 describe('metrics', () => {
-  let harness: Harness;
-  let receiver: TestReceiver;
-  beforeAll(async () => {
-    harness = await Harness.start();
-    receiver = await new TestReceiver().start();
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await receiver?.stop();
-  });
+  const ctx = useHarness({ receivers: 1 });
   const scrape = async () => {
-    const res = await fetch(`${harness.baseUrl}/metrics`);
+    const res = await fetch(`${ctx.harness.baseUrl}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     return res.text();
   };
 
   it('count ingested events, deliveries and attempts, with bounded labels only', async () => {
-    const { apiKey } = await harness.createTenant();
-    await harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: receiver.url('/m'), events: ['*'], retrySchedule: ['1s'] } });
+    const { apiKey } = await ctx.harness.createTenant();
+    await ctx.harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: ctx.receiver.url('/m'), events: ['*'], retrySchedule: ['1s'] } });
     const before = await scrape();
-    receiver.respondWith({ status: 502 }, { status: 200 });
-    await harness.call('POST', '/v1/events', { token: apiKey, body: { id: 'm-1', type: 'usage.reported', data: {} } });
-    await harness.call('POST', '/v1/events', { token: apiKey, body: { id: 'm-1', type: 'usage.reported', data: {} } });
-    await eventually(() => (receiver.requests.length === 2 ? true : undefined));
+    ctx.receiver.respondWith({ status: 502 }, { status: 200 });
+    await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { id: 'm-1', type: 'usage.reported', data: {} } });
+    await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { id: 'm-1', type: 'usage.reported', data: {} } });
+    await eventually(() => (ctx.receiver.requests.length === 2 ? true : undefined));
 
     const after = await eventually(async () => {
       const text = await scrape();
@@ -53,10 +43,10 @@ describe('metrics', () => {
   });
 
   it('label API requests by route pattern, not by path', async () => {
-    const { apiKey } = await harness.createTenant('Patterns');
-    const created = await harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: receiver.url('/p'), events: ['*'] } });
-    await harness.call('GET', `/v1/webhooks/${created.body.webhook.id}`, { token: apiKey });
-    await harness.call('GET', `/v1/webhooks/${created.body.webhook.id}/deliveries`, { token: apiKey });
+    const { apiKey } = await ctx.harness.createTenant('Patterns');
+    const created = await ctx.harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: ctx.receiver.url('/p'), events: ['*'] } });
+    await ctx.harness.call('GET', `/v1/webhooks/${created.body.webhook.id}`, { token: apiKey });
+    await ctx.harness.call('GET', `/v1/webhooks/${created.body.webhook.id}/deliveries`, { token: apiKey });
     const text = await scrape();
     expect(text).toContain('route="/v1/webhooks/:id",status_class="2xx"');
     expect(text).toContain('route="/v1/webhooks/:id/deliveries",status_class="2xx"');

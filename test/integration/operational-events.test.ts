@@ -1,24 +1,12 @@
-import { Harness } from '../support/harness';
-import { TestReceiver } from '../support/receiver';
 import { eventually } from '../support/stack';
+import { useHarness } from '../support/use-harness';
 
 /** Tenants can subscribe to what the service itself reports about their webhooks. */
 describe('operational events', () => {
-  let harness: Harness;
-  let failing: TestReceiver;
-  let ops: TestReceiver;
-  beforeAll(async () => {
-    harness = await Harness.start();
-    failing = await new TestReceiver().start();
-    ops = await new TestReceiver().start();
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await failing?.stop();
-    await ops?.stop();
-  });
+  const ctx = useHarness({ receivers: 2 });
 
   it('sends delivery.exhausted and webhook.disabled to webhooks subscribed to them, never to *', async () => {
+    const { harness, receivers: [failing, ops] } = ctx;
     const { apiKey } = await harness.createTenant();
     const create = (url: string, events: string[]) =>
       harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url, events, retrySchedule: ['1s'] } }).then((r) => r.body.webhook.id as string);

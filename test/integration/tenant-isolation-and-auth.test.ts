@@ -2,11 +2,11 @@ import { apiKeyIssuedResponseSchema, apiKeyListResponseSchema, tenantCreatedResp
 import { webhookCreatedResponseSchema, webhookListResponseSchema } from '../../src/api/schemas/webhook';
 import { deliveryId } from '../../src/ids';
 import { appRoutes, type AppRoute } from '../support/app-routes';
-import { Harness } from '../support/harness';
+import { useHarness } from '../support/use-harness';
 import { expectError, pathsOf, valid } from '../support/shapes';
 
 describe('tenant isolation', () => {
-  let harness: Harness;
+  const ctx = useHarness({ worker: false });
   let owner: { tenantId: string; apiKey: string };
   let other: { tenantId: string; apiKey: string };
   let tenantRoutes: AppRoute[];
@@ -28,21 +28,17 @@ describe('tenant isolation', () => {
     });
 
   beforeAll(async () => {
-    harness = await Harness.start({ worker: false });
-    owner = await harness.createTenant('Owner');
-    other = await harness.createTenant('Other');
-    const created = await harness.call('POST', '/v1/webhooks', {
+    owner = await ctx.harness.createTenant('Owner');
+    other = await ctx.harness.createTenant('Other');
+    const created = await ctx.harness.call('POST', '/v1/webhooks', {
       token: owner.apiKey,
       body: { url: 'http://127.0.0.1:9/owner', events: ['*'], headers: { Authorization: 'Bearer owner-only' } },
     });
     const webhookId = valid(webhookCreatedResponseSchema, created.body).webhook.id;
-    const event = await harness.call('POST', '/v1/events', { token: owner.apiKey, body: { type: 'invoice.created', data: {} } });
+    const event = await ctx.harness.call('POST', '/v1/events', { token: owner.apiKey, body: { type: 'invoice.created', data: {} } });
     expect(event.status).toBe(202);
     ids = { webhooks: webhookId, events: event.body.id, deliveries: deliveryId(owner.tenantId, event.body.id, webhookId) };
-    tenantRoutes = appRoutes(harness.app).filter((r) => r.path.startsWith('/v1/') && !r.path.startsWith('/v1/admin/'));
-  });
-  afterAll(async () => {
-    await harness?.close();
+    tenantRoutes = appRoutes(ctx.harness.app).filter((r) => r.path.startsWith('/v1/') && !r.path.startsWith('/v1/admin/'));
   });
 
   it('finds the tenant routes to walk', () => {
@@ -64,24 +60,24 @@ describe('tenant isolation', () => {
   });
 
   it('answers 404 on every route that names another tenant\'s resource, and changes nothing', async () => {
-    const before = await harness.models.Webhook.findById(ids.webhooks).lean();
+    const before = await ctx.harness.models.Webhook.findById(ids.webhooks).lean();
     const withIds = tenantRoutes.filter((r) => r.path.includes('{'));
     expect(withIds.length).toBeGreaterThanOrEqual(6);
     for (const route of withIds) {
-      const res = await harness.call(route.method.toUpperCase(), concrete(route), { token: other.apiKey, body: validBodies[`${route.method} ${route.path}`] });
+      const res = await ctx.harness.call(route.method.toUpperCase(), concrete(route), { token: other.apiKey, body: validBodies[`${route.method} ${route.path}`] });
       expect([route, res.status]).toEqual([route, 404]);
       expectError(res, 404, 'not_found');
     }
     // Not changed, not rotated, not deleted.
-    expect(await harness.models.Webhook.findById(ids.webhooks).lean()).toEqual(before);
+    expect(await ctx.harness.models.Webhook.findById(ids.webhooks).lean()).toEqual(before);
     // The owner still sees it.
-    expect((await harness.call('GET', `/v1/webhooks/${ids.webhooks}`, { token: owner.apiKey })).status).toBe(200);
+    expect((await ctx.harness.call('GET', `/v1/webhooks/${ids.webhooks}`, { token: owner.apiKey })).status).toBe(200);
   });
 
   it('never lists another tenant\'s webhooks', async () => {
-    const list = valid(webhookListResponseSchema, (await harness.call('GET', '/v1/webhooks', { token: other.apiKey })).body);
+    const list = valid(webhookListResponseSchema, (await ctx.harness.call('GET', '/v1/webhooks', { token: other.apiKey })).body);
     expect(list).toEqual({ webhooks: [], count: 0, nextCursor: null });
-    const filtered = valid(webhookListResponseSchema, (await harness.call('GET', '/v1/webhooks?event=invoice.created', { token: other.apiKey })).body);
+    const filtered = valid(webhookListResponseSchema, (await ctx.harness.call('GET', '/v1/webhooks?event=invoice.created', { token: other.apiKey })).body);
     expect(filtered.count).toBe(0);
   });
 
@@ -89,7 +85,7 @@ describe('tenant isolation', () => {
     const unknown = `whk_AAAAAAAAAAA_${'A'.repeat(43)}`;
     for (const route of tenantRoutes) {
       for (const token of [undefined, 'not-a-key', unknown]) {
-        const res = await harness.call(route.method.toUpperCase(), concrete(route), { token });
+        const res = await ctx.harness.call(route.method.toUpperCase(), concrete(route), { token });
         expect([route, token, res.status]).toEqual([route, token, 401]);
         expectError(res, 401, 'unauthorized');
         expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -99,15 +95,8 @@ describe('tenant isolation', () => {
 });
 
 describe('admin: tenants and API keys', () => {
-  let harness: Harness;
-  const admin = (method: string, path: string, body?: unknown) => harness.call(method, `/v1/admin${path}`, { token: harness.adminToken, body });
-
-  beforeAll(async () => {
-    harness = await Harness.start({ worker: false });
-  });
-  afterAll(async () => {
-    await harness?.close();
-  });
+  const ctx = useHarness({ worker: false });
+  const admin = (method: string, path: string, body?: unknown) => ctx.harness.call(method, `/v1/admin${path}`, { token: ctx.harness.adminToken, body });
 
   it('creates a tenant with a first key, issues more, lists them without the keys, and revokes one at once', async () => {
     const created = await admin('POST', '/tenants', { name: '  Acme Corp  ' });
@@ -119,7 +108,7 @@ describe('admin: tenants and API keys', () => {
     expect(issued.status).toBe(201);
     const second = valid(apiKeyIssuedResponseSchema, issued.body);
     expect(second.apiKey).not.toBe(firstKey);
-    for (const key of [firstKey, second.apiKey]) expect((await harness.call('GET', '/v1/webhooks', { token: key })).status).toBe(200);
+    for (const key of [firstKey, second.apiKey]) expect((await ctx.harness.call('GET', '/v1/webhooks', { token: key })).status).toBe(200);
 
     const listed = await admin('GET', `/tenants/${tenant.id}/api-keys`);
     const { apiKeys } = valid(apiKeyListResponseSchema, listed.body);
@@ -128,12 +117,12 @@ describe('admin: tenants and API keys', () => {
     expect(firstKey.startsWith(apiKeys[0].prefix)).toBe(true);
     for (const key of [firstKey, second.apiKey]) expect(JSON.stringify(listed.body)).not.toContain(key.slice(16));
     // Stored hashed only.
-    const stored = await harness.models.ApiKey.find({ tenantId: tenant.id }).lean();
+    const stored = await ctx.harness.models.ApiKey.find({ tenantId: tenant.id }).lean();
     expect(JSON.stringify(stored)).not.toContain(firstKey.slice(16));
 
     expect((await admin('DELETE', `/tenants/${tenant.id}/api-keys/${firstKeyId}`)).status).toBe(204);
-    expectError(await harness.call('GET', '/v1/webhooks', { token: firstKey }), 401, 'unauthorized');
-    expect((await harness.call('GET', '/v1/webhooks', { token: second.apiKey })).status).toBe(200);
+    expectError(await ctx.harness.call('GET', '/v1/webhooks', { token: firstKey }), 401, 'unauthorized');
+    expect((await ctx.harness.call('GET', '/v1/webhooks', { token: second.apiKey })).status).toBe(200);
     // Revoking again is harmless and keeps the first revocation time.
     const revokedAt = valid(apiKeyListResponseSchema, (await admin('GET', `/tenants/${tenant.id}/api-keys`)).body).apiKeys[0].revokedAt;
     expect(revokedAt).not.toBeNull();
@@ -145,16 +134,16 @@ describe('admin: tenants and API keys', () => {
     const a = valid(tenantCreatedResponseSchema, (await admin('POST', '/tenants', { name: 'A' })).body);
     const b = valid(tenantCreatedResponseSchema, (await admin('POST', '/tenants', { name: 'B' })).body);
     expectError(await admin('DELETE', `/tenants/${b.tenant.id}/api-keys/${a.apiKeyId}`), 404, 'not_found');
-    expect((await harness.call('GET', '/v1/webhooks', { token: a.apiKey })).status).toBe(200);
+    expect((await ctx.harness.call('GET', '/v1/webhooks', { token: a.apiKey })).status).toBe(200);
     expectError(await admin('POST', '/tenants/ten_missing/api-keys'), 404, 'not_found');
     expectError(await admin('GET', '/tenants/ten_missing/api-keys'), 404, 'not_found');
   });
 
   it('needs the admin token: none or a wrong one is 401, a tenant key is 403', async () => {
-    const { apiKey } = await harness.createTenant('Tenant');
-    expectError(await harness.call('POST', '/v1/admin/tenants', { body: { name: 'x' } }), 401, 'unauthorized');
-    expectError(await harness.call('POST', '/v1/admin/tenants', { token: 'adm_wrong', body: { name: 'x' } }), 401, 'unauthorized');
-    expectError(await harness.call('POST', '/v1/admin/tenants', { token: apiKey, body: { name: 'x' } }), 403, 'forbidden');
+    const { apiKey } = await ctx.harness.createTenant('Tenant');
+    expectError(await ctx.harness.call('POST', '/v1/admin/tenants', { body: { name: 'x' } }), 401, 'unauthorized');
+    expectError(await ctx.harness.call('POST', '/v1/admin/tenants', { token: 'adm_wrong', body: { name: 'x' } }), 401, 'unauthorized');
+    expectError(await ctx.harness.call('POST', '/v1/admin/tenants', { token: apiKey, body: { name: 'x' } }), 403, 'forbidden');
   });
 
   it('validates admin input by field path', async () => {

@@ -6,8 +6,8 @@ import type { WorkflowFailedError } from '@temporalio/client';
 import type { AttemptRecord } from '../../src/delivery/types';
 import { freePort } from '../../src/embedded/ports';
 import { deliveryWorkflowId } from '../../src/temporal/workflow-ids';
-import { Harness } from '../support/harness';
-import { TestReceiver, type ReceivedRequest } from '../support/receiver';
+import { useHarness } from '../support/use-harness';
+import type { ReceivedRequest } from '../support/receiver';
 import { eventually } from '../support/stack';
 import { valid } from '../support/shapes';
 
@@ -26,36 +26,29 @@ const verifies = (secret: string, request: ReceivedRequest): boolean => {
 };
 
 describe('test a webhook and rotate its secret', () => {
-  let harness: Harness;
-  let receiver: TestReceiver;
+  const ctx = useHarness({ receivers: 1 });
   let apiKey: string;
   let tenantId: string;
 
   const createWebhook = async (body: Record<string, unknown>) => {
-    const res = await harness.call('POST', '/v1/webhooks', { token: apiKey, body: { events: ['*'], ...body } });
+    const res = await ctx.harness.call('POST', '/v1/webhooks', { token: apiKey, body: { events: ['*'], ...body } });
     expect(res.status).toBe(201);
     return valid(webhookCreatedResponseSchema, res.body).webhook;
   };
   const testWebhook = async (id: string) => {
-    const res = await harness.call('POST', `/v1/webhooks/${id}/test`, { token: apiKey });
+    const res = await ctx.harness.call('POST', `/v1/webhooks/${id}/test`, { token: apiKey });
     expect(res.status).toBe(200);
     return valid(webhookTestResponseSchema, res.body);
   };
-  const lastRequestTo = (path: string) => receiver.requests.filter((r) => r.path === path).at(-1)!;
+  const lastRequestTo = (path: string) => ctx.receiver.requests.filter((r) => r.path === path).at(-1)!;
 
   beforeAll(async () => {
-    harness = await Harness.start();
-    receiver = await new TestReceiver().start();
-    ({ apiKey, tenantId } = await harness.createTenant('Tester'));
+    ({ apiKey, tenantId } = await ctx.harness.createTenant('Tester'));
   });
-  afterAll(async () => {
-    await harness?.close();
-    await receiver?.stop();
-  });
-  beforeEach(() => receiver.respondWith({ status: 200, body: 'ok' }));
+  beforeEach(() => ctx.receiver.respondWith({ status: 200, body: 'ok' }));
 
   it('sends one signed webhook.test event with the custom headers and reports the answer', async () => {
-    const webhook = await createWebhook({ url: receiver.url('/test-ok'), headers: { 'X-Team': 'qa', Authorization: 'Bearer receiver-token' } });
+    const webhook = await createWebhook({ url: ctx.receiver.url('/test-ok'), headers: { 'X-Team': 'qa', Authorization: 'Bearer receiver-token' } });
     const result = await testWebhook(webhook.id);
     expect(result).toEqual({ success: true, statusCode: 200, durationMs: expect.any(Number), response: 'ok', error: null });
 
@@ -79,39 +72,39 @@ describe('test a webhook and rotate its secret', () => {
       'webhook-id': expect.stringMatching(/^dlv_/),
     });
     // A test is not a delivery: the webhook's counters do not move.
-    const read = valid(webhookResponseSchema, (await harness.call('GET', `/v1/webhooks/${webhook.id}`, { token: apiKey })).body).webhook;
+    const read = valid(webhookResponseSchema, (await ctx.harness.call('GET', `/v1/webhooks/${webhook.id}`, { token: apiKey })).body).webhook;
     expect(read).toMatchObject({ deliverySuccessCount: 0, deliveryFailureCount: 0, lastTriggeredAt: null });
   });
 
   it('reports a failing receiver, keeping the first 1000 characters of its answer', async () => {
-    const webhook = await createWebhook({ url: receiver.url('/test-500') });
-    receiver.respondWith({ status: 500, body: `${'e'.repeat(999)}XYZ` });
+    const webhook = await createWebhook({ url: ctx.receiver.url('/test-500') });
+    ctx.receiver.respondWith({ status: 500, body: `${'e'.repeat(999)}XYZ` });
     const result = await testWebhook(webhook.id);
     expect(result).toMatchObject({ success: false, statusCode: 500, error: null });
     expect(result.response).toBe(`${'e'.repeat(999)}X`);
   });
 
   it('does not follow a redirect', async () => {
-    const webhook = await createWebhook({ url: receiver.url('/test-redirect') });
-    receiver.respondWith({ status: 302, headers: { location: receiver.url('/redirect-target') } });
+    const webhook = await createWebhook({ url: ctx.receiver.url('/test-redirect') });
+    ctx.receiver.respondWith({ status: 302, headers: { location: ctx.receiver.url('/redirect-target') } });
     expect(await testWebhook(webhook.id)).toMatchObject({ success: false, statusCode: 302 });
-    expect(receiver.requests.filter((r) => r.path === '/redirect-target')).toHaveLength(0);
+    expect(ctx.receiver.requests.filter((r) => r.path === '/redirect-target')).toHaveLength(0);
   });
 
   it('reports network errors and timeouts without a status code', async () => {
     const closed = await createWebhook({ url: `http://127.0.0.1:${await freePort()}/nobody` });
     expect(await testWebhook(closed.id)).toMatchObject({ success: false, statusCode: null, response: null, error: expect.stringMatching(/^connection_refused: /) });
 
-    const slow = await createWebhook({ url: receiver.url('/test-slow'), timeoutSeconds: 1 });
-    receiver.respondWith({ status: 200, body: 'late', delayMs: 2000 });
+    const slow = await createWebhook({ url: ctx.receiver.url('/test-slow'), timeoutSeconds: 1 });
+    ctx.receiver.respondWith({ status: 200, body: 'late', delayMs: 2000 });
     expect(await testWebhook(slow.id)).toMatchObject({ success: false, statusCode: null, error: expect.stringMatching(/^timeout: /) });
   });
 
   it('rotation: deliveries carry both signatures during the overlap, then only the new one', async () => {
-    const webhook = await createWebhook({ url: receiver.url('/rotating') });
+    const webhook = await createWebhook({ url: ctx.receiver.url('/rotating') });
     const oldSecret = webhook.secret;
     const before = Date.now();
-    const res = await harness.call('POST', `/v1/webhooks/${webhook.id}/rotate-secret`, { token: apiKey });
+    const res = await ctx.harness.call('POST', `/v1/webhooks/${webhook.id}/rotate-secret`, { token: apiKey });
     expect(res.status).toBe(200);
     const rotated = valid(secretRotationResponseSchema, res.body);
     expect(rotated.secret).not.toBe(oldSecret);
@@ -120,7 +113,7 @@ describe('test a webhook and rotate its secret', () => {
     expect(expires).toBeLessThanOrEqual(Date.now() + 86_400_000);
 
     // Neither secret is ever read back.
-    const read = await harness.call('GET', `/v1/webhooks/${webhook.id}`, { token: apiKey });
+    const read = await ctx.harness.call('GET', `/v1/webhooks/${webhook.id}`, { token: apiKey });
     for (const secret of [oldSecret, rotated.secret]) expect(JSON.stringify(read.body)).not.toContain(secret.slice(6));
 
     // A test event and a real delivery are both signed with the new and the old secret.
@@ -130,24 +123,24 @@ describe('test a webhook and rotate its secret', () => {
     expect([verifies(rotated.secret, tested), verifies(oldSecret, tested)]).toEqual([true, true]);
     expect(tested.headers['x-webhook-signature']).toBe(createHmac('sha256', rotated.secret).update(tested.body).digest('hex'));
 
-    const sent = await harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'invoice.created', data: { n: 1 } } });
+    const sent = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'invoice.created', data: { n: 1 } } });
     expect(sent.status).toBe(202);
     const delivered = await eventually(
-      () => receiver.requests.find((r) => r.path === '/rotating' && JSON.parse(r.body).id === sent.body.id),
+      () => ctx.receiver.requests.find((r) => r.path === '/rotating' && JSON.parse(r.body).id === sent.body.id),
       30_000,
       'the delivery',
     );
     expect([verifies(rotated.secret, delivered), verifies(oldSecret, delivered)]).toEqual([true, true]);
 
     // Once the overlap is over (moved into the past here), only the new secret signs.
-    await harness.models.Webhook.updateOne({ _id: webhook.id }, { $set: { previousSecretExpiresAt: new Date(Date.now() - 1000) } });
+    await ctx.harness.models.Webhook.updateOne({ _id: webhook.id }, { $set: { previousSecretExpiresAt: new Date(Date.now() - 1000) } });
     await testWebhook(webhook.id);
     const after = lastRequestTo('/rotating');
     expect((after.headers['webhook-signature'] as string).split(' ')).toHaveLength(1);
     expect([verifies(rotated.secret, after), verifies(oldSecret, after)]).toEqual([true, false]);
 
     // A second rotation keeps only the secret it replaces.
-    const again = valid(secretRotationResponseSchema, (await harness.call('POST', `/v1/webhooks/${webhook.id}/rotate-secret`, { token: apiKey })).body);
+    const again = valid(secretRotationResponseSchema, (await ctx.harness.call('POST', `/v1/webhooks/${webhook.id}/rotate-secret`, { token: apiKey })).body);
     await testWebhook(webhook.id);
     const twice = lastRequestTo('/rotating');
     expect([verifies(again.secret, twice), verifies(rotated.secret, twice), verifies(oldSecret, twice)]).toEqual([true, true, false]);
@@ -155,31 +148,24 @@ describe('test a webhook and rotate its secret', () => {
 });
 
 describe('deleting a webhook while its delivery retries', () => {
-  let harness: Harness;
-  let receiver: TestReceiver;
+  const ctx = useHarness({ receivers: 1 });
 
   beforeAll(async () => {
-    harness = await Harness.start();
-    receiver = await new TestReceiver().start();
-    receiver.respondWith({ status: 500, body: 'down' });
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await receiver?.stop();
+    ctx.receiver.respondWith({ status: 500, body: 'down' });
   });
 
   it('stops the delivery at its next attempt: it ends canceled, not failed', async () => {
-    const { apiKey } = await harness.createTenant('Deleter');
-    const created = await harness.call('POST', '/v1/webhooks', {
+    const { apiKey } = await ctx.harness.createTenant('Deleter');
+    const created = await ctx.harness.call('POST', '/v1/webhooks', {
       token: apiKey,
-      body: { url: receiver.url('/failing'), events: ['order.placed'], retrySchedule: ['1s', '1s', '1s', '1s', '1s'] },
+      body: { url: ctx.receiver.url('/failing'), events: ['order.placed'], retrySchedule: ['1s', '1s', '1s', '1s', '1s'] },
     });
-    expect((await harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'order.placed', data: {} } })).status).toBe(202);
-    const first = await eventually(() => receiver.requests[0], 30_000, 'the first attempt');
+    expect((await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'order.placed', data: {} } })).status).toBe(202);
+    const first = await eventually(() => ctx.receiver.requests[0], 30_000, 'the first attempt');
 
-    expect((await harness.call('DELETE', `/v1/webhooks/${created.body.webhook.id}`, { token: apiKey })).status).toBe(204);
+    expect((await ctx.harness.call('DELETE', `/v1/webhooks/${created.body.webhook.id}`, { token: apiKey })).status).toBe(204);
     // The execution ends Canceled (not Failed), with the reason and the attempt log on record.
-    const handle = harness.client.workflow.getHandle(deliveryWorkflowId(first.headers['webhook-id'] as string));
+    const handle = ctx.harness.client.workflow.getHandle(deliveryWorkflowId(first.headers['webhook-id'] as string));
     const ended = await handle.result().then(
       () => undefined,
       (err: WorkflowFailedError) => err.cause,
@@ -189,35 +175,25 @@ describe('deleting a webhook while its delivery retries', () => {
     const requested = history.find((e) => e.workflowExecutionCancelRequestedEventAttributes);
     expect(requested?.workflowExecutionCancelRequestedEventAttributes?.cause).toBe('the webhook was deleted');
     // The deliveries API reads the same history: every attempt made, and why it stopped.
-    const read = await harness.call('GET', `/v1/deliveries/${first.headers['webhook-id']}`, { token: apiKey });
+    const read = await ctx.harness.call('GET', `/v1/deliveries/${first.headers['webhook-id']}`, { token: apiKey });
     expect(read.body.delivery).toMatchObject({ status: 'canceled', reason: 'the webhook was deleted' });
     const attempts = read.body.delivery.attempts as AttemptRecord[];
     // Every attempt made is in the audit log, and no attempt was made after the cancellation.
-    expect(attempts.length).toBe(receiver.requests.length);
+    expect(attempts.length).toBe(ctx.receiver.requests.length);
     expect(attempts.length).toBeLessThan(6);
   });
 });
 
 describe('rotation without overlap', () => {
-  let harness: Harness;
-  let receiver: TestReceiver;
-
-  beforeAll(async () => {
-    harness = await Harness.start({ worker: false, secretRotationOverlapSeconds: 0 });
-    receiver = await new TestReceiver().start();
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await receiver?.stop();
-  });
+  const ctx = useHarness({ receivers: 1, worker: false, secretRotationOverlapSeconds: 0 });
 
   it('retires the old secret at once when the overlap setting is 0', async () => {
-    const { apiKey } = await harness.createTenant('No overlap');
-    const created = valid(webhookCreatedResponseSchema, (await harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: receiver.url('/now'), events: ['*'] } })).body);
-    const rotated = valid(secretRotationResponseSchema, (await harness.call('POST', `/v1/webhooks/${created.webhook.id}/rotate-secret`, { token: apiKey })).body);
+    const { apiKey } = await ctx.harness.createTenant('No overlap');
+    const created = valid(webhookCreatedResponseSchema, (await ctx.harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: ctx.receiver.url('/now'), events: ['*'] } })).body);
+    const rotated = valid(secretRotationResponseSchema, (await ctx.harness.call('POST', `/v1/webhooks/${created.webhook.id}/rotate-secret`, { token: apiKey })).body);
     expect(rotated.previousSecretExpiresAt).toBeNull();
-    expect((await harness.call('POST', `/v1/webhooks/${created.webhook.id}/test`, { token: apiKey })).status).toBe(200);
-    const request = receiver.requests.at(-1)!;
+    expect((await ctx.harness.call('POST', `/v1/webhooks/${created.webhook.id}/test`, { token: apiKey })).status).toBe(200);
+    const request = ctx.receiver.requests.at(-1)!;
     expect([verifies(rotated.secret, request), verifies(created.webhook.secret, request)]).toEqual([true, false]);
   });
 });

@@ -5,13 +5,13 @@ import {
 } from '../../src/api/schemas/webhook';
 import { eventAcceptedResponseSchema } from '../../src/api/schemas/event';
 import { eventTypeListResponseSchema } from '../../src/api/schemas/event-type';
-import { Harness } from '../support/harness';
+import { useHarness } from '../support/use-harness';
 import { expectError, pathsOf, valid } from '../support/shapes';
 
 describe('webhooks API', () => {
-  let harness: Harness;
+  const ctx = useHarness({ worker: false });
   let apiKey: string;
-  const call = (method: string, path: string, body?: unknown) => harness.call(method, path, { token: apiKey, body });
+  const call = (method: string, path: string, body?: unknown) => ctx.harness.call(method, path, { token: apiKey, body });
   const create = async (body: Record<string, unknown>) => {
     const res = await call('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['*'], ...body });
     expect(res.status).toBe(201);
@@ -20,11 +20,7 @@ describe('webhooks API', () => {
 
   // Receiver-less tests use loopback URLs (allowed in the harness): no DNS lookups, no traffic.
   beforeAll(async () => {
-    harness = await Harness.start({ worker: false });
-    ({ apiKey } = await harness.createTenant('Webhooks'));
-  });
-  afterAll(async () => {
-    await harness?.close();
+    ({ apiKey } = await ctx.harness.createTenant('Webhooks'));
   });
 
   it('creates a webhook with its defaults, shows the secret once and keeps it encrypted', async () => {
@@ -45,7 +41,7 @@ describe('webhooks API', () => {
       disabledReason: null,
     });
     expect(webhook.secret).toMatch(/^whsec_/);
-    const stored = await harness.models.Webhook.findById(webhook.id).lean();
+    const stored = await ctx.harness.models.Webhook.findById(webhook.id).lean();
     expect(JSON.stringify(stored)).not.toContain(webhook.secret.slice(6));
     expect(stored!.secret.keyId).toBe('test');
 
@@ -77,7 +73,7 @@ describe('webhooks API', () => {
     const list = await call('GET', '/v1/webhooks');
     for (const body of [read.body, list.body]) expect(JSON.stringify(body)).not.toContain('receiver-token-123');
     // Stored, to be sent with every attempt.
-    const stored = await harness.models.Webhook.findById(webhook.id).lean();
+    const stored = await ctx.harness.models.Webhook.findById(webhook.id).lean();
     expect(stored!.headers).toContainEqual({ name: 'Authorization', value: 'Bearer receiver-token-123' });
   });
 
@@ -112,7 +108,7 @@ describe('webhooks API', () => {
 
   it('PATCH changes only the fields given; PUT replaces the whole webhook but keeps its secret', async () => {
     const webhook = await create({ description: 'before', headers: { 'X-A': '1' }, metadata: { k: 'v' }, retrySchedule: ['1m'] });
-    const storedSecret = (await harness.models.Webhook.findById(webhook.id).lean())!.secret;
+    const storedSecret = (await ctx.harness.models.Webhook.findById(webhook.id).lean())!.secret;
 
     const patched = await call('PATCH', `/v1/webhooks/${webhook.id}`, { description: 'after', events: ['user.created'] });
     expect(patched.status).toBe(200);
@@ -143,18 +139,18 @@ describe('webhooks API', () => {
       createdAt: webhook.createdAt,
     });
     expect(pathsOf(expectError(await call('PUT', `/v1/webhooks/${webhook.id}`, { events: ['*'] }), 400))).toEqual(['url']);
-    expect((await harness.models.Webhook.findById(webhook.id).lean())!.secret).toEqual(storedSecret);
+    expect((await ctx.harness.models.Webhook.findById(webhook.id).lean())!.secret).toEqual(storedSecret);
   });
 
   it('reactivating a webhook the service disabled clears why it was disabled', async () => {
     const webhook = await create({});
     // What the deliver activity does on a 410 Gone.
-    await harness.models.Webhook.updateOne({ _id: webhook.id }, { $set: { active: false, disabledReason: 'receiver answered 410 Gone', consecutiveFailureCount: 3 } });
+    await ctx.harness.models.Webhook.updateOne({ _id: webhook.id }, { $set: { active: false, disabledReason: 'receiver answered 410 Gone', consecutiveFailureCount: 3 } });
     const disabled = valid(webhookResponseSchema, (await call('GET', `/v1/webhooks/${webhook.id}`)).body).webhook;
     expect(disabled).toMatchObject({ active: false, disabledReason: 'receiver answered 410 Gone' });
     const enabled = valid(webhookResponseSchema, (await call('PATCH', `/v1/webhooks/${webhook.id}`, { active: true })).body).webhook;
     expect(enabled).toMatchObject({ active: true, disabledReason: null });
-    expect((await harness.models.Webhook.findById(webhook.id).lean())!.consecutiveFailureCount).toBe(0);
+    expect((await ctx.harness.models.Webhook.findById(webhook.id).lean())!.consecutiveFailureCount).toBe(0);
   });
 
   it('DELETE removes the webhook: 204, then 404', async () => {
@@ -168,18 +164,17 @@ describe('webhooks API', () => {
 });
 
 describe('webhook list', () => {
-  let harness: Harness;
+  const ctx = useHarness({ worker: false });
   let apiKey: string;
   const ids: Record<string, string> = {};
   const list = async (query: string) => {
-    const res = await harness.call('GET', `/v1/webhooks${query}`, { token: apiKey });
+    const res = await ctx.harness.call('GET', `/v1/webhooks${query}`, { token: apiKey });
     expect(res.status).toBe(200);
     return valid(webhookListResponseSchema, res.body);
   };
 
   beforeAll(async () => {
-    harness = await Harness.start({ worker: false });
-    ({ apiKey } = await harness.createTenant('Lists'));
+    ({ apiKey } = await ctx.harness.createTenant('Lists'));
     const specs: [string, string[], boolean][] = [
       ['exact', ['invoice.paid'], true],
       ['prefix', ['invoice.*'], true],
@@ -188,12 +183,9 @@ describe('webhook list', () => {
       ['inactive', ['invoice.paid'], false],
     ];
     for (const [name, events, active] of specs) {
-      const res = await harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: `http://127.0.0.1:9/${name}`, events, active, description: name } });
+      const res = await ctx.harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: `http://127.0.0.1:9/${name}`, events, active, description: name } });
       ids[name] = res.body.webhook.id;
     }
-  });
-  afterAll(async () => {
-    await harness?.close();
   });
 
   const names = (page: { webhooks: { description: string | null }[] }) => page.webhooks.map((w) => w.description).sort();
@@ -239,7 +231,7 @@ describe('webhook list', () => {
   });
 
   it('defaults to 50 per page, and refuses bad query parameters by name', async () => {
-    for (let i = 0; i < 46; i++) await harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: `http://127.0.0.1:9/bulk${i}`, events: ['bulk.created'] } });
+    for (let i = 0; i < 46; i++) await ctx.harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: `http://127.0.0.1:9/bulk${i}`, events: ['bulk.created'] } });
     const page = await list('');
     expect(page.webhooks).toHaveLength(50);
     expect(page.count).toBe(51);
@@ -257,33 +249,26 @@ describe('webhook list', () => {
       ['?colour=red', ['query.colour']],
     ];
     for (const [query, paths] of bad) {
-      const res = await harness.call('GET', `/v1/webhooks${query}`, { token: apiKey });
+      const res = await ctx.harness.call('GET', `/v1/webhooks${query}`, { token: apiKey });
       expect([query, pathsOf(expectError(res, 400, 'validation_failed'))]).toEqual([query, paths]);
     }
   });
 });
 
 describe('event types', () => {
-  let harness: Harness;
-
-  beforeAll(async () => {
-    harness = await Harness.start({ worker: false });
-  });
-  afterAll(async () => {
-    await harness?.close();
-  });
+  const ctx = useHarness({ worker: false });
 
   it('lists the built-in catalogue with descriptions plus the types this tenant has sent, and only those', async () => {
-    const a = await harness.createTenant('A');
-    const b = await harness.createTenant('B');
+    const a = await ctx.harness.createTenant('A');
+    const b = await ctx.harness.createTenant('B');
     for (const type of ['inventory.restocked', 'invoice.created']) {
-      const sent = await harness.call('POST', '/v1/events', { token: a.apiKey, body: { type, data: {} } });
+      const sent = await ctx.harness.call('POST', '/v1/events', { token: a.apiKey, body: { type, data: {} } });
       expect(sent.status).toBe(202);
       valid(eventAcceptedResponseSchema, sent.body);
     }
-    expect((await harness.call('POST', '/v1/events', { token: b.apiKey, body: { type: 'b_only.thing', data: {} } })).status).toBe(202);
+    expect((await ctx.harness.call('POST', '/v1/events', { token: b.apiKey, body: { type: 'b_only.thing', data: {} } })).status).toBe(202);
 
-    const res = await harness.call('GET', '/v1/event-types', { token: a.apiKey });
+    const res = await ctx.harness.call('GET', '/v1/event-types', { token: a.apiKey });
     expect(res.status).toBe(200);
     const { eventTypes } = valid(eventTypeListResponseSchema, res.body);
     const names = eventTypes.map((t) => t.name);
@@ -295,6 +280,6 @@ describe('event types', () => {
     for (const family of ['invoice', 'payment', 'subscription', 'customer', 'user', 'ticket', 'email', 'file', 'import', 'export', 'compliance', 'usage', 'api_key', 'device', 'alert']) {
       expect(names.some((n) => n.startsWith(`${family}.`))).toBe(true);
     }
-    expectError(await harness.call('GET', '/v1/event-types?x=1', { token: a.apiKey }), 400, 'validation_failed');
+    expectError(await ctx.harness.call('GET', '/v1/event-types?x=1', { token: a.apiKey }), 400, 'validation_failed');
   });
 });
