@@ -1,8 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { WebhookHttpClient } from '../delivery/http-client';
-import { userAgent } from '../delivery/user-agent';
+import { httpClientFromConfig } from '../delivery/http-client';
 import { createLogger } from '../logging/logger';
 import { connectMongo } from '../models';
 import { runMain } from '../run-main';
@@ -17,7 +16,7 @@ runMain('api', async () => {
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
 
   // Only for POST /v1/webhooks/{id}/test, and for its SSRF guard on webhook URLs.
-  const http = new WebhookHttpClient({ allowHttp: config.webhookAllowHttp, allowedCidrs: config.webhookAllowedCidrs, userAgent: userAgent() });
+  const http = httpClientFromConfig(config);
   const app = createApp({
     models,
     mongo: conn,

@@ -2,7 +2,9 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { AttemptErrorClass } from './types';
+import type { Config } from '../config/config';
 import { UrlGuard, UrlRefusedError, type UrlGuardOptions } from './url-guard';
+import { userAgent } from './user-agent';
 
 /** What the audit log keeps of a response body. */
 export const RESPONSE_EXCERPT_CHARS = 1000;
@@ -131,4 +133,14 @@ export class WebhookHttpClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/** The client as the settings configure it: the API (test endpoint) and the worker build it the same way. */
+export function httpClientFromConfig(config: Config): WebhookHttpClient {
+  return new WebhookHttpClient({
+    allowHttp: config.webhookAllowHttp,
+    allowedCidrs: config.webhookAllowedCidrs,
+    userAgent: userAgent(),
+    connectTimeoutMs: config.deliveryConnectTimeoutMs,
+  });
 }

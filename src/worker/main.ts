@@ -2,8 +2,7 @@ import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { WebhookHttpClient } from '../delivery/http-client';
-import { userAgent } from '../delivery/user-agent';
+import { httpClientFromConfig } from '../delivery/http-client';
 import { createLogger } from '../logging/logger';
 import { connectMongo } from '../models';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
@@ -32,12 +31,7 @@ runMain('worker', async () => {
   const { conn, models } = await connectMongo(config.mongodbUri);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await registerSearchAttributes(config.temporal.address, config.temporal.namespace, logger);
-  const http = new WebhookHttpClient({
-    allowHttp: config.webhookAllowHttp,
-    allowedCidrs: config.webhookAllowedCidrs,
-    userAgent: userAgent(),
-    connectTimeoutMs: config.deliveryConnectTimeoutMs,
-  });
+  const http = httpClientFromConfig(config);
   try {
     const worker = await createWorker({
       connection,

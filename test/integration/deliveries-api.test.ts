@@ -16,15 +16,15 @@ describe('deliveries API', () => {
   }
   const send = (type: string, id: string) => ctx.harness.call('POST', '/v1/events', { token: tenant.apiKey, body: { id, type, data: {} } });
   const list = (webhookId: string, query = '', token = tenant.apiKey) => ctx.harness.call('GET', `/v1/webhooks/${webhookId}/deliveries${query}`, { token });
+  /** Waits until the webhook has a delivery with `status`, and returns it. */
+  const firstWith = (webhookId: string, status: string) =>
+    eventually(async () => (await list(webhookId, `?status=${status}`)).body.deliveries[0], 30_000, `a ${status} delivery`);
 
   it('retries a failed delivery once; a delivered one is 409 and never sent twice', async () => {
     ctx.receiver.respondWith({ status: 500 });
     const webhookId = await webhook('/retry', ['1s']);
     await send('retry.now', 'r-1');
-    const [failed] = await eventually(async () => {
-      const page = await list(webhookId, '?status=failed');
-      return page.body.deliveries.length ? page.body.deliveries : undefined;
-    });
+    const failed = await firstWith(webhookId, 'failed');
     expect(failed).toMatchObject({ eventId: 'r-1', eventType: 'retry.now', webhookId, status: 'failed' });
     const detail = await ctx.harness.call('GET', `/v1/deliveries/${failed.id}`, { token: tenant.apiKey });
     expect(detail.status).toBe(200);
@@ -55,10 +55,7 @@ describe('deliveries API', () => {
     ctx.receiver.respondWith({ status: 503 });
     const webhookId = await webhook('/cancel', ['1h']);
     await send('cancel.now', 'c-1');
-    const [retrying] = await eventually(async () => {
-      const page = await list(webhookId, '?status=retrying');
-      return page.body.deliveries.length ? page.body.deliveries : undefined;
-    });
+    const retrying = await firstWith(webhookId, 'retrying');
     // A retrying delivery shows its attempts so far and when the next one is due.
     const running = await ctx.harness.call('GET', `/v1/deliveries/${retrying.id}`, { token: tenant.apiKey });
     expect(running.body.delivery).toMatchObject({ status: 'retrying', attempts: [expect.objectContaining({ attempt: 1, statusCode: 503 })] });
@@ -70,10 +67,7 @@ describe('deliveries API', () => {
 
     const canceled = await ctx.harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: tenant.apiKey });
     expect(canceled.status).toBe(202);
-    const [ended] = await eventually(async () => {
-      const page = await list(webhookId, '?status=canceled');
-      return page.body.deliveries.length ? page.body.deliveries : undefined;
-    });
+    const ended = await firstWith(webhookId, 'canceled');
     expect(ended).toMatchObject({ id: retrying.id, status: 'canceled', completedAt: expect.any(String) });
     expect(ctx.receiver.requests.filter((r) => r.path === '/cancel')).toHaveLength(1);
     const twice = await ctx.harness.call('POST', `/v1/deliveries/${retrying.id}/cancel`, { token: tenant.apiKey });
