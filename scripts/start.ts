@@ -1,6 +1,6 @@
 /**
  * `npm start`, the embedded default: the Temporal dev server (SQLite under DATA_DIR, Web UI on),
- * the MongoDB-wire server (state under DATA_DIR), then the API and the worker. Ctrl-C stops
+ * the MongoDB-wire database (FerretDB on a private PostgreSQL cluster, state under DATA_DIR), then the API and the worker. Ctrl-C stops
  * everything it started; the next start finds the same data. TEMPORAL_ADDRESS or MONGODB_URI
  * use those servers instead of starting one.
  */
@@ -12,7 +12,7 @@ import { assertPortFree } from '../src/embedded/ports';
 import { ServiceProcess } from '../src/embedded/service-process';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
 
-const started: ServiceProcess[] = [];
+const started: Array<{ stop(): Promise<void> }> = [];
 let stopping = false;
 
 /** Stops in reverse order: API and worker first, then the servers they use. */
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   }
   if (!process.env.MONGODB_URI) {
     await assertPortFree(config.embedded.mongoPort, 'MONGO_PORT');
-    console.log(`starting the MongoDB-wire server (${process.env.MONGO_WIRE_SERVER})…`);
+    console.log('starting the database (FerretDB on PostgreSQL)…');
     const mongo = await startMongoWireServer({
       port: config.embedded.mongoPort,
       dataDir: join(dataDir, 'mongo'),
@@ -63,17 +63,18 @@ async function main(): Promise<void> {
   }
 
   const tsx = join(__dirname, '..', 'node_modules', '.bin', 'tsx');
+  let api: ServiceProcess | undefined;
   for (const [name, entry] of [['worker', 'src/worker/main.ts'], ['api', 'src/api/main.ts']] as const) {
     const service = new ServiceProcess({ name, command: tsx, args: [join(__dirname, '..', entry)], env });
     started.push(service);
+    if (name === 'api') api = service;
     void service.exited.then((code) => {
       if (stopping) return;
       console.error(`${name} exited (code ${code}); stopping everything`);
       void stopAll().then(() => process.exit(1));
     });
   }
-  const api = started[started.length - 1];
-  await api.waitForPort(config.port);
+  await api?.waitForPort(config.port);
 
   const apiUrl = `http://${config.host}:${config.port}`;
   console.log(`

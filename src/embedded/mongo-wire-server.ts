@@ -1,58 +1,73 @@
-import { mkdirSync } from 'node:fs';
+/**
+ * The embedded MongoDB-wire database: FerretDB v1 on a private PostgreSQL cluster, both bound
+ * to 127.0.0.1. PostgreSQL (not FerretDB's SQLite backend) because it pushes field filters down
+ * and uses the indexes the models declare; SQLite scans whole collections for anything but
+ * `{_id}` (measured in docs/database.md).
+ */
 import { join } from 'node:path';
 import { freePort } from './ports';
+import { startPostgres } from './postgres-server';
 import { ServiceProcess } from './service-process';
 
 export interface MongoWireServerOptions {
   port: number;
-  /** Directory for state that survives restarts; none keeps state in memory (mongo-java-server) or in a throw-away dir. */
-  dataDir?: string;
+  /** Directory of the state that survives restarts (the PostgreSQL cluster). */
+  dataDir: string;
+  /** FerretDB's log; PostgreSQL's goes beside it as `postgres.log`. @default inherited stdout */
   logFile?: string;
-  /** What scripts/provision.sh printed: MONGO_WIRE_SERVER and the paths that go with it. */
+  /** What scripts/provision.sh printed: FERRETDB_BIN and POSTGRES_BIN_DIR. */
   tools: NodeJS.ProcessEnv;
 }
 
 export interface RunningMongo {
   uri: (database: string) => string;
-  process: ServiceProcess;
+  /** FerretDB then PostgreSQL, stopped in that order. */
+  process: ServiceGroup;
+  ferretdb: ServiceProcess;
+  postgres: ServiceProcess;
 }
 
-/** Starts the embedded MongoDB-wire server bound to 127.0.0.1: FerretDB v1 or mongo-java-server. */
-export async function startMongoWireServer(options: MongoWireServerOptions): Promise<RunningMongo> {
-  const { tools } = options;
-  let command: string;
-  let args: string[];
-  if (tools.MONGO_WIRE_SERVER === 'ferretdb') {
-    if (!options.dataDir) throw new Error('FerretDB needs a data directory');
-    const dir = join(options.dataDir, 'ferretdb');
-    mkdirSync(dir, { recursive: true });
-    command = tools.FERRETDB_BIN as string;
-    args = [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
-      `--state-dir=${dir}`,
-      `--listen-addr=127.0.0.1:${options.port}`,
-      // Its debug address defaults to 127.0.0.1:8088, which collides between two instances.
-      `--debug-addr=127.0.0.1:${await freePort()}`,
-      // Telemetry would report to an outside host.
-      '--telemetry=disable',
-    ];
-  } else if (tools.MONGO_WIRE_SERVER === 'mongo-java-server') {
-    command = 'java';
-    args = ['-Xmx512m', '-XX:+UseSerialGC', '-cp', tools.MONGO_JAVA_CLASSPATH as string, tools.MONGO_JAVA_LAUNCHER as string, '--port', String(options.port)];
-    if (options.dataDir) {
-      mkdirSync(options.dataDir, { recursive: true });
-      args.push('--file', join(options.dataDir, 'mongo.mv'));
-    }
-  } else {
-    throw new Error('no MongoDB-wire server was provisioned: run scripts/provision.sh, or set MONGODB_URI');
+/** Processes stopped together, in order. */
+export class ServiceGroup {
+  constructor(readonly members: ServiceProcess[]) {}
+
+  async stop(): Promise<void> {
+    for (const member of this.members) await member.stop();
   }
-  const process = new ServiceProcess({ name: `MongoDB-wire server (${tools.MONGO_WIRE_SERVER})`, command, args, logFile: options.logFile });
+}
+
+/** Starts PostgreSQL (creating its cluster on first use), then FerretDB on it. */
+export async function startMongoWireServer(options: MongoWireServerOptions): Promise<RunningMongo> {
+  const { FERRETDB_BIN, POSTGRES_BIN_DIR } = options.tools;
+  if (!FERRETDB_BIN || !POSTGRES_BIN_DIR) {
+    throw new Error('FerretDB and PostgreSQL were not provisioned: run scripts/provision.sh, or set MONGODB_URI');
+  }
+  const logDir = options.logFile ? join(options.logFile, '..') : undefined;
+  const postgres = await startPostgres({
+    binDir: POSTGRES_BIN_DIR,
+    dataDir: join(options.dataDir, 'postgres'),
+    port: await freePort(),
+    logFile: logDir && join(logDir, 'postgres.log'),
+  });
+  const ferretdb = new ServiceProcess({
+    name: 'FerretDB',
+    command: FERRETDB_BIN,
+    args: [`--listen-addr=127.0.0.1:${options.port}`],
+    // By environment: a password on the command line is visible to every user of the machine.
+    env: { PATH: process.env.PATH, FERRETDB_POSTGRESQL_URL: postgres.url },
+    logFile: options.logFile,
+  });
   try {
-    await process.waitForPort(options.port);
+    await ferretdb.waitForPort(options.port);
   } catch (err) {
-    await process.stop();
+    await ferretdb.stop();
+    await postgres.process.stop();
     throw err;
   }
-  return { uri: (database) => `mongodb://127.0.0.1:${options.port}/${database}`, process };
+  return {
+    uri: (database) => `mongodb://127.0.0.1:${options.port}/${database}`,
+    process: new ServiceGroup([ferretdb, postgres.process]),
+    ferretdb,
+    postgres: postgres.process,
+  };
 }

@@ -10,6 +10,12 @@ export interface ServiceProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Where stdout and stderr go. @default inherited from this process */
   logFile?: string;
+  /** Run as this user (PostgreSQL refuses root). @default this process's user */
+  user?: { uid: number; gid: number };
+  /** The signal that asks for a clean, prompt stop. @default 'SIGTERM' */
+  stopSignal?: NodeJS.Signals;
+  /** Start it in its own process group, so that `stop` and `kill` reach its children too. @default false */
+  processGroup?: boolean;
 }
 
 /** A server process this project started and must stop. */
@@ -23,7 +29,13 @@ export class ServiceProcess {
       mkdirSync(dirname(options.logFile), { recursive: true });
       stdio = ['ignore', 'pipe', 'pipe'];
     }
-    this.child = spawn(options.command, options.args, { env: options.env ?? process.env, stdio });
+    this.child = spawn(options.command, options.args, {
+      env: options.env ?? process.env,
+      stdio,
+      uid: options.user?.uid,
+      gid: options.user?.gid,
+      detached: options.processGroup ?? false,
+    });
     if (options.logFile) {
       const log = createWriteStream(options.logFile, { flags: 'a' });
       this.child.stdout?.pipe(log);
@@ -39,13 +51,27 @@ export class ServiceProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  /** The stop signal, then SIGKILL if it has not exited after `graceMs`. */
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    this.kill(this.options.stopSignal ?? 'SIGTERM');
+    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /** Sends `signal` to the process, or to its whole group when it has one. */
+  kill(signal: NodeJS.Signals): void {
+    if (!this.running || this.child.pid === undefined) return;
+    if (this.options.processGroup) {
+      try {
+        process.kill(-this.child.pid, signal);
+      } catch {
+        // the group is gone already
+      }
+    } else {
+      this.child.kill(signal);
+    }
   }
 
   /** Resolves once `host:port` accepts connections; rejects if the process exits or time runs out. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { startTemporalDevServer } from '../../src/embedded/temporal-dev-server';
 /** What `npm start` does with DATA_DIR, at a smaller scale: state must survive a restart. */
 describe('the embedded default keeps its data across restarts', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'embedded-'));
+  chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user under root
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   async function startBoth() {
