@@ -14,6 +14,8 @@ import { httpRequests, registry, statusClass } from '../metrics/metrics';
 import { adminAuth, tenantAuth } from './auth';
 import { ApiError, errorHandler } from './errors';
 import { buildOpenApiDocument } from './openapi/document';
+import { jsonBody } from './json-body';
+import { methodNotAllowed } from './method-not-allowed';
 import { OPERATIONS } from './openapi/operations';
 import { rateLimit, TenantRateLimiter } from './rate-limit';
 import { adminRouter } from './routes/admin';
@@ -82,7 +84,8 @@ export function createApp(deps: AppDeps): Express {
       // What a request log line holds, whatever logger is passed in: never headers (API keys,
       // admin tokens), never bodies (webhook secrets on create and rotation).
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        // The path only: a query string can carry what a user pasted by mistake (an API key).
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       genReqId: (req, res) => {
@@ -98,11 +101,12 @@ export function createApp(deps: AppDeps): Express {
     res.type(registry.contentType).send(await registry.metrics());
   });
   app.use(docsRouter(buildOpenApiDocument(OPERATIONS, productVersion())));
-  app.use(requireJson, express.json({ limit: deps.bodyLimitBytes, type: 'application/json' }));
+  app.use(methodNotAllowed(OPERATIONS));
+  app.use(requireJson, jsonBody(deps.bodyLimitBytes));
 
   const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
 
-  app.use('/v1/admin', adminAuth(deps.adminToken), adminRouter(deps.models), adminRequeueRouter(deps.temporal, deps.taskQueue));
+  app.use('/v1/admin', adminAuth(deps.adminToken, deps.models), adminRouter(deps.models), adminRequeueRouter(deps.temporal, deps.taskQueue));
   const tenant = [tenantAuth(deps.models), rateLimit(new TenantRateLimiter(deps.rateLimit))];
   app.use('/v1/webhooks/:id/deliveries', tenant, webhookDeliveriesRouter(deps.models, deps.temporal));
   app.use(

@@ -12,27 +12,35 @@ function bearer(header: string | undefined): string | undefined {
 const unauthorized = () =>
   new ApiError(401, 'unauthorized', 'missing or invalid API key', [], { 'WWW-Authenticate': 'Bearer' });
 
+/** The tenant of a valid (issued, not revoked) API key, else undefined. */
+async function tenantOfKey(models: Models, key: string | undefined): Promise<string | undefined> {
+  const lookup = key && apiKeyLookup(key);
+  if (!key || !lookup) return undefined;
+  const stored = await models.ApiKey.findOne({ lookup, revokedAt: null }).lean();
+  return stored && apiKeyMatches(key, stored.hash) ? stored.tenantId : undefined;
+}
+
 /** Tenant routes: resolves `Authorization: Bearer <api key>` to `res.locals.tenantId`. */
 export function tenantAuth(models: Models): RequestHandler {
   return async (req, res, next) => {
-    const key = bearer(req.headers.authorization);
-    const lookup = key && apiKeyLookup(key);
-    if (!key || !lookup) return next(unauthorized());
-    const stored = await models.ApiKey.findOne({ lookup, revokedAt: null }).lean();
-    if (!stored || !apiKeyMatches(key, stored.hash)) return next(unauthorized());
-    res.locals.tenantId = stored.tenantId;
+    const tenantId = await tenantOfKey(models, bearer(req.headers.authorization));
+    if (!tenantId) return next(unauthorized());
+    res.locals.tenantId = tenantId;
     next();
   };
 }
 
-/** Admin routes: the ADMIN_TOKEN setting; a tenant's API key here is 403. */
-export function adminAuth(adminToken: string): RequestHandler {
+/**
+ * Admin routes: the ADMIN_TOKEN setting. A valid tenant API key here is 403 (authenticated, not
+ * allowed); anything else, a revoked or made-up key included, is 401.
+ */
+export function adminAuth(adminToken: string, models: Models): RequestHandler {
   const expected = createHash('sha256').update(adminToken).digest();
-  return (req, _res, next) => {
+  return async (req, _res, next) => {
     const token = bearer(req.headers.authorization);
     if (!token) return next(new ApiError(401, 'unauthorized', 'missing admin token', [], { 'WWW-Authenticate': 'Bearer' }));
     if (timingSafeEqual(createHash('sha256').update(token).digest(), expected)) return next();
-    if (apiKeyLookup(token)) return next(new ApiError(403, 'forbidden', 'an API key cannot use admin routes'));
+    if (await tenantOfKey(models, token)) return next(new ApiError(403, 'forbidden', 'an API key cannot use admin routes'));
     next(new ApiError(401, 'unauthorized', 'invalid admin token', [], { 'WWW-Authenticate': 'Bearer' }));
   };
 }

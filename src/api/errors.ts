@@ -33,15 +33,32 @@ export function zodDetails(error: z.ZodError, prefix: string[] = []): ErrorDetai
   );
 }
 
-/** True for errors that mean Temporal or MongoDB cannot be reached right now. */
-function isUnavailable(err: unknown): boolean {
-  const e = err as { name?: string; code?: number | string; cause?: unknown };
-  if (!e || typeof e !== 'object') return false;
-  if (['MongoServerSelectionError', 'MongoNetworkError', 'MongoNotConnectedError', 'MongoTopologyClosedError'].includes(e.name ?? '')) return true;
-  // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4), as the Temporal client reports them.
-  if (e.name === 'ServiceError' || e.name === 'ConnectionError') return true;
-  if (e.code === 14 || e.code === 4) return true;
-  return e.cause ? isUnavailable(e.cause) : false;
+/** gRPC codes of the Temporal client that mean "not now": unavailable, deadline exceeded, resource exhausted, aborted. */
+const TRANSIENT_GRPC_CODES = new Set([14, 4, 8, 10]);
+
+/**
+ * How a failure of Temporal or MongoDB should be answered: `transient` (unreachable, overloaded,
+ * timed out: the caller retries later, 503) or `permanent` (the server refused the request, e.g. an
+ * unknown namespace or search attribute: retrying cannot help, 500). Anything else: undefined.
+ */
+export function dependencyFailure(err: unknown): { kind: 'transient' | 'permanent'; message: string } | undefined {
+  const e = err as { name?: string; code?: number | string; cause?: unknown; message?: string };
+  if (!e || typeof e !== 'object') return undefined;
+  if (['MongoServerSelectionError', 'MongoNetworkError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoNetworkTimeoutError'].includes(e.name ?? '')) {
+    return { kind: 'transient', message: 'MongoDB is unreachable' };
+  }
+  if (e.name === 'ConnectionError' || e.name === 'TimeoutError') return { kind: 'transient', message: 'Temporal is unreachable' };
+  if (e.name === 'NamespaceNotFoundError') {
+    return { kind: 'permanent', message: `Temporal has no namespace ${(e as { namespace?: string }).namespace ?? ''} (TEMPORAL_NAMESPACE)` };
+  }
+  // The Temporal client wraps gRPC errors in a ServiceError whose cause carries the code.
+  const grpc = e.name === 'ServiceError' ? (e.cause as { code?: number; details?: string } | undefined) : (e as { code?: number; details?: string });
+  if (typeof grpc?.code === 'number' && (e.name === 'ServiceError' || 'details' in (grpc as object))) {
+    if (TRANSIENT_GRPC_CODES.has(grpc.code)) return { kind: 'transient', message: 'Temporal is unreachable' };
+    return { kind: 'permanent', message: `Temporal refused the request: ${grpc.details || e.message || 'unknown error'}` };
+  }
+  if (e.name === 'ServiceError') return { kind: 'transient', message: 'Temporal is unreachable' };
+  return e.cause ? dependencyFailure(e.cause) : undefined;
 }
 
 export function errorBody(code: string, message: string, details: ErrorDetail[] = []) {
@@ -64,6 +81,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(400).json(errorBody('invalid_json', 'request body is not valid JSON'));
       return;
     }
+    if (type === 'entity.verify.failed') {
+      res.status(400).json(errorBody('invalid_json', 'request body is not valid UTF-8'));
+      return;
+    }
     if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
       res.status(415).json(errorBody('unsupported_media_type', (err as Error).message));
       return;
@@ -72,9 +93,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(413).json(errorBody('payload_too_large', 'request body exceeds the size limit'));
       return;
     }
-    if (isUnavailable(err)) {
+    const dependency = dependencyFailure(err);
+    if (dependency?.kind === 'transient') {
       logger.warn({ err }, 'dependency unavailable');
-      res.set('Retry-After', '5').status(503).json(errorBody('service_unavailable', 'a backing service is unreachable; retry later'));
+      res.set('Retry-After', '5').status(503).json(errorBody('service_unavailable', `${dependency.message}; retry later`));
+      return;
+    }
+    if (dependency?.kind === 'permanent') {
+      // A configuration error (namespace, search attributes): an operator must act, a retry cannot help.
+      logger.error({ err }, 'dependency refused the request');
+      res.status(500).json(errorBody('dependency_error', `${dependency.message}; this is a configuration error, retrying will not help`));
       return;
     }
     logger.error({ err }, 'unhandled error');

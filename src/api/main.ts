@@ -6,6 +6,7 @@ import { createLogger } from '../logging/logger';
 import { connectMongo } from '../models';
 import { runMain } from '../run-main';
 import { createApp } from './app';
+import { answerClientErrors } from './client-errors';
 
 runMain('api', async () => {
   const config = loadConfig();
@@ -33,6 +34,7 @@ runMain('api', async () => {
     rateLimit: config.rateLimit,
   });
   const server = app.listen(config.port, config.host);
+  answerClientErrors(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', (err: NodeJS.ErrnoException) =>

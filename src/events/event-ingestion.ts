@@ -9,6 +9,9 @@ import { EventId, EventType, TenantId } from '../temporal/search-attributes';
 import { eventWorkflowId } from '../temporal/workflow-ids';
 import { EventFanoutWorkflow } from '../workflows';
 
+/** Longest wait for Temporal to record a fan-out start before the producer gets 503. */
+export const START_DEADLINE_MS = 10_000;
+
 /** Thrown when an event id or Idempotency-Key is reused with a different body. */
 export class IdempotencyConflictError extends Error {
   override readonly name = 'IdempotencyConflictError';
@@ -136,7 +139,8 @@ export class EventIngestion {
   /** Starts the fan-out once; a start that already happened (running or finished) is success. */
   private async startFanout(tenantId: string, eventId: string, eventType: string): Promise<void> {
     try {
-      await this.deps.client.workflow.start(EventFanoutWorkflow, {
+      // A hung Temporal must answer the producer 503 within a bound, not hold its request.
+      await this.deps.client.withDeadline(Date.now() + START_DEADLINE_MS, () => this.deps.client.workflow.start(EventFanoutWorkflow, {
         workflowId: eventWorkflowId(tenantId, eventId),
         taskQueue: this.deps.taskQueue,
         args: [{ tenantId, eventId, eventType }],
@@ -148,7 +152,7 @@ export class EventIngestion {
           { key: EventId, value: eventId },
           { key: EventType, value: eventType },
         ],
-      });
+      }));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { randomBytes } from 'node:crypto';
 import type { ActivityDeps } from '../../src/activities';
 import { createApp } from '../../src/api/app';
+import { answerClientErrors } from '../../src/api/client-errors';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { WebhookHttpClient } from '../../src/delivery/http-client';
 import { connectMongo, type Models } from '../../src/models';
@@ -44,6 +45,8 @@ export interface HarnessOptions {
   secretRotationOverlapSeconds?: number;
   /** Temporal address the API uses (a closed port simulates Temporal being down). @default the test stack's */
   apiTemporalAddress?: string;
+  /** Temporal namespace the API uses (one that does not exist simulates a configuration error). @default 'default' */
+  apiNamespace?: string;
   /** Start a worker for this harness's task queue. @default true */
   worker?: boolean;
   /** Run against this Temporal environment (e.g. the time-skipping test server). @default the stack's dev server */
@@ -108,7 +111,10 @@ export class Harness {
     const app = createApp({
       models,
       mongo: conn,
-      temporal: options.apiTemporalAddress ? new Client({ connection: apiConnection }) : this.client,
+      temporal:
+        options.apiTemporalAddress || options.apiNamespace
+          ? new Client({ connection: apiConnection, namespace: options.apiNamespace ?? 'default' })
+          : this.client,
       temporalConnection: apiConnection,
       taskQueue: this.taskQueue,
       secretBox: this.secretBox,
@@ -123,6 +129,7 @@ export class Harness {
     this.app = app;
     this.server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      answerClientErrors(s);
     });
     this.baseUrl = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
     this.closers.push(() => new Promise((r) => this.server!.close(r)));

@@ -72,7 +72,9 @@ describe('OpenAPI document and /docs', () => {
     expect(body.required.sort()).toEqual(['events', 'url']);
     expect(body.additionalProperties).toBe(false);
     expect(body.properties.timeoutSeconds).toMatchObject({ type: 'integer', minimum: 1, maximum: 30 });
-    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '413', '415', '429', '503']);
+    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '401', '413', '415', '429', '500', '503']);
+    expect(body.properties.url).toMatchObject({ type: 'string', format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', maxLength: 2048 });
+    expect(JSON.stringify(body.properties.retrySchedule)).toContain('between 1s and 24h');
     expect(create.responses['201'].content!['application/json'].schema.properties.webhook.properties).toHaveProperty('secret');
     expect(create.security).toEqual([{ apiKey: [] }]);
 
@@ -85,6 +87,15 @@ describe('OpenAPI document and /docs', () => {
     const revoke = document.paths['/v1/admin/tenants/{tenantId}/api-keys/{keyId}'].delete as { parameters: { name: string; in: string; required: boolean }[]; responses: Record<string, unknown> };
     expect(revoke.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'keyId', in: 'path', required: true })]));
     expect(revoke.responses).toHaveProperty('403');
+  });
+
+  it('documents the 409 answers where a route gives them', () => {
+    const conflicts = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => '409' in (op.responses as Record<string, unknown>))
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(conflicts.sort()).toEqual(['POST /v1/deliveries/{id}/retry', 'POST /v1/events', 'POST /v1/events/batch']);
   });
 
   it('answers /healthz in its documented shape', async () => {

@@ -40,12 +40,16 @@ function errorResponses(op: Operation): Record<string, JsonSchema> {
   if (op.auth !== 'none') errors[401] = errorResponse('Missing, unknown or revoked credentials.');
   if (op.auth === 'admin') errors[403] = errorResponse('A tenant API key on an admin route.');
   if (op.params) errors[404] = errorResponse('Not found, or owned by another tenant.');
+  if (op.conflict) errors[409] = errorResponse(op.conflict);
   if (op.body) {
     errors[413] = errorResponse('Body over the size limit.');
     errors[415] = errorResponse('Body is not application/json.');
   }
   if (op.auth === 'tenant') errors[429] = errorResponse('Over the tenant\'s rate limit; see Retry-After.');
-  if (op.auth !== 'none') errors[503] = errorResponse('Temporal or MongoDB unreachable; retry later.');
+  if (op.auth !== 'none') {
+    errors[500] = errorResponse('Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help).');
+    errors[503] = errorResponse('Temporal or MongoDB unreachable or not answering; retry after Retry-After.');
+  }
   return errors;
 }
 

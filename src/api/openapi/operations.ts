@@ -58,6 +58,8 @@ export interface Operation {
   body?: z.ZodType;
   headers?: { name: string; schema: z.ZodType; description: string }[];
   responses: Record<number, OperationResponse>;
+  /** When the operation answers 409, and why. */
+  conflict?: string;
 }
 
 const noContent = { 204: { description: 'Done; no body.' } };
@@ -242,6 +244,7 @@ export const OPERATIONS: Operation[] = [
     tag: 'deliveries',
     auth: 'tenant',
     params: deliveryIdParamsSchema,
+    conflict: 'The delivery is not failed or canceled (a delivered one is never sent twice).',
     responses: { 202: { description: 'Started again.', schema: deliveryActionResponseSchema } },
   },
   {
@@ -271,6 +274,7 @@ export const OPERATIONS: Operation[] = [
     auth: 'tenant',
     body: newEventSchema,
     headers: [{ name: 'Idempotency-Key', schema: eventIdSchema, description: 'Names the event when the body has no `id`.' }],
+    conflict: 'The id or Idempotency-Key was used before with a different body.',
     responses: { 202: { description: 'Durably accepted.', schema: eventAcceptedResponseSchema } },
   },
   {
@@ -291,6 +295,7 @@ export const OPERATIONS: Operation[] = [
     auth: 'tenant',
     body: eventBatchSchema,
     headers: [{ name: 'Idempotency-Key', schema: eventIdSchema.max(124), description: 'Names events without an `id` as `<key>.<index>`.' }],
+    conflict: 'An event id (or the Idempotency-Key) was used before with a different body; `details` names the event.',
     responses: { 202: { description: 'Durably accepted.', schema: eventBatchAcceptedResponseSchema } },
   },
   {

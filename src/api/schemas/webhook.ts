@@ -16,7 +16,15 @@ const webhookSecret = z
 
 /** `POST /v1/webhooks` and `PUT /v1/webhooks/{id}`: omitted optional fields take their defaults. */
 export const webhookInputSchema = z.strictObject({
-  url: z.string().min(1).max(2048).meta({ description: 'https URL the events are POSTed to (checked by the SSRF guard).' }),
+  url: z
+    .string()
+    .min(1)
+    .max(2048)
+    .meta({
+      description: 'https URL the events are POSTed to (http only where WEBHOOK_ALLOW_HTTP is set); its host must not resolve to a private, loopback or link-local address (SSRF guard).',
+      format: 'uri',
+      pattern: '^[Hh][Tt][Tt][Pp][Ss]?://',
+    }),
   events: z
     .array(eventTypePatternSchema)
     .min(1)
@@ -28,7 +36,7 @@ export const webhookInputSchema = z.strictObject({
   retrySchedule: retryScheduleSchema
     .nullable()
     .optional()
-    .meta({ description: 'Delays between attempts, e.g. ["1m", "5m", "1h"]; null uses the default schedule.' }),
+    .meta({ description: 'Delays between attempts, 1 to 20 of them, each between 1s and 24h, e.g. ["1m", "5m", "1h"]; null uses the default schedule.' }),
   timeoutSeconds: z.number().int().min(1).max(30).optional().meta({ description: 'Per-attempt timeout. @default 10' }),
   metadata: metadataSchema.optional(),
 });

@@ -1,0 +1,171 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { request } from 'node:http';
+import { MAX_JSON_DEPTH } from '../../src/api/json-body';
+import { Harness } from '../support/harness';
+import { useHarness } from '../support/use-harness';
+import { expectError, pathsOf } from '../support/shapes';
+
+/** JSON text of `{"a": {"a": ... 1 ...}}` nested `depth` levels deep. */
+const nested = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+
+/** A request through node:http, for what fetch() refuses to send (TRACE, oversized headers). */
+function rawRequest(baseUrl: string, method: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: Number(new URL(baseUrl).port), method, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : undefined }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('bad input gets the right 4xx in the one error shape, and the process stays up', () => {
+  const ctx = useHarness({ worker: false });
+  let apiKey: string;
+  let tenantId: string;
+
+  beforeAll(async () => {
+    ({ apiKey, tenantId } = await ctx.harness.createTenant('Fuzzed'));
+  });
+
+  it.each([1_000, 10_000])('event data nested %i levels deep is 400, and nothing is accepted', async (depth) => {
+    const single = await ctx.harness.call('POST', '/v1/events', {
+      token: apiKey,
+      rawBody: `{"id":"deep-${depth}","type":"invoice.created","data":${nested(depth)}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expectError(single, 400, 'invalid_json');
+    expect(single.body.error.message).toContain(`deeper than ${MAX_JSON_DEPTH} levels`);
+    expectError(await ctx.harness.call('GET', `/v1/events/deep-${depth}`, { token: apiKey }), 404, 'not_found');
+
+    // In a batch, the good event next to the deep one is not accepted either.
+    const batch = await ctx.harness.call('POST', '/v1/events/batch', {
+      token: apiKey,
+      rawBody: `{"events":[{"id":"fine-${depth}","type":"invoice.created","data":{}},{"type":"invoice.created","data":${nested(depth)}}]}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expectError(batch, 400, 'invalid_json');
+    expectError(await ctx.harness.call('GET', `/v1/events/fine-${depth}`, { token: apiKey }), 404, 'not_found');
+    expect((await ctx.harness.call('GET', '/healthz')).status).toBe(200);
+  });
+
+  it('data nested just within the bound is accepted', async () => {
+    const res = await ctx.harness.call('POST', '/v1/events', {
+      token: apiKey,
+      // The body is level 1 and `data` level 2: MAX_JSON_DEPTH - 1 levels of data fit.
+      rawBody: `{"type":"invoice.created","data":${nested(MAX_JSON_DEPTH - 2)}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    // No worker runs here: 202 means accepted and durably recorded.
+    expect(res.status).toBe(202);
+  });
+
+  it('invalid UTF-8 is 400', async () => {
+    const res = await fetch(`${ctx.harness.baseUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"type":"invoice.created","data":{"name":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}')]),
+    });
+    expectError({ status: res.status, body: await res.json() }, 400, 'invalid_json');
+  });
+
+  it('a metadata key or custom header named __proto__ is refused, not silently dropped', async () => {
+    const metadata = await ctx.harness.call('POST', '/v1/webhooks', {
+      token: apiKey,
+      rawBody: '{"url":"http://127.0.0.1:9/","events":["*"],"metadata":{"__proto__":"x","team":"billing"}}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(pathsOf(expectError(metadata, 400, 'validation_failed'))).toEqual(['metadata.__proto__']);
+    const headers = await ctx.harness.call('POST', '/v1/webhooks', {
+      token: apiKey,
+      rawBody: '{"url":"http://127.0.0.1:9/","events":["*"],"headers":{"__proto__":"x"}}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(pathsOf(expectError(headers, 400, 'validation_failed'))).toEqual(['headers.__proto__']);
+    const list = await ctx.harness.call('GET', '/v1/webhooks', { token: apiKey });
+    expect(list.body.webhooks).toEqual([]);
+  });
+
+  it('a method the path does not serve is 405 with Allow; an unknown path stays 404', async () => {
+    const trace = await rawRequest(ctx.harness.baseUrl, 'TRACE', '/v1/webhooks', { authorization: `Bearer ${apiKey}` });
+    expectError(trace, 405, 'method_not_allowed');
+    expect(trace.headers.allow).toBe('GET, HEAD, POST');
+    const del = await ctx.harness.call('DELETE', '/v1/events', { token: apiKey });
+    expectError(del, 405, 'method_not_allowed');
+    expect(del.headers.get('allow')).toBe('POST');
+    expectError(await ctx.harness.call('PUT', '/v1/webhooks/wh_x/test', { token: apiKey }), 405, 'method_not_allowed');
+    expectError(await ctx.harness.call('DELETE', '/v1/nowhere', { token: apiKey }), 404, 'not_found');
+  });
+
+  it('headers over 16 KB get 431 in the one error shape, and the server keeps serving', async () => {
+    const res = await rawRequest(ctx.harness.baseUrl, 'GET', '/v1/webhooks', { 'x-filler': 'x'.repeat(20 * 1024) });
+    expectError(res, 431, 'headers_too_large');
+    expect((await ctx.harness.call('GET', '/v1/webhooks', { token: apiKey })).status).toBe(200);
+  });
+
+  it('admin routes: a revoked or made-up API key is 401, only a valid tenant key is 403', async () => {
+    const issued = await ctx.harness.call('POST', `/v1/admin/tenants/${tenantId}/api-keys`, { token: ctx.harness.adminToken });
+    expect(issued.status).toBe(201);
+    expectError(await ctx.harness.call('GET', `/v1/admin/tenants/${tenantId}/api-keys`, { token: issued.body.apiKey }), 403, 'forbidden');
+    expect((await ctx.harness.call('DELETE', `/v1/admin/tenants/${tenantId}/api-keys/${issued.body.id}`, { token: ctx.harness.adminToken })).status).toBe(204);
+    expectError(await ctx.harness.call('GET', `/v1/admin/tenants/${tenantId}/api-keys`, { token: issued.body.apiKey }), 401, 'unauthorized');
+    const madeUp = `${issued.body.apiKey.slice(0, 8)}${'A'.repeat(issued.body.apiKey.length - 8)}`;
+    expectError(await ctx.harness.call('GET', `/v1/admin/tenants/${tenantId}/api-keys`, { token: madeUp }), 401, 'unauthorized');
+  });
+
+  it('request logs hold the path, never the query string (where a pasted key would land)', async () => {
+    const pasted = `whk_pasted${'Z'.repeat(40)}`;
+    await ctx.harness.call('GET', `/v1/webhooks?cursor=${pasted}`, { token: apiKey });
+    const logs = ctx.harness.apiLogs.join('\n');
+    expect(logs).toContain('"path":"/v1/webhooks"');
+    expect(logs).not.toContain(pasted);
+  });
+});
+
+describe('Temporal failures: transient ones are 503 with Retry-After within a bound, permanent ones 500', () => {
+  describe('a Temporal that accepts connections and never answers (frozen)', () => {
+    let silent: Server;
+    const sockets: Socket[] = [];
+    let harness: Harness;
+    beforeAll(async () => {
+      silent = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      harness = await Harness.start({ worker: false, apiTemporalAddress: `127.0.0.1:${(silent.address() as { port: number }).port}` });
+    });
+    afterAll(async () => {
+      await harness?.close();
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => silent.close(r));
+    });
+
+    it('POST /v1/events answers 503 with Retry-After, and /readyz 503, both within seconds', async () => {
+      const ctx = { harness };
+      const { apiKey } = await ctx.harness.createTenant('Frozen');
+      let started = Date.now();
+      const res = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'invoice.created', data: {} } });
+      expectError(res, 503, 'service_unavailable');
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(Date.now() - started).toBeLessThan(30_000);
+      started = Date.now();
+      const ready = await ctx.harness.call('GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({ temporal: false, mongodb: true });
+      expect(Date.now() - started).toBeLessThan(15_000);
+    }, 60_000);
+  });
+
+  describe('a namespace that does not exist (a configuration error)', () => {
+    const ctx = useHarness({ worker: false, apiNamespace: 'no-such-namespace' });
+
+    it('POST /v1/events answers 500 saying retrying will not help, not 503', async () => {
+      const { apiKey } = await ctx.harness.createTenant('Misconfigured');
+      const res = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'invoice.created', data: {} } });
+      expectError(res, 500, 'dependency_error');
+      expect(res.headers.get('retry-after')).toBeNull();
+      expect(res.body.error.message).toMatch(/no-such-namespace/);
+      expect(res.body.error.message).toMatch(/retrying will not help/);
+    });
+  });
+});
