@@ -108,3 +108,26 @@ export async function floor(client: Client, phase: DeliveryPhase, fanOut: number
     latencyMs: summarize(latencies),
   };
 }
+
+export interface FloorUnloadedResult {
+  workflows: number;
+  /** From the start being acknowledged to the result: comparable to 202-to-arrival. */
+  startedToResultMs: LatencySummary;
+}
+
+/** One floor workflow at fan-out 1 at a time: the topology's latency with nothing queued. */
+export async function floorUnloaded(client: Client, count: number, capMs: number, tag: string): Promise<FloorUnloadedResult> {
+  const deadline = performance.now() + capMs;
+  const latencies: number[] = [];
+  for (let i = 0; i < count && performance.now() < deadline; i++) {
+    const handle = await client.workflow.start<typeof floorFanoutWorkflow>('floorFanoutWorkflow', {
+      taskQueue: FLOOR_TASK_QUEUE,
+      workflowId: `floor-unloaded-${tag}-${i}`,
+      args: [1],
+    });
+    const started = performance.now();
+    await handle.result();
+    latencies.push(performance.now() - started);
+  }
+  return { workflows: latencies.length, startedToResultMs: summarize(latencies) };
+}

@@ -12,11 +12,11 @@ export interface ChartSeries {
 
 const W = 760;
 const H = 440;
-const M = { left: 70, right: 170, top: 40, bottom: 50 };
+const M = { left: 70, right: 170, top: 44, bottom: 50 };
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function latencyChart(title: string, series: readonly ChartSeries[]): string {
+export function latencyChart(title: string, subtitle: string, series: readonly ChartSeries[]): string {
   const points = series.flatMap((s) => s.points.filter((p): p is [number, number] => p[1] !== null));
   const xMax = Math.max(1, ...points.map(([x]) => x)) * 1.1;
   const yMinExp = Math.floor(Math.log10(Math.max(1, Math.min(...points.map(([, y]) => Math.max(1, y)), 1000))));
@@ -26,7 +26,8 @@ export function latencyChart(title: string, series: readonly ChartSeries[]): str
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2 - M.right / 2}" y="22" text-anchor="middle" font-size="14">${escape(title)}</text>`,
+    `<text x="${M.left}" y="18" font-size="14">${escape(title)}</text>`,
+    `<text x="${M.left}" y="33" fill="#666">${escape(subtitle)}</text>`,
   ];
   for (let e = yMinExp; e <= yMaxExp; e++) {
     const y = py(10 ** e);

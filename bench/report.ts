@@ -2,7 +2,7 @@
  * Turns the phases' results into figures: each with its baseline from the same run, the ratio
  * to it, and the issue's target printed pass/short. Writes the JSON, and the markdown table.
  */
-import type { FloorResult, RawPostsResult, RawStartsResult } from './baselines';
+import type { FloorResult, FloorUnloadedResult, RawPostsResult, RawStartsResult } from './baselines';
 import type { BigFanoutResult, DeliveryResult, IngestResult, RetryStormResult } from './product';
 import type { LatencySummary } from './stats';
 
@@ -11,6 +11,7 @@ export interface PhaseResults {
   rawStarts?: RawStartsResult;
   floor1?: FloorResult;
   floor10?: FloorResult;
+  floorUnloaded?: FloorUnloadedResult;
   ingestSaturation?: IngestResult;
   ingestFixed?: IngestResult;
   e2e1?: DeliveryResult;
@@ -20,6 +21,8 @@ export interface PhaseResults {
   retryStorm?: RetryStormResult;
   bigFanout?: BigFanoutResult;
   peakRssMb: { api: number | null; worker: number | null };
+  /** The same after the warm-up: the worker's includes bundling its workflow code. */
+  peakRssAfterStartupMb: { api: number | null; worker: number | null };
 }
 
 export type Status = 'pass' | 'short' | 'n/a';
@@ -37,8 +40,9 @@ export interface Figure {
   note?: string;
 }
 
+/** value / base to 2 significant digits (0.0042, 0.18, 3.2, 14). */
 const ratio = (value: number | null | undefined, base: number | null | undefined) =>
-  value === null || value === undefined || !base ? null : Math.round((value / base) * 100) / 100;
+  value === null || value === undefined || !base ? null : Number((value / base).toPrecision(2));
 
 /** A result that did not count every expected delivery cannot pass, whatever its rate. */
 const incomplete = (r: { complete: boolean; delivered: number; expected?: number; webhooks?: number } | undefined) =>
@@ -67,7 +71,7 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
   const floor10 = { name: 'local-activity floor, fan-out 10 (activities/s)', value: r.floor10?.activitiesPerSecond ?? null };
   const rawStarts = { name: 'raw workflow starts/s', value: r.rawStarts?.startsPerSecond ?? null };
   const rawPosts = { name: 'raw signed POSTs/s', value: r.rawPosts?.postsPerSecond ?? null };
-  const floorP50 = { name: 'floor fan-out 1 start-to-close p50 (ms)', value: r.floor1?.latencyMs.p50 ?? null };
+  const floorP50 = { name: 'floor unloaded p50 (ms)', value: r.floorUnloaded?.startedToResultMs.p50 ?? null };
   const half = r.loadSteps.find((s) => s.fraction === 0.5);
   const storm = r.retryStorm;
   const big = r.bigFanout;
@@ -77,10 +81,11 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
     { name: rawStarts.name, value: rawStarts.value, unit: '/s' },
     { name: floor1.name, value: floor1.value, unit: '/s', note: r.floor1 && r.floor1.completed < r.floor1.workflows ? `${r.floor1.completed} of ${r.floor1.workflows} completed` : undefined },
     { name: floor10.name, value: floor10.value, unit: '/s', note: r.floor10 && r.floor10.completed < r.floor10.workflows ? `${r.floor10.completed} of ${r.floor10.workflows} completed` : undefined },
-    { name: floorP50.name, value: floorP50.value, unit: 'ms' },
+    { name: 'floor fan-out 1 start-to-close p50 at saturation', value: r.floor1?.latencyMs.p50 ?? null, unit: 'ms' },
+    { name: 'floor unloaded: one workflow at a time, started-to-result p50', value: floorP50.value, unit: 'ms' },
     { name: 'ingest events/s at saturation', value: r.ingestSaturation?.eventsPerSecond ?? null, unit: '/s', baseline: rawStarts, ...atLeast(r.ingestSaturation?.eventsPerSecond, rawStarts.value, 0.7) },
     ...latencyFigures('ingest latency at saturation', r.ingestSaturation?.latencyMs),
-    { name: `ingest events/s, open loop at ${r.ingestFixed?.offeredPerSecond ?? '?'}/s offered`, value: r.ingestFixed?.eventsPerSecond ?? null, unit: '/s', baseline: rawStarts, ratio: ratio(r.ingestFixed?.eventsPerSecond, rawStarts.value) },
+    { name: `ingest events/s, open loop at ${r.ingestFixed?.offeredPerSecond ?? '?'}/s offered`, value: r.ingestFixed?.eventsPerSecond ?? null, unit: '/s', note: r.ingestFixed?.skipped ? `${r.ingestFixed.skipped} sends skipped (256 in flight)` : undefined },
     ...latencyFigures('ingest latency at the fixed rate', r.ingestFixed?.latencyMs),
     { name: 'deliveries/s at fan-out 1', value: r.e2e1?.deliveriesPerSecond ?? null, unit: '/s', baseline: floor1, ...atLeast(r.e2e1?.deliveriesPerSecond, floor1.value, 0.6, incomplete(r.e2e1)) },
     { name: 'deliveries/s at fan-out 1 vs raw POSTs', value: r.e2e1?.deliveriesPerSecond ?? null, unit: '/s', baseline: rawPosts, ratio: ratio(r.e2e1?.deliveriesPerSecond, rawPosts.value) },
@@ -110,6 +115,8 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
     { name: 'big fan-out deliveries/s', value: big?.deliveriesPerSecond ?? null, unit: '/s', baseline: floor10, ratio: ratio(big?.deliveriesPerSecond, floor10.value), note: incomplete(big) },
     { name: 'worker peak RSS', value: r.peakRssMb.worker, unit: 'MB', ...atMost(r.peakRssMb.worker, 400, 'MB') },
     { name: 'API peak RSS', value: r.peakRssMb.api, unit: 'MB', ...atMost(r.peakRssMb.api, 200, 'MB') },
+    { name: 'worker peak RSS after start-up (bundling included)', value: r.peakRssAfterStartupMb.worker, unit: 'MB' },
+    { name: 'API peak RSS after start-up', value: r.peakRssAfterStartupMb.api, unit: 'MB' },
   ];
 }
 

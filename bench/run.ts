@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchApiClient } from './api-client';
-import { floor, rawPosts, rawStarts } from './baselines';
+import { floor, floorUnloaded, rawPosts, rawStarts } from './baselines';
 import { latencyChart } from './chart';
 import { peakRssMb } from './peak-rss';
 import { EVENT_TYPE, bigFanout, endToEnd, endToEndAtRate, ingestFixedRate, ingestSaturation, oneProducer, retryStorm, tenantWithWebhooks } from './product';
@@ -111,11 +111,13 @@ async function main(): Promise<number> {
   };
 
   const s = settings;
-  const r: PhaseResults = { loadSteps: [], peakRssMb: { api: null, worker: null } };
+  const peakRss = () => ({ api: stack.apiPid ? peakRssMb(stack.apiPid) : null, worker: stack.workerPid ? peakRssMb(stack.workerPid) : null });
+  const r: PhaseResults = { loadSteps: [], peakRssMb: { api: null, worker: null }, peakRssAfterStartupMb: peakRss() };
   r.rawPosts = await phase('raw signed POSTs', () => rawPosts(receiver, s.rawPosts));
   r.rawStarts = await phase('raw workflow starts', () => rawStarts(client, s.rawStarts, tag));
   r.floor1 = await phase('local-activity floor, fan-out 1', () => floor(client, s.floor1, 1, tag));
   r.floor10 = await phase('local-activity floor, fan-out 10', () => floor(client, s.floor10, 10, tag));
+  r.floorUnloaded = await phase('local-activity floor, one at a time', () => floorUnloaded(client, s.oneProducer.count, s.oneProducer.capMs, tag));
   const ingestTenant = await api.createTenant('bench ingest (no webhooks)');
   r.ingestSaturation = await phase('ingest at saturation', () => ingestSaturation(api, ingestTenant, s.ingestSaturation));
   const ingestRate = Math.max(1, Math.round((r.ingestSaturation?.eventsPerSecond ?? 10) * s.ingestFixed.fraction));
@@ -135,7 +137,7 @@ async function main(): Promise<number> {
   r.bigFanout = await phase(`one event to ${s.bigFanout.webhooks} webhooks`, () =>
     bigFanout(api, receiver, s.bigFanout.webhooks, s.bigFanout.capMs, webhookSeeder(stack, s.bigFanout.webhooks, EVENT_TYPE)),
   );
-  r.peakRssMb = { api: stack.apiPid ? peakRssMb(stack.apiPid) : null, worker: stack.workerPid ? peakRssMb(stack.workerPid) : null };
+  r.peakRssMb = peakRss();
   if (receiver.strays) warnings.push(`${receiver.strays} requests reached the receiver outside any phase`);
 
   const list = figures(r, s.quick);
@@ -146,7 +148,7 @@ async function main(): Promise<number> {
   const steps = [...r.loadSteps].sort((a, b) => (a.offeredPerSecond ?? 0) - (b.offeredPerSecond ?? 0));
   writeFileSync(
     chartFile,
-    latencyChart(`202-to-arrival and ingest latency by offered load, fan-out 1 (${stamp})`, [
+    latencyChart('202-to-arrival and ingest latency by offered load, fan-out 1', `${stamp}: ${cpus().length} CPUs; saturating rate ${saturating} events/s`, [
       { name: '202→arrival p50', color: '#1f77b4', points: steps.map((x) => [x.offeredPerSecond ?? 0, x.acceptedToArrivalMs.p50]) },
       { name: '202→arrival p95', color: '#ff7f0e', points: steps.map((x) => [x.offeredPerSecond ?? 0, x.acceptedToArrivalMs.p95]) },
       { name: '202→arrival p99', color: '#d62728', points: steps.map((x) => [x.offeredPerSecond ?? 0, x.acceptedToArrivalMs.p99]) },

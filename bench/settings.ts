@@ -36,7 +36,7 @@ export interface BenchSettings {
   e2e10: DeliveryPhase;
   /** Open-loop steps at these fractions of the fan-out-1 saturating event rate (the chart). */
   loadSteps: { fractions: number[]; durationMs: number; drainMs: number };
-  /** One producer, one event at a time, each waiting for its arrival. */
+  /** One producer, one event at a time, each waiting for its arrival (and the floor's one at a time). */
   oneProducer: { count: number; capMs: number };
   /** Retry storm at fan-out 10: this share of first attempts answers 500, the retry 200. */
   retryStorm: DeliveryPhase & { failShare: number };
@@ -56,9 +56,9 @@ const FULL: BenchSettings = {
   floor10: { count: 150, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
   ingestSaturation: { count: 1_000, capMs: 15_000, concurrency: 32 },
   ingestFixed: { fraction: 0.5, durationMs: 10_000 },
-  e2e1: { count: 500, capMs: 30_000, concurrency: 16, drainMs: 30_000 },
-  e2e10: { count: 100, capMs: 30_000, concurrency: 16, drainMs: 30_000 },
-  loadSteps: { fractions: [0.25, 0.5, 0.75, 1], durationMs: 10_000, drainMs: 20_000 },
+  e2e1: { count: 400, capMs: 30_000, concurrency: 16, drainMs: 40_000 },
+  e2e10: { count: 80, capMs: 30_000, concurrency: 16, drainMs: 40_000 },
+  loadSteps: { fractions: [0.25, 0.5, 1, 1.5], durationMs: 10_000, drainMs: 20_000 },
   oneProducer: { count: 20, capMs: 40_000 },
   retryStorm: { count: 60, capMs: 30_000, concurrency: 16, drainMs: 30_000, failShare: 0.3 },
   bigFanout: { webhooks: 10_000, capMs: 90_000 },
