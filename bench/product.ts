@@ -19,18 +19,31 @@ export async function tenantWithWebhooks(api: BenchApiClient, receiver: BenchRec
   return tenant;
 }
 
-/** The 202 of each accepted event, by event id. */
-type Accepted = Map<string, { sentAt: number; acceptedAt: number }>;
+/** The 202 of each accepted event, by event id, and the time each POST took. */
+interface Accepted {
+  events: Map<string, { sentAt: number; acceptedAt: number }>;
+  ingestMs: number[];
+}
 
-async function send(api: BenchApiClient, tenant: Tenant, accepted: Accepted, i: number): Promise<void> {
+const newAccepted = (): Accepted => ({ events: new Map(), ingestMs: [] });
+
+async function send(api: BenchApiClient, tenant: Tenant, accepted: Accepted, i: number): Promise<string> {
   const sentAt = performance.now();
   const id = await api.sendEvent(tenant, EVENT_TYPE, { n: i, note: 'benchmark event' });
-  accepted.set(id, { sentAt, acceptedAt: performance.now() });
+  const acceptedAt = performance.now();
+  accepted.events.set(id, { sentAt, acceptedAt });
+  accepted.ingestMs.push(acceptedAt - sentAt);
+  return id;
 }
 
 /** Waits until `expected` deliveries of the phase are delivered, or until `deadline`. */
 async function awaitDelivered(arrivals: PhaseArrivals, expected: number, deadline: number): Promise<void> {
   while (arrivals.delivered < expected && performance.now() < deadline) await sleep(20);
+}
+
+/** Waits until `count` deliveries of one event are in `byEvent` (delivered, or first attempts), or until `deadline`. */
+async function awaitEvent(byEvent: Map<string, number>, eventId: string, count: number, deadline: number): Promise<void> {
+  while ((byEvent.get(eventId) ?? 0) < count && performance.now() < deadline) await sleep(10);
 }
 
 export interface IngestResult {
@@ -89,13 +102,13 @@ export interface DeliveryResult {
   firstError?: string;
 }
 
-function deliveryResult(arrivals: PhaseArrivals, accepted: Accepted, fanOut: number, load: LoadResult, startedAt: number): DeliveryResult {
-  const expected = accepted.size * fanOut;
+function deliveryResult(arrivals: PhaseArrivals, accepted: Accepted, fanOut: number, startedAt: number, firstError?: string): DeliveryResult {
+  const expected = accepted.events.size * fanOut;
   const latencies: number[] = [];
   let lastDelivered = startedAt;
   let duplicates = 0;
   for (const arrival of arrivals.deliveries.values()) {
-    const event = accepted.get(arrival.eventId);
+    const event = accepted.events.get(arrival.eventId);
     if (!event || arrival.deliveredAt === undefined) continue;
     latencies.push(Math.max(0, arrival.deliveredAt - event.acceptedAt));
     lastDelivered = Math.max(lastDelivered, arrival.deliveredAt);
@@ -104,7 +117,7 @@ function deliveryResult(arrivals: PhaseArrivals, accepted: Accepted, fanOut: num
   const delivered = latencies.length;
   return {
     fanOut,
-    events: accepted.size,
+    events: accepted.events.size,
     expected,
     delivered,
     complete: delivered === expected,
@@ -112,12 +125,35 @@ function deliveryResult(arrivals: PhaseArrivals, accepted: Accepted, fanOut: num
     deliveriesPerSecond: perSecond(delivered, lastDelivered - startedAt),
     eventsPerSecond: perSecond(delivered / fanOut, lastDelivered - startedAt),
     acceptedToArrivalMs: summarize(latencies),
-    ingestLatencyMs: summarize(load.latenciesMs),
-    ...(load.firstError ? { firstError: load.firstError } : {}),
+    ingestLatencyMs: summarize(accepted.ingestMs),
+    ...(firstError ? { firstError } : {}),
   };
 }
 
-/** Closed-loop producers sending events to a tenant with `fanOut` webhooks; waits for every delivery. */
+/**
+ * Closed-loop producers: each sends an event, waits until all `fanOut` deliveries of it arrived
+ * (or, with `untilFirstAttempts`, until each had its first attempt), then sends the next. The
+ * queue stays bounded by the producers, so a slow phase does not leave a backlog to the next.
+ */
+async function producers(
+  api: BenchApiClient,
+  tenant: Tenant,
+  arrivals: PhaseArrivals,
+  accepted: Accepted,
+  fanOut: number,
+  phase: ClosedLoopPhase & { drainMs: number },
+  untilFirstAttempts = false,
+): Promise<LoadResult> {
+  const deadline = performance.now() + phase.capMs + phase.drainMs;
+  const load = await closedLoop(phase, async (i) => {
+    const id = await send(api, tenant, accepted, i);
+    await awaitEvent(untilFirstAttempts ? arrivals.firstAttemptsByEvent : arrivals.deliveredByEvent, id, fanOut, deadline);
+  });
+  await awaitDelivered(arrivals, accepted.events.size * fanOut, deadline);
+  return load;
+}
+
+/** `phase.concurrency` producers, closed loop on arrival, to a tenant with `fanOut` webhooks. */
 export async function endToEnd(
   api: BenchApiClient,
   receiver: BenchReceiver,
@@ -127,11 +163,10 @@ export async function endToEnd(
 ): Promise<DeliveryResult> {
   const tenant = await tenantWithWebhooks(api, receiver, name, fanOut);
   const arrivals = receiver.phase(name);
-  const accepted: Accepted = new Map();
+  const accepted = newAccepted();
   const startedAt = performance.now();
-  const load = await closedLoop(phase, (i) => send(api, tenant, accepted, i));
-  await awaitDelivered(arrivals, accepted.size * fanOut, performance.now() + phase.drainMs);
-  return deliveryResult(arrivals, accepted, fanOut, load, startedAt);
+  const load = await producers(api, tenant, arrivals, accepted, fanOut, phase);
+  return deliveryResult(arrivals, accepted, fanOut, startedAt, load.firstError);
 }
 
 /** Open-loop events at `ratePerSecond` to a tenant with one webhook: one point of the latency chart. */
@@ -145,28 +180,31 @@ export async function endToEndAtRate(
 ): Promise<DeliveryResult> {
   const tenant = await tenantWithWebhooks(api, receiver, name, 1);
   const arrivals = receiver.phase(name);
-  const accepted: Accepted = new Map();
+  const accepted = newAccepted();
   const startedAt = performance.now();
-  const load = await openLoop({ ratePerSecond, durationMs, maxInFlight: 256, answerCapMs: drainMs }, (i) => send(api, tenant, accepted, i));
-  await awaitDelivered(arrivals, accepted.size, performance.now() + drainMs);
-  return { ...deliveryResult(arrivals, accepted, 1, load, startedAt), offeredPerSecond: ratePerSecond, skipped: load.skipped };
+  const load = await openLoop({ ratePerSecond, durationMs, maxInFlight: 256, answerCapMs: drainMs }, (i) => send(api, tenant, accepted, i).then(() => undefined));
+  await awaitDelivered(arrivals, accepted.events.size, performance.now() + drainMs);
+  return {
+    ...deliveryResult(arrivals, accepted, 1, startedAt, load.firstError),
+    // Open loop: the ingest latency counts from each request's scheduled time.
+    ingestLatencyMs: summarize(load.latenciesMs),
+    offeredPerSecond: ratePerSecond,
+    skipped: load.skipped,
+  };
 }
 
 /** One producer, one event at a time, each waiting for its delivery before the next: unloaded latency. */
 export async function oneProducer(api: BenchApiClient, receiver: BenchReceiver, count: number, capMs: number): Promise<DeliveryResult> {
   const tenant = await tenantWithWebhooks(api, receiver, 'one', 1);
   const arrivals = receiver.phase('one');
-  const accepted: Accepted = new Map();
+  const accepted = newAccepted();
   const startedAt = performance.now();
   const deadline = startedAt + capMs;
-  const ingest: number[] = [];
   for (let i = 0; i < count && performance.now() < deadline; i++) {
-    const t = performance.now();
-    await send(api, tenant, accepted, i);
-    ingest.push(performance.now() - t);
-    await awaitDelivered(arrivals, accepted.size, deadline);
+    const id = await send(api, tenant, accepted, i);
+    await awaitEvent(arrivals.deliveredByEvent, id, 1, deadline);
   }
-  return deliveryResult(arrivals, accepted, 1, { ok: ingest.length, failed: 0, latenciesMs: ingest, elapsedMs: 0, skipped: 0 }, startedAt);
+  return deliveryResult(arrivals, accepted, 1, startedAt);
 }
 
 export interface RetryStormResult extends DeliveryResult {
@@ -182,7 +220,8 @@ export interface RetryStormResult extends DeliveryResult {
 
 /**
  * Fan-out-10 events while a share of first attempts answers 500 (then 200, on a 1 s retry):
- * first attempts must keep flowing while the retries are pending.
+ * producers wait only for the first attempts of their event, so first attempts must keep
+ * flowing while the retries are pending.
  */
 export async function retryStorm(
   api: BenchApiClient,
@@ -192,25 +231,21 @@ export async function retryStorm(
 ): Promise<RetryStormResult> {
   const tenant = await tenantWithWebhooks(api, receiver, 'storm', fanOut, ['1s', '1s', '1s']);
   const arrivals = receiver.phase('storm', phase.failShare);
-  const accepted: Accepted = new Map();
+  const accepted = newAccepted();
   const startedAt = performance.now();
-  const load = await closedLoop(phase, (i) => send(api, tenant, accepted, i));
-  await awaitDelivered(arrivals, accepted.size * fanOut, performance.now() + phase.drainMs);
-  const base = deliveryResult(arrivals, accepted, fanOut, load, startedAt);
-  let failedFirst = 0;
+  const load = await producers(api, tenant, arrivals, accepted, fanOut, phase, true);
+  const base = deliveryResult(arrivals, accepted, fanOut, startedAt, load.firstError);
   let deliveredByRetry = 0;
   let lastDelivered = startedAt;
   for (const a of arrivals.deliveries.values()) {
-    const retried = a.deliveredAt === undefined || a.deliveredAt > a.firstAt;
-    if (retried) failedFirst++;
-    if (retried && a.deliveredAt !== undefined) deliveredByRetry++;
+    if (a.deliveredAt !== undefined && a.deliveredAt > a.firstAt) deliveredByRetry++;
     if (a.deliveredAt !== undefined) lastDelivered = Math.max(lastDelivered, a.deliveredAt);
   }
   return {
     ...base,
     firstAttempts: arrivals.deliveries.size,
     firstAttemptsPerSecond: perSecond(arrivals.deliveries.size, arrivals.lastFirstAt - startedAt),
-    failedFirst,
+    failedFirst: arrivals.failedFirst,
     deliveredByRetry,
     allDeliveredMs: base.complete ? Math.round(lastDelivered - startedAt) : null,
   };
@@ -236,9 +271,9 @@ export async function bigFanout(
   const tenant = await api.createTenant('bench big fan-out');
   await seed(tenant, (i) => receiver.url('big', i));
   const arrivals = receiver.phase('big');
-  const accepted: Accepted = new Map();
-  await send(api, tenant, accepted, 0);
-  const acceptedAt = [...accepted.values()][0].acceptedAt;
+  const accepted = newAccepted();
+  const eventId = await send(api, tenant, accepted, 0);
+  const acceptedAt = accepted.events.get(eventId)!.acceptedAt;
   await awaitDelivered(arrivals, webhooks, acceptedAt + capMs);
   let last = acceptedAt;
   for (const a of arrivals.deliveries.values()) if (a.deliveredAt !== undefined) last = Math.max(last, a.deliveredAt);

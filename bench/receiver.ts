@@ -28,7 +28,14 @@ export interface PhaseArrivals {
   failShare: number;
   /** Deliveries answered 2xx. */
   delivered: number;
+  /** First attempts answered 500 (the retry storm's share). */
+  failedFirst: number;
+  /** By event id: deliveries that had a first attempt, and deliveries answered 2xx. */
+  firstAttemptsByEvent: Map<string, number>;
+  deliveredByEvent: Map<string, number>;
 }
+
+const increment = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
 
 /** Whether the first attempt of this delivery is one of the `share` that fail: stable per id. */
 function failsFirst(deliveryId: string, share: number): boolean {
@@ -45,7 +52,16 @@ export class BenchReceiver {
 
   /** Starts counting a phase; `failShare` of its first attempts answer 500. */
   phase(name: string, failShare = 0): PhaseArrivals {
-    const phase: PhaseArrivals = { deliveries: new Map(), requests: 0, lastFirstAt: 0, failShare, delivered: 0 };
+    const phase: PhaseArrivals = {
+      deliveries: new Map(),
+      requests: 0,
+      lastFirstAt: 0,
+      failShare,
+      delivered: 0,
+      failedFirst: 0,
+      firstAttemptsByEvent: new Map(),
+      deliveredByEvent: new Map(),
+    };
     this.phases.set(name, phase);
     return phase;
   }
@@ -73,12 +89,17 @@ export class BenchReceiver {
           arrival = { eventId: String(req.headers['x-webhook-event-id'] ?? ''), firstAt: now, requests: 0 };
           phase.deliveries.set(deliveryId, arrival);
           phase.lastFirstAt = now;
-          if (failsFirst(deliveryId, phase.failShare)) status = 500;
+          increment(phase.firstAttemptsByEvent, arrival.eventId);
+          if (failsFirst(deliveryId, phase.failShare)) {
+            status = 500;
+            phase.failedFirst++;
+          }
         }
         arrival.requests++;
         if (status === 200 && arrival.deliveredAt === undefined) {
           arrival.deliveredAt = now;
           phase.delivered++;
+          increment(phase.deliveredByEvent, arrival.eventId);
         }
         res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'try again');
       });

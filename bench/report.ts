@@ -96,7 +96,7 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
     { name: `202-to-arrival p50 at half the saturating rate (${half?.offeredPerSecond ?? '?'} events/s)`, value: half?.acceptedToArrivalMs.p50 ?? null, unit: 'ms', baseline: floorP50, ratio: ratio(half?.acceptedToArrivalMs.p50, floorP50.value), ...atMost(half?.acceptedToArrivalMs.p50, 500, 'ms', half ? incomplete(half) : 'not measured') },
     ...latencyFigures('202-to-arrival at half the saturating rate', half?.acceptedToArrivalMs),
     {
-      name: `retry storm (${storm ? Math.round((storm.failedFirst / Math.max(1, storm.firstAttempts)) * 100) : '?'}% of first attempts fail): first attempts/s at fan-out 10`,
+      name: `retry storm (${storm ? Math.round((storm.failedFirst / Math.max(1, storm.firstAttempts)) * 100) : '?'}% of first attempts answered 500): first attempts/s at fan-out 10`,
       value: storm?.firstAttemptsPerSecond ?? null,
       unit: '/s',
       baseline: e2e10Rate,

@@ -18,6 +18,7 @@ import { BenchReceiver } from './receiver';
 import { figures, markdownTable, type PhaseResults } from './report';
 import { benchSettings } from './settings';
 import { FLOOR_TASK_QUEUE, StackRunner, type BenchStack } from './stack';
+import { settle } from './settle';
 import { sleep } from './stats';
 import { webhookSeeder } from './webhook-seed';
 
@@ -79,21 +80,11 @@ async function main(): Promise<number> {
   await Promise.race([floorWarm, sleep(WARMUP_CAP_MS).then(() => Promise.reject(new Error('the floor worker did not run its warm-up workflow')))]);
   if (stack.failure) throw new Error(stack.failure);
 
-  /** Waits for the previous phase's workflows to close, so phases do not measure each other. */
-  const settle = async (name: string) => {
-    const deadline = performance.now() + settings.settleMs;
-    let running = 0;
-    do {
-      running = (await client.workflow.count(`ExecutionStatus = 'Running'`)).count;
-      if (running === 0) return;
-      await sleep(250);
-    } while (performance.now() < deadline);
-    warnings.push(`${name} started with ${running} workflows of earlier phases still running`);
-  };
   let failedPhases = 0;
   const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
     if (stack.failure) throw new Error(stack.failure);
-    await settle(name);
+    const { terminated } = await settle(client, settings.settleMs);
+    if (terminated) warnings.push(`before ${name}: terminated ${terminated} workflows still running after ${settings.settleMs / 1000}s`);
     const t = performance.now();
     process.stdout.write(`bench: ${name}… `);
     try {

@@ -31,7 +31,10 @@ export interface BenchSettings {
   ingestSaturation: ClosedLoopPhase;
   /** Then open-loop at this fraction of the saturating rate, for this long. */
   ingestFixed: { fraction: number; durationMs: number };
-  /** End to end, closed-loop producers, one tenant with 1 (then 10) webhooks. */
+  /**
+   * End to end, one tenant with 1 (then 10) webhooks: `concurrency` producers, each sending its
+   * next event once every delivery of the previous one arrived (`drainMs`: the wait after sending).
+   */
   e2e1: DeliveryPhase;
   e2e10: DeliveryPhase;
   /** Open-loop steps at these fractions of the fan-out-1 saturating event rate (the chart). */
@@ -42,7 +45,7 @@ export interface BenchSettings {
   retryStorm: DeliveryPhase & { failShare: number };
   /** One event to this many webhooks. */
   bigFanout: { webhooks: number; capMs: number };
-  /** Between phases, wait at most this long for the previous phase's workflows to close. */
+  /** Between phases, wait at most this long for the previous phase's workflows to close, then terminate them. */
   settleMs: number;
   /** The whole run is aborted (and everything stopped) after this long. */
   runCapMs: number;
@@ -56,13 +59,13 @@ const FULL: BenchSettings = {
   floor10: { count: 150, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
   ingestSaturation: { count: 1_000, capMs: 15_000, concurrency: 32 },
   ingestFixed: { fraction: 0.5, durationMs: 10_000 },
-  e2e1: { count: 400, capMs: 30_000, concurrency: 16, drainMs: 40_000 },
-  e2e10: { count: 80, capMs: 30_000, concurrency: 16, drainMs: 40_000 },
-  loadSteps: { fractions: [0.25, 0.5, 1, 1.5], durationMs: 10_000, drainMs: 20_000 },
+  e2e1: { count: 600, capMs: 30_000, concurrency: 32, drainMs: 20_000 },
+  e2e10: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
+  loadSteps: { fractions: [0.25, 0.5, 1, 1.5], durationMs: 10_000, drainMs: 15_000 },
   oneProducer: { count: 20, capMs: 40_000 },
-  retryStorm: { count: 60, capMs: 30_000, concurrency: 16, drainMs: 30_000, failShare: 0.3 },
+  retryStorm: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 30_000, failShare: 0.3 },
   bigFanout: { webhooks: 10_000, capMs: 90_000 },
-  settleMs: 20_000,
+  settleMs: 15_000,
   runCapMs: 15 * 60_000,
 };
 
@@ -74,11 +77,11 @@ const QUICK: BenchSettings = {
   floor10: { count: 10, capMs: 5_000, concurrency: 16, drainMs: 10_000 },
   ingestSaturation: { count: 100, capMs: 5_000, concurrency: 16 },
   ingestFixed: { fraction: 0.5, durationMs: 3_000 },
-  e2e1: { count: 30, capMs: 10_000, concurrency: 8, drainMs: 15_000 },
-  e2e10: { count: 5, capMs: 10_000, concurrency: 8, drainMs: 15_000 },
+  e2e1: { count: 30, capMs: 10_000, concurrency: 8, drainMs: 10_000 },
+  e2e10: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 10_000 },
   loadSteps: { fractions: [0.5, 1], durationMs: 3_000, drainMs: 10_000 },
   oneProducer: { count: 5, capMs: 15_000 },
-  retryStorm: { count: 5, capMs: 10_000, concurrency: 8, drainMs: 20_000, failShare: 0.3 },
+  retryStorm: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 15_000, failShare: 0.3 },
   bigFanout: { webhooks: 200, capMs: 30_000 },
   settleMs: 10_000,
   runCapMs: 4 * 60_000,
