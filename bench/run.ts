@@ -168,7 +168,7 @@ async function main(): Promise<number> {
   console.log(markdownTable(list));
   for (const w of warnings) console.log(`\nwarning: ${w}`);
   console.log(`\nresults: ${jsonFile}\nchart:   ${chartFile}`);
-  if (failedPhases) keepWork = true;
+  if (failedPhases && !stopping) keepWork = true;
   return failedPhases ? 1 : 0;
 }
 
@@ -187,6 +187,7 @@ const runCap = setTimeout(() => {
 
 void main()
   .catch((err: unknown) => {
+    if (stopping) return 130; // interrupted: the failure is only the stack going away
     console.error(`bench: ${message(err)}`);
     keepWork = true;
     return 1;
