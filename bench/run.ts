@@ -60,10 +60,12 @@ async function waitFor(what: string, check: () => boolean, capMs: number): Promi
 
 async function main(): Promise<number> {
   const startedAt = new Date();
+  const loadavgAtStart = loadavg();
   const tag = startedAt.getTime().toString(36);
   console.log(`bench: ${settings.quick ? 'QUICK run (tiny phases: checks the harness, figures are not comparable)' : 'full run'}; work dir ${work}`);
   await receiver.start();
   console.log('bench: starting the Temporal dev server, the MongoDB-wire server, the worker, the API and the floor worker…');
+  const stackStart = performance.now();
   const stack: BenchStack = await stackRunner.start();
   const api = new BenchApiClient(stack.apiUrl, stack.adminToken);
   closers.push(() => api.close());
@@ -79,6 +81,8 @@ async function main(): Promise<number> {
   const floorWarm = client.workflow.execute('floorFanoutWorkflow', { taskQueue: FLOOR_TASK_QUEUE, workflowId: `floor-warmup-${tag}`, args: [1] });
   await Promise.race([floorWarm, sleep(WARMUP_CAP_MS).then(() => Promise.reject(new Error('the floor worker did not run its warm-up workflow')))]);
   if (stack.failure) throw new Error(stack.failure);
+  const startupMs = Math.round(performance.now() - stackStart);
+  console.log(`bench: stack up and warm in ${(startupMs / 1000).toFixed(1)}s`);
 
   let failedPhases = 0;
   const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
@@ -154,7 +158,8 @@ async function main(): Promise<number> {
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),
         quick: s.quick,
-        machine: { cpus: cpus().length, loadavgAtEnd: loadavg() },
+        machine: { cpus: cpus().length, loadavgAtStart, loadavgAtEnd: loadavg() },
+        startupMs,
         settings: s,
         figures: list,
         phases: r,
