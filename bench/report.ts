@@ -1,0 +1,134 @@
+/**
+ * Turns the phases' results into figures: each with its baseline from the same run, the ratio
+ * to it, and the issue's target printed pass/short. Writes the JSON, and the markdown table.
+ */
+import type { FloorResult, FloorUnloadedResult, RawPostsResult, RawStartsResult } from './baselines';
+import type { BigFanoutResult, DeliveryResult, IngestResult, RetryStormResult } from './product';
+import type { LatencySummary } from './stats';
+
+export interface PhaseResults {
+  rawPosts?: RawPostsResult;
+  rawStarts?: RawStartsResult;
+  floor1?: FloorResult;
+  floor10?: FloorResult;
+  floorUnloaded?: FloorUnloadedResult;
+  ingestSaturation?: IngestResult;
+  ingestFixed?: IngestResult;
+  e2e1?: DeliveryResult;
+  e2e10?: DeliveryResult;
+  loadSteps: (DeliveryResult & { fraction: number })[];
+  oneProducer?: DeliveryResult;
+  retryStorm?: RetryStormResult;
+  bigFanout?: BigFanoutResult;
+  peakRssMb: { api: number | null; worker: number | null };
+  /** The same after the warm-up: the worker's includes bundling its workflow code. */
+  peakRssAfterStartupMb: { api: number | null; worker: number | null };
+}
+
+export type Status = 'pass' | 'short' | 'n/a';
+
+export interface Figure {
+  name: string;
+  value: number | null;
+  unit: string;
+  baseline?: { name: string; value: number | null };
+  /** value / baseline value. */
+  ratio?: number | null;
+  /** The issue's target, e.g. ">= 0.6 x baseline" or "<= 150 ms". */
+  target?: string;
+  status?: Status;
+  note?: string;
+}
+
+/** value / base to 2 significant digits (0.0042, 0.18, 3.2, 14). */
+const ratio = (value: number | null | undefined, base: number | null | undefined) =>
+  value === null || value === undefined || !base ? null : Number((value / base).toPrecision(2));
+
+/** A result that did not count every expected delivery cannot pass, whatever its rate. */
+const incomplete = (r: { complete: boolean; delivered: number; expected?: number; webhooks?: number } | undefined) =>
+  r && !r.complete ? `incomplete: ${r.delivered} of ${r.expected ?? r.webhooks} delivered within the cap` : undefined;
+
+function atLeast(value: number | null | undefined, base: number | null | undefined, factor: number, blocked?: string): Pick<Figure, 'ratio' | 'target' | 'status' | 'note'> {
+  const r = ratio(value, base);
+  return { ratio: r, target: `>= ${factor} x baseline`, status: blocked || r === null ? 'short' : r >= factor ? 'pass' : 'short', note: blocked };
+}
+
+function atMost(value: number | null | undefined, limit: number, unit: string, blocked?: string): Pick<Figure, 'target' | 'status' | 'note'> {
+  return { target: `<= ${limit} ${unit}`, status: blocked || value === null || value === undefined ? 'short' : value <= limit ? 'pass' : 'short', note: blocked };
+}
+
+function latencyFigures(name: string, summary: LatencySummary | undefined, baseline?: Figure['baseline']): Figure[] {
+  return (['p50', 'p95', 'p99'] as const).map((p) => ({
+    name: `${name} ${p}`,
+    value: summary?.[p] ?? null,
+    unit: 'ms',
+    ...(baseline ? { baseline, ratio: ratio(summary?.[p], baseline.value) } : {}),
+  }));
+}
+
+export function figures(r: PhaseResults, quick: boolean): Figure[] {
+  const floor1 = { name: 'local-activity floor, fan-out 1 (activities/s)', value: r.floor1?.activitiesPerSecond ?? null };
+  const floor10 = { name: 'local-activity floor, fan-out 10 (activities/s)', value: r.floor10?.activitiesPerSecond ?? null };
+  const rawStarts = { name: 'raw workflow starts/s', value: r.rawStarts?.startsPerSecond ?? null };
+  const rawPosts = { name: 'raw signed POSTs/s', value: r.rawPosts?.postsPerSecond ?? null };
+  const floorP50 = { name: 'floor unloaded p50 (ms)', value: r.floorUnloaded?.startedToResultMs.p50 ?? null };
+  const half = r.loadSteps.find((s) => s.fraction === 0.5);
+  const storm = r.retryStorm;
+  const big = r.bigFanout;
+  const e2e10Rate = { name: 'deliveries/s at fan-out 10', value: r.e2e10?.deliveriesPerSecond ?? null };
+  return [
+    { name: rawPosts.name, value: rawPosts.value, unit: '/s', note: r.rawPosts && r.rawPosts.arrived < r.rawPosts.sent ? `${r.rawPosts.sent - r.rawPosts.arrived} not seen by the receiver` : undefined },
+    { name: rawStarts.name, value: rawStarts.value, unit: '/s' },
+    { name: floor1.name, value: floor1.value, unit: '/s', note: r.floor1 && r.floor1.completed < r.floor1.workflows ? `${r.floor1.completed} of ${r.floor1.workflows} completed` : undefined },
+    { name: floor10.name, value: floor10.value, unit: '/s', note: r.floor10 && r.floor10.completed < r.floor10.workflows ? `${r.floor10.completed} of ${r.floor10.workflows} completed` : undefined },
+    { name: 'floor fan-out 1 start-to-close p50 at saturation', value: r.floor1?.latencyMs.p50 ?? null, unit: 'ms' },
+    { name: 'floor unloaded: one workflow at a time, started-to-result p50', value: floorP50.value, unit: 'ms' },
+    { name: 'ingest events/s at saturation', value: r.ingestSaturation?.eventsPerSecond ?? null, unit: '/s', baseline: rawStarts, ...atLeast(r.ingestSaturation?.eventsPerSecond, rawStarts.value, 0.7) },
+    ...latencyFigures('ingest latency at saturation', r.ingestSaturation?.latencyMs),
+    { name: `ingest events/s, open loop at ${r.ingestFixed?.offeredPerSecond ?? '?'}/s offered`, value: r.ingestFixed?.eventsPerSecond ?? null, unit: '/s', note: r.ingestFixed?.skipped ? `${r.ingestFixed.skipped} sends skipped (256 in flight)` : undefined },
+    ...latencyFigures('ingest latency at the fixed rate', r.ingestFixed?.latencyMs),
+    { name: 'deliveries/s at fan-out 1', value: r.e2e1?.deliveriesPerSecond ?? null, unit: '/s', baseline: floor1, ...atLeast(r.e2e1?.deliveriesPerSecond, floor1.value, 0.6, incomplete(r.e2e1)) },
+    { name: 'deliveries/s at fan-out 1 vs raw POSTs', value: r.e2e1?.deliveriesPerSecond ?? null, unit: '/s', baseline: rawPosts, ratio: ratio(r.e2e1?.deliveriesPerSecond, rawPosts.value) },
+    ...latencyFigures('202-to-arrival at fan-out 1 (saturation)', r.e2e1?.acceptedToArrivalMs, floorP50),
+    { name: e2e10Rate.name, value: e2e10Rate.value, unit: '/s', baseline: floor10, ...atLeast(e2e10Rate.value, floor10.value, 0.6, incomplete(r.e2e10)) },
+    ...latencyFigures('202-to-arrival at fan-out 10 (saturation)', r.e2e10?.acceptedToArrivalMs, floorP50),
+    { name: '202-to-arrival p50, one producer', value: r.oneProducer?.acceptedToArrivalMs.p50 ?? null, unit: 'ms', baseline: floorP50, ratio: ratio(r.oneProducer?.acceptedToArrivalMs.p50, floorP50.value), ...atMost(r.oneProducer?.acceptedToArrivalMs.p50, 150, 'ms', incomplete(r.oneProducer)) },
+    { name: `202-to-arrival p50 at half the saturating rate (${half?.offeredPerSecond ?? '?'} events/s)`, value: half?.acceptedToArrivalMs.p50 ?? null, unit: 'ms', baseline: floorP50, ratio: ratio(half?.acceptedToArrivalMs.p50, floorP50.value), ...atMost(half?.acceptedToArrivalMs.p50, 500, 'ms', half ? incomplete(half) : 'not measured') },
+    ...latencyFigures('202-to-arrival at half the saturating rate', half?.acceptedToArrivalMs),
+    {
+      name: `retry storm (${storm ? Math.round((storm.failedFirst / Math.max(1, storm.firstAttempts)) * 100) : '?'}% of first attempts answered 500): first attempts/s at fan-out 10`,
+      value: storm?.firstAttemptsPerSecond ?? null,
+      unit: '/s',
+      baseline: e2e10Rate,
+      ...atLeast(storm?.firstAttemptsPerSecond, e2e10Rate.value, 0.5, incomplete(storm)),
+      note: [incomplete(storm), '"no collapse" bound chosen by the bench: >= 0.5 x the storm-free rate'].filter(Boolean).join('; '),
+    },
+    { name: 'retry storm: every delivery delivered after', value: storm?.allDeliveredMs ?? null, unit: 'ms', note: storm ? `${storm.deliveredByRetry} of ${storm.failedFirst} failed first attempts delivered by a retry` : undefined },
+    {
+      name: `one event to ${big?.webhooks ?? '?'} webhooks: last arrival after`,
+      value: big?.lastArrivalMs ?? null,
+      unit: 'ms',
+      baseline: { name: `${big?.webhooks ?? '?'} activities at the fan-out-10 floor (ms)`, value: big && floor10.value ? Math.round((big.webhooks / floor10.value) * 1000) : null },
+      ratio: ratio(big?.lastArrivalMs, big && floor10.value ? (big.webhooks / floor10.value) * 1000 : null),
+      ...(quick || (big && big.webhooks !== 10_000) ? { target: '<= 40000 ms for 10,000', status: 'n/a' as const, note: 'quick run: fewer webhooks' } : atMost(big?.lastArrivalMs, 40_000, 'ms', incomplete(big))),
+    },
+    { name: 'big fan-out deliveries/s', value: big?.deliveriesPerSecond ?? null, unit: '/s', baseline: floor10, ratio: ratio(big?.deliveriesPerSecond, floor10.value), note: incomplete(big) },
+    { name: 'worker peak RSS', value: r.peakRssMb.worker, unit: 'MB', ...atMost(r.peakRssMb.worker, 400, 'MB') },
+    { name: 'API peak RSS', value: r.peakRssMb.api, unit: 'MB', ...atMost(r.peakRssMb.api, 200, 'MB') },
+    { name: 'worker peak RSS after start-up (bundling included)', value: r.peakRssAfterStartupMb.worker, unit: 'MB' },
+    { name: 'API peak RSS after start-up', value: r.peakRssAfterStartupMb.api, unit: 'MB' },
+  ];
+}
+
+const fmt = (v: number | null | undefined, unit = '') => (v === null || v === undefined ? '—' : `${v.toLocaleString('en-US', { maximumFractionDigits: 1 })}${unit}`);
+
+export function markdownTable(list: readonly Figure[]): string {
+  const rows = list.map((f) => {
+    const unit = f.unit === '/s' ? '/s' : ` ${f.unit}`;
+    const base = f.baseline ? `${fmt(f.baseline.value)} (${f.baseline.name})` : '';
+    const ratioText = f.ratio === undefined ? '' : f.ratio === null ? '—' : `${f.ratio}x`;
+    const result = f.status ? `**${f.status}** (${f.target})` : '';
+    return `| ${f.name} | ${fmt(f.value, unit)} | ${base} | ${ratioText} | ${result} | ${f.note ?? ''} |`;
+  });
+  return ['| figure | value | baseline (same run) | ratio | target | note |', '|---|---|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,204 @@
+/**
+ * `npm run bench`: starts its own embedded stack and a receiver on 127.0.0.1, measures the
+ * baselines and the product in one run (see bench/README.md for every figure), writes
+ * bench/results/<date>.json and a latency-by-load SVG, and prints a markdown table with the
+ * issue's targets as pass/short. Every phase is bounded in count and time; whatever happens
+ * (failure, Ctrl-C, the run's own time cap) it stops everything it started.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchApiClient } from './api-client';
+import { floor, floorUnloaded, rawPosts, rawStarts } from './baselines';
+import { latencyChart } from './chart';
+import { peakRssMb } from './peak-rss';
+import { EVENT_TYPE, bigFanout, endToEnd, endToEndAtRate, ingestFixedRate, ingestSaturation, oneProducer, retryStorm, tenantWithWebhooks } from './product';
+import { BenchReceiver } from './receiver';
+import { figures, markdownTable, type PhaseResults } from './report';
+import { benchSettings } from './settings';
+import { FLOOR_TASK_QUEUE, StackRunner, type BenchStack } from './stack';
+import { settle } from './settle';
+import { sleep } from './stats';
+import { webhookSeeder } from './webhook-seed';
+
+const RESULTS_DIR = join(__dirname, 'results');
+/** The first event and the first floor workflow also wait for the worker to bundle its workflows. */
+const WARMUP_CAP_MS = 180_000;
+
+const settings = benchSettings(process.argv.slice(2), process.env);
+const work = mkdtempSync(join(tmpdir(), 'webhook-bench-'));
+const stackRunner = new StackRunner(work);
+const receiver = new BenchReceiver();
+const closers: (() => Promise<unknown>)[] = [];
+const warnings: string[] = [];
+let stopping: Promise<void> | undefined;
+/** The work dir (logs, databases) is removed unless the run failed or BENCH_KEEP_LOGS=1. */
+let keepWork = process.env.BENCH_KEEP_LOGS === '1';
+
+/** Stops everything this run started, once, whoever asks first. */
+function stopAll(): Promise<void> {
+  stopping ??= (async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+    await stackRunner.stop();
+    await receiver.stop();
+    if (keepWork) console.error(`bench: logs and data kept in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  })();
+  return stopping;
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function waitFor(what: string, check: () => boolean, capMs: number): Promise<void> {
+  const deadline = performance.now() + capMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${capMs / 1000}s waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const loadavgAtStart = loadavg();
+  const tag = startedAt.getTime().toString(36);
+  console.log(`bench: ${settings.quick ? 'QUICK run (tiny phases: checks the harness, figures are not comparable)' : 'full run'}; work dir ${work}`);
+  await receiver.start();
+  console.log('bench: starting the Temporal dev server, the MongoDB-wire server, the worker, the API and the floor worker…');
+  const stackStart = performance.now();
+  const stack: BenchStack = await stackRunner.start();
+  const api = new BenchApiClient(stack.apiUrl, stack.adminToken);
+  closers.push(() => api.close());
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  closers.push(() => connection.close());
+  const client = new Client({ connection, namespace: 'default' });
+
+  // Warm-up: one delivery through the product and one floor workflow prove the path works.
+  const warm = await tenantWithWebhooks(api, receiver, 'warmup', 1);
+  const warmArrivals = receiver.phase('warmup');
+  await api.sendEvent(warm, EVENT_TYPE, { warmup: true });
+  await waitFor('the warm-up delivery (is the worker running? see its log)', () => warmArrivals.delivered === 1 || !!stack.failure, WARMUP_CAP_MS);
+  const floorWarm = client.workflow.execute('floorFanoutWorkflow', { taskQueue: FLOOR_TASK_QUEUE, workflowId: `floor-warmup-${tag}`, args: [1] });
+  await Promise.race([floorWarm, sleep(WARMUP_CAP_MS).then(() => Promise.reject(new Error('the floor worker did not run its warm-up workflow')))]);
+  if (stack.failure) throw new Error(stack.failure);
+  const startupMs = Math.round(performance.now() - stackStart);
+  console.log(`bench: stack up and warm in ${(startupMs / 1000).toFixed(1)}s`);
+
+  let failedPhases = 0;
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+    if (stack.failure) throw new Error(stack.failure);
+    const { terminated } = await settle(client, settings.settleMs);
+    if (terminated) warnings.push(`before ${name}: terminated ${terminated} workflows still running after ${settings.settleMs / 1000}s`);
+    const t = performance.now();
+    process.stdout.write(`bench: ${name}… `);
+    try {
+      const result = await run();
+      console.log(`${((performance.now() - t) / 1000).toFixed(1)}s`);
+      return result;
+    } catch (err) {
+      console.log(`FAILED: ${message(err)}`);
+      warnings.push(`${name} failed: ${message(err)}`);
+      failedPhases++;
+      return undefined;
+    } finally {
+      if (stack.failure) warnings.push(stack.failure);
+    }
+  };
+
+  const s = settings;
+  const peakRss = () => ({ api: stack.apiPid ? peakRssMb(stack.apiPid) : null, worker: stack.workerPid ? peakRssMb(stack.workerPid) : null });
+  const r: PhaseResults = { loadSteps: [], peakRssMb: { api: null, worker: null }, peakRssAfterStartupMb: peakRss() };
+  r.rawPosts = await phase('raw signed POSTs', () => rawPosts(receiver, s.rawPosts));
+  r.rawStarts = await phase('raw workflow starts', () => rawStarts(client, s.rawStarts, tag));
+  r.floor1 = await phase('local-activity floor, fan-out 1', () => floor(client, s.floor1, 1, tag));
+  r.floor10 = await phase('local-activity floor, fan-out 10', () => floor(client, s.floor10, 10, tag));
+  r.floorUnloaded = await phase('local-activity floor, one at a time', () => floorUnloaded(client, s.oneProducer.count, s.oneProducer.capMs, tag));
+  const ingestTenant = await api.createTenant('bench ingest (no webhooks)');
+  r.ingestSaturation = await phase('ingest at saturation', () => ingestSaturation(api, ingestTenant, s.ingestSaturation));
+  const ingestRate = Math.max(1, Math.round((r.ingestSaturation?.eventsPerSecond ?? 10) * s.ingestFixed.fraction));
+  r.ingestFixed = await phase(`ingest open loop at ${ingestRate}/s`, () => ingestFixedRate(api, ingestTenant, ingestRate, s.ingestFixed.durationMs));
+  r.e2e1 = await phase('end to end, fan-out 1', () => endToEnd(api, receiver, 'e2e1', 1, s.e2e1));
+  r.e2e10 = await phase('end to end, fan-out 10', () => endToEnd(api, receiver, 'e2e10', 10, s.e2e10));
+  r.oneProducer = await phase('one producer', () => oneProducer(api, receiver, s.oneProducer.count, s.oneProducer.capMs));
+  const saturating = r.e2e1?.eventsPerSecond || 1;
+  for (const fraction of s.loadSteps.fractions) {
+    const rate = Math.max(0.5, Math.round(saturating * fraction * 10) / 10);
+    const step = await phase(`fan-out 1 open loop at ${rate} events/s (${fraction} x saturation)`, () =>
+      endToEndAtRate(api, receiver, `load${String(fraction).replace('.', '')}`, rate, s.loadSteps.durationMs, s.loadSteps.drainMs),
+    );
+    if (step) r.loadSteps.push({ ...step, fraction });
+  }
+  r.retryStorm = await phase('retry storm', () => retryStorm(api, receiver, s.retryStorm, 10));
+  r.bigFanout = await phase(`one event to ${s.bigFanout.webhooks} webhooks`, () =>
+    bigFanout(api, receiver, s.bigFanout.webhooks, s.bigFanout.capMs, webhookSeeder(stack, s.bigFanout.webhooks, EVENT_TYPE)),
+  );
+  r.peakRssMb = peakRss();
+  if (receiver.strays) warnings.push(`${receiver.strays} requests reached the receiver outside any phase`);
+
+  const list = figures(r, s.quick);
+  const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z') + (s.quick ? '-quick' : '');
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const chartFile = join(RESULTS_DIR, `${stamp}-latency.svg`);
+  const jsonFile = join(RESULTS_DIR, `${stamp}.json`);
+  const steps = [...r.loadSteps].sort((a, b) => (a.offeredPerSecond ?? 0) - (b.offeredPerSecond ?? 0));
+  writeFileSync(
+    chartFile,
+    latencyChart('202-to-arrival and ingest latency by offered load, fan-out 1', `${stamp}: ${cpus().length} CPUs; saturating rate ${saturating} events/s`, [
+      { name: '202→arrival p50', color: '#1f77b4', points: steps.map((x) => [x.offeredPerSecond ?? 0, x.acceptedToArrivalMs.p50]) },
+      { name: '202→arrival p95', color: '#ff7f0e', points: steps.map((x) => [x.offeredPerSecond ?? 0, x.acceptedToArrivalMs.p95]) },
+      { name: '202→arrival p99', color: '#d62728', points: steps.map((x) => [x.offeredPerSecond ?? 0, x.acceptedToArrivalMs.p99]) },
+      { name: 'ingest (202) p50', color: '#2ca02c', points: steps.map((x) => [x.offeredPerSecond ?? 0, x.ingestLatencyMs.p50]) },
+    ]),
+  );
+  const finishedAt = new Date();
+  writeFileSync(
+    jsonFile,
+    JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        quick: s.quick,
+        machine: { cpus: cpus().length, loadavgAtStart, loadavgAtEnd: loadavg() },
+        startupMs,
+        settings: s,
+        figures: list,
+        phases: r,
+        warnings,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`\n## Benchmark ${stamp} (${Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000)} s, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
+  console.log(markdownTable(list));
+  for (const w of warnings) console.log(`\nwarning: ${w}`);
+  console.log(`\nresults: ${jsonFile}\nchart:   ${chartFile}`);
+  if (failedPhases && !stopping) keepWork = true;
+  return failedPhases ? 1 : 0;
+}
+
+// `on`, not `once`: Ctrl-C reaches this process twice (directly and relayed by tsx).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    console.error('\nbench: interrupted; stopping everything it started…');
+    void stopAll().then(() => process.exit(130));
+  });
+}
+const runCap = setTimeout(() => {
+  console.error(`\nbench: the run exceeded its cap of ${settings.runCapMs / 60_000} minutes; stopping everything it started…`);
+  void stopAll().then(() => process.exit(1));
+}, settings.runCapMs);
+
+void main()
+  .catch((err: unknown) => {
+    if (stopping) return 130; // interrupted: the failure is only the stack going away
+    console.error(`bench: ${message(err)}`);
+    keepWork = true;
+    return 1;
+  })
+  .then(async (code) => {
+    clearTimeout(runCap);
+    await stopAll();
+    process.exit(code);
+  });

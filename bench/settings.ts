@@ -1,0 +1,93 @@
+/**
+ * How much each benchmark phase does and how long it may take, in a full run and in the quick
+ * run (BENCH_QUICK=1 or --quick) that only checks the harness works. Every phase has a count and
+ * a time cap, so the whole run is bounded (about 10 minutes on 2 cores, 1-2 minutes quick).
+ */
+
+export interface ClosedLoopPhase {
+  /** Requests (or workflows, or events) sent at most. */
+  count: number;
+  /** Sending stops after this long even if `count` is not reached. */
+  capMs: number;
+  /** Requests in flight at once. */
+  concurrency: number;
+}
+
+export interface DeliveryPhase extends ClosedLoopPhase {
+  /** After sending, how long to wait for the last deliveries to arrive. */
+  drainMs: number;
+}
+
+export interface BenchSettings {
+  quick: boolean;
+  /** Raw signed undici POSTs to the receiver. */
+  rawPosts: ClosedLoopPhase;
+  /** Raw workflow starts of an empty workflow on the bench-only task queue. */
+  rawStarts: ClosedLoopPhase;
+  /** The local-activity floor: `count` no-op workflows at fan-out 1, then at fan-out 10. */
+  floor1: DeliveryPhase;
+  floor10: DeliveryPhase;
+  /** POST /v1/events to a tenant with no webhook, closed-loop at saturation. */
+  ingestSaturation: ClosedLoopPhase;
+  /** Then open-loop at this fraction of the saturating rate, for this long. */
+  ingestFixed: { fraction: number; durationMs: number };
+  /**
+   * End to end, one tenant with 1 (then 10) webhooks: `concurrency` producers, each sending its
+   * next event once every delivery of the previous one arrived (`drainMs`: the wait after sending).
+   */
+  e2e1: DeliveryPhase;
+  e2e10: DeliveryPhase;
+  /** Open-loop steps at these fractions of the fan-out-1 saturating event rate (the chart). */
+  loadSteps: { fractions: number[]; durationMs: number; drainMs: number };
+  /** One producer, one event at a time, each waiting for its arrival (and the floor's one at a time). */
+  oneProducer: { count: number; capMs: number };
+  /** Retry storm at fan-out 10: this share of first attempts answers 500, the retry 200. */
+  retryStorm: DeliveryPhase & { failShare: number };
+  /** One event to this many webhooks. */
+  bigFanout: { webhooks: number; capMs: number };
+  /** Between phases, wait at most this long for the previous phase's workflows to close, then terminate them. */
+  settleMs: number;
+  /** The whole run is aborted (and everything stopped) after this long. */
+  runCapMs: number;
+}
+
+const FULL: BenchSettings = {
+  quick: false,
+  rawPosts: { count: 20_000, capMs: 5_000, concurrency: 64 },
+  rawStarts: { count: 1_000, capMs: 15_000, concurrency: 32 },
+  floor1: { count: 600, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
+  floor10: { count: 150, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
+  ingestSaturation: { count: 1_000, capMs: 15_000, concurrency: 32 },
+  ingestFixed: { fraction: 0.5, durationMs: 10_000 },
+  e2e1: { count: 600, capMs: 30_000, concurrency: 32, drainMs: 20_000 },
+  e2e10: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
+  loadSteps: { fractions: [0.25, 0.5, 1, 1.5], durationMs: 10_000, drainMs: 15_000 },
+  oneProducer: { count: 20, capMs: 40_000 },
+  retryStorm: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 30_000, failShare: 0.3 },
+  bigFanout: { webhooks: 10_000, capMs: 90_000 },
+  settleMs: 15_000,
+  runCapMs: 15 * 60_000,
+};
+
+const QUICK: BenchSettings = {
+  quick: true,
+  rawPosts: { count: 2_000, capMs: 2_000, concurrency: 64 },
+  rawStarts: { count: 100, capMs: 5_000, concurrency: 16 },
+  floor1: { count: 50, capMs: 5_000, concurrency: 16, drainMs: 10_000 },
+  floor10: { count: 10, capMs: 5_000, concurrency: 16, drainMs: 10_000 },
+  ingestSaturation: { count: 100, capMs: 5_000, concurrency: 16 },
+  ingestFixed: { fraction: 0.5, durationMs: 3_000 },
+  e2e1: { count: 30, capMs: 10_000, concurrency: 8, drainMs: 10_000 },
+  e2e10: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 10_000 },
+  loadSteps: { fractions: [0.5, 1], durationMs: 3_000, drainMs: 10_000 },
+  oneProducer: { count: 5, capMs: 15_000 },
+  retryStorm: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 15_000, failShare: 0.3 },
+  bigFanout: { webhooks: 200, capMs: 30_000 },
+  settleMs: 10_000,
+  runCapMs: 4 * 60_000,
+};
+
+export function benchSettings(argv: readonly string[], env: NodeJS.ProcessEnv): BenchSettings {
+  const quick = argv.includes('--quick') || env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
+  return quick ? QUICK : FULL;
+}
