@@ -6,7 +6,7 @@
  * (failure, Ctrl-C, the run's own time cap) it stops everything it started.
  */
 import { Client, Connection } from '@temporalio/client';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchApiClient } from './api-client';
@@ -28,6 +28,8 @@ const WARMUP_CAP_MS = 180_000;
 
 const settings = benchSettings(process.argv.slice(2), process.env);
 const work = mkdtempSync(join(tmpdir(), 'webhook-bench-'));
+// PostgreSQL runs as its own user when this is root, and must be able to enter this directory.
+chmodSync(work, 0o755);
 const stackRunner = new StackRunner(work);
 const receiver = new BenchReceiver();
 const closers: (() => Promise<unknown>)[] = [];

@@ -35,7 +35,7 @@ export interface BenchStack {
 }
 
 export class StackRunner {
-  private readonly started: ServiceProcess[] = [];
+  private readonly started: Array<{ stop(graceMs?: number): Promise<void> }> = [];
   private stopping = false;
 
   constructor(private readonly workDir: string) {}
@@ -94,14 +94,16 @@ export class StackRunner {
       ['api', API_ENTRY],
       ['floor-worker', FLOOR_ENTRY],
     ] as const;
+    let api: ServiceProcess | undefined;
     for (const [name, entry] of services) {
       const service = new ServiceProcess({ name, command: tsx, args: [entry], env, logFile: join(logs, `${name}.log`) });
       this.started.push(service);
+      if (name === 'api') api = service;
       void service.exited.then((code) => {
         if (!this.stopping) stack.failure ??= `${name} exited (code ${code}); see ${join(logs, `${name}.log`)}`;
       });
     }
-    await this.started[this.started.length - 2].waitForPort(port);
+    await api!.waitForPort(port);
     stack.apiPid = findChild(API_ENTRY);
     stack.workerPid = findChild(WORKER_ENTRY);
     return stack;

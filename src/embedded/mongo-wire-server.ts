@@ -31,8 +31,8 @@ export interface RunningMongo {
 export class ServiceGroup {
   constructor(readonly members: ServiceProcess[]) {}
 
-  async stop(): Promise<void> {
-    for (const member of this.members) await member.stop();
+  async stop(graceMs?: number): Promise<void> {
+    for (const member of this.members) await member.stop(graceMs);
   }
 }
 
