@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from '../src/config/config';
 import { DEV_SECRETS_FILE } from '../src/config/dev-secrets';
 import { startMongoWireServer } from '../src/embedded/mongo-wire-server';
 import { assertPortFree } from '../src/embedded/ports';
-import { ServiceProcess } from '../src/embedded/service-process';
+import { SupervisedService } from '../src/embedded/supervised-service';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
 
 const started: Array<{ stop(): Promise<void> }> = [];
@@ -63,18 +63,20 @@ async function main(): Promise<void> {
   }
 
   const tsx = join(__dirname, '..', 'node_modules', '.bin', 'tsx');
-  let api: ServiceProcess | undefined;
+  let api: SupervisedService | undefined;
   for (const [name, entry] of [['worker', 'src/worker/main.ts'], ['api', 'src/api/main.ts']] as const) {
-    const service = new ServiceProcess({ name, command: tsx, args: [join(__dirname, '..', entry)], env });
+    // A crashed API or worker is started again: accepted events wait in Temporal meanwhile.
+    const service = new SupervisedService({
+      name,
+      command: tsx,
+      args: [join(__dirname, '..', entry)],
+      env,
+      onRestart: (code, backoffMs) => console.error(`${name} exited (code ${code}); restarting in ${backoffMs / 1000}s`),
+    });
     started.push(service);
     if (name === 'api') api = service;
-    void service.exited.then((code) => {
-      if (stopping) return;
-      console.error(`${name} exited (code ${code}); stopping everything`);
-      void stopAll().then(() => process.exit(1));
-    });
   }
-  await api?.waitForPort(config.port);
+  await api?.process.waitForPort(config.port);
 
   const apiUrl = `http://${config.host}:${config.port}`;
   console.log(`
@@ -88,7 +90,11 @@ Create the first tenant (the admin token was generated into ${join(config.dataDi
   curl -s -X POST ${apiUrl}/v1/admin/tenants -H "Authorization: Bearer $ADMIN_TOKEN" \\
        -H 'Content-Type: application/json' -d '{"name": "Acme"}'
 
-Ctrl-C stops everything.`);
+The bundled Temporal CLI (inspect, reset and retry deliveries; see docs/operations.md):
+  alias temporal='${process.env.TEMPORAL_CLI ?? 'temporal'}'
+  temporal workflow list --address ${env.TEMPORAL_ADDRESS} --query 'WorkflowType = "DeliveryWorkflow"'
+
+Ctrl-C stops everything; a crashed API or worker is restarted.`);
 }
 
 // `on`, not `once`: Ctrl-C reaches this process twice (directly and relayed by tsx), and a
