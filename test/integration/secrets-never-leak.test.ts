@@ -53,7 +53,7 @@ describe('secrets never leak', () => {
     // What was searched is not empty: the logs hold the requests and the attempts.
     const apiLogText = ctx.harness.apiLogs.join('\n');
     const sdkLogText = JSON.stringify(sdkLogs, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
-    expect(apiLogText).toContain(`"url":"/v1/webhooks/${webhookId}/rotate-secret"`);
+    expect(apiLogText).toContain(`"path":"/v1/webhooks/${webhookId}/rotate-secret"`);
     expect(sdkLogText).toContain(deliveries[0].id);
 
     expect([
