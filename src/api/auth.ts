@@ -2,6 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { apiKeyLookup, apiKeyMatches } from '../crypto/api-key';
 import type { Models } from '../models';
+import type { ApiKeyCache } from './api-key-cache';
 import { ApiError } from './errors';
 
 function bearer(header: string | undefined): string | undefined {
@@ -12,13 +13,20 @@ function bearer(header: string | undefined): string | undefined {
 const unauthorized = () =>
   new ApiError(401, 'unauthorized', 'missing or invalid API key', [], { 'WWW-Authenticate': 'Bearer' });
 
-/** Tenant routes: resolves `Authorization: Bearer <api key>` to `res.locals.tenantId`. */
-export function tenantAuth(models: Models): RequestHandler {
+/**
+ * Tenant routes: resolves `Authorization: Bearer <api key>` to `res.locals.tenantId`. The stored
+ * record comes from `cache` while it is fresh; the presented key is always checked against its hash.
+ */
+export function tenantAuth(models: Models, cache: ApiKeyCache): RequestHandler {
   return async (req, res, next) => {
     const key = bearer(req.headers.authorization);
     const lookup = key && apiKeyLookup(key);
     if (!key || !lookup) return next(unauthorized());
-    const stored = await models.ApiKey.findOne({ lookup, revokedAt: null }).lean();
+    let stored = cache.get(lookup);
+    if (!stored) {
+      const found = await models.ApiKey.findOne({ lookup, revokedAt: null }).lean();
+      if (found) cache.set(lookup, (stored = { keyId: found._id, tenantId: found.tenantId, hash: found.hash }));
+    }
     if (!stored || !apiKeyMatches(key, stored.hash)) return next(unauthorized());
     res.locals.tenantId = stored.tenantId;
     next();

@@ -7,7 +7,8 @@ import type { Models } from '../models';
 import { eventKey } from '../models/event';
 import { EventId, EventType, TenantId } from '../temporal/search-attributes';
 import { eventWorkflowId } from '../temporal/workflow-ids';
-import { EventFanoutWorkflow } from '../workflows';
+import type { FanoutInput } from '../delivery/types';
+import { WORKFLOW_TYPES } from '../temporal/workflow-types';
 
 /** Thrown when an event id or Idempotency-Key is reused with a different body. */
 export class IdempotencyConflictError extends Error {
@@ -136,10 +137,10 @@ export class EventIngestion {
   /** Starts the fan-out once; a start that already happened (running or finished) is success. */
   private async startFanout(tenantId: string, eventId: string, eventType: string): Promise<void> {
     try {
-      await this.deps.client.workflow.start(EventFanoutWorkflow, {
+      await this.deps.client.workflow.start(WORKFLOW_TYPES.eventFanout, {
         workflowId: eventWorkflowId(tenantId, eventId),
         taskQueue: this.deps.taskQueue,
-        args: [{ tenantId, eventId, eventType }],
+        args: [{ tenantId, eventId, eventType } satisfies FanoutInput],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         workflowIdConflictPolicy: 'USE_EXISTING',
         staticSummary: `fan-out of ${eventType} ${eventId}`,
