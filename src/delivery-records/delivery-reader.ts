@@ -86,15 +86,22 @@ async function runLog(client: Client, workflowId: string, runId: string, descrip
   return { attempts, reason, nextAttemptAt };
 }
 
-/** The inline first attempt of `deliveryId`: the result of its local activity in the fan-out run's history. */
+/**
+ * The inline first attempt of `deliveryId`: the result of its local activity in the fan-out run's
+ * history. The index is written during the workflow task that records that result, so for a few
+ * milliseconds the index can be ahead of the history: a missing attempt is looked for again.
+ */
 async function inlineAttempt(client: Client, workflowId: string, runId: string, deliveryId: string): Promise<AttemptRecord[]> {
   const first = decoder(client);
-  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-  for (const event of history.events ?? []) {
-    const marker = event.markerRecordedEventAttributes;
-    if (!marker?.details?.result) continue;
-    const result = first(marker.details.result) as Partial<FirstAttemptResult> | undefined;
-    if (result?.deliveryId === deliveryId && result.attempt) return [result.attempt];
+  for (let tries = 0; tries < 20; tries++) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    for (const event of history.events ?? []) {
+      const marker = event.markerRecordedEventAttributes;
+      if (!marker?.details?.result) continue;
+      const result = first(marker.details.result) as Partial<FirstAttemptResult> | undefined;
+      if (result?.deliveryId === deliveryId) return result.attempt ? [result.attempt] : [];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return [];
 }

@@ -22,7 +22,7 @@ describe('replay of captured histories', () => {
 
   it('has histories of every workflow type in every captured set', () => {
     const sets = new Set(histories.map((h) => h.set));
-    expect([...sets].sort()).toEqual(expect.arrayContaining(['v1']));
+    expect([...sets].sort()).toEqual(expect.arrayContaining(['v1', 'v2']));
     for (const set of sets) {
       const types = new Set(
         histories
