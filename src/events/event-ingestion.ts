@@ -22,6 +22,9 @@ export class IdempotencyConflictError extends Error {
   }
 }
 
+/** Workflow task timeout of a fan-out (see startFanout). */
+export const FANOUT_WORKFLOW_TASK_TIMEOUT = '30 seconds';
+
 /** Events of one batch accepted at once, so a batch of 100 is not 100 sequential round trips. */
 const BATCH_CONCURRENCY = 10;
 
@@ -143,6 +146,10 @@ export class EventIngestion {
         args: [{ tenantId, eventId, eventType } satisfies FanoutInput],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         workflowIdConflictPolicy: 'USE_EXISTING',
+        // A page's first attempts run inside one workflow task; on a starved worker the default 10 s
+        // would expire it and the attempts would be sent again. Longer local activities are
+        // heartbeated by the SDK anyway; this only bounds how long a dead worker's task waits.
+        workflowTaskTimeout: FANOUT_WORKFLOW_TASK_TIMEOUT,
         staticSummary: `fan-out of ${eventType} ${eventId}`,
         typedSearchAttributes: [
           { key: TenantId, value: tenantId },
