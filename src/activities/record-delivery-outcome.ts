@@ -95,7 +95,7 @@ export function recordDeliveryOutcomeActivity(deps: OutcomeDeps) {
       {
         ...record,
         durationMs: record.durationMs ?? null,
-        reason: record.outcome === 'delivered' ? null : record.lastError,
+        reason: record.outcome === 'delivered' ? null : (record.reason ?? record.lastError),
         startedAt: record.firstAttemptAt ? new Date(record.firstAttemptAt) : now,
       },
       now,

@@ -56,13 +56,15 @@ export interface DeliveryEnd {
 const STATUS_OF: Record<FinalOutcome, DeliveryStatus> = { delivered: 'delivered', failed: 'failed', gone: 'failed', canceled: 'canceled' };
 
 /**
- * Moves an open delivery to its final status. True when this call made the transition: false
- * when the delivery already had a final status (the record was replayed).
+ * Moves an open delivery to its final status, or a failed or canceled one to delivered (a run
+ * reset in the Web UI or CLI succeeded). True when this call made the transition: false when the
+ * delivery already had that status (the record was replayed) or was delivered.
  */
 export async function finishDelivery(models: Models, id: string, end: DeliveryEnd, now: Date): Promise<boolean> {
+  const from: DeliveryStatus[] = end.outcome === 'delivered' ? [...OPEN, 'failed', 'canceled'] : OPEN;
   try {
     const result = await models.Delivery.updateOne(
-      { _id: id, status: { $in: OPEN } },
+      { _id: id, status: { $in: from } },
       {
         $set: { status: STATUS_OF[end.outcome], attempts: end.attempts, durationMs: end.durationMs, reason: end.reason, completedAt: now, nextAttemptAt: null },
         // A delivery that started before this index existed, or whose page record is still to come.

@@ -154,7 +154,7 @@ export async function readDelivery(client: Client, models: Models, id: string, t
     ...deliverySummary(doc),
     attempts: numbered([first, ...logs.map((l) => l.attempts)]),
     nextAttemptAt: open ? (last?.nextAttemptAt ?? doc.nextAttemptAt?.toISOString() ?? null) : null,
-    reason: doc.status === 'delivered' ? null : (doc.reason ?? last?.reason ?? null),
+    reason: doc.status === 'delivered' ? null : (last?.reason ?? doc.reason ?? null),
     auditLog: [...(inline ? [inline] : []), ...runs],
   };
 }

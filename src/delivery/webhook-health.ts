@@ -25,6 +25,8 @@ export interface DeliveryOutcomeRecord {
   firstAttemptAt: string | null;
   /** Duration of the delivered attempt, for the stats. */
   durationMs?: number | null;
+  /** Why it was canceled, when it was (the last attempt's error says why it failed). */
+  reason?: string | null;
 }
 
 const GONE_REASON = 'the receiver answered 410 Gone';

@@ -78,7 +78,7 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     summary: `counters of ${input.webhookId}`,
   });
   // Counters are recorded even if an operator cancels the workflow meanwhile.
-  const record = (outcome: FinalOutcome, attempts: AttemptRecord[]) =>
+  const record = (outcome: FinalOutcome, attempts: AttemptRecord[], reason?: string) =>
     CancellationScope.nonCancellable(() =>
       recordDeliveryOutcome({
         tenantId: input.tenantId,
@@ -91,6 +91,7 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
         lastError: attempts.at(-1)?.error ?? null,
         firstAttemptAt: attempts[0]?.startedAt ?? null,
         durationMs: outcome === 'delivered' ? (attempts.at(-1)?.durationMs ?? null) : null,
+        reason,
       }),
     );
 
@@ -114,7 +115,7 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     if (isCancellation(err) || CancellationScope.current().consideredCancelled || failure.type === DeliveryFailureType.WebhookInactive) {
       setStatus('canceled');
       // The deliveries index learns of the cancellation (runs begun before it existed did not record one).
-      if (patched(RECORD_CANCELED)) await record('canceled', attempts);
+      if (patched(RECORD_CANCELED)) await record('canceled', attempts, failure.message);
       // Ends the execution Canceled when cancellation was requested (the activity requests it
       // for an inactive webhook, with the reason); otherwise it fails with the reason.
       throw new CancelledFailure(failure.message, [attempts]);

@@ -115,7 +115,11 @@ describe('the attempt schedule on the time-skipping test server', () => {
     // Attempt 1 failed inline; the delivery's workflow waits the schedule's first delay.
     const waiting = await untilRetrying(handle);
     expect(waiting.raw.pendingActivities ?? []).toEqual([]);
-    const read = await harness.call('GET', `/v1/deliveries/${id}`, { token: apiKey });
+    // The fan-out starts the delivery's workflow, then records the page in the deliveries index.
+    const read = await eventually(async () => {
+      const res = await harness.call('GET', `/v1/deliveries/${id}`, { token: apiKey });
+      return res.body.delivery?.nextAttemptAt ? res : undefined;
+    }, 30_000, 'the delivery in the index');
     expect(read.body.delivery).toMatchObject({ status: 'retrying', attempts: [expect.objectContaining({ attempt: 1, statusCode: 500, response: 'oops' })] });
     const due = Date.parse(read.body.delivery.nextAttemptAt) - Date.parse(read.body.delivery.attempts[0].startedAt);
     expect(Math.abs(due - MINUTE)).toBeLessThanOrEqual(SECOND);
