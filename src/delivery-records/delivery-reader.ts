@@ -109,7 +109,11 @@ async function inlineAttempt(client: Client, workflowId: string, runId: string, 
 /** Every run of a delivery's workflow id, oldest first (requeues and retries start new runs). */
 async function deliveryRuns(client: Client, id: string, latest?: WorkflowExecutionDescription): Promise<AuditLogRun[]> {
   const runs = new Map<string, number>();
-  for await (const run of client.workflow.list({ query: `WorkflowId = '${id.replace(/'/g, '')}'` })) runs.set(run.runId, run.startTime.getTime());
+  try {
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${id.replace(/'/g, '')}'` })) runs.set(run.runId, run.startTime.getTime());
+  } catch {
+    // A server without visibility queries (the time-skipping test server): the latest run only.
+  }
   // Visibility may lag a run just started.
   if (latest) runs.set(latest.runId, latest.startTime.getTime());
   return [...runs.entries()].sort((a, b) => a[1] - b[1]).map(([runId]) => ({ workflowId: id, runId }));
