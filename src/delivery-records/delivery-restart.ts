@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { maxAttempts } from '../delivery/retry-schedule';
 import type { DeliveryInput } from '../delivery/types';
@@ -8,6 +8,52 @@ import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temp
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
 import { WORKFLOW_TYPES } from '../temporal/workflow-types';
 import { reopenDelivery } from './delivery-index';
+import { deliveryStatus } from './delivery-status';
+
+/**
+ * A delivery whose workflow ended before the deliveries index existed: indexed from its
+ * workflow's search attributes, so it can be retried like any other. Undefined when there is no
+ * such workflow (or it belongs to another tenant).
+ */
+async function indexFromWorkflow(client: Client, models: Models, deliveryId: string, tenantId?: string): Promise<DeliveryDoc | undefined> {
+  let description;
+  try {
+    description = await client.workflow.getHandle(deliveryId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  const attributes = description.typedSearchAttributes;
+  const owner = attributes.get(TenantId);
+  if (description.type !== WORKFLOW_TYPES.delivery || !owner || (tenantId && owner !== tenantId)) return undefined;
+  const status = deliveryStatus(description.status.name, attributes.get(DeliveryStatus));
+  const doc = {
+    _id: deliveryId,
+    tenantId: owner,
+    webhookId: attributes.get(WebhookId) ?? '',
+    eventId: attributes.get(EventId) ?? '',
+    eventType: attributes.get(EventType) ?? '',
+    status,
+    attempts: 0,
+    durationMs: null,
+    reason: null,
+    nextAttemptAt: null,
+    fanoutRunId: null,
+    retried: true,
+    createdAt: description.startTime,
+    completedAt: description.closeTime ?? null,
+  };
+  await models.Delivery.updateOne({ _id: deliveryId }, { $setOnInsert: doc }, { upsert: true });
+  return doc as DeliveryDoc;
+}
+
+/** A delivery from the index, or indexed now from a workflow that predates the index. */
+export async function indexedDelivery(client: Client, models: Models, deliveryId: string, tenantId?: string): Promise<DeliveryDoc | undefined> {
+  return (
+    (await models.Delivery.findOne({ _id: deliveryId, ...(tenantId ? { tenantId } : {}) }).lean<DeliveryDoc>()) ??
+    (await indexFromWorkflow(client, models, deliveryId, tenantId))
+  );
+}
 
 /** What asking to deliver a delivery again came to. */
 export type RestartOutcome = 'restarted' | 'delivered' | 'in_progress' | 'not_found';
@@ -20,7 +66,7 @@ export type RestartOutcome = 'restarted' | 'delivered' | 'in_progress' | 'not_fo
  * `tenantId`, when given, must own the delivery (another tenant's delivery is `not_found`).
  */
 export async function restartDelivery(client: Client, models: Models, deliveryId: string, taskQueue: string, tenantId?: string): Promise<RestartOutcome> {
-  const doc = await models.Delivery.findOne({ _id: deliveryId, ...(tenantId ? { tenantId } : {}) }).lean<DeliveryDoc>();
+  const doc = await indexedDelivery(client, models, deliveryId, tenantId);
   if (!doc) return 'not_found';
   if (doc.status === 'delivered') return 'delivered';
   if (doc.status === 'pending' || doc.status === 'retrying') return 'in_progress';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { readDelivery } from '../../delivery-records/delivery-reader';
-import { restartDelivery } from '../../delivery-records/delivery-restart';
+import { indexedDelivery, restartDelivery } from '../../delivery-records/delivery-restart';
 import { requeues } from '../../metrics/metrics';
 import type { Models } from '../../models';
 import { ApiError, notFound } from '../errors';
@@ -36,7 +36,7 @@ export function deliveriesRouter(temporal: Client, models: Models, taskQueue: st
   router.post(
     '/:id/cancel',
     route({ params: deliveryIdParamsSchema }, async ({ params }, _req, res) => {
-      const delivery = await models.Delivery.findOne({ _id: params.id, tenantId: res.locals.tenantId as string }).select({ status: 1 }).lean();
+      const delivery = await indexedDelivery(temporal, models, params.id, res.locals.tenantId as string);
       if (!delivery) throw notFound('delivery');
       if (delivery.status !== 'pending' && delivery.status !== 'retrying') {
         throw new ApiError(409, 'delivery_not_running', 'only a pending or retrying delivery can be canceled');
