@@ -1,23 +1,15 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { SecretBox } from '../crypto/secret-box';
-import { completeAttemptRecord, openAttemptRecord, restoreAttemptLog } from '../delivery/attempt-log';
+import { markRetrying } from '../delivery-records/delivery-index';
+import { mergeAttemptLogs, openAttemptRecord, restoreAttemptLog } from '../delivery/attempt-log';
 import { DeliveryFailureType } from '../delivery/failure-types';
-import type { WebhookHttpClient } from '../delivery/http-client';
-import { classifyAttempt } from '../delivery/outcome';
 import { delayAfterAttempt } from '../delivery/retry-schedule';
-import { buildSignedRequest } from '../delivery/signed-request';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
-import { eventEnvelope } from '../events/event-envelope';
-import { attemptDuration, deliveriesFinished, deliveryAttempts, retriesScheduled, statusClass } from '../metrics/metrics';
-import type { Models } from '../models';
-import { eventKey, type EventDoc } from '../models/event';
-import { signingSecrets, type StoredWebhookSecrets } from '../signing/signing-secrets';
+import { deliveriesFinished, retriesScheduled } from '../metrics/metrics';
+import type { WebhookDoc } from '../models/webhook';
 import { attemptFailedSignal } from '../temporal/delivery-signals';
+import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
 
-export interface DeliverDeps {
-  models: Models;
-  secretBox: SecretBox;
-  http: WebhookHttpClient;
+export interface DeliverDeps extends AttemptDeps {
   /** Upper bound on a receiver's `Retry-After`. */
   retryAfterMaxMs: number;
 }
@@ -51,16 +43,25 @@ async function reportFailedAttempt(record: AttemptRecord): Promise<void> {
  * `ApplicationFailure` of one of the `DeliveryFailureType`s for anything but a 2xx; a retryable
  * one carries the schedule's `nextRetryDelay`, so the activity's RetryPolicy runs the schedule.
  */
-export function deliverActivity({ models, secretBox, http, retryAfterMaxMs }: DeliverDeps) {
+export function deliverActivity(deps: DeliverDeps) {
+  const { models, retryAfterMaxMs } = deps;
   return async function deliver(input: DeliveryInput): Promise<DeliveryResult> {
     const context = Context.current();
-    const attempt = context.info.attempt;
-    const previous = restoreAttemptLog(context.info.heartbeatDetails);
+    // After an inline first attempt, this activity's attempts are the delivery's 2nd, 3rd, ...
+    const attempt = context.info.attempt + (input.firstAttempt ? 1 : 0);
+    const carried = context.info.attempt === 1 && input.firstAttempt ? [input.firstAttempt] : [];
+    const previous = mergeAttemptLogs(restoreAttemptLog(context.info.heartbeatDetails), carried);
     const logContext = { deliveryId: input.deliveryId, eventId: input.eventId, webhookId: input.webhookId, attempt };
     const fail = (type: DeliveryFailureType, message: string, attempts: AttemptRecord[], nextRetryDelay?: number) =>
       ApplicationFailure.create({ type, message, details: [attempts], nonRetryable: type !== DeliveryFailureType.Retryable, nextRetryDelay });
 
-    const webhook = await models.Webhook.findOne({ _id: input.webhookId, tenantId: input.tenantId }).lean();
+    // A delivered delivery is never sent again, whatever reset or replay runs this activity.
+    const recorded = await models.Delivery.findById(input.deliveryId).select({ status: 1 }).lean();
+    if (recorded?.status === 'delivered') {
+      log.info('already delivered, not sent again', logContext);
+      return { status: 'delivered', attempts: previous };
+    }
+    const webhook = await models.Webhook.findOne({ _id: input.webhookId, tenantId: input.tenantId }).lean<WebhookDoc>();
     if (!webhook || !webhook.active) {
       const reason = !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}`;
       log.info('delivery canceled', { ...logContext, reason });
@@ -68,31 +69,18 @@ export function deliverActivity({ models, secretBox, http, retryAfterMaxMs }: De
       deliveriesFinished.inc({ outcome: 'canceled' });
       throw fail(DeliveryFailureType.WebhookInactive, reason, previous);
     }
-    const event = await models.Event.findById(eventKey(input.tenantId, input.eventId)).lean<EventDoc>();
-    if (!event) throw new Error(`event ${input.eventId} is missing from storage`);
-
-    const startedAt = new Date();
-    const secrets = signingSecrets(webhook as StoredWebhookSecrets, secretBox, startedAt);
-    const request = buildSignedRequest({
-      deliveryId: input.deliveryId,
-      envelope: eventEnvelope(event),
-      secrets,
-      customHeaders: webhook.headers.map((h) => ({ name: h.name as string, value: h.value as string })),
-      now: startedAt,
-    });
-
-    context.heartbeat([...previous, openAttemptRecord(attempt, startedAt)]);
-    const result = await http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000);
-    const record = completeAttemptRecord(attempt, startedAt, result);
-    const status_class = statusClass(record.statusCode);
-    deliveryAttempts.inc({ status_class });
-    attemptDuration.observe({ status_class }, result.durationMs / 1000);
+    const event = await loadEvent(deps, input.tenantId, input.eventId);
+    const { record, outcome } = await sendAttempt(deps, { deliveryId: input.deliveryId, webhook, event, attempt }, (startedAt) =>
+      context.heartbeat([...previous, openAttemptRecord(attempt, startedAt)]),
+    );
     const attempts = [...previous, record];
     // Sent with the failure too (last heartbeat details), so the next attempt starts from this log.
     context.heartbeat(attempts);
-    await models.Webhook.updateOne({ _id: webhook._id }, { $set: { lastTriggeredAt: startedAt } });
+    // Best effort: the receiver has answered, and nothing may turn that answer into a resend.
+    await models.Webhook.updateOne({ _id: webhook._id }, { $max: { lastTriggeredAt: new Date(record.startedAt) } }).catch((err: Error) =>
+      log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
+    );
 
-    const outcome = classifyAttempt(result, Date.now());
     switch (outcome.kind) {
       case 'delivered':
         log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });
@@ -112,7 +100,10 @@ export function deliverActivity({ models, secretBox, http, retryAfterMaxMs }: De
         const nextRetryDelay = Math.max(scheduled, Math.min(outcome.retryAfterMs ?? 0, retryAfterMaxMs));
         log.info('attempt failed, retry scheduled', { ...logContext, reason: outcome.reason, nextRetryDelay });
         retriesScheduled.inc();
-        await reportFailedAttempt(record);
+        await Promise.all([
+          reportFailedAttempt(record),
+          markRetrying(models, input.deliveryId, attempts.length, new Date(Date.now() + nextRetryDelay)).catch(() => undefined),
+        ]);
         throw fail(DeliveryFailureType.Retryable, outcome.reason, attempts, nextRetryDelay);
       }
     }

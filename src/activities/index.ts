@@ -3,11 +3,15 @@ import type { WebhookHttpClient } from '../delivery/http-client';
 import { DEFAULT_AUTO_DISABLE, type AutoDisablePolicy } from '../delivery/webhook-health';
 import type { Models } from '../models';
 import { deliverActivity } from './deliver';
-import { matchWebhooksActivity } from './match-webhooks';
-import { recordDeliveryOutcomeActivity } from './record-delivery-outcome';
+import { deliverFirstAttemptActivity } from './first-attempt';
+import { loadFanoutPageActivity, matchWebhooksActivity } from './match-webhooks';
+import { PageCache } from './page-cache';
+import { recordDeliveryOutcomeActivity, recordFirstAttemptsActivity } from './record-delivery-outcome';
 import { createRequeueActivities } from './requeue';
 
 export type { MatchWebhooksInput } from './match-webhooks';
+export type { FirstAttemptInput } from './first-attempt';
+export type { FirstAttemptsRecord } from './record-delivery-outcome';
 
 export interface ActivityDeps {
   models: Models;
@@ -19,12 +23,20 @@ export interface ActivityDeps {
   autoDisable?: AutoDisablePolicy;
 }
 
-export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_600_000, autoDisable = DEFAULT_AUTO_DISABLE }: ActivityDeps) => ({
-  ...createRequeueActivities(),
-  matchWebhooks: matchWebhooksActivity(models),
-  deliver: deliverActivity({ models, secretBox, http, retryAfterMaxMs }),
-  /** Counters, auto-disable and operational events; returns the reason if it disabled the webhook. */
-  recordDeliveryOutcome: recordDeliveryOutcomeActivity(models, autoDisable),
-});
+export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_600_000, autoDisable = DEFAULT_AUTO_DISABLE }: ActivityDeps) => {
+  const cache = new PageCache();
+  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs };
+  return {
+    ...createRequeueActivities(models),
+    /** Pages of fan-outs started before first attempts moved inline. */
+    matchWebhooks: matchWebhooksActivity(models),
+    loadFanoutPage: loadFanoutPageActivity(models, cache),
+    deliverFirstAttempt: deliverFirstAttemptActivity(attemptDeps),
+    recordFirstAttempts: recordFirstAttemptsActivity({ models, autoDisable }),
+    deliver: deliverActivity(attemptDeps),
+    /** Index status, counters, auto-disable and operational events; returns the reason if it disabled the webhook. */
+    recordDeliveryOutcome: recordDeliveryOutcomeActivity({ models, autoDisable }),
+  };
+};
 
 export type Activities = ReturnType<typeof createActivities>;

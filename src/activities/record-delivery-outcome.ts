@@ -1,18 +1,27 @@
 import { Context, log } from '@temporalio/activity';
-import { recordDeliveryOutcome, type AutoDisablePolicy, type DeliveryOutcomeRecord, type Disabled } from '../delivery/webhook-health';
+import type { Client } from '@temporalio/client';
+import { finishDelivery, recordDeliveries, type IndexedDelivery } from '../delivery-records/delivery-index';
+import type { DeliveryStatus, EventRef, FinalOutcome, FirstAttemptResult } from '../delivery/types';
+import {
+  applyDisableRules,
+  counterUpdates,
+  type AutoDisablePolicy,
+  type DeliveryOutcomeRecord,
+  type Disabled,
+} from '../delivery/webhook-health';
 import { EventIngestion, type NewEvent } from '../events/event-ingestion';
 import { isOperationalEventType, OPERATIONAL_EVENT_TYPES } from '../events/operational-event-types';
 import { deliveriesFinished, webhooksDisabled } from '../metrics/metrics';
 import type { Models } from '../models';
 
 /**
- * The operational events a finished delivery causes. Their ids derive from the delivery's run,
- * so a retried activity sends each at most once. A failed delivery of an operational event
- * causes none, so failures cannot feed on themselves.
+ * The operational events a finished delivery causes. Their ids derive from the delivery and the
+ * run that finished it, so a retried record sends each at most once. A failed delivery of an
+ * operational event causes none, so failures cannot feed on themselves.
  */
 function operationalEvents(record: DeliveryOutcomeRecord, disabled: Disabled | null, runId: string, now: Date): NewEvent[] {
   const events: NewEvent[] = [];
-  if (record.outcome !== 'delivered' && !isOperationalEventType(record.eventType)) {
+  if ((record.outcome === 'failed' || record.outcome === 'gone') && !isOperationalEventType(record.eventType)) {
     events.push({
       id: `${OPERATIONAL_EVENT_TYPES.deliveryExhausted}:${record.deliveryId}:${runId}`,
       type: OPERATIONAL_EVENT_TYPES.deliveryExhausted,
@@ -37,22 +46,130 @@ function operationalEvents(record: DeliveryOutcomeRecord, disabled: Disabled | n
   return events;
 }
 
-/** Counters, auto-disable, metrics and operational events, once per finished delivery. */
-export function recordDeliveryOutcomeActivity(models: Models, autoDisable: AutoDisablePolicy) {
+interface OutcomeDeps {
+  models: Models;
+  autoDisable: AutoDisablePolicy;
+}
+
+/**
+ * After the counters of newly finished deliveries are written: auto-disable, metrics and
+ * operational events, for each. Returns the reason per webhook this disabled.
+ */
+async function afterCounters({ models, autoDisable }: OutcomeDeps, records: readonly DeliveryOutcomeRecord[], now: Date): Promise<Map<string, string>> {
+  const { info, client } = Context.current();
+  const runId = info.workflowExecution?.runId ?? 'unknown-run';
+  const disabledNow = new Map<string, string>();
+  for (const record of records) {
+    const disabled = await applyDisableRules(models, record, autoDisable, now);
+    deliveriesFinished.inc({ outcome: record.outcome });
+    if (disabled) {
+      webhooksDisabled.inc({ reason: disabled.rule });
+      disabledNow.set(record.webhookId, disabled.reason);
+    }
+    await sendOperationalEvents(models, client, info.taskQueue, record, operationalEvents(record, disabled, runId, now));
+  }
+  return disabledNow;
+}
+
+async function sendOperationalEvents(models: Models, client: Client, taskQueue: string, record: DeliveryOutcomeRecord, events: NewEvent[]): Promise<void> {
+  if (!events.length) return;
+  const ingestion = new EventIngestion({ models, client, taskQueue });
+  for (const event of events) {
+    // Best effort: the delivery's outcome is already recorded and must not be recorded again.
+    await ingestion.accept(record.tenantId, event).catch((err: Error) =>
+      log.warn('operational event not sent', { type: event.type, webhookId: record.webhookId, error: err.message }),
+    );
+  }
+}
+
+/**
+ * A retried delivery ended (its DeliveryWorkflow, local activity): its status in the index, then
+ * counters, auto-disable, metrics and operational events, only if that status change is new.
+ */
+export function recordDeliveryOutcomeActivity(deps: OutcomeDeps) {
   return async function recordOutcome(record: DeliveryOutcomeRecord): Promise<string | null> {
     const now = new Date();
-    const disabled = await recordDeliveryOutcome(models, record, autoDisable, now);
-    deliveriesFinished.inc({ outcome: record.outcome });
-    if (disabled) webhooksDisabled.inc({ reason: disabled.rule });
+    const isNew = await finishDelivery(
+      deps.models,
+      record.deliveryId,
+      {
+        ...record,
+        durationMs: record.durationMs ?? null,
+        reason: record.outcome === 'delivered' ? null : (record.reason ?? record.lastError),
+        startedAt: record.firstAttemptAt ? new Date(record.firstAttemptAt) : now,
+      },
+      now,
+    );
+    if (!isNew) return null;
+    const updates = counterUpdates(record, now);
+    if (updates.length) await deps.models.Webhook.bulkWrite(updates, { ordered: true });
+    return (await afterCounters(deps, [record], now)).get(record.webhookId) ?? null;
+  };
+}
 
-    const { info, client } = Context.current();
-    const ingestion = new EventIngestion({ models, client, taskQueue: info.taskQueue });
-    for (const event of operationalEvents(record, disabled, info.workflowExecution?.runId ?? 'unknown-run', now)) {
-      // Best effort: the counters above are not idempotent, so this activity must not fail after them.
-      await ingestion.accept(record.tenantId, event).catch((err: Error) =>
-        log.warn('operational event not sent', { type: event.type, webhookId: record.webhookId, error: err.message }),
-      );
+export interface FirstAttemptsRecord extends EventRef {
+  fanoutRunId: string;
+  results: FirstAttemptResult[];
+}
+
+const STATUS_OF: Record<FirstAttemptResult['outcome'], DeliveryStatus> = {
+  delivered: 'delivered',
+  gone: 'failed',
+  refused: 'failed',
+  inactive: 'canceled',
+  retry: 'retrying',
+  unfinished: 'retrying',
+};
+const FINAL_OF: Partial<Record<FirstAttemptResult['outcome'], FinalOutcome>> = { delivered: 'delivered', gone: 'gone', refused: 'failed' };
+
+/**
+ * A page of first attempts (the fan-out, local activity): every delivery of the page in the index
+ * with one bulk write, then the counters of those this call recorded with one more, so a replayed
+ * record counts nothing twice; `lastTriggeredAt` goes with them.
+ */
+export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
+  return async function recordFirstAttempts({ results, fanoutRunId, ...event }: FirstAttemptsRecord): Promise<void> {
+    const now = new Date();
+    const deliveries: IndexedDelivery[] = results.map((r) => {
+      const status = STATUS_OF[r.outcome];
+      const final = status !== 'retrying';
+      return {
+        id: r.deliveryId,
+        ...event,
+        webhookId: r.webhookId,
+        status,
+        attempts: r.attempt ? 1 : 0,
+        durationMs: r.outcome === 'delivered' ? (r.attempt?.durationMs ?? null) : null,
+        reason: r.reason ?? null,
+        nextAttemptAt: final ? null : new Date(now.getTime() + (r.nextRetryDelayMs ?? 0)),
+        fanoutRunId,
+        retried: !final,
+        createdAt: r.attempt ? new Date(r.attempt.startedAt) : now,
+        completedAt: final ? now : null,
+      };
+    });
+    const recorded = await recordDeliveries(deps.models, deliveries);
+    const finished: DeliveryOutcomeRecord[] = [];
+    for (const r of results) {
+      const outcome = FINAL_OF[r.outcome];
+      if (!outcome || !recorded.has(r.deliveryId)) continue;
+      finished.push({
+        ...event,
+        deliveryId: r.deliveryId,
+        webhookId: r.webhookId,
+        outcome,
+        attempts: 1,
+        lastError: r.attempt?.error ?? r.reason ?? null,
+        firstAttemptAt: r.attempt?.startedAt ?? null,
+      });
     }
-    return disabled?.reason ?? null;
+    const updates = finished.flatMap((record) => counterUpdates(record, now));
+    for (const r of results) {
+      if (r.attempt) updates.push({ updateOne: { filter: { _id: r.webhookId, tenantId: event.tenantId }, update: { $max: { lastTriggeredAt: new Date(r.attempt.startedAt) } } } });
+    }
+    if (updates.length) await deps.models.Webhook.bulkWrite(updates, { ordered: true });
+    for (const r of results) if (r.outcome === 'inactive' && recorded.has(r.deliveryId)) deliveriesFinished.inc({ outcome: 'canceled' });
+    await afterCounters(deps, finished.filter((f) => f.outcome !== 'delivered'), now);
+    for (const f of finished) if (f.outcome === 'delivered') deliveriesFinished.inc({ outcome: 'delivered' });
   };
 }

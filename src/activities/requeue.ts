@@ -1,14 +1,16 @@
 import { Context } from '@temporalio/activity';
-import { listDeliveries } from '../deliveries/delivery-list';
-import { restartDelivery, type RestartOutcome } from '../deliveries/delivery-restart';
-import type { FailedDeliveryPage, RequeueFilter } from '../deliveries/requeue-types';
+import { listDeliveries } from '../delivery-records/delivery-list';
+import { restartDelivery, type RestartOutcome } from '../delivery-records/delivery-restart';
+import type { FailedDeliveryPage, RequeueFilter } from '../delivery-records/requeue-types';
 import { requeues } from '../metrics/metrics';
+import type { Models } from '../models';
 
-/** Activities of the bulk requeue; they use the worker's own Temporal client. */
-export const createRequeueActivities = () => ({
+/** Activities of the bulk requeue: failed deliveries from the deliveries index, restarted with the worker's own client. */
+export const createRequeueActivities = (models: Models) => ({
   async listFailedDeliveries({ filter, cursor, pageSize }: { filter: RequeueFilter; cursor: string | null; pageSize: number }): Promise<FailedDeliveryPage> {
+    const [time, id] = cursor ? [Number(cursor.slice(0, cursor.indexOf(':'))), cursor.slice(cursor.indexOf(':') + 1)] : [];
     const page = await listDeliveries(
-      Context.current().client,
+      models,
       {
         ...filter,
         status: 'failed',
@@ -16,13 +18,16 @@ export const createRequeueActivities = () => ({
         until: filter.until ? new Date(filter.until) : undefined,
       },
       pageSize,
-      cursor ?? undefined,
+      cursor ? { createdAt: new Date(time as number), id: id as string } : undefined,
     );
-    return { deliveryIds: page.deliveries.map((d) => d.id), nextCursor: page.nextCursor };
+    return {
+      deliveryIds: page.deliveries.map((d) => d.id),
+      nextCursor: page.next ? `${page.next.createdAt.getTime()}:${page.next.id}` : null,
+    };
   },
 
   async requeueDelivery(deliveryId: string): Promise<RestartOutcome> {
-    const outcome = await restartDelivery(Context.current().client, deliveryId);
+    const outcome = await restartDelivery(Context.current().client, models, deliveryId, Context.current().info.taskQueue);
     if (outcome === 'restarted') requeues.inc({ source: 'bulk' });
     return outcome;
   },

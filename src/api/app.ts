@@ -11,6 +11,7 @@ import { productVersion } from '../delivery/user-agent';
 import { EventIngestion } from '../events/event-ingestion';
 import type { Models } from '../models';
 import { httpRequests, registry, statusClass } from '../metrics/metrics';
+import { ApiKeyCache } from './api-key-cache';
 import { adminAuth, tenantAuth } from './auth';
 import { ApiError, errorHandler } from './errors';
 import { buildOpenApiDocument } from './openapi/document';
@@ -47,6 +48,8 @@ export interface AppDeps {
   secretRotationOverlapSeconds: number;
   /** Per-tenant limit on tenant routes. */
   rateLimit: RateLimitSettings;
+  /** How long a verified API key is trusted without a MongoDB read (revocation bound across API processes). @default 10000 */
+  apiKeyCacheMs?: number;
 }
 
 /** Bodies must be JSON: anything else with a body is 415. */
@@ -106,9 +109,10 @@ export function createApp(deps: AppDeps): Express {
 
   const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
 
-  app.use('/v1/admin', adminAuth(deps.adminToken, deps.models), adminRouter(deps.models), adminRequeueRouter(deps.temporal, deps.taskQueue));
-  const tenant = [tenantAuth(deps.models), rateLimit(new TenantRateLimiter(deps.rateLimit))];
-  app.use('/v1/webhooks/:id/deliveries', tenant, webhookDeliveriesRouter(deps.models, deps.temporal));
+  const apiKeys = new ApiKeyCache(deps.apiKeyCacheMs ?? 10_000);
+  app.use('/v1/admin', adminAuth(deps.adminToken, deps.models, apiKeys), adminRouter(deps.models, apiKeys), adminRequeueRouter(deps.temporal, deps.taskQueue));
+  const tenant = [tenantAuth(deps.models, apiKeys), rateLimit(new TenantRateLimiter(deps.rateLimit))];
+  app.use('/v1/webhooks/:id/deliveries', tenant, webhookDeliveriesRouter(deps.models));
   app.use(
     '/v1/webhooks',
     tenant,
@@ -121,8 +125,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use('/v1/events', tenant, eventsRouter(ingestion, deps.models, deps.temporal));
-  app.use('/v1/deliveries', tenant, deliveriesRouter(deps.temporal));
-  app.use('/v1/stats', tenant, statsRouter(deps.models, deps.temporal));
+  app.use('/v1/deliveries', tenant, deliveriesRouter(deps.temporal, deps.models, deps.taskQueue));
+  app.use('/v1/stats', tenant, statsRouter(deps.models));
   app.use('/v1/event-types', tenant, eventTypesRouter(deps.models));
 
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));

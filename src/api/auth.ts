@@ -2,6 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { apiKeyLookup, apiKeyMatches } from '../crypto/api-key';
 import type { Models } from '../models';
+import type { ApiKeyCache } from './api-key-cache';
 import { ApiError } from './errors';
 
 function bearer(header: string | undefined): string | undefined {
@@ -12,18 +13,25 @@ function bearer(header: string | undefined): string | undefined {
 const unauthorized = () =>
   new ApiError(401, 'unauthorized', 'missing or invalid API key', [], { 'WWW-Authenticate': 'Bearer' });
 
-/** The tenant of a valid (issued, not revoked) API key, else undefined. */
-async function tenantOfKey(models: Models, key: string | undefined): Promise<string | undefined> {
+/**
+ * The tenant of a valid (issued, not revoked) API key, else undefined. The stored record comes
+ * from `cache` while it is fresh; the presented key is always checked against its hash.
+ */
+async function tenantOfKey(models: Models, cache: ApiKeyCache, key: string | undefined): Promise<string | undefined> {
   const lookup = key && apiKeyLookup(key);
   if (!key || !lookup) return undefined;
-  const stored = await models.ApiKey.findOne({ lookup, revokedAt: null }).lean();
+  let stored = cache.get(lookup);
+  if (!stored) {
+    const found = await models.ApiKey.findOne({ lookup, revokedAt: null }).lean();
+    if (found) cache.set(lookup, (stored = { keyId: found._id, tenantId: found.tenantId, hash: found.hash }));
+  }
   return stored && apiKeyMatches(key, stored.hash) ? stored.tenantId : undefined;
 }
 
 /** Tenant routes: resolves `Authorization: Bearer <api key>` to `res.locals.tenantId`. */
-export function tenantAuth(models: Models): RequestHandler {
+export function tenantAuth(models: Models, cache: ApiKeyCache): RequestHandler {
   return async (req, res, next) => {
-    const tenantId = await tenantOfKey(models, bearer(req.headers.authorization));
+    const tenantId = await tenantOfKey(models, cache, bearer(req.headers.authorization));
     if (!tenantId) return next(unauthorized());
     res.locals.tenantId = tenantId;
     next();
@@ -34,13 +42,13 @@ export function tenantAuth(models: Models): RequestHandler {
  * Admin routes: the ADMIN_TOKEN setting. A valid tenant API key here is 403 (authenticated, not
  * allowed); anything else, a revoked or made-up key included, is 401.
  */
-export function adminAuth(adminToken: string, models: Models): RequestHandler {
+export function adminAuth(adminToken: string, models: Models, cache: ApiKeyCache): RequestHandler {
   const expected = createHash('sha256').update(adminToken).digest();
   return async (req, _res, next) => {
     const token = bearer(req.headers.authorization);
     if (!token) return next(new ApiError(401, 'unauthorized', 'missing admin token', [], { 'WWW-Authenticate': 'Bearer' }));
     if (timingSafeEqual(createHash('sha256').update(token).digest(), expected)) return next();
-    if (await tenantOfKey(models, token)) return next(new ApiError(403, 'forbidden', 'an API key cannot use admin routes'));
+    if (await tenantOfKey(models, cache, token)) return next(new ApiError(403, 'forbidden', 'an API key cannot use admin routes'));
     next(new ApiError(401, 'unauthorized', 'invalid admin token', [], { 'WWW-Authenticate': 'Bearer' }));
   };
 }

@@ -32,6 +32,7 @@ runMain('api', async () => {
     defaultTimeoutSeconds: config.deliveryTimeoutSeconds,
     secretRotationOverlapSeconds: config.secretRotationOverlapSeconds,
     rateLimit: config.rateLimit,
+    apiKeyCacheMs: config.apiKeyCacheMs,
   });
   const server = app.listen(config.port, config.host);
   answerClientErrors(server);

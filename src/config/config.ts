@@ -79,6 +79,16 @@ const EnvSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(20),
   /** A webhook whose deliveries have failed for this long, with no success since, is disabled. @default 5d */
   WEBHOOK_DISABLE_AFTER_FAILING_FOR: duration.prefault('5d'),
+  /** Workflow tasks a worker process runs at once. @default 40 */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
+  /** Activities (retry attempts, requeue steps) a worker process runs at once. @default 100 */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Local activities (inline first attempts, page reads and records) a worker process runs at once. @default 200 */
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** Workflows kept in a worker's cache between their tasks. @default 1000 */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** Seconds a verified API key is trusted without reading MongoDB; revoking a key takes effect within this, at once on the API process that revoked it. @default 10 */
+  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** Embedded Temporal dev server ports (npm start only). */
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -91,6 +101,14 @@ export interface RateLimitSettings {
   perSecond: number;
   /** Bucket size: requests allowed at once. */
   burst: number;
+}
+
+/** How much a worker process runs at once (see README, "Worker settings"). */
+export interface WorkerConcurrency {
+  maxConcurrentWorkflowTasks: number;
+  maxConcurrentActivities: number;
+  maxConcurrentLocalActivities: number;
+  maxCachedWorkflows: number;
 }
 
 export interface Config {
@@ -114,6 +132,8 @@ export interface Config {
   deliveryConnectTimeoutMs: number;
   retryAfterMaxMs: number;
   autoDisable: AutoDisablePolicy;
+  worker: WorkerConcurrency;
+  apiKeyCacheMs: number;
   embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
 }
 
@@ -164,6 +184,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     deliveryConnectTimeoutMs: e.DELIVERY_CONNECT_TIMEOUT_SECONDS * 1000,
     retryAfterMaxMs: e.RETRY_AFTER_MAX_SECONDS * 1000,
     autoDisable: { consecutiveFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES, failingForMs: e.WEBHOOK_DISABLE_AFTER_FAILING_FOR },
+    worker: {
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentLocalActivities: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+    },
+    apiKeyCacheMs: e.API_KEY_CACHE_SECONDS * 1000,
     embedded: { temporalPort: e.TEMPORAL_PORT, temporalUiPort: e.TEMPORAL_UI_PORT, mongoPort: e.MONGO_PORT },
   };
 }

@@ -25,6 +25,12 @@ export interface HttpClientOptions extends UrlGuardOptions {
   userAgent: string;
   /** Time to establish a connection (TCP + TLS); the per-attempt total timeout still bounds it. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * Connections per receiver origin: at least the attempts that can run at once, so an attempt
+   * never waits for a free connection (that wait would count against the receiver's timeout).
+   * @default 256
+   */
+  connectionsPerOrigin?: number;
 }
 
 /**
@@ -75,7 +81,7 @@ export class WebhookHttpClient {
     this.guard = new UrlGuard(options);
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
-      connections: 32,
+      connections: options.connectionsPerOrigin ?? 256,
       connect: { lookup: guardedLookup(this.guard), timeout: options.connectTimeoutMs ?? 10_000 },
     });
   }
@@ -136,8 +142,9 @@ export class WebhookHttpClient {
 }
 
 /** The client as the settings configure it: the API (test endpoint) and the worker build it the same way. */
-export function httpClientFromConfig(config: Config): WebhookHttpClient {
+export function httpClientFromConfig(config: Config, connectionsPerOrigin?: number): WebhookHttpClient {
   return new WebhookHttpClient({
+    connectionsPerOrigin,
     allowHttp: config.webhookAllowHttp,
     allowedCidrs: config.webhookAllowedCidrs,
     userAgent: userAgent(),

@@ -46,6 +46,10 @@ export interface MatchedWebhook {
   maxAttempts: number;
   /** Host of the URL, for the Web UI summary; the URL itself is read live at each attempt. */
   host: string;
+  /** The schedule's first delay: how long a retrying delivery waits after its first attempt. */
+  firstDelayMs?: number;
+  /** Already in the deliveries index (a reset or replayed fan-out): its first attempt is never made again. */
+  recorded?: boolean;
 }
 
 export interface MatchPage {
@@ -76,6 +80,27 @@ export interface DeliveryInput extends EventRef {
   maxAttempts: number;
   /** Host of the webhook URL when the delivery started, for the Web UI summaries. */
   host: string;
+  /**
+   * The attempt the fan-out made inline, when it hands the delivery over for retries: the
+   * workflow waits `firstDelayMs`, then the deliver activity runs attempts 2.. of the schedule.
+   */
+  firstAttempt?: AttemptRecord;
+  firstDelayMs?: number;
+}
+
+/** What the fan-out's inline first attempt of a delivery came to; never holds a secret. */
+export type FirstAttemptOutcome = 'delivered' | 'retry' | 'gone' | 'refused' | 'inactive' | 'unfinished';
+
+export interface FirstAttemptResult {
+  deliveryId: string;
+  webhookId: string;
+  outcome: FirstAttemptOutcome;
+  /** Null when no request was sent (inactive webhook). */
+  attempt: AttemptRecord | null;
+  /** Delay before attempt 2 (the schedule's, or a longer `Retry-After`), for `retry` and `unfinished`. */
+  nextRetryDelayMs?: number;
+  /** Why it was not delivered. */
+  reason?: string;
 }
 
 /** A delivered delivery: its workflow's result. Failed and canceled ones end their workflow so. */
@@ -85,4 +110,4 @@ export interface DeliveryResult {
 }
 
 /** How a delivery ended, as the webhook's counters record it. */
-export type FinalOutcome = 'delivered' | 'failed' | 'gone';
+export type FinalOutcome = 'delivered' | 'failed' | 'gone' | 'canceled';

@@ -23,6 +23,10 @@ export interface DeliveryOutcomeRecord {
   lastError: string | null;
   /** Start of the delivery's first attempt: a failing streak begins there. */
   firstAttemptAt: string | null;
+  /** Duration of the delivered attempt, for the stats. */
+  durationMs?: number | null;
+  /** Why it was canceled, when it was (the last attempt's error says why it failed). */
+  reason?: string | null;
 }
 
 const GONE_REASON = 'the receiver answered 410 Gone';
@@ -41,27 +45,39 @@ function describeSpan(ms: number): string {
   return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
+export type WebhookUpdate = { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown> } };
+
 /**
- * Updates a webhook's counters after one of its deliveries ended, and disables it when the
- * receiver is gone or has failed too long. Each step is one atomic update whose filter carries
- * its condition, so concurrent deliveries never lose a count or disable twice (plain CRUD, as
- * MongoDB and FerretDB both run it). Says why when this call disabled the webhook.
+ * The counter updates one finished delivery makes to its webhook, as bulk-write operations (the
+ * fan-out writes a whole page's in one round trip). Each is atomic and carries its condition in
+ * its filter, so concurrent deliveries never lose a count (plain CRUD: MongoDB and FerretDB).
  */
-export async function recordDeliveryOutcome(
+export function counterUpdates(
+  { tenantId, webhookId, outcome, firstAttemptAt }: Pick<DeliveryOutcomeRecord, 'tenantId' | 'webhookId' | 'outcome' | 'firstAttemptAt'>,
+  now: Date,
+): WebhookUpdate[] {
+  const key = { _id: webhookId, tenantId };
+  if (outcome === 'canceled') return [];
+  if (outcome === 'delivered') {
+    return [{ updateOne: { filter: key, update: { $inc: { deliverySuccessCount: 1 }, $set: { consecutiveFailureCount: 0, failingSince: null } } } }];
+  }
+  return [
+    { updateOne: { filter: { ...key, failingSince: null }, update: { $set: { failingSince: firstAttemptAt ? new Date(firstAttemptAt) : now } } } },
+    { updateOne: { filter: key, update: { $inc: { deliveryFailureCount: 1, consecutiveFailureCount: 1 } } } },
+  ];
+}
+
+/**
+ * After a failed delivery's counters are written: disables the webhook when the receiver is
+ * gone or has failed too long, and says why when this call disabled it.
+ */
+export async function applyDisableRules(
   models: Models,
-  { tenantId, webhookId, outcome, firstAttemptAt }: DeliveryOutcomeRecord,
+  { tenantId, webhookId, outcome }: Pick<DeliveryOutcomeRecord, 'tenantId' | 'webhookId' | 'outcome'>,
   policy: AutoDisablePolicy,
   now: Date,
 ): Promise<Disabled | null> {
-  const { Webhook } = models;
-  const key = { _id: webhookId, tenantId };
-  if (outcome === 'delivered') {
-    await Webhook.updateOne(key, { $inc: { deliverySuccessCount: 1 }, $set: { consecutiveFailureCount: 0, failingSince: null } });
-    return null;
-  }
-  await Webhook.updateOne({ ...key, failingSince: null }, { $set: { failingSince: firstAttemptAt ? new Date(firstAttemptAt) : now } });
-  await Webhook.updateOne(key, { $inc: { deliveryFailureCount: 1, consecutiveFailureCount: 1 } });
-
+  if (outcome === 'delivered' || outcome === 'canceled') return null;
   const rules: [Record<string, unknown>, Disabled][] =
     outcome === 'gone'
       ? [[{}, { rule: 'gone', reason: GONE_REASON }]]
@@ -73,8 +89,18 @@ export async function recordDeliveryOutcome(
           ],
         ];
   for (const [condition, disabled] of rules) {
-    const updated = await Webhook.updateOne({ ...key, active: true, ...condition }, { $set: { active: false, disabledReason: disabled.reason, disabledAt: now } });
+    const updated = await models.Webhook.updateOne(
+      { _id: webhookId, tenantId, active: true, ...condition },
+      { $set: { active: false, disabledReason: disabled.reason, disabledAt: now } },
+    );
     if (updated.modifiedCount > 0) return disabled;
   }
   return null;
+}
+
+/** Counters and auto-disable after one delivery ended (a retried delivery's workflow). */
+export async function recordDeliveryOutcome(models: Models, record: DeliveryOutcomeRecord, policy: AutoDisablePolicy, now: Date): Promise<Disabled | null> {
+  const updates = counterUpdates(record, now);
+  if (updates.length) await models.Webhook.bulkWrite(updates, { ordered: true });
+  return applyDisableRules(models, record, policy, now);
 }

@@ -7,7 +7,8 @@ import type { Models } from '../models';
 import { eventKey } from '../models/event';
 import { EventId, EventType, TenantId } from '../temporal/search-attributes';
 import { eventWorkflowId } from '../temporal/workflow-ids';
-import { EventFanoutWorkflow } from '../workflows';
+import type { FanoutInput } from '../delivery/types';
+import { WORKFLOW_TYPES } from '../temporal/workflow-types';
 
 /** Longest wait for Temporal to record a fan-out start before the producer gets 503. */
 export const START_DEADLINE_MS = 10_000;
@@ -23,6 +24,9 @@ export class IdempotencyConflictError extends Error {
     super(`event ${eventId} was already accepted with a different body`);
   }
 }
+
+/** Workflow task timeout of a fan-out (see startFanout). */
+export const FANOUT_WORKFLOW_TASK_TIMEOUT = '30 seconds';
 
 /** Events of one batch accepted at once, so a batch of 100 is not 100 sequential round trips. */
 const BATCH_CONCURRENCY = 10;
@@ -140,12 +144,16 @@ export class EventIngestion {
   private async startFanout(tenantId: string, eventId: string, eventType: string): Promise<void> {
     try {
       // A hung Temporal must answer the producer 503 within a bound, not hold its request.
-      await this.deps.client.withDeadline(Date.now() + START_DEADLINE_MS, () => this.deps.client.workflow.start(EventFanoutWorkflow, {
+      await this.deps.client.withDeadline(Date.now() + START_DEADLINE_MS, () => this.deps.client.workflow.start(WORKFLOW_TYPES.eventFanout, {
         workflowId: eventWorkflowId(tenantId, eventId),
         taskQueue: this.deps.taskQueue,
-        args: [{ tenantId, eventId, eventType }],
+        args: [{ tenantId, eventId, eventType } satisfies FanoutInput],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         workflowIdConflictPolicy: 'USE_EXISTING',
+        // A page's first attempts run inside one workflow task; on a starved worker the default 10 s
+        // would expire it and the attempts would be sent again. Longer local activities are
+        // heartbeated by the SDK anyway; this only bounds how long a dead worker's task waits.
+        workflowTaskTimeout: FANOUT_WORKFLOW_TASK_TIMEOUT,
         staticSummary: `fan-out of ${eventType} ${eventId}`,
         typedSearchAttributes: [
           { key: TenantId, value: tenantId },

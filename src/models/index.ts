@@ -1,11 +1,12 @@
 import mongoose, { type Connection } from 'mongoose';
 import { apiKeyModel } from './api-key';
+import { deliveryModel } from './delivery';
 import { eventModel } from './event';
 import { tenantModel } from './tenant';
 import { webhookModel } from './webhook';
 
 export function createModels(conn: Connection) {
-  return { Tenant: tenantModel(conn), ApiKey: apiKeyModel(conn), Webhook: webhookModel(conn), Event: eventModel(conn) };
+  return { Tenant: tenantModel(conn), ApiKey: apiKeyModel(conn), Webhook: webhookModel(conn), Event: eventModel(conn), Delivery: deliveryModel(conn) };
 }
 export type Models = ReturnType<typeof createModels>;
 

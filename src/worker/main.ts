@@ -31,12 +31,14 @@ runMain('worker', async () => {
   const { conn, models } = await connectMongo(config.mongodbUri);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await registerSearchAttributes(config.temporal.address, config.temporal.namespace, logger);
-  const http = httpClientFromConfig(config);
+  // Every attempt this worker can run at once gets its own connection: none waits for one.
+  const http = httpClientFromConfig(config, config.worker.maxConcurrentActivities + config.worker.maxConcurrentLocalActivities);
   try {
     const worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      concurrency: config.worker,
       deps: {
         models,
         secretBox: new SecretBox(config.secretsKeyId, config.secretsKey),

@@ -5,9 +5,11 @@ import {
   CancelledFailure,
   TimeoutFailure,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -16,6 +18,9 @@ import { DeliveryFailureType, NON_RETRYABLE_FAILURE_TYPES } from '../delivery/fa
 import type { AttemptRecord, DeliveryInput, DeliveryResult, DeliveryStatus as Status, FinalOutcome } from '../delivery/types';
 import { attemptFailedSignal } from '../temporal/delivery-signals';
 import { DeliveryStatus } from '../temporal/search-attributes';
+
+/** The patch that records a canceled delivery in the deliveries index. */
+export const RECORD_CANCELED = 'record-canceled';
 
 function setStatus(status: Status): void {
   upsertSearchAttributes([{ key: DeliveryStatus, value: status }]);
@@ -51,12 +56,14 @@ function deliveryFailure(err: unknown): DeliveryFailure {
  */
 export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryResult> {
   const summary = `POST ${input.host} · ${input.eventType}`;
+  // Handed over by the fan-out after its inline first attempt: that attempt is not repeated.
+  const inlineFirst = input.firstAttempt;
   const { deliver } = proxyActivities<Activities>({
     // The per-attempt HTTP timeout (≤ 30 s) is enforced inside the activity; this is the backstop.
     startToCloseTimeout: '1 minute',
     summary,
     retry: {
-      maximumAttempts: input.maxAttempts,
+      maximumAttempts: inlineFirst ? input.maxAttempts - 1 : input.maxAttempts,
       // Delays come from nextRetryDelay; these only apply if an attempt dies without one (worker lost).
       initialInterval: '10 seconds',
       backoffCoefficient: 2,
@@ -71,7 +78,7 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     summary: `counters of ${input.webhookId}`,
   });
   // Counters are recorded even if an operator cancels the workflow meanwhile.
-  const record = (outcome: FinalOutcome, attempts: AttemptRecord[]) =>
+  const record = (outcome: FinalOutcome, attempts: AttemptRecord[], reason?: string) =>
     CancellationScope.nonCancellable(() =>
       recordDeliveryOutcome({
         tenantId: input.tenantId,
@@ -83,6 +90,8 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
         attempts: attempts.length,
         lastError: attempts.at(-1)?.error ?? null,
         firstAttemptAt: attempts[0]?.startedAt ?? null,
+        durationMs: outcome === 'delivered' ? (attempts.at(-1)?.durationMs ?? null) : null,
+        reason,
       }),
     );
 
@@ -93,14 +102,20 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     setStatus('retrying');
   });
 
+  // Runs begun before first attempts moved inline never have one, so their histories replay unchanged.
+  if (inlineFirst) reported.set(inlineFirst.attempt, inlineFirst);
   let result: DeliveryResult;
   try {
+    // The schedule's first delay follows the inline attempt; the activity's RetryPolicy runs the rest.
+    if (inlineFirst) await sleep(input.firstDelayMs ?? 0);
     result = await deliver(input);
   } catch (err) {
     const failure = deliveryFailure(err);
     const attempts = mergeAttemptLogs(failure.attempts, [...reported.values()]);
     if (isCancellation(err) || CancellationScope.current().consideredCancelled || failure.type === DeliveryFailureType.WebhookInactive) {
       setStatus('canceled');
+      // The deliveries index learns of the cancellation (runs begun before it existed did not record one).
+      if (patched(RECORD_CANCELED)) await record('canceled', attempts, failure.message);
       // Ends the execution Canceled when cancellation was requested (the activity requests it
       // for an inactive webhook, with the reason); otherwise it fails with the reason.
       throw new CancelledFailure(failure.message, [attempts]);

@@ -1,31 +1,138 @@
 import {
+  ActivityFailure,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   continueAsNew,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   startChild,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { FanoutInput, FanoutResult, MatchedWebhook } from '../delivery/types';
+import type { AttemptRecord, DeliveryInput, FanoutInput, FanoutResult, FirstAttemptResult, MatchedWebhook } from '../delivery/types';
 import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temporal/search-attributes';
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
 import { DeliveryWorkflow } from './delivery-workflow';
 
 /**
- * Webhooks matched and started per run. Each run starts at most this many children, then
- * continues as new: pending children stay far below Temporal's 2,000 limit and each run's
- * history stays small, whatever the fan-out. The server records every child start in the
- * parent's state, which costs more the more children are pending: on the dev server a page of
- * 100 fanned out 2,000 webhooks twice as fast as a page of 500 (see docs/delivery.md).
+ * Webhooks per run. Each run makes at most this many first attempts (and starts at most this
+ * many children), then continues as new: each run's history stays small whatever the fan-out.
  */
 export const FANOUT_PAGE_SIZE = 100;
 
-/** Fans one accepted event out to one DeliveryWorkflow per matching active webhook. */
+/** The patch that moved first attempts into the fan-out; runs begun before it replay the old path. */
+export const FIRST_ATTEMPTS_INLINE = 'first-attempts-inline';
+
+/**
+ * Fans one accepted event out to every matching active webhook, a page at a time. The first
+ * attempt of each delivery is a local activity of this workflow, all of a page in parallel: a
+ * delivered one ends there, on record in this history. One that must be retried, or whose
+ * attempt could not complete, becomes a child DeliveryWorkflow that runs the rest of the
+ * schedule. The page's outcomes are then written to the deliveries index in bulk.
+ */
 export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutResult> {
+  if (!patched(FIRST_ATTEMPTS_INLINE)) return await childPerDelivery(input);
+  const { tenantId, eventId, eventType } = input;
+  const { loadFanoutPage, recordFirstAttempts } = proxyLocalActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    // MongoDB being down must delay a fan-out, never drop it: retry without a limit.
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+  const page = await loadFanoutPage({ tenantId, eventId, eventType, after: input.cursor ?? null, limit: FANOUT_PAGE_SIZE });
+  // Recorded already: this is a reset or replayed run, and those deliveries are never sent again.
+  const todo = page.webhooks.filter((webhook) => !webhook.recorded);
+  const results = await Promise.all(todo.map((webhook) => firstAttempt(input, webhook)));
+
+  // Retrying deliveries get their workflow before the index says "retrying", so the index never
+  // names a retry that has no workflow to run it.
+  const byDelivery = new Map(todo.map((webhook) => [webhook.deliveryId, webhook]));
+  await Promise.all(
+    results
+      .filter((result) => result.outcome === 'retry' || result.outcome === 'unfinished')
+      .map((result) => startRetrying(input, byDelivery.get(result.deliveryId) as MatchedWebhook, result)),
+  );
+  if (results.length) await recordFirstAttempts({ tenantId, eventId, eventType, fanoutRunId: workflowInfo().runId, results });
+
+  const started = (input.started ?? 0) + page.webhooks.length;
+  if (page.nextCursor) {
+    return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor: page.nextCursor, started });
+  }
+  return { deliveries: started };
+}
+
+/** One inline first attempt; an attempt that cannot complete (timeout, worker lost) becomes a retry. */
+async function firstAttempt({ tenantId, eventId, eventType }: FanoutInput, webhook: MatchedWebhook): Promise<FirstAttemptResult> {
+  const { deliverFirstAttempt } = proxyLocalActivities<Activities>({
+    // The attempt's own HTTP timeout (≤ 30 s) ends it first; this is the backstop.
+    startToCloseTimeout: '1 minute',
+    // Never sent twice by this workflow: a retry of the attempt is the child's job, on the schedule.
+    retry: { maximumAttempts: 1 },
+    summary: `first attempt: POST ${webhook.host} (${webhook.deliveryId})`,
+  });
+  const { deliveryId, webhookId } = webhook;
+  const startedAt = new Date().toISOString();
+  try {
+    return await deliverFirstAttempt({ tenantId, eventId, eventType, deliveryId, webhookId });
+  } catch (err) {
+    const message = (err instanceof ActivityFailure && err.cause ? err.cause : (err as Error)).message;
+    const attempt: AttemptRecord = {
+      attempt: 1,
+      startedAt,
+      durationMs: null,
+      statusCode: null,
+      errorClass: 'worker_lost',
+      error: `the first attempt did not complete; its outcome is unknown (${message})`,
+      response: null,
+    };
+    return { deliveryId, webhookId, outcome: 'unfinished', attempt, nextRetryDelayMs: webhook.firstDelayMs, reason: message };
+  }
+}
+
+function deliveryInput({ tenantId, eventId, eventType }: FanoutInput, { deliveryId, webhookId, maxAttempts, host }: MatchedWebhook): DeliveryInput {
+  return { tenantId, eventId, eventType, deliveryId, webhookId, maxAttempts, host };
+}
+
+async function startDelivery(input: FanoutInput, webhook: MatchedWebhook, args: DeliveryInput, status: 'pending' | 'retrying'): Promise<void> {
+  const { tenantId, eventId, eventType } = input;
+  try {
+    await startChild(DeliveryWorkflow, {
+      workflowId: deliveryWorkflowId(webhook.deliveryId),
+      args: [args],
+      // Deliveries outlive the fan-out run that started them (it continues as new).
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      // A replayed or reset fan-out must never deliver the same event to a webhook twice.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: `${eventType} → ${webhook.host}`,
+      staticDetails: `Event ${eventId} of tenant ${tenantId} to webhook ${webhook.webhookId}`,
+      typedSearchAttributes: [
+        { key: TenantId, value: tenantId },
+        { key: EventId, value: eventId },
+        { key: EventType, value: eventType },
+        { key: WebhookId, value: webhook.webhookId },
+        { key: DeliveryStatus, value: status },
+      ],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/** Hands a delivery whose first attempt failed over to its DeliveryWorkflow, carrying that attempt. */
+function startRetrying(input: FanoutInput, webhook: MatchedWebhook, result: FirstAttemptResult): Promise<void> {
+  const args: DeliveryInput = {
+    ...deliveryInput(input, webhook),
+    firstAttempt: result.attempt ?? undefined,
+    firstDelayMs: result.nextRetryDelayMs ?? webhook.firstDelayMs ?? 0,
+  };
+  return startDelivery(input, webhook, args, 'retrying');
+}
+
+/** Fan-outs begun before first attempts moved inline: one DeliveryWorkflow per delivery. */
+async function childPerDelivery(input: FanoutInput): Promise<FanoutResult> {
   const { matchWebhooks } = proxyActivities<Activities>({
     startToCloseTimeout: '1 minute',
-    // MongoDB being down must delay a fan-out, never drop it: retry without a limit.
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
     summary: `webhooks subscribed to ${input.eventType}${input.cursor ? ` after ${input.cursor}` : ''}`,
   });
@@ -36,36 +143,10 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
     after: input.cursor ?? null,
     limit: FANOUT_PAGE_SIZE,
   });
-  await Promise.all(page.webhooks.map((webhook) => startDelivery(input, webhook)));
+  await Promise.all(page.webhooks.map((webhook) => startDelivery(input, webhook, deliveryInput(input, webhook), 'pending')));
   const started = (input.started ?? 0) + page.webhooks.length;
   if (page.nextCursor) {
     return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor: page.nextCursor, started });
   }
   return { deliveries: started };
-}
-
-async function startDelivery(input: FanoutInput, webhook: MatchedWebhook): Promise<void> {
-  const { tenantId, eventId, eventType } = input;
-  const { deliveryId, webhookId, maxAttempts, host } = webhook;
-  try {
-    await startChild(DeliveryWorkflow, {
-      workflowId: deliveryWorkflowId(deliveryId),
-      args: [{ tenantId, eventId, eventType, deliveryId, webhookId, maxAttempts, host }],
-      // Deliveries outlive the fan-out run that started them (it continues as new).
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      // A replayed or reset fan-out must never deliver the same event to a webhook twice.
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: `${eventType} → ${host}`,
-      staticDetails: `Event ${eventId} of tenant ${tenantId} to webhook ${webhookId}`,
-      typedSearchAttributes: [
-        { key: TenantId, value: tenantId },
-        { key: EventId, value: eventId },
-        { key: EventType, value: eventType },
-        { key: WebhookId, value: webhookId },
-        { key: DeliveryStatus, value: 'pending' },
-      ],
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
 }

@@ -1,6 +1,6 @@
 import { continueAsNew, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RequeueInput, RequeueProgress } from '../deliveries/requeue-types';
+import type { RequeueInput, RequeueProgress } from '../delivery-records/requeue-types';
 
 export const requeueProgressQuery = defineQuery<RequeueProgress>('progress');
 

@@ -2,7 +2,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { deliveryId } from '../../src/ids';
-import type { AttemptRecord, DeliveryResult } from '../../src/delivery/types';
+import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../../src/delivery/types';
 import { Harness } from '../support/harness';
 import { TestReceiver, requestsOf } from '../support/receiver';
 import { verifiedPayload } from '../support/signatures';
@@ -14,8 +14,13 @@ const MINUTE = 60 * SECOND;
 
 /** Server times of each attempt's start, from the delivery's history (virtual time here). */
 function attemptTimes(events: HistoryEvent[], attempts: AttemptRecord[]): number[] {
-  // A failed attempt that is retried is recorded by its `attemptFailed` signal, at the time it
-  // failed: its start is that minus its duration. The final attempt has its ActivityTaskStarted.
+  // Attempt 1 was made inline by the fan-out, just before it started this workflow with that
+  // attempt in its input: it started when this workflow did, less its duration. A failed attempt
+  // that is retried is recorded by its `attemptFailed` signal, at the time it failed: its start
+  // is that minus its duration. The final attempt has its ActivityTaskStarted.
+  const started = events[0];
+  const input = defaultPayloadConverter.fromPayload<DeliveryInput>(started.workflowExecutionStartedEventAttributes!.input!.payloads![0]);
+  const first = eventTimeMs(started) - (input.firstAttempt?.durationMs ?? 0);
   const failed = events
     .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'attemptFailed')
     .map((e) => {
@@ -23,8 +28,8 @@ function attemptTimes(events: HistoryEvent[], attempts: AttemptRecord[]): number
       return eventTimeMs(e) - (record.durationMs ?? 0);
     });
   const last = events.filter((e) => e.activityTaskStartedEventAttributes).map(eventTimeMs);
-  expect(failed.length + last.length).toBe(attempts.length);
-  return [...failed, ...last];
+  expect(1 + failed.length + last.length).toBe(attempts.length);
+  return [first, ...failed, ...last];
 }
 
 describe('the attempt schedule on the time-skipping test server', () => {
@@ -105,18 +110,39 @@ describe('the attempt schedule on the time-skipping test server', () => {
   });
 
   it('shows a running delivery: retrying, the pending attempt count, the last failure and the log so far', async () => {
-    receiver.respondWith({ status: 500, body: 'oops' }, { status: 200 });
-    const { handle } = await deliverOne({ url: receiver.url('/running') });
-    const description = await untilRetrying(handle);
+    receiver.respondWith({ status: 500, body: 'oops' }, { status: 500, body: 'again' }, { status: 200 });
+    const { handle, id, apiKey } = await deliverOne({ url: receiver.url('/running') });
+    // Attempt 1 failed inline; the delivery's workflow waits the schedule's first delay.
+    const waiting = await untilRetrying(handle);
+    expect(waiting.raw.pendingActivities ?? []).toEqual([]);
+    // The fan-out starts the delivery's workflow, then records the page in the deliveries index.
+    const read = await eventually(async () => {
+      const res = await harness.call('GET', `/v1/deliveries/${id}`, { token: apiKey });
+      return res.body.delivery?.nextAttemptAt ? res : undefined;
+    }, 30_000, 'the delivery in the index');
+    expect(read.body.delivery).toMatchObject({ status: 'retrying', attempts: [expect.objectContaining({ attempt: 1, statusCode: 500, response: 'oops' })] });
+    const due = Date.parse(read.body.delivery.nextAttemptAt) - Date.parse(read.body.delivery.attempts[0].startedAt);
+    expect(Math.abs(due - MINUTE)).toBeLessThanOrEqual(SECOND);
+
+    // Attempt 2 fails too: the Web UI's pending activity shows the attempt count, the last failure
+    // and the log so far (attempt 1 carried from the fan-out, attempt 2).
+    await env.sleep('70s');
+    const description = await eventually(async () => {
+      const d = await handle.describe();
+      return d.raw.pendingActivities?.[0]?.lastFailure ? d : undefined;
+    }, 30_000, 'the second attempt to fail');
     expect(description.status.name).toBe('RUNNING');
     const [pending] = description.raw.pendingActivities!;
     expect(pending.attempt).toBe(2);
     expect(pending.lastFailure?.message).toBe('HTTP 500');
     const log = defaultPayloadConverter.fromPayload<AttemptRecord[]>(pending.heartbeatDetails!.payloads![0]);
-    expect(log).toEqual([expect.objectContaining({ attempt: 1, statusCode: 500, response: 'oops' })]);
+    expect(log).toEqual([
+      expect.objectContaining({ attempt: 1, statusCode: 500, response: 'oops' }),
+      expect.objectContaining({ attempt: 2, statusCode: 500, response: 'again' }),
+    ]);
 
     const result: DeliveryResult = await handle.result();
-    expect(result.attempts.map((a) => a.statusCode)).toEqual([500, 200]);
+    expect(result.attempts.map((a) => a.statusCode)).toEqual([500, 500, 200]);
   });
 
   it('applies a secret rotation from the next attempt; both signatures verify during the overlap', async () => {

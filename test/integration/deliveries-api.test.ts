@@ -98,7 +98,14 @@ describe('deliveries API', () => {
     const res = await ctx.harness.call('GET', '/v1/events/r-1', { token: tenant.apiKey });
     expect(res.status).toBe(200);
     expect(res.body.event).toMatchObject({ id: 'r-1', type: 'retry.now', tenant_id: tenant.tenantId, data: {} });
-    expect(res.body.deliveries).toEqual([expect.objectContaining({ eventId: 'r-1', status: 'delivered', attempts: expect.arrayContaining([expect.objectContaining({ statusCode: 200 })]) })]);
+    expect(res.body.deliveries).toEqual([expect.objectContaining({ eventId: 'r-1', status: 'delivered' })]);
+    // Every attempt, across the inline first attempt, the retrying workflow's run and the retry's run.
+    expect(res.body.deliveries[0].attempts.map((a: { attempt: number; statusCode: number }) => [a.attempt, a.statusCode])).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 200],
+    ]);
+    expect(res.body.deliveries[0].auditLog).toHaveLength(3);
     expect((await ctx.harness.call('GET', '/v1/events/r-1', { token: other.apiKey })).status).toBe(404);
     expect((await ctx.harness.call('GET', '/v1/events/no-such-event', { token: tenant.apiKey })).status).toBe(404);
   });
@@ -106,11 +113,29 @@ describe('deliveries API', () => {
   it('reports stats for the last 24 hours', async () => {
     const stats = await ctx.harness.call('GET', '/v1/stats', { token: tenant.apiKey });
     expect(stats.status).toBe(200);
+    // Deliveries, not runs: r-1 (failed, then retried and delivered), the canceled one, p-1..p-3.
     expect(stats.body).toEqual({
       webhooks: { active: 3, total: 3 },
-      deliveries24h: { total: expect.any(Number), successful: expect.any(Number), failed: expect.any(Number), avgDurationMs: expect.any(Number) },
+      deliveries24h: { total: 5, successful: 4, failed: 0, avgDurationMs: expect.any(Number) },
     });
-    expect(stats.body.deliveries24h.successful).toBeGreaterThanOrEqual(4);
     expect((await ctx.harness.call('GET', '/v1/stats', { token: other.apiKey })).body.deliveries24h.total).toBe(0);
+  });
+
+  it('retries a failed delivery whose workflow ended before the deliveries index existed', async () => {
+    ctx.receiver.respondWith({ status: 500 });
+    const webhookId = await webhook('/legacy', ['1s']);
+    await send('legacy.now', 'l-1');
+    const failed = await firstWith(webhookId, 'failed');
+    // As if it had failed before this version: its workflow ended, the index knows nothing of it.
+    await ctx.harness.client.workflow.getHandle(failed.id).result().catch(() => undefined);
+    await ctx.harness.models.Delivery.deleteOne({ _id: failed.id });
+    expect((await list(webhookId)).body.deliveries).toEqual([]);
+
+    expect((await ctx.harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: other.apiKey })).status).toBe(404);
+    ctx.receiver.respondWith({ status: 200 });
+    expect((await ctx.harness.call('POST', `/v1/deliveries/${failed.id}/retry`, { token: tenant.apiKey })).status).toBe(202);
+    const delivered = await firstWith(webhookId, 'delivered');
+    expect(delivered).toMatchObject({ id: failed.id, eventId: 'l-1' });
+    expect(ctx.receiver.requests.filter((r) => r.path === '/legacy')).toHaveLength(3);
   });
 });

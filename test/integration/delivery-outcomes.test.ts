@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { freePort } from '../../src/embedded/ports';
 import { deliveryId } from '../../src/ids';
-import type { AttemptRecord, DeliveryResult } from '../../src/delivery/types';
+import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../../src/delivery/types';
 import { useHarness } from '../support/use-harness';
 import { requestsOf } from '../support/receiver';
 import { verifiedPayload } from '../support/signatures';
@@ -24,16 +24,32 @@ async function failureOf(promise: Promise<unknown>): Promise<{ type: string | un
 describe('delivery outcomes against a scripted receiver (dev server)', () => {
   const ctx = useHarness({ receivers: 1 });
 
-  /** A webhook on its own receiver path, an event to it, and the handle of the resulting delivery. */
-  async function deliverOne(webhook: Record<string, unknown>, type = 'order.paid') {
+  /** A webhook on its own receiver path, an event to it, and the ids of the resulting delivery. */
+  async function sendOne(webhook: Record<string, unknown>, type = 'order.paid') {
     // A tenant per delivery: no other test's webhook matches its event or uses its receiver script.
     const { apiKey, tenantId } = await ctx.harness.createTenant();
     const { webhookId, secret } = await ctx.harness.createWebhook(apiKey, { events: [type], ...webhook });
     const eventId = await ctx.harness.sendEvent(apiKey, { type, data: { n: 1 } });
     const id = deliveryId(tenantId, eventId, webhookId);
-    const handle = ctx.harness.client.workflow.getHandle(id);
+    return { webhookId, secret, eventId, id, apiKey, tenantId };
+  }
+
+  /** As `sendOne`, for a delivery whose first attempt fails and that gets a workflow of its own. */
+  async function deliverOne(webhook: Record<string, unknown>, type = 'order.paid') {
+    const sent = await sendOne(webhook, type);
+    const handle = ctx.harness.client.workflow.getHandle(sent.id);
     await eventually(() => handle.describe().then(() => true, () => undefined), 30_000, 'the delivery workflow');
-    return { webhookId, secret, eventId, id, handle, apiKey, tenantId };
+    return { ...sent, handle };
+  }
+
+  /** A delivery that ended on its first attempt (no workflow of its own), as the API reads it. */
+  async function endedInline(apiKey: string, id: string) {
+    const delivery = await eventually(async () => {
+      const res = await ctx.harness.call('GET', `/v1/deliveries/${id}`, { token: apiKey });
+      return res.status === 200 && res.body.delivery.completedAt ? res.body.delivery : undefined;
+    }, 30_000, 'the delivery on record');
+    await expect(ctx.harness.client.workflow.getHandle(id).describe()).rejects.toThrow(/not found/);
+    return delivery;
   }
 
   const webhookView = async (apiKey: string, webhookId: string) => (await ctx.harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey })).body.webhook;
@@ -69,9 +85,12 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
     const history = await handle.fetchHistory();
     const scheduled = history.events!.find((e) => e.activityTaskScheduledEventAttributes);
     expect(defaultPayloadConverter.fromPayload(scheduled!.userMetadata!.summary!)).toBe(`POST ${host} · order.paid`);
-    // Each failed attempt is also an event of the delivery's history, at the time it failed.
+    // Attempt 1 (made inline by the fan-out) is in the delivery's input; each later failed attempt
+    // is an event of its history, at the time it failed.
+    const input = defaultPayloadConverter.fromPayload<DeliveryInput>(history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0]);
+    expect(input.firstAttempt).toEqual(result.attempts[0]);
     const signals = history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'attemptFailed');
-    expect(signals).toHaveLength(2);
+    expect(signals).toHaveLength(1);
 
     const view = await eventually(async () => {
       const w = await webhookView(apiKey, webhookId);
@@ -83,12 +102,11 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
 
   it('410: the webhook is disabled with a reason, the delivery fails at once', async () => {
     ctx.receiver.respondWith({ status: 410, body: 'gone for good' });
-    const { webhookId, id, handle, apiKey, tenantId } = await deliverOne({ url: ctx.receiver.url('/gone') });
+    const { webhookId, id, apiKey, tenantId } = await sendOne({ url: ctx.receiver.url('/gone') });
 
-    const failure = await failureOf(handle.result());
-    expect(failure.type).toBe('DeliveryGone');
-    expect(failure.attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: 410, response: 'gone for good' })]);
-    expect((await handle.describe()).status.name).toBe('FAILED');
+    const delivery = await endedInline(apiKey, id);
+    expect(delivery).toMatchObject({ status: 'failed', reason: 'HTTP 410 Gone' });
+    expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: 410, response: 'gone for good' })]);
     expect(requestsOf(ctx.receiver.requests, id)).toHaveLength(1);
 
     const view = await eventually(async () => {
@@ -158,10 +176,11 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
   it('a 5 MB response: delivered, the record keeps its first 1000 characters', async () => {
     const body = 'a'.repeat(1000) + 'b'.repeat(5 * 1024 * 1024);
     ctx.receiver.respondWith({ status: 200, body });
-    const { handle } = await deliverOne({ url: ctx.receiver.url('/huge') });
-    const result: DeliveryResult = await handle.result();
-    expect(result.attempts).toHaveLength(1);
-    expect(result.attempts[0].statusCode).toBe(200);
-    expect(result.attempts[0].response).toBe('a'.repeat(1000));
+    const { id, apiKey } = await sendOne({ url: ctx.receiver.url('/huge') });
+    const delivery = await endedInline(apiKey, id);
+    expect(delivery.status).toBe('delivered');
+    expect(delivery.attempts).toHaveLength(1);
+    expect(delivery.attempts[0].statusCode).toBe(200);
+    expect(delivery.attempts[0].response).toBe('a'.repeat(1000));
   });
 });

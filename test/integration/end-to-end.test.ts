@@ -4,6 +4,7 @@ import { Harness } from '../support/harness';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 import { freePort } from '../../src/embedded/ports';
+import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 
 describe('one signed event delivered end to end', () => {
   const ctx = useHarness({ receivers: 1 });
@@ -62,19 +63,23 @@ describe('one signed event delivered end to end', () => {
     expect(request.headers['x-webhook-signature']).toBe(createHmac('sha256', secret).update(request.body).digest('hex'));
     expect(request.headers['user-agent']).toMatch(/^webhook-service\//);
 
-    // The delivery is one workflow execution that completed: the Web UI shows it delivered.
-    const handle = ctx.harness.client.workflow.getHandle(request.headers['webhook-id'] as string);
-    const outcome = await handle.result();
-    expect(outcome.status).toBe('delivered');
-    expect(outcome.attempts).toEqual([
-      expect.objectContaining({ attempt: 1, statusCode: 200, error: null, response: 'ok' }),
-    ]);
-    const description = await handle.describe();
-    expect(description.status.name).toBe('COMPLETED');
-    const attributes = description.searchAttributes as Record<string, unknown[]>;
-    expect(attributes.DeliveryStatus).toEqual(['delivered']);
-    expect(attributes.WebhookId).toEqual([webhookId]);
+    // Delivered on its first attempt, made inline by the event's fan-out: the delivery is on
+    // record with that attempt, and the fan-out's execution (the Web UI's audit log) completed.
+    const deliveryId = request.headers['webhook-id'] as string;
+    const onRecord = await eventually(async () => {
+      const res = await ctx.harness.call('GET', `/v1/deliveries/${deliveryId}`, { token: apiKey });
+      return res.status === 200 && res.body.delivery.status === 'delivered' ? res.body.delivery : undefined;
+    }, 30_000, 'the delivery on record');
+    expect(onRecord).toMatchObject({ id: deliveryId, eventId: sent.body.id, webhookId, status: 'delivered', reason: null });
+    expect(onRecord.attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: 200, error: null, response: 'ok' })]);
+    const fanout = ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, sent.body.id));
+    expect(await fanout.result()).toEqual({ deliveries: 1 });
+    expect(onRecord.auditLog).toEqual([{ workflowId: eventWorkflowId(tenantId, sent.body.id), runId: (await fanout.describe()).runId }]);
+    const attributes = (await fanout.describe()).searchAttributes as Record<string, unknown[]>;
+    expect(attributes.EventId).toEqual([sent.body.id]);
     expect(attributes.TenantId).toEqual([tenantId]);
+    // No DeliveryWorkflow was needed.
+    await expect(ctx.harness.client.workflow.getHandle(deliveryId).describe()).rejects.toThrow(/not found/);
   });
 
   it('a repeated POST with the same id is the same event and never fans out twice; a different body is 409', async () => {

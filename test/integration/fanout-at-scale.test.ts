@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 import { FANOUT_PAGE_SIZE } from '../../src/workflows/event-fanout-workflow';
@@ -5,6 +6,7 @@ import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 import { generateWebhookSecret } from '../../src/signing/webhook-secret';
 
 const WEBHOOKS = 2000;
+
 
 describe('fan-out at scale (dev server)', () => {
   const ctx = useHarness({ receivers: 1 });
@@ -41,15 +43,21 @@ describe('fan-out at scale (dev server)', () => {
     expect(paths.filter((p) => ['/off', '/other', '/tenant'].includes(p))).toEqual([]);
     expect(new Set(ctx.receiver.requests.map((r) => r.headers['webhook-id'])).size).toBe(WEBHOOKS);
 
-    // Every run started at most one page of children, then continued as new.
+    // Every run made one page of first attempts inline (no child: all were delivered), then continued as new.
     const runs = [];
     for await (const run of ctx.harness.client.workflow.list({ query: `WorkflowId = '${eventWorkflowId(tenantId, eventId)}'` })) runs.push(run);
     expect(runs).toHaveLength(WEBHOOKS / FANOUT_PAGE_SIZE);
     for (const run of runs) {
       const history = await ctx.harness.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
       const children = history.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
-      expect(children).toBe(FANOUT_PAGE_SIZE);
+      expect(children).toBe(0);
+      const firstAttempts = history.events!.filter(
+        (e) => e.markerRecordedEventAttributes && /^first attempt:/.test(String(e.userMetadata?.summary ? defaultPayloadConverter.fromPayload(e.userMetadata.summary) : '')),
+      ).length;
+      expect(firstAttempts).toBe(FANOUT_PAGE_SIZE);
     }
+    // The deliveries index holds each delivery once.
+    expect(await ctx.harness.models.Delivery.countDocuments({ tenantId, status: 'delivered' })).toBe(WEBHOOKS);
     // Every counter was updated once.
     await eventually(async () => ((await ctx.harness.models.Webhook.countDocuments({ tenantId, deliverySuccessCount: 1 })) === WEBHOOKS ? true : undefined), 60_000, 'the counters');
   }, 300_000);

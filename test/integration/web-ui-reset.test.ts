@@ -37,5 +37,16 @@ describe('resetting a failed delivery', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(ctx.receiver.requests).toHaveLength(5);
     expect(ctx.receiver.requests[4]).toMatchObject({ path: '/broken', headers: expect.objectContaining({ 'webhook-id': deliveryId }) });
+    // The API shows it delivered, with every attempt of both runs in the order made: the inline
+    // first attempt, the failed retry, the reset run's success.
+    const read = await eventually(async () => {
+      const res = await ctx.harness.call('GET', `/v1/deliveries/${deliveryId}`, { token: apiKey });
+      return res.body.delivery?.status === 'delivered' ? res.body.delivery : undefined;
+    }, 10_000, 'the delivery to read as delivered');
+    expect(read.attempts.map((a: { attempt: number; statusCode: number }) => [a.attempt, a.statusCode])).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 200],
+    ]);
   });
 });

@@ -166,6 +166,8 @@ describe('deleting a webhook while its delivery retries', () => {
     expect((await ctx.harness.call('DELETE', `/v1/webhooks/${created.body.webhook.id}`, { token: apiKey })).status).toBe(204);
     // The execution ends Canceled (not Failed), with the reason and the attempt log on record.
     const handle = ctx.harness.client.workflow.getHandle(deliveryWorkflowId(first.headers['webhook-id'] as string));
+    // Its first attempt failed inline; the fan-out then hands it to its own workflow.
+    await eventually(() => handle.describe().then(() => true, () => undefined), 30_000, 'the delivery workflow');
     const ended = await handle.result().then(
       () => undefined,
       (err: WorkflowFailedError) => err.cause,

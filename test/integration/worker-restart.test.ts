@@ -15,21 +15,24 @@ describe('a worker restart in the middle of the schedule (dev server)', () => {
     const eventId = await ctx.harness.sendEvent(apiKey, { type: 'user.created', data: {} });
     const handle = ctx.harness.client.workflow.getHandle(deliveryId(tenantId, eventId, webhookId));
 
-    // Attempt 1 fails; the worker goes away before attempt 2 is due.
+
+    // Attempt 1 fails inline, attempt 2 in the delivery's workflow; the worker goes away before
+    // attempt 3 is due.
     await eventually(async () => {
       const d = await handle.describe().catch(() => undefined);
-      return d?.searchAttributes.DeliveryStatus?.[0] === 'retrying' ? true : undefined;
-    }, 30_000, 'the first failed attempt');
+      return d?.raw.pendingActivities?.[0]?.lastFailure ? true : undefined;
+    }, 30_000, 'the second failed attempt');
     await ctx.harness.stopWorker();
     const stopped = await handle.describe();
     expect(stopped.status.name).toBe('RUNNING');
     const [pending] = stopped.raw.pendingActivities!;
+    // The activity's second attempt: the delivery's third (its first was the fan-out's).
     expect(pending.attempt).toBe(2);
-    // Attempt 2 falls due while no worker runs: it waits on the task queue, nothing is lost.
+    // Attempt 3 falls due while no worker runs: it waits on the task queue, nothing is lost.
     const due = Number(pending.nextAttemptScheduleTime!.seconds) * 1000;
-    await eventually(() => (Date.now() > due + 500 ? true : undefined), 10_000, 'attempt 2 to fall due');
+    await eventually(() => (Date.now() > due + 500 ? true : undefined), 10_000, 'attempt 3 to fall due');
     expect((await handle.describe()).status.name).toBe('RUNNING');
-    expect(requestsOf(ctx.receiver.requests, handle.workflowId)).toHaveLength(1);
+    expect(requestsOf(ctx.receiver.requests, handle.workflowId)).toHaveLength(2);
 
     await ctx.harness.startWorker();
     const result: DeliveryResult = await handle.result();

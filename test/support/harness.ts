@@ -62,7 +62,11 @@ export interface HarnessOptions {
 export class Harness {
   readonly adminToken = `adm_${randomBytes(24).toString('base64url')}`;
   readonly taskQueue = uniqueName('tq');
-  readonly secretBox = new SecretBox('test', randomBytes(32));
+  /** The SECRETS_KEY (id `test`) of this harness, for a worker process of its own. */
+  readonly secretsKey = randomBytes(32);
+  readonly secretBox = new SecretBox('test', this.secretsKey);
+  /** This harness's MongoDB database, for a worker process of its own. */
+  mongodbUri = '';
   baseUrl = '';
   /** The API's JSON log lines. */
   readonly apiLogs: string[] = [];
@@ -85,7 +89,8 @@ export class Harness {
     this.options = options;
     const stack = testStack();
     installQuietRuntime();
-    const { conn, models } = await connectMongo(stack.mongodbUri(uniqueName('db')));
+    this.mongodbUri = stack.mongodbUri(uniqueName('db'));
+    const { conn, models } = await connectMongo(this.mongodbUri);
     this.models = models;
     this.closers.push(async () => {
       await conn.dropDatabase().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { RequeueInput, RequeueProgress } from '../../deliveries/requeue-types';
+import type { RequeueInput, RequeueProgress } from '../../delivery-records/requeue-types';
 import { newId } from '../../ids';
 import { RequeueWorkflow, requeueProgressQuery } from '../../workflows/requeue-workflow';
 import { notFound } from '../errors';

@@ -2,12 +2,13 @@ import { Router } from 'express';
 import { API_KEY_PREFIX, issueApiKey } from '../../crypto/api-key';
 import { newId } from '../../ids';
 import type { Models } from '../../models';
+import type { ApiKeyCache } from '../api-key-cache';
 import { notFound } from '../errors';
 import { apiKeyParamsSchema, tenantInputSchema, tenantParamsSchema } from '../schemas/admin';
 import { route } from '../validate';
 
 /** `/v1/admin/*`: tenants and their API keys. Mounted behind adminAuth. */
-export function adminRouter(models: Models): Router {
+export function adminRouter(models: Models, apiKeys: ApiKeyCache): Router {
   const router = Router();
 
   async function createApiKey(tenantId: string) {
@@ -65,6 +66,7 @@ export function adminRouter(models: Models): Router {
       const key = await models.ApiKey.findOne({ _id: params.keyId, tenantId: params.tenantId }).lean();
       if (!key) throw notFound('API key');
       if (!key.revokedAt) await models.ApiKey.updateOne({ _id: key._id, revokedAt: null }, { $set: { revokedAt: new Date() } });
+      apiKeys.revoke(key._id);
       res.status(204).end();
     }),
   );

@@ -1,21 +1,21 @@
 import { Router } from 'express';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { readDelivery } from '../../deliveries/delivery-reader';
-import { restartDelivery } from '../../deliveries/delivery-restart';
+import type { Client } from '@temporalio/client';
+import { readDelivery } from '../../delivery-records/delivery-reader';
+import { indexedDelivery, restartDelivery } from '../../delivery-records/delivery-restart';
 import { requeues } from '../../metrics/metrics';
-import { TenantId } from '../../temporal/search-attributes';
+import type { Models } from '../../models';
 import { ApiError, notFound } from '../errors';
 import { deliveryIdParamsSchema } from '../schemas/delivery';
 import { route } from '../validate';
 
 /** `/v1/deliveries/{id}`: one delivery, its retry and its cancellation. */
-export function deliveriesRouter(temporal: Client): Router {
+export function deliveriesRouter(temporal: Client, models: Models, taskQueue: string): Router {
   const router = Router();
 
   router.get(
     '/:id',
     route({ params: deliveryIdParamsSchema }, async ({ params }, _req, res) => {
-      const delivery = await readDelivery(temporal, params.id, res.locals.tenantId as string);
+      const delivery = await readDelivery(temporal, models, params.id, res.locals.tenantId as string);
       if (!delivery) throw notFound('delivery');
       res.json({ delivery });
     }),
@@ -24,7 +24,7 @@ export function deliveriesRouter(temporal: Client): Router {
   router.post(
     '/:id/retry',
     route({ params: deliveryIdParamsSchema }, async ({ params }, _req, res) => {
-      const outcome = await restartDelivery(temporal, params.id, res.locals.tenantId as string);
+      const outcome = await restartDelivery(temporal, models, params.id, taskQueue, res.locals.tenantId as string);
       if (outcome === 'not_found') throw notFound('delivery');
       if (outcome === 'delivered') throw new ApiError(409, 'already_delivered', 'this delivery was delivered; it is never sent twice');
       if (outcome === 'in_progress') throw new ApiError(409, 'delivery_in_progress', 'this delivery is still pending or retrying');
@@ -36,15 +36,13 @@ export function deliveriesRouter(temporal: Client): Router {
   router.post(
     '/:id/cancel',
     route({ params: deliveryIdParamsSchema }, async ({ params }, _req, res) => {
-      const handle = temporal.workflow.getHandle(params.id);
-      const description = await handle.describe().catch((err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) return undefined;
-        throw err;
-      });
-      if (!description || description.type !== 'DeliveryWorkflow' || description.typedSearchAttributes.get(TenantId) !== res.locals.tenantId) {
-        throw notFound('delivery');
+      const delivery = await indexedDelivery(temporal, models, params.id, res.locals.tenantId as string);
+      if (!delivery) throw notFound('delivery');
+      if (delivery.status !== 'pending' && delivery.status !== 'retrying') {
+        throw new ApiError(409, 'delivery_not_running', 'only a pending or retrying delivery can be canceled');
       }
-      if (description.status.name !== 'RUNNING') throw new ApiError(409, 'delivery_not_running', 'only a pending or retrying delivery can be canceled');
+      // Only a delivery being retried is still open: its DeliveryWorkflow records the cancellation.
+      const handle = temporal.workflow.getHandle(params.id);
       await handle.cancel();
       res.status(202).json({ id: params.id, status: 'canceled' });
     }),

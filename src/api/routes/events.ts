@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { EventIngestion, IdempotencyConflictError } from '../../events/event-ingestion';
 import { eventTypeSchema } from '../../events/event-type';
 import type { Client } from '@temporalio/client';
-import { listDeliveries } from '../../deliveries/delivery-list';
-import { readDelivery, type DeliveryDetail } from '../../deliveries/delivery-reader';
+import { listDeliveries } from '../../delivery-records/delivery-list';
+import { readDelivery, type DeliveryDetail } from '../../delivery-records/delivery-reader';
 import { eventEnvelope } from '../../events/event-envelope';
 import type { Models } from '../../models';
 import { eventKey, type EventDoc } from '../../models/event';
 import { ApiError, notFound } from '../errors';
+import { encodeCursor } from '../list-cursor';
+import { cursorPosition } from './webhook-deliveries';
 import { eventDeliveriesQuerySchema } from '../schemas/delivery';
 import { route } from '../validate';
 import { metadataSchema } from '../schemas/webhook';
@@ -77,13 +79,13 @@ export function eventsRouter(ingestion: EventIngestion, models: Models, temporal
       const tenantId = res.locals.tenantId as string;
       const event = await models.Event.findById(eventKey(tenantId, params.id)).lean<EventDoc>();
       if (!event) throw notFound('event');
-      const page = await listDeliveries(temporal, { tenantId, eventId: params.id }, query.limit, query.cursor);
+      const page = await listDeliveries(models, { tenantId, eventId: params.id }, query.limit, cursorPosition(query.cursor));
       const deliveries: DeliveryDetail[] = [];
       for (let i = 0; i < page.deliveries.length; i += READ_CONCURRENCY) {
-        const read = await Promise.all(page.deliveries.slice(i, i + READ_CONCURRENCY).map((d) => readDelivery(temporal, d.id, tenantId)));
+        const read = await Promise.all(page.deliveries.slice(i, i + READ_CONCURRENCY).map((d) => readDelivery(temporal, models, d.id, tenantId)));
         deliveries.push(...read.filter((d): d is DeliveryDetail => d !== undefined));
       }
-      res.json({ event: eventEnvelope(event), deliveries, nextCursor: page.nextCursor });
+      res.json({ event: eventEnvelope(event), deliveries, nextCursor: page.next && encodeCursor(page.next) });
     }),
   );
 

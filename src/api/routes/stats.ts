@@ -1,15 +1,12 @@
 import { Router } from 'express';
-import type { Client } from '@temporalio/client';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import type { Models } from '../../models';
-import { countDeliveries } from '../../deliveries/delivery-list';
-import { deliveryQuery } from '../../deliveries/visibility-query';
+import { countDeliveries } from '../../delivery-records/delivery-list';
 
-/** Deliveries sampled for the average duration: the most recent delivered ones of the window. */
+/** Delivered deliveries sampled for the average duration: the most recent of the window. */
 const DURATION_SAMPLE = 200;
 
-/** `GET /v1/stats`: webhook counts from MongoDB, delivery counts of the last 24 h from visibility. */
-export function statsRouter(models: Models, temporal: Client): Router {
+/** `GET /v1/stats`: webhook counts and the last 24 h of deliveries, from MongoDB (deliveries, never runs). */
+export function statsRouter(models: Models): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
     const tenantId = res.locals.tenantId as string;
@@ -17,30 +14,23 @@ export function statsRouter(models: Models, temporal: Client): Router {
     const [active, total, deliveries, successful, failed, avgDurationMs] = await Promise.all([
       models.Webhook.countDocuments({ tenantId, active: true }),
       models.Webhook.countDocuments({ tenantId }),
-      countDeliveries(temporal, { tenantId, since }),
-      countDeliveries(temporal, { tenantId, since, status: 'delivered' }),
-      countDeliveries(temporal, { tenantId, since, status: 'failed' }),
-      averageDeliveredDurationMs(temporal, tenantId, since),
+      countDeliveries(models, { tenantId, since }),
+      countDeliveries(models, { tenantId, since, status: 'delivered' }),
+      countDeliveries(models, { tenantId, since, status: 'failed' }),
+      averageDeliveredDurationMs(models, tenantId, since),
     ]);
     res.json({ webhooks: { active, total }, deliveries24h: { total: deliveries, successful, failed, avgDurationMs } });
   });
   return router;
 }
 
-/** Mean time from a delivery's start to its successful end, over the recent delivered ones. */
-async function averageDeliveredDurationMs(temporal: Client, tenantId: string, since: Date): Promise<number | null> {
-  const { namespace, loadedDataConverter } = temporal.workflow.options;
-  const { executions } = await temporal.workflowService.listWorkflowExecutions({
-    namespace,
-    query: deliveryQuery({ tenantId, since, status: 'delivered' }),
-    pageSize: DURATION_SAMPLE,
-  });
-  const durations = await Promise.all(
-    executions.map(async (raw) => {
-      const info = await executionInfoFromRaw(raw, loadedDataConverter, raw, namespace);
-      return info.closeTime ? info.closeTime.getTime() - info.startTime.getTime() : undefined;
-    }),
-  );
-  const known = durations.filter((d): d is number => d !== undefined);
+/** Mean duration of the delivered attempt, over the most recent delivered deliveries (no aggregation: FerretDB v1). */
+async function averageDeliveredDurationMs(models: Models, tenantId: string, since: Date): Promise<number | null> {
+  const docs = await models.Delivery.find({ tenantId, createdAt: { $gte: since }, status: 'delivered' })
+    .sort({ createdAt: -1 })
+    .limit(DURATION_SAMPLE)
+    .select({ durationMs: 1 })
+    .lean();
+  const known = docs.map((d) => d.durationMs).filter((d): d is number => typeof d === 'number');
   return known.length ? Math.round(known.reduce((a, b) => a + b, 0) / known.length) : null;
 }

@@ -1,15 +1,22 @@
 import { Router } from 'express';
-import type { Client } from '@temporalio/client';
-import { listDeliveries } from '../../deliveries/delivery-list';
+import { listDeliveries } from '../../delivery-records/delivery-list';
 import type { Models } from '../../models';
-import { notFound } from '../errors';
+import { ApiError, notFound } from '../errors';
+import { decodeCursor, encodeCursor } from '../list-cursor';
 import { webhookDeliveriesQuerySchema } from '../schemas/delivery';
 import { webhookIdParamsSchema } from '../schemas/webhook';
 import { route } from '../validate';
 
+/** A cursor this service made, or a 400 naming the `cursor` parameter. */
+export function cursorPosition(cursor: string | undefined) {
+  if (cursor === undefined) return undefined;
+  const position = decodeCursor(cursor);
+  if (!position) throw new ApiError(400, 'validation_failed', 'request is invalid', [{ path: 'query.cursor', message: 'expected a cursor returned by a previous page' }]);
+  return position;
+}
 
-/** `GET /v1/webhooks/{id}/deliveries`: newest first, from Temporal visibility. */
-export function webhookDeliveriesRouter(models: Models, temporal: Client): Router {
+/** `GET /v1/webhooks/{id}/deliveries`: newest first, from the deliveries index. */
+export function webhookDeliveriesRouter(models: Models): Router {
   const router = Router({ mergeParams: true });
   router.get(
     '/',
@@ -17,7 +24,7 @@ export function webhookDeliveriesRouter(models: Models, temporal: Client): Route
       const tenantId = res.locals.tenantId as string;
       if (!(await models.Webhook.exists({ _id: params.id, tenantId }))) throw notFound('webhook');
       const page = await listDeliveries(
-        temporal,
+        models,
         {
           tenantId,
           webhookId: params.id,
@@ -26,9 +33,9 @@ export function webhookDeliveriesRouter(models: Models, temporal: Client): Route
           until: query.until ? new Date(query.until) : undefined,
         },
         query.limit,
-        query.cursor,
+        cursorPosition(query.cursor),
       );
-      res.json(page);
+      res.json({ deliveries: page.deliveries, nextCursor: page.next && encodeCursor(page.next) });
     }),
   );
   return router;

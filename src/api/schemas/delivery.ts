@@ -42,7 +42,7 @@ export const statsResponseSchema = z.strictObject({
     total: z.number(),
     successful: z.number(),
     failed: z.number(),
-    avgDurationMs: z.number().nullable().meta({ description: 'Mean time from start to delivery, over the most recent delivered ones.' }),
+    avgDurationMs: z.number().nullable().meta({ description: 'Mean duration of the delivered attempt, over the most recent delivered deliveries.' }),
   }),
 });
 
@@ -60,6 +60,9 @@ export const deliveryDetailSchema = deliverySummarySchema.extend({
   attempts: z.array(attemptSchema),
   nextAttemptAt: z.string().nullable(),
   reason: z.string().nullable(),
+  auditLog: z
+    .array(z.strictObject({ workflowId: z.string(), runId: z.string() }))
+    .meta({ description: 'The Temporal executions whose histories hold its attempts: the event fan-out (inline first attempt), then each DeliveryWorkflow run.' }),
 });
 
 export const deliveryResponseSchema = z.strictObject({ delivery: deliveryDetailSchema });

@@ -1,0 +1,51 @@
+import { log } from '@temporalio/activity';
+import { delayAfterAttempt } from '../delivery/retry-schedule';
+import type { EventRef, FirstAttemptResult } from '../delivery/types';
+import { retriesScheduled } from '../metrics/metrics';
+import type { WebhookDoc } from '../models/webhook';
+import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
+
+export interface FirstAttemptInput extends EventRef {
+  deliveryId: string;
+  webhookId: string;
+}
+
+/**
+ * The first attempt of a delivery, made by the event's fan-out as a local activity: no workflow
+ * of its own unless it must be retried. The webhook and event come from what the page read;
+ * the result is the attempt's record and outcome, which the fan-out's history keeps (never the
+ * secret, which is decrypted and dropped inside `sendAttempt`).
+ */
+export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxMs: number }) {
+  return async function deliverFirstAttempt(input: FirstAttemptInput): Promise<FirstAttemptResult> {
+    const { deliveryId, webhookId, tenantId } = input;
+    const logContext = { deliveryId, eventId: input.eventId, webhookId, attempt: 1 };
+    const webhook =
+      deps.cache.webhook(tenantId, webhookId) ?? (await deps.models.Webhook.findOne({ _id: webhookId, tenantId }).lean<WebhookDoc>()) ?? undefined;
+    if (!webhook || !webhook.active) {
+      const reason = !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}`;
+      log.info('delivery canceled', { ...logContext, reason });
+      return { deliveryId, webhookId, outcome: 'inactive', attempt: null, reason };
+    }
+    const event = await loadEvent(deps, tenantId, input.eventId);
+    const { record, outcome } = await sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 });
+    switch (outcome.kind) {
+      case 'delivered':
+        log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });
+        return { deliveryId, webhookId, outcome: 'delivered', attempt: record };
+      case 'gone':
+        log.warn('receiver answered 410 Gone', logContext);
+        return { deliveryId, webhookId, outcome: 'gone', attempt: record, reason: 'HTTP 410 Gone' };
+      case 'refused':
+        log.warn('URL refused', { ...logContext, reason: outcome.reason });
+        return { deliveryId, webhookId, outcome: 'refused', attempt: record, reason: outcome.reason };
+      case 'retry': {
+        const scheduled = delayAfterAttempt(webhook.retrySchedule, 1) ?? 0;
+        const nextRetryDelayMs = Math.max(scheduled, Math.min(outcome.retryAfterMs ?? 0, deps.retryAfterMaxMs));
+        log.info('attempt failed, retry scheduled', { ...logContext, reason: outcome.reason, nextRetryDelay: nextRetryDelayMs });
+        retriesScheduled.inc();
+        return { deliveryId, webhookId, outcome: 'retry', attempt: record, nextRetryDelayMs, reason: outcome.reason };
+      }
+    }
+  };
+}

@@ -1,0 +1,58 @@
+import type { SecretBox } from '../crypto/secret-box';
+import { completeAttemptRecord } from '../delivery/attempt-log';
+import type { WebhookHttpClient } from '../delivery/http-client';
+import { classifyAttempt, type AttemptOutcome } from '../delivery/outcome';
+import { buildSignedRequest } from '../delivery/signed-request';
+import type { AttemptRecord } from '../delivery/types';
+import { eventEnvelope } from '../events/event-envelope';
+import { attemptDuration, deliveryAttempts, statusClass } from '../metrics/metrics';
+import type { Models } from '../models';
+import { eventKey, type EventDoc } from '../models/event';
+import type { WebhookDoc } from '../models/webhook';
+import { signingSecrets, type StoredWebhookSecrets } from '../signing/signing-secrets';
+import type { PageCache } from './page-cache';
+
+export interface AttemptDeps {
+  models: Models;
+  secretBox: SecretBox;
+  http: WebhookHttpClient;
+  cache: PageCache;
+}
+
+/** The stored event; its payload never changes, so it is read once per worker and kept. */
+export async function loadEvent({ models, cache }: AttemptDeps, tenantId: string, eventId: string): Promise<EventDoc> {
+  const key = eventKey(tenantId, eventId);
+  const cached = cache.event(key);
+  if (cached) return cached;
+  const event = await models.Event.findById(key).lean<EventDoc>();
+  if (!event) throw new Error(`event ${eventId} is missing from storage`);
+  cache.putEvent(event);
+  return event;
+}
+
+/**
+ * One signed HTTP attempt of a delivery, as the inline first attempt and the retries make it:
+ * the secret is decrypted here, used for the signature and dropped; what comes back (the
+ * attempt's record and outcome) never holds it.
+ */
+export async function sendAttempt(
+  { secretBox, http }: AttemptDeps,
+  { deliveryId, webhook, event, attempt }: { deliveryId: string; webhook: WebhookDoc; event: EventDoc; attempt: number },
+  onRequestStart?: (startedAt: Date) => void,
+): Promise<{ record: AttemptRecord; outcome: AttemptOutcome }> {
+  const startedAt = new Date();
+  const request = buildSignedRequest({
+    deliveryId,
+    envelope: eventEnvelope(event),
+    secrets: signingSecrets(webhook as StoredWebhookSecrets, secretBox, startedAt),
+    customHeaders: webhook.headers.map((h) => ({ name: h.name as string, value: h.value as string })),
+    now: startedAt,
+  });
+  onRequestStart?.(startedAt);
+  const result = await http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000);
+  const record = completeAttemptRecord(attempt, startedAt, result);
+  const status_class = statusClass(record.statusCode);
+  deliveryAttempts.inc({ status_class });
+  attemptDuration.observe({ status_class }, result.durationMs / 1000);
+  return { record, outcome: classifyAttempt(result, Date.now()) };
+}

@@ -1,0 +1,95 @@
+import type { Models } from '../models';
+import type { DeliveryStatus, FinalOutcome } from '../delivery/types';
+
+/**
+ * Writes to the deliveries index (models/delivery.ts). Every write is idempotent: a record
+ * replayed by Temporal (a retried local activity, a reset) changes nothing, and says so, so the
+ * caller moves the webhook's counters only for a transition that is new.
+ */
+
+/** A delivery as the fan-out's page record writes it. */
+export interface IndexedDelivery {
+  id: string;
+  tenantId: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attempts: number;
+  durationMs: number | null;
+  reason: string | null;
+  nextAttemptAt: Date | null;
+  fanoutRunId: string | null;
+  retried: boolean;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+const OPEN: DeliveryStatus[] = ['pending', 'retrying'];
+
+/**
+ * Records a page of deliveries in one bulk write, inserting only those not yet recorded (a
+ * retried delivery's workflow may have finished it first). Returns the ids this call inserted.
+ */
+export async function recordDeliveries(models: Models, deliveries: readonly IndexedDelivery[]): Promise<Set<string>> {
+  if (!deliveries.length) return new Set();
+  const result = await models.Delivery.bulkWrite(
+    deliveries.map(({ id, ...fields }) => ({ updateOne: { filter: { _id: id }, update: { $setOnInsert: fields }, upsert: true } })),
+    { ordered: false },
+  );
+  return new Set(Object.values(result.upsertedIds ?? {}).map(String));
+}
+
+export interface DeliveryEnd {
+  tenantId: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  outcome: FinalOutcome;
+  attempts: number;
+  durationMs: number | null;
+  reason: string | null;
+  /** Start of its first attempt: where a delivery recorded for the first time (older runs) begins. */
+  startedAt: Date;
+}
+
+const STATUS_OF: Record<FinalOutcome, DeliveryStatus> = { delivered: 'delivered', failed: 'failed', gone: 'failed', canceled: 'canceled' };
+
+/**
+ * Moves an open delivery to its final status, or a failed or canceled one to delivered (a run
+ * reset in the Web UI or CLI succeeded). True when this call made the transition: false when the
+ * delivery already had that status (the record was replayed) or was delivered.
+ */
+export async function finishDelivery(models: Models, id: string, end: DeliveryEnd, now: Date): Promise<boolean> {
+  const from: DeliveryStatus[] = end.outcome === 'delivered' ? [...OPEN, 'failed', 'canceled'] : OPEN;
+  try {
+    const result = await models.Delivery.updateOne(
+      { _id: id, status: { $in: from } },
+      {
+        $set: { status: STATUS_OF[end.outcome], attempts: end.attempts, durationMs: end.durationMs, reason: end.reason, completedAt: now, nextAttemptAt: null },
+        // A delivery that started before this index existed, or whose page record is still to come.
+        $setOnInsert: { tenantId: end.tenantId, webhookId: end.webhookId, eventId: end.eventId, eventType: end.eventType, createdAt: end.startedAt, retried: true, fanoutRunId: null },
+      },
+      { upsert: true },
+    );
+    return result.modifiedCount + result.upsertedCount > 0;
+  } catch (err) {
+    // The upsert met the delivery with a final status: already recorded.
+    if ((err as { code?: number }).code === 11000) return false;
+    throw err;
+  }
+}
+
+/** A failed attempt was followed by a scheduled retry (best effort: the status shown by lists). */
+export async function markRetrying(models: Models, id: string, attempts: number, nextAttemptAt: Date | null): Promise<void> {
+  await models.Delivery.updateOne({ _id: id, status: { $in: OPEN } }, { $set: { status: 'retrying', attempts, nextAttemptAt } });
+}
+
+/** A failed or canceled delivery is started again (retry, requeue). True when this call reopened it. */
+export async function reopenDelivery(models: Models, id: string): Promise<boolean> {
+  const result = await models.Delivery.updateOne(
+    { _id: id, status: { $in: ['failed', 'canceled'] } },
+    { $set: { status: 'pending', retried: true, completedAt: null, reason: null, nextAttemptAt: null } },
+  );
+  return result.modifiedCount > 0;
+}

@@ -1,0 +1,186 @@
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { tsToDate } from '@temporalio/common/lib/time';
+import type { temporal } from '@temporalio/proto';
+import { mergeAttemptLogs } from '../delivery/attempt-log';
+import type { AttemptRecord, DeliveryStatus as Status, FirstAttemptResult } from '../delivery/types';
+import type { Models } from '../models';
+import type { DeliveryDoc } from '../models/delivery';
+import { attemptFailedSignal } from '../temporal/delivery-signals';
+import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temporal/search-attributes';
+import { eventWorkflowId } from '../temporal/workflow-ids';
+import { WORKFLOW_TYPES } from '../temporal/workflow-types';
+import { deliverySummary, type DeliverySummary } from './delivery-list';
+import { deliveryStatus } from './delivery-status';
+
+/** A Temporal execution that holds some of a delivery's attempts: where to look in the Web UI. */
+export interface AuditLogRun {
+  workflowId: string;
+  runId: string;
+}
+
+/** One delivery with every attempt, read from the histories that hold them (the audit log). */
+export interface DeliveryDetail extends DeliverySummary {
+  /** Every attempt in the order made, numbered across the inline first attempt, retries and requeues. */
+  attempts: AttemptRecord[];
+  /** When the next attempt is due, while the delivery is retrying. */
+  nextAttemptAt: string | null;
+  /** Why it failed or was canceled. */
+  reason: string | null;
+  /** The executions whose histories hold its attempts: the fan-out (inline first attempt), then each DeliveryWorkflow run. */
+  auditLog: AuditLogRun[];
+}
+
+type Payloads = temporal.api.common.v1.IPayloads | null | undefined;
+type Failure = temporal.api.failure.v1.IFailure | null | undefined;
+
+interface RunLog {
+  attempts: AttemptRecord[];
+  reason: string | null;
+  nextAttemptAt: string | null;
+}
+
+function decoder(client: Client) {
+  const converter = client.workflow.options.loadedDataConverter.payloadConverter;
+  return (payloads: Payloads): unknown => (payloads?.payloads?.[0] ? converter.fromPayload(payloads.payloads[0]) : undefined);
+}
+
+const logIn = (value: unknown): AttemptRecord[] => (Array.isArray(value) ? (value as AttemptRecord[]) : []);
+
+/**
+ * The attempts in one DeliveryWorkflow run's history: the deliver activity's result or failure
+ * details, the `attemptFailed` signals, and, while it runs, its pending activity's heartbeat.
+ */
+async function runLog(client: Client, workflowId: string, runId: string, description?: WorkflowExecutionDescription): Promise<RunLog> {
+  const first = decoder(client);
+  const failureLog = (failure: Failure) => logIn(first(failure?.applicationFailureInfo?.details));
+  let attempts: AttemptRecord[] = [];
+  let reason: string | null = null;
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  for (const event of history.events ?? []) {
+    if (event.activityTaskCompletedEventAttributes) {
+      attempts = mergeAttemptLogs(logIn((first(event.activityTaskCompletedEventAttributes.result) as { attempts?: unknown })?.attempts), attempts);
+    } else if (event.activityTaskFailedEventAttributes) {
+      const failure = event.activityTaskFailedEventAttributes.failure;
+      attempts = mergeAttemptLogs(failureLog(failure), attempts);
+      reason = failure?.message ?? reason;
+    } else if (event.activityTaskCanceledEventAttributes) {
+      attempts = mergeAttemptLogs(logIn(first(event.activityTaskCanceledEventAttributes.details)), attempts);
+    } else if (event.workflowExecutionSignaledEventAttributes?.signalName === attemptFailedSignal.name) {
+      attempts = mergeAttemptLogs(attempts, [first(event.workflowExecutionSignaledEventAttributes.input) as AttemptRecord]);
+    } else if (event.workflowExecutionStartedEventAttributes) {
+      // A run handed over by the fan-out carries its inline first attempt in its input.
+      const input = first(event.workflowExecutionStartedEventAttributes.input) as { firstAttempt?: AttemptRecord } | undefined;
+      if (input?.firstAttempt) attempts = mergeAttemptLogs(attempts, [input.firstAttempt]);
+    } else if (event.workflowExecutionCancelRequestedEventAttributes) {
+      reason = event.workflowExecutionCancelRequestedEventAttributes.cause || 'canceled on request';
+    } else if (event.workflowExecutionTerminatedEventAttributes) {
+      reason = event.workflowExecutionTerminatedEventAttributes.reason || 'terminated';
+    }
+  }
+  let nextAttemptAt: string | null = null;
+  const pending = description?.runId === runId ? description.raw.pendingActivities?.[0] : undefined;
+  if (pending) {
+    attempts = mergeAttemptLogs(attempts, mergeAttemptLogs(logIn(first(pending.heartbeatDetails)), failureLog(pending.lastFailure)));
+    nextAttemptAt = pending.nextAttemptScheduleTime ? (tsToDate(pending.nextAttemptScheduleTime).toISOString() ?? null) : null;
+  }
+  return { attempts, reason, nextAttemptAt };
+}
+
+/**
+ * The inline first attempt of `deliveryId`: the result of its local activity in the fan-out run's
+ * history. The index is written during the workflow task that records that result, so for a few
+ * milliseconds the index can be ahead of the history: a missing attempt is looked for again.
+ */
+async function inlineAttempt(client: Client, workflowId: string, runId: string, deliveryId: string): Promise<AttemptRecord[]> {
+  const first = decoder(client);
+  for (let tries = 0; tries < 20; tries++) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    for (const event of history.events ?? []) {
+      const marker = event.markerRecordedEventAttributes;
+      if (!marker?.details?.result) continue;
+      const result = first(marker.details.result) as Partial<FirstAttemptResult> | undefined;
+      if (result?.deliveryId === deliveryId) return result.attempt ? [result.attempt] : [];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return [];
+}
+
+/** Every run of a delivery's workflow id, oldest first (requeues and retries start new runs). */
+async function deliveryRuns(client: Client, id: string, latest?: WorkflowExecutionDescription): Promise<AuditLogRun[]> {
+  const runs = new Map<string, number>();
+  try {
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${id.replace(/'/g, '')}'` })) runs.set(run.runId, run.startTime.getTime());
+  } catch {
+    // A server without visibility queries (the time-skipping test server): the latest run only.
+  }
+  // Visibility may lag a run just started.
+  if (latest) runs.set(latest.runId, latest.startTime.getTime());
+  return [...runs.entries()].sort((a, b) => a[1] - b[1]).map(([runId]) => ({ workflowId: id, runId }));
+}
+
+async function describe(client: Client, id: string): Promise<WorkflowExecutionDescription | undefined> {
+  try {
+    const description = await client.workflow.getHandle(id).describe();
+    return description.type === WORKFLOW_TYPES.delivery ? description : undefined;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Attempts of all runs in the order made; the same attempt seen in two places counts once. */
+function numbered(logs: AttemptRecord[][]): AttemptRecord[] {
+  const byStart = new Map<string, AttemptRecord>();
+  for (const log of logs) for (const attempt of log) if (!byStart.has(attempt.startedAt) || attempt.durationMs !== null) byStart.set(attempt.startedAt, attempt);
+  return [...byStart.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).map((attempt, i) => ({ ...attempt, attempt: i + 1 }));
+}
+
+/**
+ * Reads a delivery: its status from the deliveries index, its attempts from every history that
+ * holds one (the fan-out run of its inline first attempt, each run of its DeliveryWorkflow).
+ * A delivery from before the index existed is read from its workflow alone. `undefined` when
+ * there is no such delivery or it belongs to another tenant.
+ */
+export async function readDelivery(client: Client, models: Models, id: string, tenantId: string): Promise<DeliveryDetail | undefined> {
+  const doc = await models.Delivery.findOne({ _id: id, tenantId }).lean<DeliveryDoc>();
+  if (!doc) return readUnindexed(client, id, tenantId);
+  const latest = doc.retried ? await describe(client, id) : undefined;
+  const runs = latest ? await deliveryRuns(client, id, latest) : [];
+  const inline = doc.fanoutRunId ? { workflowId: eventWorkflowId(tenantId, doc.eventId), runId: doc.fanoutRunId } : undefined;
+  const [first, ...logs] = await Promise.all([
+    inline ? inlineAttempt(client, inline.workflowId, inline.runId, id) : Promise.resolve([]),
+    ...runs.map((run) => runLog(client, id, run.runId, latest)),
+  ]);
+  const last = logs.at(-1);
+  const open = doc.status === 'pending' || doc.status === 'retrying';
+  return {
+    ...deliverySummary(doc),
+    attempts: numbered([first, ...logs.map((l) => l.attempts)]),
+    nextAttemptAt: open ? (last?.nextAttemptAt ?? doc.nextAttemptAt?.toISOString() ?? null) : null,
+    reason: doc.status === 'delivered' ? null : (last?.reason ?? doc.reason ?? null),
+    auditLog: [...(inline ? [inline] : []), ...runs],
+  };
+}
+
+/** A delivery whose workflow started before the deliveries index existed: its latest run alone. */
+async function readUnindexed(client: Client, id: string, tenantId: string): Promise<DeliveryDetail | undefined> {
+  const description = await describe(client, id);
+  const attributes = description?.typedSearchAttributes;
+  if (!description || !attributes || attributes.get(TenantId) !== tenantId) return undefined;
+  const log = await runLog(client, id, description.runId, description);
+  const status: Status = deliveryStatus(description.status.name, attributes.get(DeliveryStatus));
+  return {
+    id,
+    eventId: attributes.get(EventId) ?? '',
+    eventType: attributes.get(EventType) ?? '',
+    webhookId: attributes.get(WebhookId) ?? '',
+    status,
+    createdAt: description.startTime.toISOString(),
+    completedAt: description.closeTime?.toISOString() ?? null,
+    attempts: numbered([log.attempts]),
+    nextAttemptAt: log.nextAttemptAt,
+    reason: status === 'delivered' ? null : log.reason,
+    auditLog: [{ workflowId: id, runId: description.runId }],
+  };
+}

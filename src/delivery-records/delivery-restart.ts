@@ -1,0 +1,111 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { maxAttempts } from '../delivery/retry-schedule';
+import type { DeliveryInput } from '../delivery/types';
+import type { Models } from '../models';
+import type { DeliveryDoc } from '../models/delivery';
+import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temporal/search-attributes';
+import { deliveryWorkflowId } from '../temporal/workflow-ids';
+import { WORKFLOW_TYPES } from '../temporal/workflow-types';
+import { reopenDelivery } from './delivery-index';
+import { deliveryStatus } from './delivery-status';
+
+/**
+ * A delivery whose workflow ended before the deliveries index existed: indexed from its
+ * workflow's search attributes, so it can be retried like any other. Undefined when there is no
+ * such workflow (or it belongs to another tenant).
+ */
+async function indexFromWorkflow(client: Client, models: Models, deliveryId: string, tenantId?: string): Promise<DeliveryDoc | undefined> {
+  let description;
+  try {
+    description = await client.workflow.getHandle(deliveryId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  const attributes = description.typedSearchAttributes;
+  const owner = attributes.get(TenantId);
+  if (description.type !== WORKFLOW_TYPES.delivery || !owner || (tenantId && owner !== tenantId)) return undefined;
+  const status = deliveryStatus(description.status.name, attributes.get(DeliveryStatus));
+  const doc = {
+    _id: deliveryId,
+    tenantId: owner,
+    webhookId: attributes.get(WebhookId) ?? '',
+    eventId: attributes.get(EventId) ?? '',
+    eventType: attributes.get(EventType) ?? '',
+    status,
+    attempts: 0,
+    durationMs: null,
+    reason: null,
+    nextAttemptAt: null,
+    fanoutRunId: null,
+    retried: true,
+    createdAt: description.startTime,
+    completedAt: description.closeTime ?? null,
+  };
+  await models.Delivery.updateOne({ _id: deliveryId }, { $setOnInsert: doc }, { upsert: true });
+  return doc as DeliveryDoc;
+}
+
+/** A delivery from the index, or indexed now from a workflow that predates the index. */
+export async function indexedDelivery(client: Client, models: Models, deliveryId: string, tenantId?: string): Promise<DeliveryDoc | undefined> {
+  return (
+    (await models.Delivery.findOne({ _id: deliveryId, ...(tenantId ? { tenantId } : {}) }).lean<DeliveryDoc>()) ??
+    (await indexFromWorkflow(client, models, deliveryId, tenantId))
+  );
+}
+
+/** What asking to deliver a delivery again came to. */
+export type RestartOutcome = 'restarted' | 'delivered' | 'in_progress' | 'not_found';
+
+/**
+ * Runs a failed (or canceled) delivery again, from its first attempt and the webhook's current
+ * schedule: its workflow id is started with ALLOW_DUPLICATE_FAILED_ONLY, so a delivered one can
+ * never be sent twice, whatever races with this call; a delivery that failed on its inline first
+ * attempt gets its first DeliveryWorkflow here. The one mechanism behind retry and bulk requeue.
+ * `tenantId`, when given, must own the delivery (another tenant's delivery is `not_found`).
+ */
+export async function restartDelivery(client: Client, models: Models, deliveryId: string, taskQueue: string, tenantId?: string): Promise<RestartOutcome> {
+  const doc = await indexedDelivery(client, models, deliveryId, tenantId);
+  if (!doc) return 'not_found';
+  if (doc.status === 'delivered') return 'delivered';
+  if (doc.status === 'pending' || doc.status === 'retrying') return 'in_progress';
+  const webhook = await models.Webhook.findOne({ _id: doc.webhookId, tenantId: doc.tenantId }).select({ url: 1, retrySchedule: 1 }).lean();
+  if (!webhook) return 'not_found';
+  if (!(await reopenDelivery(models, deliveryId))) return restartDelivery(client, models, deliveryId, taskQueue, tenantId);
+  const input: DeliveryInput = {
+    tenantId: doc.tenantId,
+    eventId: doc.eventId,
+    eventType: doc.eventType,
+    deliveryId,
+    webhookId: doc.webhookId,
+    maxAttempts: maxAttempts(webhook.retrySchedule),
+    host: new URL(webhook.url).host,
+  };
+  try {
+    await client.workflow.start(WORKFLOW_TYPES.delivery, {
+      workflowId: deliveryWorkflowId(deliveryId),
+      taskQueue,
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      staticSummary: `${doc.eventType} → ${input.host}`,
+      staticDetails: `Event ${doc.eventId} of tenant ${doc.tenantId} to webhook ${doc.webhookId}`,
+      typedSearchAttributes: [
+        { key: TenantId, value: doc.tenantId },
+        { key: EventId, value: doc.eventId },
+        { key: EventType, value: doc.eventType },
+        { key: WebhookId, value: doc.webhookId },
+        { key: DeliveryStatus, value: 'pending' },
+      ],
+    });
+    return 'restarted';
+  } catch (err) {
+    // Its workflow completed (delivered) or runs already: the index learns it from that run.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      const now = await client.workflow.getHandle(deliveryId).describe();
+      return now.status.name === 'COMPLETED' ? 'delivered' : 'in_progress';
+    }
+    await models.Delivery.updateOne({ _id: deliveryId, status: 'pending' }, { $set: { status: doc.status, completedAt: doc.completedAt, reason: doc.reason } });
+    throw err;
+  }
+}

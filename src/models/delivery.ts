@@ -1,0 +1,49 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+/** How long a delivery stays listable: Temporal's history retention, where its attempts live. */
+export const DELIVERY_RETENTION_SECONDS = 30 * 86_400;
+
+/**
+ * The index of deliveries: one small document per delivery (event × webhook), written in bulk a
+ * page of the fan-out at a time. Lists, counts and stats read it, so they count deliveries, never
+ * workflow runs. The attempts themselves (status codes, response excerpts, times) stay in
+ * Temporal history, the audit log; `attempts` here is only their number. `status` moves from
+ * pending/retrying to a final one once per run, by a conditional update: the webhook's counters
+ * change only when that update did, so a replayed record is a no-op.
+ */
+const deliverySchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    webhookId: { type: String, required: true },
+    eventId: { type: String, required: true },
+    eventType: { type: String, required: true },
+    status: { type: String, required: true, enum: ['pending', 'retrying', 'delivered', 'failed', 'canceled'] },
+    attempts: { type: Number, default: 0 },
+    /** Duration of the delivered attempt (for the stats' average). */
+    durationMs: { type: Number, default: null },
+    /** Why it failed or was canceled. */
+    reason: { type: String, default: null },
+    /** When the next attempt is due while retrying (before the retry's own activity is scheduled). */
+    nextAttemptAt: { type: Date, default: null },
+    /** The fan-out run whose history holds the first attempt, when it was made inline. */
+    fanoutRunId: { type: String, default: null },
+    /** A DeliveryWorkflow (same id as the delivery) holds the attempts after the first. */
+    retried: { type: Boolean, default: false },
+    createdAt: { type: Date, required: true },
+    completedAt: { type: Date, default: null },
+  },
+  { versionKey: false },
+);
+// Lists: a webhook's deliveries newest first (status filter), an event's deliveries.
+deliverySchema.index({ tenantId: 1, webhookId: 1, createdAt: -1, _id: -1 });
+deliverySchema.index({ tenantId: 1, eventId: 1, _id: 1 });
+// Stats (last 24 h) and the bulk requeue (failed ones in a time range).
+deliverySchema.index({ tenantId: 1, createdAt: -1, status: 1 });
+deliverySchema.index({ status: 1, createdAt: -1 });
+// Gone from lists when Temporal has dropped its history (plain TTL index: FerretDB and MongoDB).
+deliverySchema.index({ createdAt: 1 }, { expireAfterSeconds: DELIVERY_RETENTION_SECONDS });
+
+export type DeliveryDoc = InferSchemaType<typeof deliverySchema> & { _id: string };
+
+export const deliveryModel = (conn: Connection) => conn.model('Delivery', deliverySchema);

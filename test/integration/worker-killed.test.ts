@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { useHarness } from '../support/use-harness';
+import { eventually, testStack } from '../support/stack';
+
+const EVENTS = 5;
+const WEBHOOKS = 20;
+
+/**
+ * The worker dies (SIGKILL, no graceful stop) while the fan-out's inline first attempts are in
+ * flight. The local activities' results never reached Temporal, so the next worker runs them
+ * again: receivers may see a delivery twice (same `webhook-id`), never zero times, and the
+ * deliveries index and the webhooks' counters record each delivery exactly once.
+ */
+describe('a worker killed during inline first attempts', () => {
+  const ctx = useHarness({ receivers: 1, worker: false });
+  const workers: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const w of workers) {
+      if (w.exitCode !== null || w.signalCode !== null) continue;
+      const exited = new Promise((r) => w.once('exit', r));
+      w.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  const startWorkerProcess = () => {
+    const root = join(__dirname, '../..');
+    const worker = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/worker/main.ts')], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        ADMIN_TOKEN: ctx.harness.adminToken,
+        SECRETS_KEY: ctx.harness.secretsKey.toString('base64'),
+        SECRETS_KEY_ID: 'test',
+        TEMPORAL_ADDRESS: testStack().temporalAddress,
+        MONGODB_URI: ctx.harness.mongodbUri,
+        TEMPORAL_TASK_QUEUE: ctx.harness.taskQueue,
+        WEBHOOK_ALLOW_HTTP: 'true',
+        WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+        WORKER_METRICS_PORT: '0',
+        LOG_LEVEL: 'warn',
+      },
+      // The process group is killed with it: tsx runs the worker in a child process.
+      detached: true,
+      stdio: 'ignore',
+    });
+    workers.push(worker);
+    return worker;
+  };
+
+  it('delivers every delivery at least once and records none twice', async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    const webhookIds: string[] = [];
+    for (let i = 0; i < WEBHOOKS; i++) {
+      webhookIds.push((await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url(`/kill/${i}`), events: ['kill.*'], retrySchedule: ['2s'] })).webhookId);
+    }
+    // Slow answers keep the first attempts in flight when the worker dies.
+    ctx.receiver.respondWith({ status: 200, body: 'slow', delayMs: 3000 });
+    const first = startWorkerProcess();
+    const eventIds: string[] = [];
+    for (let i = 0; i < EVENTS; i++) eventIds.push(await ctx.harness.sendEvent(apiKey, { id: `kill-${i}`, type: 'kill.test', data: { i } }));
+
+    await eventually(() => (ctx.receiver.requests.length >= 10 ? true : undefined), 60_000, 'first attempts in flight');
+    process.kill(-first.pid!, 'SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    const seenBeforeKill = ctx.receiver.requests.length;
+    expect(await ctx.harness.models.Delivery.countDocuments({ tenantId, status: 'delivered' })).toBeLessThan(EVENTS * WEBHOOKS);
+
+    ctx.receiver.respondWith({ status: 200, body: 'ok' });
+    startWorkerProcess();
+    await eventually(
+      async () => ((await ctx.harness.models.Delivery.countDocuments({ tenantId, status: 'delivered' })) === EVENTS * WEBHOOKS ? true : undefined),
+      120_000,
+      'every delivery delivered',
+    );
+    // Every fan-out finished, so nothing more is on its way.
+    for (const eventId of eventIds) await ctx.harness.client.workflow.getHandle(`event/${tenantId}/${eventId}`).result();
+
+    const delivered = new Set(ctx.receiver.requests.map((r) => r.headers['webhook-id'] as string));
+    expect(delivered.size).toBe(EVENTS * WEBHOOKS);
+    expect(ctx.receiver.requests.length).toBeGreaterThan(seenBeforeKill);
+    expect(await ctx.harness.models.Delivery.countDocuments({ tenantId })).toBe(EVENTS * WEBHOOKS);
+    for (const webhookId of webhookIds) {
+      const webhook = await ctx.harness.models.Webhook.findById(webhookId).lean();
+      expect({ webhookId, success: webhook?.deliverySuccessCount, failure: webhook?.deliveryFailureCount }).toEqual({ webhookId, success: EVENTS, failure: 0 });
+    }
+    // Each delivery's record holds one delivered attempt, whatever the receiver saw.
+    const read = await ctx.harness.call('GET', `/v1/events/${eventIds[0]}?limit=100`, { token: apiKey });
+    expect(read.body.deliveries).toHaveLength(WEBHOOKS);
+    for (const delivery of read.body.deliveries) {
+      expect(delivery.status).toBe('delivered');
+      expect(delivery.attempts.at(-1)).toMatchObject({ statusCode: 200 });
+    }
+  }, 240_000);
+});

@@ -1,0 +1,102 @@
+/**
+ * Captures workflow histories for the replay test (replay.test.ts). Not part of `npm test`: run it
+ * against the code whose histories must keep replaying, before changing a workflow:
+ *   HISTORY_SET=<name> npm test -- --testMatch '**\/capture-histories.ts'
+ * It writes test/replay/histories/<name>/<scenario>.json, one file per workflow run, covering a
+ * delivered delivery, one retried then delivered, a failed one, a 410, a canceled one, a fan-out
+ * over several pages and a bulk requeue.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { useHarness } from '../support/use-harness';
+import { eventually } from '../support/stack';
+import { eventWorkflowId } from '../../src/temporal/workflow-ids';
+
+const set = process.env.HISTORY_SET;
+const out = join(__dirname, 'histories', set ?? 'unnamed');
+
+describe('capture histories', () => {
+  const ctx = useHarness({ receivers: 4 });
+
+  it('captures every workflow type in each of its outcomes', async () => {
+    if (!set) throw new Error('set HISTORY_SET to name the captured set');
+    mkdirSync(out, { recursive: true });
+    const h = ctx.harness;
+    const { apiKey, tenantId } = await h.createTenant();
+    const [ok, flaky, down, gone] = ctx.receivers;
+    flaky.respondWith({ status: 500, body: 'once' }, { status: 200, body: 'ok' });
+    down.respondWith({ status: 500, body: 'down' });
+    gone.respondWith({ status: 410, body: 'gone' });
+    const hook = async (url: string, type: string, extra: Record<string, unknown> = {}) =>
+      (await h.createWebhook(apiKey, { url, events: [type], retrySchedule: ['1s'], ...extra })).webhookId;
+    await hook(ok.url(), 'capture.delivered');
+    await hook(flaky.url(), 'capture.retried');
+    const downHook = await hook(down.url(), 'capture.failed');
+    await hook(gone.url(), 'capture.gone');
+    const cancelHook = await hook(down.url('/cancel'), 'capture.canceled', { retrySchedule: ['1h'] });
+    for (let i = 0; i < 101; i++) await hook(ok.url('/many'), 'capture.fanout');
+
+    // The CLI writes the JSON form that the Web UI downloads and `historyFromJSON` reads.
+    const save = (name: string, workflowId: string, runId: string) =>
+      writeFileSync(
+        join(out, `${name}.json`),
+        execFileSync(process.env.TEMPORAL_CLI as string, ['workflow', 'show', '--address', process.env.TEMPORAL_ADDRESS as string, '-w', workflowId, '-r', runId, '-o', 'json']),
+      );
+    const runs = new Map<string, string>();
+    const capture = async (name: string, workflowId: string, optional = false) => {
+      const described = await eventually(async () => {
+        const d = await h.client.workflow.getHandle(workflowId).describe().catch(() => (optional ? null : undefined));
+        return d === null || (d && d.status.name !== 'RUNNING') ? d : undefined;
+      }, 120_000, `${name} to close`);
+      // Since first attempts run inline, a delivery that needed no retry has no workflow of its own.
+      if (!described) return;
+      save(name, workflowId, described.runId);
+      runs.set(name, described.runId);
+    };
+    const fanoutOf = (eventId: string) => eventWorkflowId(tenantId, eventId);
+    const deliveryOf = async (eventId: string) => {
+      const res = await eventually(async () => {
+        const r = await h.call('GET', `/v1/events/${eventId}`, { token: apiKey });
+        return r.body?.deliveries?.length ? r : undefined;
+      }, 60_000, `deliveries of ${eventId}`);
+      return res.body.deliveries[0].id as string;
+    };
+
+    for (const kind of ['delivered', 'retried', 'failed', 'gone', 'canceled']) {
+      await h.sendEvent(apiKey, { id: `ev-${kind}`, type: `capture.${kind}`, data: { kind } });
+    }
+    await h.sendEvent(apiKey, { id: 'ev-fanout', type: 'capture.fanout', data: { many: true } });
+    const cancelDelivery = await deliveryOf('ev-canceled');
+    await eventually(async () => (down.requests.some((r) => r.path === '/cancel') ? true : undefined), 30_000, 'the first attempt to cancel');
+    await h.call('PATCH', `/v1/webhooks/${cancelHook}`, { token: apiKey, body: { active: false } });
+    await h.client.workflow.getHandle(cancelDelivery).cancel();
+
+    for (const kind of ['delivered', 'retried', 'failed', 'gone']) {
+      await capture(`fanout-${kind}`, fanoutOf(`ev-${kind}`));
+      await capture(`delivery-${kind}`, await deliveryOf(`ev-${kind}`), kind === 'delivered' || kind === 'gone');
+    }
+    await capture('delivery-canceled', cancelDelivery);
+    // The fan-out of 101 webhooks continues as new after its first page of 100.
+    await capture('fanout-page-2', fanoutOf('ev-fanout'));
+    const last = await h.client.workflow.getHandle(fanoutOf('ev-fanout')).fetchHistory();
+    const firstRun = last.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    if (!firstRun) throw new Error('the fan-out did not continue as new');
+    save('fanout-page-1', fanoutOf('ev-fanout'), firstRun);
+
+    down.respondWith({ status: 200, body: 'recovered' });
+    const failedDelivery = await deliveryOf('ev-failed');
+    const op = await h.call('POST', '/v1/admin/requeue', { token: h.adminToken, body: { tenantId, webhookId: downHook } });
+    expect(op.status).toBe(202);
+    await eventually(async () => {
+      const r = await h.call('GET', `/v1/admin/operations/${op.body.operationId}`, { token: h.adminToken });
+      return r.body.operation.status === 'completed' ? true : undefined;
+    }, 60_000, 'the requeue');
+    await capture('requeue', op.body.operationId);
+    await eventually(async () => {
+      const d = await h.client.workflow.getHandle(failedDelivery).describe();
+      return d.runId !== runs.get('delivery-failed') && d.status.name === 'COMPLETED' ? true : undefined;
+    }, 60_000, 'the requeued delivery');
+    await capture('delivery-requeued', failedDelivery);
+  }, 300_000);
+});

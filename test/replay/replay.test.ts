@@ -1,0 +1,50 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyFromCliJson } from '../support/history-json';
+import { Worker } from '@temporalio/worker';
+import { installQuietRuntime } from '../support/harness';
+
+/**
+ * Deliveries live for weeks, so today's workflow code must replay the histories that earlier
+ * code wrote. Each set under histories/ was captured (capture-histories.ts) from one version of
+ * the workflows: v1 before first attempts moved inline, v2 after. A change that breaks replay of
+ * any of them must be guarded with `patched()` (see docs/delivery.md).
+ */
+const root = join(__dirname, 'histories');
+const histories = readdirSync(root).flatMap((set) =>
+  readdirSync(join(root, set))
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => ({ set, name: file.replace(/\.json$/, ''), path: join(root, set, file) })),
+);
+
+describe('replay of captured histories', () => {
+  beforeAll(() => installQuietRuntime());
+
+  it('has histories of every workflow type in every captured set', () => {
+    const sets = new Set(histories.map((h) => h.set));
+    expect([...sets].sort()).toEqual(expect.arrayContaining(['v1', 'v2']));
+    for (const set of sets) {
+      const types = new Set(
+        histories
+          .filter((h) => h.set === set)
+          .map((h) => JSON.parse(readFileSync(h.path, 'utf8')).events[0].workflowExecutionStartedEventAttributes.workflowType.name),
+      );
+      expect([...types].sort()).toEqual(['DeliveryWorkflow', 'EventFanoutWorkflow', 'RequeueWorkflow']);
+    }
+  });
+
+  it('replays every captured history with the current workflow code', async () => {
+    const results = Worker.runReplayHistories(
+      { workflowsPath: require.resolve('../../src/workflows') },
+      histories.map((h) => ({ workflowId: `${h.set}/${h.name}`, history: historyFromCliJson(JSON.parse(readFileSync(h.path, 'utf8'))) })),
+    );
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of results) {
+      replayed++;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(histories.length);
+  });
+});
