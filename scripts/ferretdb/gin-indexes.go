@@ -13,13 +13,15 @@ import (
 
 // FerretDB v1 pushes an equality filter down to PostgreSQL as `_jsonb->'field' @> value`, but
 // creates each MongoDB index as a btree on `(_jsonb->'field')`, which `@>` cannot use: every
-// query scanned its whole table (FerretDB issue 4646). For the first field of every index
-// FerretDB made, keepGINIndexes adds a GIN index on the same expression, which `@>` does use.
+// query scanned its whole table (FerretDB issue 4646). For every top-level field of every index
+// FerretDB made, keepGINIndexes adds a GIN index on the same expression, which `@>` does use
+// (every field, not only the first: PostgreSQL combines them, so `{tenantId, eventId}` reads one
+// event's rows rather than a whole tenant's).
 // It polls, because collections and their indexes are created at any time through the wire
 // protocol; a pass that finds nothing to do is one catalogue query.
 
-// btreeOnField captures the first key of a FerretDB btree index definition.
-var btreeOnField = regexp.MustCompile(`USING btree \(+_jsonb -> '([^'.]+)'::text\)`)
+// btreeField captures each top-level key of a FerretDB btree index definition.
+var btreeField = regexp.MustCompile(`\(_jsonb -> '([^'.]+)'::text\)`)
 
 func keepGINIndexes(ctx context.Context, postgresURL string, every time.Duration, logger *slog.Logger) {
 	for {
@@ -56,7 +58,7 @@ func ensureGINIndexes(ctx context.Context, postgresURL string, logger *slog.Logg
 			return err
 		}
 		existing[schema+"."+index] = true
-		if m := btreeOnField.FindStringSubmatch(def); m != nil {
+		for _, m := range btreeField.FindAllStringSubmatch(def, -1) {
 			wanted = append(wanted, target{schema, table, m[1], ginIndexName(schema, table, m[1])})
 		}
 	}

@@ -67,8 +67,13 @@ export function loadFanoutPageActivity(models: Models, cache: PageCache) {
     const page = webhooks.slice(0, input.limit);
     for (const webhook of page) cache.putWebhook(webhook);
     const found = page.map((w) => matched(input.tenantId, input.eventId, w));
+    // tenantId and eventId lead: FerretDB pushes only equalities down to PostgreSQL, not `$in`.
     const recorded = new Set(
-      (await models.Delivery.find({ _id: { $in: found.map((m) => m.deliveryId) } }).select({ _id: 1 }).lean()).map((d) => d._id),
+      (
+        await models.Delivery.find({ tenantId: input.tenantId, eventId: input.eventId, _id: { $in: found.map((m) => m.deliveryId) } })
+          .select({ _id: 1 })
+          .lean()
+      ).map((d) => d._id),
     );
     return {
       webhooks: found.map((m, i) => ({ ...m, firstDelayMs: delayAfterAttempt(page[i].retrySchedule, 1), recorded: recorded.has(m.deliveryId) })),

@@ -41,8 +41,8 @@ deliverySchema.index({ tenantId: 1, eventId: 1, _id: 1 });
 // Stats (last 24 h) and the bulk requeue (failed ones in a time range).
 deliverySchema.index({ tenantId: 1, createdAt: -1, status: 1 });
 deliverySchema.index({ status: 1, createdAt: -1 });
-// Gone from lists when Temporal has dropped its history (plain TTL index: FerretDB and MongoDB).
-deliverySchema.index({ createdAt: 1 }, { expireAfterSeconds: DELIVERY_RETENTION_SECONDS });
+// Gone from lists when Temporal has dropped its history: a TTL index where the server has them
+// (connectMongo), a sweep by the worker where not (FerretDB v1).
 
 export type DeliveryDoc = InferSchemaType<typeof deliverySchema> & { _id: string };
 

@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { apiKeyModel } from './api-key';
-import { deliveryModel } from './delivery';
+import { DELIVERY_RETENTION_SECONDS, deliveryModel } from './delivery';
+import { ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
 import { tenantModel } from './tenant';
 import { webhookModel } from './webhook';
@@ -10,10 +11,18 @@ export function createModels(conn: Connection) {
 }
 export type Models = ReturnType<typeof createModels>;
 
+export interface MongoConnection {
+  conn: Connection;
+  models: Models;
+  /** False where the server has no TTL indexes (FerretDB v1): expired documents must be swept. */
+  expiresByItself: boolean;
+}
+
 /** Opens a connection and builds the indexes the queries rely on. */
-export async function connectMongo(uri: string): Promise<{ conn: Connection; models: Models }> {
+export async function connectMongo(uri: string): Promise<MongoConnection> {
   const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
   const models = createModels(conn);
   await Promise.all(Object.values(models).map((m) => m.init()));
-  return { conn, models };
+  const expiresByItself = await ensureExpiryIndex(models.Delivery.collection, 'createdAt', DELIVERY_RETENTION_SECONDS);
+  return { conn, models, expiresByItself };
 }

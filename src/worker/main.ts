@@ -4,7 +4,10 @@ import { loadConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
 import { httpClientFromConfig } from '../delivery/http-client';
 import { createLogger } from '../logging/logger';
-import { connectMongo } from '../models';
+import type { Logger } from 'pino';
+import { connectMongo, type Models } from '../models';
+import { DELIVERY_RETENTION_SECONDS } from '../models/delivery';
+import { sweepExpired } from '../models/expiry-index';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { createWorker } from './create-worker';
 import { startMetricsServer } from './metrics-server';
@@ -28,7 +31,9 @@ runMain('worker', async () => {
     ? await startMetricsServer(config.host, config.workerMetricsPort, `http://127.0.0.1:${sdkMetricsPort}/metrics`)
     : undefined;
 
-  const { conn, models } = await connectMongo(config.mongodbUri);
+  const { conn, models, expiresByItself } = await connectMongo(config.mongodbUri);
+  // Without TTL indexes (FerretDB v1), deliveries past the history retention are swept hourly.
+  const sweeper = expiresByItself ? undefined : startDeliverySweep(models, logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await registerSearchAttributes(config.temporal.address, config.temporal.namespace, logger);
   // Every attempt this worker can run at once gets its own connection: none waits for one.
@@ -50,12 +55,27 @@ runMain('worker', async () => {
     logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
   } finally {
+    clearInterval(sweeper);
     metricsServer?.close();
     await connection.close();
     await http.close();
     await conn.close();
   }
 });
+
+const SWEEP_EVERY_MS = 3_600_000;
+
+function startDeliverySweep(models: Models, logger: Logger): NodeJS.Timeout {
+  const sweep = () =>
+    sweepExpired(models.Delivery.collection, 'createdAt', DELIVERY_RETENTION_SECONDS).then(
+      (deleted) => deleted && logger.info({ deleted }, 'expired deliveries swept'),
+      (err: unknown) => logger.warn({ err }, 'delivery sweep failed; will try again'),
+    );
+  void sweep();
+  const timer = setInterval(() => void sweep(), SWEEP_EVERY_MS);
+  timer.unref();
+  return timer;
+}
 
 /** Best effort: a cluster that refuses (e.g. no operator permission) must have them registered by its operator. */
 async function registerSearchAttributes(address: string, namespace: string, logger: ReturnType<typeof createLogger>): Promise<void> {
