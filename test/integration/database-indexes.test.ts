@@ -36,6 +36,24 @@ describe('database indexes', () => {
       });
       await models.Webhook.collection.insertMany(docs as never[], { ordered: false });
     }
+    const created = new Date();
+    for (let start = 0; start < WEBHOOKS; start += 1000) {
+      await models.Delivery.collection.insertMany(
+        Array.from({ length: 1000 }, (_, j) => {
+          const i = start + j;
+          return {
+            _id: `dlv_${i}`,
+            tenantId: `ten_${i % TENANTS}`,
+            webhookId: `wh_${String(i % 1000).padStart(5, '0')}`,
+            eventId: `evt_${Math.floor(i / 10)}`,
+            eventType: 'invoice.created',
+            status: 'delivered',
+            attempts: 1,
+            createdAt: created,
+          };
+        }) as never[],
+      );
+    }
     await models.ApiKey.collection.insertMany(
       Array.from({ length: 1000 }, (_, i) => ({ _id: `key_${i}`, tenantId: `ten_${i % TENANTS}`, lookup: `lk_${i}`, hash: 'h', revokedAt: null })) as never[],
     );
@@ -88,6 +106,9 @@ describe('database indexes', () => {
     ['counter update (delivery/webhook-health.ts)', 'webhooks', { _id: 'wh_00042', tenantId: 'ten_42', active: true }, null],
     ['webhook list page (api/routes/webhooks.ts)', 'webhooks', { tenantId: 'ten_3' }, { createdAt: -1, _id: -1 }],
     ['active webhook count (api/routes/stats.ts)', 'webhooks', { tenantId: 'ten_3', active: true }, null],
+    ['delivery read (delivery-records/delivery-reader.ts)', 'deliveries', { _id: 'dlv_42', tenantId: 'ten_42' }, null],
+    ['recorded deliveries of a fan-out page (activities/match-webhooks.ts)', 'deliveries', { tenantId: 'ten_7', eventId: 'evt_7', _id: { $in: ['dlv_70', 'dlv_71'] } }, null],
+    ["a webhook's deliveries (delivery-records/delivery-list.ts)", 'deliveries', { tenantId: 'ten_42', webhookId: 'wh_00042' }, { createdAt: -1, _id: -1 }],
   ];
 
   it.each(hotQueries)('%s uses an index', async (_name, collection, filter, sort) => {
