@@ -1,3 +1,4 @@
+import { serializedCounterWrite } from './counter-writes';
 import type { Models } from '../models';
 import type { FinalOutcome } from './types';
 
@@ -89,9 +90,8 @@ export async function applyDisableRules(
           ],
         ];
   for (const [condition, disabled] of rules) {
-    const updated = await models.Webhook.updateOne(
-      { _id: webhookId, tenantId, active: true, ...condition },
-      { $set: { active: false, disabledReason: disabled.reason, disabledAt: now } },
+    const updated = await serializedCounterWrite(() =>
+      models.Webhook.updateOne({ _id: webhookId, tenantId, active: true, ...condition }, { $set: { active: false, disabledReason: disabled.reason, disabledAt: now } }),
     );
     if (updated.modifiedCount > 0) return disabled;
   }
@@ -101,6 +101,6 @@ export async function applyDisableRules(
 /** Counters and auto-disable after one delivery ended (a retried delivery's workflow). */
 export async function recordDeliveryOutcome(models: Models, record: DeliveryOutcomeRecord, policy: AutoDisablePolicy, now: Date): Promise<Disabled | null> {
   const updates = counterUpdates(record, now);
-  if (updates.length) await models.Webhook.bulkWrite(updates, { ordered: true });
+  if (updates.length) await serializedCounterWrite(() => models.Webhook.bulkWrite(updates, { ordered: true }));
   return applyDisableRules(models, record, policy, now);
 }
