@@ -12,7 +12,7 @@ function bearer(header: string | undefined): string | undefined {
 const unauthorized = () =>
   new ApiError(401, 'unauthorized', 'missing or invalid API key', [], { 'WWW-Authenticate': 'Bearer' });
 
-/** Tenant routes: resolves `Authorization: Bearer <api key>` to `res.locals.tenantId`. */
+/** Tenant routes: resolves `Authorization: Bearer <api key>` to `res.locals.tenantId` (and `apiKeyId`). */
 export function tenantAuth(models: Models): RequestHandler {
   return async (req, res, next) => {
     const key = bearer(req.headers.authorization);
@@ -21,6 +21,7 @@ export function tenantAuth(models: Models): RequestHandler {
     const stored = await models.ApiKey.findOne({ lookup, revokedAt: null }).lean();
     if (!stored || !apiKeyMatches(key, stored.hash)) return next(unauthorized());
     res.locals.tenantId = stored.tenantId;
+    res.locals.apiKeyId = stored._id;
     next();
   };
 }

@@ -31,6 +31,7 @@ runMain('api', async () => {
     defaultTimeoutSeconds: config.deliveryTimeoutSeconds,
     secretRotationOverlapSeconds: config.secretRotationOverlapSeconds,
     rateLimit: config.rateLimit,
+    portal: config.portal,
   });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDelay } from '../delivery/retry-schedule';
 import type { AutoDisablePolicy } from '../delivery/webhook-health';
+import { LINK_TTL_BOUNDS, type PortalSettings } from '../portal/portal-settings';
 import { loadOrCreateDevSecrets } from './dev-secrets';
 
 /** Thrown when a setting is missing or invalid; the message names the variable. */
@@ -79,6 +80,12 @@ const EnvSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(20),
   /** A webhook whose deliveries have failed for this long, with no success since, is disabled. @default 5d */
   WEBHOOK_DISABLE_AFTER_FAILING_FOR: duration.prefault('5d'),
+  /** How long a customer portal link can be opened when the request names no expiresInSeconds. @default 300 */
+  PORTAL_LINK_TTL_SECONDS: z.coerce.number().int().min(LINK_TTL_BOUNDS.min).max(LINK_TTL_BOUNDS.max).default(300),
+  /** How long a customer portal session lasts once its link is opened. @default 3600 (1 h) */
+  PORTAL_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
+  /** The service's address as browsers reach it, for portal links (e.g. https://hooks.example.com). @default the request's own */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Embedded Temporal dev server ports (npm start only). */
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -114,6 +121,7 @@ export interface Config {
   deliveryConnectTimeoutMs: number;
   retryAfterMaxMs: number;
   autoDisable: AutoDisablePolicy;
+  portal: PortalSettings;
   embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
 }
 
@@ -164,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     deliveryConnectTimeoutMs: e.DELIVERY_CONNECT_TIMEOUT_SECONDS * 1000,
     retryAfterMaxMs: e.RETRY_AFTER_MAX_SECONDS * 1000,
     autoDisable: { consecutiveFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES, failingForMs: e.WEBHOOK_DISABLE_AFTER_FAILING_FOR },
+    portal: { linkTtlSeconds: e.PORTAL_LINK_TTL_SECONDS, sessionTtlSeconds: e.PORTAL_SESSION_TTL_SECONDS, publicUrl: e.PUBLIC_URL },
     embedded: { temporalPort: e.TEMPORAL_PORT, temporalUiPort: e.TEMPORAL_UI_PORT, mongoPort: e.MONGO_PORT },
   };
 }

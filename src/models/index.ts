@@ -1,11 +1,12 @@
 import mongoose, { type Connection } from 'mongoose';
 import { apiKeyModel } from './api-key';
 import { eventModel } from './event';
+import { portalSessionModel } from './portal-session';
 import { tenantModel } from './tenant';
 import { webhookModel } from './webhook';
 
 export function createModels(conn: Connection) {
-  return { Tenant: tenantModel(conn), ApiKey: apiKeyModel(conn), Webhook: webhookModel(conn), Event: eventModel(conn) };
+  return { Tenant: tenantModel(conn), ApiKey: apiKeyModel(conn), Webhook: webhookModel(conn), Event: eventModel(conn), PortalSession: portalSessionModel(conn) };
 }
 export type Models = ReturnType<typeof createModels>;
 
