@@ -4,8 +4,8 @@ import type { WebhookStats } from './types.js';
 
 /**
  * Two SVG charts drawn here (no chart library): deliveries per hour, stacked by outcome, and the
- * duration of each recent attempt. Sized by viewBox, so they shrink to a 360 px screen; colours
- * come from the stylesheet; each has a text summary for screen readers.
+ * duration of each recent attempt. Drawn at the width of the page (so labels keep their size on a
+ * 360 px screen); colours come from the stylesheet; each has a text summary for screen readers.
  */
 
 const OUTCOMES = [
@@ -15,7 +15,8 @@ const OUTCOMES = [
   ['canceled', 'Canceled'],
 ] as const;
 
-const W = 720;
+/** Width of the drawing: the page's content width, within bounds. */
+let W = 720;
 const H = 200;
 const PAD = { left: 40, right: 8, top: 10, bottom: 24 };
 
@@ -26,7 +27,8 @@ function axisTicks(max: number): number[] {
 }
 
 function frame(label: string, max: number, format: (v: number) => string): SVGSVGElement {
-  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'chart', preserveAspectRatio: 'none' });
+  W = Math.round(Math.min(1100, Math.max(300, (document.getElementById('main')?.clientWidth ?? 720) - 32)));
+  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'chart' });
   const plotH = H - PAD.top - PAD.bottom;
   for (const tick of axisTicks(max)) {
     const y = PAD.top + plotH - (max ? (tick / max) * plotH : 0);

@@ -25,7 +25,7 @@ export function successRate(success: number, failure: number): string {
   const total = success + failure;
   if (total === 0) return 'no deliveries yet';
   const rate = (success / total) * 100;
-  return `${rate.toFixed(rate === 100 || rate === 0 ? 0 : 1)} % (${success} of ${total})`;
+  return `${Number.isInteger(rate) ? rate : rate.toFixed(1)} % (${success} of ${total})`;
 }
 
 export function json(value: unknown): string {
