@@ -26,7 +26,6 @@ describe('customer portal in a browser', () => {
   let failedDeliveryId = '';
 
   const url = (path: string) => ctx.harness.baseUrl + path;
-  const heading = () => page.locator('main h1').first().innerText();
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -52,7 +51,7 @@ describe('customer portal in a browser', () => {
     const cookies = await context.cookies();
     expect(cookies).toEqual([expect.objectContaining({ name: 'portal_session', path: '/portal', httpOnly: true, sameSite: 'Strict' })]);
     // The page's script cannot read the session cookie.
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('document.cookie')).toBe('');
   });
 
   it('creates a webhook from the catalogue and shows its secret once, with a copy button', async () => {
@@ -208,10 +207,10 @@ describe('customer portal in a browser', () => {
     await page.goto(url(`/portal/webhooks/${spare.webhookId}`));
     await page.locator('h1.url').waitFor();
     // Tab to "Disable", open the dialog with Enter; Cancel has the focus, Tab to confirm.
-    for (let i = 0; i < 40 && (await page.evaluate(() => document.activeElement?.textContent)) !== 'Disable'; i++) await page.keyboard.press('Tab');
+    for (let i = 0; i < 40 && (await page.evaluate('document.activeElement?.textContent')) !== 'Disable'; i++) await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await page.getByRole('dialog').waitFor();
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Cancel');
     await screenshot(page, '11-confirm-disable');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
@@ -304,7 +303,7 @@ describe('customer portal in a browser', () => {
     ] as const) {
       await small.goto(url(path));
       await small.locator(ready).first().waitFor();
-      expect([path, await small.evaluate(() => document.documentElement.scrollWidth)]).toEqual([path, 360]);
+      expect([path, await small.evaluate('document.documentElement.scrollWidth')]).toEqual([path, 360]);
       await screenshot(small, name);
     }
     await phone.close();
