@@ -20,21 +20,23 @@ let W = 720;
 const H = 200;
 const PAD = { left: 40, right: 8, top: 10, bottom: 24 };
 
-function axisTicks(max: number): number[] {
-  if (max <= 0) return [0];
+/** A step of about a quarter of `max`, and the top of the axis: `max` rounded up to a whole step. */
+function scale(max: number): { step: number; top: number } {
   const step = Math.max(1, Math.ceil(max / 4));
-  return Array.from({ length: Math.floor(max / step) + 1 }, (_, i) => i * step);
+  return { step, top: Math.max(step, Math.ceil(max / step) * step) };
 }
 
-function frame(label: string, max: number, format: (v: number) => string): SVGSVGElement {
+/** The drawing with its horizontal grid; returns it with the axis top values are scaled to. */
+function frame(label: string, max: number, format: (v: number) => string): { chart: SVGSVGElement; top: number } {
   W = Math.round(Math.min(1100, Math.max(300, (document.getElementById('main')?.clientWidth ?? 720) - 32)));
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, class: 'chart' });
   const plotH = H - PAD.top - PAD.bottom;
-  for (const tick of axisTicks(max)) {
-    const y = PAD.top + plotH - (max ? (tick / max) * plotH : 0);
+  const { step, top } = scale(max);
+  for (let tick = 0; tick <= top; tick += step) {
+    const y = PAD.top + plotH - (tick / top) * plotH;
     chart.append(svg('line', { x1: PAD.left, x2: W - PAD.right, y1: y, y2: y, class: 'grid' }), svg('text', { x: PAD.left - 4, y: y + 4, class: 'tick', 'text-anchor': 'end' }, format(tick)));
   }
-  return chart;
+  return { chart, top };
 }
 
 function dayLabels(chart: SVGSVGElement, from: number, to: number): void {
@@ -43,10 +45,9 @@ function dayLabels(chart: SVGSVGElement, from: number, to: number): void {
   first.setHours(24, 0, 0, 0);
   for (let t = first.getTime(); t < to; t += 86_400_000) {
     const x = PAD.left + ((t - from) / (to - from)) * plotW;
-    chart.append(
-      svg('line', { x1: x, x2: x, y1: PAD.top, y2: H - PAD.bottom, class: 'day' }),
-      svg('text', { x: x + 3, y: H - 8, class: 'tick' }, new Date(t).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })),
-    );
+    chart.append(svg('line', { x1: x, x2: x, y1: PAD.top, y2: H - PAD.bottom, class: 'day' }));
+    // A label too near the right edge would be cut off.
+    if (x < W - 50) chart.append(svg('text', { x: x + 3, y: H - 8, class: 'tick' }, new Date(t).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })));
   }
 }
 
@@ -58,7 +59,7 @@ export function deliveriesChart(stats: WebhookStats): HTMLElement {
     max = Math.max(max, hour.delivered + hour.failed + hour.inProgress + hour.canceled);
   }
   const summary = `Last ${stats.hours.length} hours: ${OUTCOMES.map(([k, label]) => `${totals[k]} ${label.toLowerCase()}`).join(', ')}.`;
-  const chart = frame(`Deliveries per hour by outcome. ${summary}`, max, String);
+  const { chart, top } = frame(`Deliveries per hour by outcome. ${summary}`, max, String);
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const barW = plotW / Math.max(1, stats.hours.length);
@@ -67,7 +68,7 @@ export function deliveriesChart(stats: WebhookStats): HTMLElement {
     for (const [key, label] of OUTCOMES) {
       const value = hour[key];
       if (!value) continue;
-      const height = (value / max) * plotH;
+      const height = (value / top) * plotH;
       y -= height;
       chart.append(
         svg(
@@ -95,7 +96,7 @@ export function latencyChart(stats: WebhookStats): HTMLElement {
   const median = sorted[Math.floor(sorted.length / 2)];
   const slowest = sorted[sorted.length - 1];
   const summary = `${attempts.length} recent attempts: median ${duration(median)}, slowest ${duration(slowest)}.`;
-  const chart = frame(`Attempt duration. ${summary}`, max, (v) => duration(v));
+  const { chart, top } = frame(`Attempt duration. ${summary}`, max, (v) => duration(v));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   attempts.forEach((a, i) => {
@@ -104,7 +105,7 @@ export function latencyChart(stats: WebhookStats): HTMLElement {
     chart.append(
       svg(
         'circle',
-        { cx: x, cy: PAD.top + plotH - (a.durationMs / max) * plotH, r: 4, class: ok ? 'point delivered' : 'point failed' },
+        { cx: x, cy: PAD.top + plotH - (a.durationMs / top) * plotH, r: 4, class: ok ? 'point delivered' : 'point failed' },
         svg('title', {}, `${new Date(a.startedAt).toLocaleString()}: attempt ${a.attempt}, ${duration(a.durationMs)}, ${a.statusCode ?? a.error ?? 'no answer'}`),
       ),
     );
