@@ -143,6 +143,7 @@ export function createApp(deps: AppDeps): Express {
       sessions: portalSessions,
       tenantRoutes: tenantRoutes.flatMap(({ path, router, portal }) => (portal === false ? [] : [{ path, router, methods: portal }])),
       guards: [limit],
+      publicUrl: portalSettings.publicUrl,
     }),
   );
 

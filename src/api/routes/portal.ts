@@ -54,14 +54,16 @@ export interface PortalRouterDeps {
   /** The public API's tenant routers, by path under /v1, with the guards they run behind (rate limit). */
   tenantRoutes: { path: string; router: Router; methods?: string[] }[];
   guards: RequestHandler[];
+  /** PUBLIC_URL: when https, the cookie is `Secure` even if TLS ends at a proxy in front. */
+  publicUrl?: string;
 }
 
-export function portalRouter({ models, sessions, tenantRoutes, guards }: PortalRouterDeps): Router {
+export function portalRouter({ models, sessions, tenantRoutes, guards, publicUrl }: PortalRouterDeps): Router {
   const router = Router();
   router.use(securityHeaders);
 
   const setCookie = (res: Response, value: string, maxAgeSeconds: number) => {
-    const secure = res.req.secure ? '; Secure' : '';
+    const secure = res.req.secure || publicUrl?.startsWith('https:') ? '; Secure' : '';
     res.append('Set-Cookie', `${PORTAL_COOKIE}=${value}; Path=/portal; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
   };
 
