@@ -1,3 +1,4 @@
+/** Shapes of `POST /v1/portal-sessions` and of the portal's own session endpoints (docs/portal.md). */
 import { z } from 'zod';
 import { LINK_TTL_BOUNDS } from '../../portal/portal-settings';
 

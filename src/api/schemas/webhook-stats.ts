@@ -1,3 +1,4 @@
+/** Shapes of `GET /v1/webhooks/{id}/stats`: the deliveries chart of the portal, also public API. */
 import { z } from 'zod';
 
 export const webhookStatsQuerySchema = z.strictObject({
