@@ -260,7 +260,7 @@ describe('customer portal in a browser', () => {
     await screenshot(two, '13-link-reused');
 
     const expired = await PortalClient.link(ctx.harness, acme.apiKey, { expiresInSeconds: 10 });
-    await ctx.harness.models.PortalSession.updateOne({ _id: expired.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await ctx.harness.models.PortalLink.updateOne({ _id: expired.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
     await two.goto(expired.url);
     await two.getByRole('heading', { name: 'Cannot open the portal' }).waitFor();
     expect(await two.locator('.error').innerText()).toContain('expired or was already used');
