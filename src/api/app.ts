@@ -1,4 +1,4 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Client, Connection } from '@temporalio/client';
 import type { Connection as MongoConnection } from 'mongoose';
 import type { Logger } from 'pino';
@@ -19,6 +19,8 @@ import { jsonBody } from './json-body';
 import { methodNotAllowed } from './method-not-allowed';
 import { OPERATIONS } from './openapi/operations';
 import { rateLimit, TenantRateLimiter } from './rate-limit';
+import { PortalSessions } from '../portal/portal-sessions';
+import { DEFAULT_PORTAL_SETTINGS, type PortalSettings } from '../portal/portal-settings';
 import { adminRouter } from './routes/admin';
 import { adminRequeueRouter } from './routes/admin-requeue';
 import { deliveriesRouter } from './routes/deliveries';
@@ -26,8 +28,11 @@ import { docsRouter } from './routes/docs';
 import { eventTypesRouter } from './routes/event-types';
 import { eventsRouter } from './routes/events';
 import { healthRouter } from './routes/health';
+import { portalRouter } from './routes/portal';
+import { portalSessionsRouter } from './routes/portal-sessions';
 import { statsRouter } from './routes/stats';
 import { webhookDeliveriesRouter } from './routes/webhook-deliveries';
+import { webhookStatsRouter } from './routes/webhook-stats';
 import { webhooksRouter } from './routes/webhooks';
 
 export interface AppDeps {
@@ -50,6 +55,8 @@ export interface AppDeps {
   rateLimit: RateLimitSettings;
   /** How long a verified API key is trusted without a MongoDB read (revocation bound across API processes). @default 10000 */
   apiKeyCacheMs?: number;
+  /** Customer portal links and sessions. @default DEFAULT_PORTAL_SETTINGS */
+  portal?: PortalSettings;
 }
 
 /** Bodies must be JSON: anything else with a body is 415. */
@@ -107,27 +114,46 @@ export function createApp(deps: AppDeps): Express {
   app.use(methodNotAllowed(OPERATIONS));
   app.use(requireJson, jsonBody(deps.bodyLimitBytes));
 
+  const portalSettings = deps.portal ?? DEFAULT_PORTAL_SETTINGS;
+  const portalSessions = new PortalSessions(deps.models, portalSettings);
   const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
 
   const apiKeys = new ApiKeyCache(deps.apiKeyCacheMs ?? 10_000);
   app.use('/v1/admin', adminAuth(deps.adminToken, deps.models, apiKeys), adminRouter(deps.models, apiKeys), adminRequeueRouter(deps.temporal, deps.taskQueue));
-  const tenant = [tenantAuth(deps.models, apiKeys), rateLimit(new TenantRateLimiter(deps.rateLimit))];
-  app.use('/v1/webhooks/:id/deliveries', tenant, webhookDeliveriesRouter(deps.models));
+  // The tenant routers, built once and served twice: under /v1 with an API key, and under
+  // /portal/api/v1 with a portal session, so the portal can never show what the API would not.
+  // `portal` lists the methods the portal may use (all when absent): it reads events, never sends them.
+  const tenantRoutes: { path: string; router: Router; portal?: string[] | false }[] = [
+    { path: '/webhooks/:id/deliveries', router: webhookDeliveriesRouter(deps.models) },
+    { path: '/webhooks/:id/stats', router: webhookStatsRouter(deps.models, deps.temporal) },
+    {
+      path: '/webhooks',
+      router: webhooksRouter({
+        models: deps.models,
+        secretBox: deps.secretBox,
+        http: deps.http,
+        defaultTimeoutSeconds: deps.defaultTimeoutSeconds,
+        secretRotationOverlapSeconds: deps.secretRotationOverlapSeconds,
+      }),
+    },
+    { path: '/events', router: eventsRouter(ingestion, deps.models, deps.temporal), portal: ['GET', 'HEAD'] },
+    { path: '/deliveries', router: deliveriesRouter(deps.temporal, deps.models, deps.taskQueue) },
+    { path: '/stats', router: statsRouter(deps.models) },
+    { path: '/event-types', router: eventTypesRouter(deps.models) },
+    { path: '/portal-sessions', router: portalSessionsRouter(portalSessions, portalSettings.publicUrl), portal: false },
+  ];
+  const limit = rateLimit(new TenantRateLimiter(deps.rateLimit));
+  for (const { path, router } of tenantRoutes) app.use(`/v1${path}`, tenantAuth(deps.models, apiKeys), limit, router);
   app.use(
-    '/v1/webhooks',
-    tenant,
-    webhooksRouter({
+    '/portal',
+    portalRouter({
       models: deps.models,
-      secretBox: deps.secretBox,
-      http: deps.http,
-      defaultTimeoutSeconds: deps.defaultTimeoutSeconds,
-      secretRotationOverlapSeconds: deps.secretRotationOverlapSeconds,
+      sessions: portalSessions,
+      tenantRoutes: tenantRoutes.flatMap(({ path, router, portal }) => (portal === false ? [] : [{ path, router, methods: portal }])),
+      guards: [limit],
+      publicUrl: portalSettings.publicUrl,
     }),
   );
-  app.use('/v1/events', tenant, eventsRouter(ingestion, deps.models, deps.temporal));
-  app.use('/v1/deliveries', tenant, deliveriesRouter(deps.temporal, deps.models, deps.taskQueue));
-  app.use('/v1/stats', tenant, statsRouter(deps.models));
-  app.use('/v1/event-types', tenant, eventTypesRouter(deps.models));
 
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));

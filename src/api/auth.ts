@@ -14,10 +14,10 @@ const unauthorized = () =>
   new ApiError(401, 'unauthorized', 'missing or invalid API key', [], { 'WWW-Authenticate': 'Bearer' });
 
 /**
- * The tenant of a valid (issued, not revoked) API key, else undefined. The stored record comes
- * from `cache` while it is fresh; the presented key is always checked against its hash.
+ * The stored key behind a valid (issued, not revoked) API key, else undefined. The stored record
+ * comes from `cache` while it is fresh; the presented key is always checked against its hash.
  */
-async function tenantOfKey(models: Models, cache: ApiKeyCache, key: string | undefined): Promise<string | undefined> {
+async function verifiedKey(models: Models, cache: ApiKeyCache, key: string | undefined): Promise<{ keyId: string; tenantId: string } | undefined> {
   const lookup = key && apiKeyLookup(key);
   if (!key || !lookup) return undefined;
   let stored = cache.get(lookup);
@@ -25,15 +25,16 @@ async function tenantOfKey(models: Models, cache: ApiKeyCache, key: string | und
     const found = await models.ApiKey.findOne({ lookup, revokedAt: null }).lean();
     if (found) cache.set(lookup, (stored = { keyId: found._id, tenantId: found.tenantId, hash: found.hash }));
   }
-  return stored && apiKeyMatches(key, stored.hash) ? stored.tenantId : undefined;
+  return stored && apiKeyMatches(key, stored.hash) ? stored : undefined;
 }
 
-/** Tenant routes: resolves `Authorization: Bearer <api key>` to `res.locals.tenantId`. */
+/** Tenant routes: resolves `Authorization: Bearer <api key>` to `res.locals.tenantId` (and `apiKeyId`). */
 export function tenantAuth(models: Models, cache: ApiKeyCache): RequestHandler {
   return async (req, res, next) => {
-    const tenantId = await tenantOfKey(models, cache, bearer(req.headers.authorization));
-    if (!tenantId) return next(unauthorized());
-    res.locals.tenantId = tenantId;
+    const verified = await verifiedKey(models, cache, bearer(req.headers.authorization));
+    if (!verified) return next(unauthorized());
+    res.locals.tenantId = verified.tenantId;
+    res.locals.apiKeyId = verified.keyId;
     next();
   };
 }
@@ -48,7 +49,7 @@ export function adminAuth(adminToken: string, models: Models, cache: ApiKeyCache
     const token = bearer(req.headers.authorization);
     if (!token) return next(new ApiError(401, 'unauthorized', 'missing admin token', [], { 'WWW-Authenticate': 'Bearer' }));
     if (timingSafeEqual(createHash('sha256').update(token).digest(), expected)) return next();
-    if (await tenantOfKey(models, cache, token)) return next(new ApiError(403, 'forbidden', 'an API key cannot use admin routes'));
+    if (await verifiedKey(models, cache, token)) return next(new ApiError(403, 'forbidden', 'an API key cannot use admin routes'));
     next(new ApiError(401, 'unauthorized', 'invalid admin token', [], { 'WWW-Authenticate': 'Bearer' }));
   };
 }

@@ -33,6 +33,7 @@ runMain('api', async () => {
     secretRotationOverlapSeconds: config.secretRotationOverlapSeconds,
     rateLimit: config.rateLimit,
     apiKeyCacheMs: config.apiKeyCacheMs,
+    portal: config.portal,
   });
   const server = app.listen(config.port, config.host);
   answerClientErrors(server);

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDelay } from '../delivery/retry-schedule';
 import type { AutoDisablePolicy } from '../delivery/webhook-health';
+import { LINK_TTL_BOUNDS, type PortalSettings } from '../portal/portal-settings';
 import { loadOrCreateDevSecrets } from './dev-secrets';
 
 /** Thrown when a setting is missing or invalid; the message names the variable. */
@@ -89,6 +90,12 @@ const EnvSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
   /** Seconds a verified API key is trusted without reading MongoDB; revoking a key takes effect within this, at once on the API process that revoked it. @default 10 */
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  /** How long a customer portal link can be opened when the request names no expiresInSeconds. @default 300 */
+  PORTAL_LINK_TTL_SECONDS: z.coerce.number().int().min(LINK_TTL_BOUNDS.min).max(LINK_TTL_BOUNDS.max).default(300),
+  /** How long a customer portal session lasts once its link is opened. @default 3600 (1 h) */
+  PORTAL_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
+  /** The service's address as browsers reach it, for portal links (e.g. https://hooks.example.com). @default the request's own */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Embedded Temporal dev server ports (npm start only). */
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -134,6 +141,7 @@ export interface Config {
   autoDisable: AutoDisablePolicy;
   worker: WorkerConcurrency;
   apiKeyCacheMs: number;
+  portal: PortalSettings;
   embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
 }
 
@@ -191,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     },
     apiKeyCacheMs: e.API_KEY_CACHE_SECONDS * 1000,
+    portal: { linkTtlSeconds: e.PORTAL_LINK_TTL_SECONDS, sessionTtlSeconds: e.PORTAL_SESSION_TTL_SECONDS, publicUrl: e.PUBLIC_URL },
     embedded: { temporalPort: e.TEMPORAL_PORT, temporalUiPort: e.TEMPORAL_UI_PORT, mongoPort: e.MONGO_PORT },
   };
 }

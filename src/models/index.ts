@@ -3,11 +3,21 @@ import { apiKeyModel } from './api-key';
 import { DELIVERY_RETENTION_SECONDS, deliveryModel } from './delivery';
 import { ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
+import { ensurePortalLinkExpiry, portalLinkModel } from './portal-link';
+import { ensurePortalSessionExpiry, portalSessionModel } from './portal-session';
 import { tenantModel } from './tenant';
 import { webhookModel } from './webhook';
 
 export function createModels(conn: Connection) {
-  return { Tenant: tenantModel(conn), ApiKey: apiKeyModel(conn), Webhook: webhookModel(conn), Event: eventModel(conn), Delivery: deliveryModel(conn) };
+  return {
+    Tenant: tenantModel(conn),
+    ApiKey: apiKeyModel(conn),
+    Webhook: webhookModel(conn),
+    Event: eventModel(conn),
+    PortalLink: portalLinkModel(conn),
+    PortalSession: portalSessionModel(conn),
+    Delivery: deliveryModel(conn),
+  };
 }
 export type Models = ReturnType<typeof createModels>;
 
@@ -23,6 +33,10 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
   const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
   const models = createModels(conn);
   await Promise.all(Object.values(models).map((m) => m.init()));
-  const expiresByItself = await ensureExpiryIndex(models.Delivery.collection, 'createdAt', DELIVERY_RETENTION_SECONDS);
+  const [expiresByItself] = await Promise.all([
+    ensureExpiryIndex(models.Delivery.collection, 'createdAt', DELIVERY_RETENTION_SECONDS),
+    ensurePortalLinkExpiry(models.PortalLink),
+    ensurePortalSessionExpiry(models.PortalSession),
+  ]);
   return { conn, models, expiresByItself };
 }

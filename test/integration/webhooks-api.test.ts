@@ -273,8 +273,13 @@ describe('event types', () => {
     const { eventTypes } = valid(eventTypeListResponseSchema, res.body);
     const names = eventTypes.map((t) => t.name);
     expect(names).toEqual([...names].sort());
-    expect(eventTypes.find((t) => t.name === 'invoice.created')).toEqual({ name: 'invoice.created', description: expect.any(String), builtIn: true });
-    expect(eventTypes.find((t) => t.name === 'inventory.restocked')).toEqual({ name: 'inventory.restocked', description: null, builtIn: false });
+    expect(eventTypes.find((t) => t.name === 'invoice.created')).toEqual({
+      name: 'invoice.created',
+      description: expect.any(String),
+      builtIn: true,
+      example: expect.objectContaining({ type: 'invoice.created', data: expect.objectContaining({ invoiceId: expect.any(String) }) }),
+    });
+    expect(eventTypes.find((t) => t.name === 'inventory.restocked')).toEqual({ name: 'inventory.restocked', description: null, builtIn: false, example: null });
     expect(names.filter((n) => n === 'invoice.created')).toHaveLength(1);
     expect(names).not.toContain('b_only.thing');
     for (const family of ['invoice', 'payment', 'subscription', 'customer', 'user', 'ticket', 'email', 'file', 'import', 'export', 'compliance', 'usage', 'api_key', 'device', 'alert']) {

@@ -20,6 +20,15 @@ describe('config', () => {
     expect(config.retryAfterMaxMs).toBe(3_600_000);
     expect(config.deliveryConnectTimeoutMs).toBe(10_000);
     expect(config.autoDisable).toEqual({ consecutiveFailures: 20, failingForMs: 5 * 86_400_000 });
+    expect(config.portal).toEqual({ linkTtlSeconds: 300, sessionTtlSeconds: 3600, publicUrl: undefined });
+  });
+
+  it('reads the portal settings and names a bad one', () => {
+    const config = loadConfig({ ...base, PORTAL_LINK_TTL_SECONDS: '60', PORTAL_SESSION_TTL_SECONDS: '900', PUBLIC_URL: 'https://hooks.example.com' }, quiet);
+    expect(config.portal).toEqual({ linkTtlSeconds: 60, sessionTtlSeconds: 900, publicUrl: 'https://hooks.example.com' });
+    expect(() => loadConfig({ ...base, PORTAL_SESSION_TTL_SECONDS: '5' }, quiet)).toThrow(/^PORTAL_SESSION_TTL_SECONDS: /);
+    expect(() => loadConfig({ ...base, PORTAL_LINK_TTL_SECONDS: 'soon' }, quiet)).toThrow(/^PORTAL_LINK_TTL_SECONDS: /);
+    expect(() => loadConfig({ ...base, PUBLIC_URL: 'ftp://hooks.example.com' }, quiet)).toThrow(/^PUBLIC_URL: /);
   });
 
   it('reads the SSRF allow-list, rotation overlap and rate limit', () => {

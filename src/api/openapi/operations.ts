@@ -22,6 +22,8 @@ import { eventAcceptedResponseSchema, eventBatchAcceptedResponseSchema } from '.
 import { operationAcceptedSchema, operationParamsSchema, operationResponseSchema, requeueInputSchema } from '../schemas/operation';
 import { eventTypeListQuerySchema, eventTypeListResponseSchema } from '../schemas/event-type';
 import { healthResponseSchema, readinessResponseSchema } from '../schemas/service';
+import { portalSessionCreatedResponseSchema, portalSessionInputSchema } from '../schemas/portal-session';
+import { webhookStatsQuerySchema, webhookStatsResponseSchema } from '../schemas/webhook-stats';
 import {
   emptyBodySchema,
   secretRotationResponseSchema,
@@ -226,6 +228,16 @@ export const OPERATIONS: Operation[] = [
     query: webhookDeliveriesQuerySchema,
     responses: { 200: { description: 'One page.', schema: deliveryListResponseSchema } },
   },
+  {
+    method: 'get',
+    path: '/v1/webhooks/{id}/stats',
+    summary: 'Deliveries to a webhook per hour by outcome, and the latency of recent attempts',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    query: webhookStatsQuerySchema,
+    responses: { 200: { description: 'The window\'s counts and attempts.', schema: webhookStatsResponseSchema } },
+  },
 
   // Deliveries
   {
@@ -306,5 +318,16 @@ export const OPERATIONS: Operation[] = [
     auth: 'tenant',
     query: eventTypeListQuerySchema,
     responses: { 200: { description: 'All types, by name.', schema: eventTypeListResponseSchema } },
+  },
+
+  // Customer portal
+  {
+    method: 'post',
+    path: '/v1/portal-sessions',
+    summary: 'A short-lived, single-use link to the customer portal, scoped to this tenant',
+    tag: 'portal',
+    auth: 'tenant',
+    body: portalSessionInputSchema,
+    responses: { 201: { description: 'The link; open it in a browser (once).', schema: portalSessionCreatedResponseSchema } },
   },
 ];

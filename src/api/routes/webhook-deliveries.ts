@@ -29,6 +29,7 @@ export function webhookDeliveriesRouter(models: Models): Router {
           tenantId,
           webhookId: params.id,
           status: query.status,
+          eventType: query.eventType,
           since: query.since ? new Date(query.since) : undefined,
           until: query.until ? new Date(query.until) : undefined,
         },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { eventTypeSchema } from '../../events/event-type';
 
 export const deliveryStatusSchema = z.enum(['pending', 'retrying', 'delivered', 'failed', 'canceled']);
 export const cursorSchema = z
@@ -23,6 +24,7 @@ export const deliverySummarySchema = z.strictObject({
 
 export const webhookDeliveriesQuerySchema = z.strictObject({
   status: deliveryStatusSchema.optional(),
+  eventType: eventTypeSchema.optional().meta({ description: 'Deliveries of events of exactly this type.' }),
   since: z.iso.datetime({ offset: true }).optional().meta({ description: 'Deliveries started at or after this time.' }),
   until: z.iso.datetime({ offset: true }).optional().meta({ description: 'Deliveries started before this time.' }),
   limit: z.coerce.number().int().min(1).max(100).default(50),

@@ -1,0 +1,122 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import express, { Router, type RequestHandler, type Response } from 'express';
+import type { Models } from '../../models';
+import { csrfTokenOf, type PortalSession, type PortalSessions } from '../../portal/portal-sessions';
+import { ApiError } from '../errors';
+import { PORTAL_COOKIE, portalSessionAuth, sessionCookie } from '../portal-auth';
+import { portalOpenInputSchema } from '../schemas/portal-session';
+import { route } from '../validate';
+
+/**
+ * `/portal`: the customer portal. Static pages built from src/portal/web by `npm run build`
+ * (served from dist/portal-web), the session endpoints, and `/portal/api/v1/*`: the public API's
+ * own tenant routers, authenticated by the session cookie instead of an API key.
+ */
+
+/** dist/portal-web, from src/api/routes (tsx) and dist/api/routes (built) alike. */
+export const PORTAL_WEB_DIR = resolve(__dirname, '..', '..', '..', 'dist', 'portal-web');
+
+/** No inline script or style, nothing from elsewhere, never framed (clickjacking). */
+export const PORTAL_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    'Content-Security-Policy': PORTAL_CSP,
+    'X-Frame-Options': 'DENY',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  });
+  next();
+};
+
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
+export interface PortalRouterDeps {
+  models: Models;
+  sessions: PortalSessions;
+  /** The public API's tenant routers, by path under /v1, with the guards they run behind (rate limit). */
+  tenantRoutes: { path: string; router: Router; methods?: string[] }[];
+  guards: RequestHandler[];
+  /** PUBLIC_URL: when https, the cookie is `Secure` even if TLS ends at a proxy in front. */
+  publicUrl?: string;
+}
+
+export function portalRouter({ models, sessions, tenantRoutes, guards, publicUrl }: PortalRouterDeps): Router {
+  const router = Router();
+  router.use(securityHeaders);
+
+  const setCookie = (res: Response, value: string, maxAgeSeconds: number) => {
+    const secure = res.req.secure || publicUrl?.startsWith('https:') ? '; Secure' : '';
+    res.append('Set-Cookie', `${PORTAL_COOKIE}=${value}; Path=/portal; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
+  };
+
+  const sessionState = async (session: PortalSession, sessionToken: string) => {
+    const tenant = await models.Tenant.findById(session.tenantId).lean();
+    return {
+      session: { tenantId: session.tenantId, tenantName: tenant?.name ?? session.tenantId, readOnly: session.readOnly, expiresAt: session.expiresAt.toISOString() },
+      csrfToken: csrfTokenOf(sessionToken),
+    };
+  };
+
+  const api = Router();
+  api.use(noStore);
+  // Opening a link: the token from the fragment, posted by the page. Unknown, expired and used
+  // links get the same answer.
+  api.post(
+    '/session',
+    route({ body: portalOpenInputSchema }, async ({ body }, req, res) => {
+      if (req.headers.origin !== undefined && req.headers.origin !== `${req.protocol}://${req.headers.host}`) {
+        throw new ApiError(403, 'csrf_failed', 'portal links are opened by the portal page itself');
+      }
+      const opened = await sessions.open(body.token);
+      if (!opened) throw new ApiError(401, 'portal_link_invalid', 'this portal link has expired or was already used; ask for a new one');
+      setCookie(res, opened.sessionToken, sessions.sessionTtlSeconds);
+      res.status(201).json(await sessionState(opened.session, opened.sessionToken));
+    }),
+  );
+  api.get('/session', portalSessionAuth(sessions), async (req, res) => {
+    res.json(await sessionState(res.locals.portalSession as PortalSession, sessionCookie(req) as string));
+  });
+  api.delete('/session', portalSessionAuth(sessions, { readOnlyMayChange: true }), async (req, res) => {
+    await sessions.end(sessionCookie(req) as string);
+    setCookie(res, '', 0);
+    res.status(204).end();
+  });
+  const auth = portalSessionAuth(sessions);
+  for (const { path, router: tenantRouter, methods } of tenantRoutes) {
+    const only: RequestHandler = (req, _res, next) =>
+      !methods || methods.includes(req.method) ? next() : next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.originalUrl.split('?')[0]} in the portal`));
+    api.use(`/v1${path}`, auth, only, ...guards, tenantRouter);
+  }
+  router.use('/api', api);
+
+  router.use('/assets', express.static(join(PORTAL_WEB_DIR, 'assets'), { index: false, maxAge: '1h' }));
+  // Every page is the same document; the page's script routes on the path. (A middleware, not a
+  // route: the portal's pages are not API operations.)
+  router.use((req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    if (req.path.startsWith('/api/') || req.path.startsWith('/assets/')) return next();
+    res.set('Cache-Control', 'no-store');
+    const index = join(PORTAL_WEB_DIR, 'index.html');
+    if (!existsSync(index)) throw new ApiError(503, 'portal_not_built', 'the portal\'s pages are not built: run `npm run build`');
+    res.type('html').send(readFileSync(index));
+  });
+  return router;
+}

@@ -1,0 +1,121 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { newId } from '../ids';
+import type { Models } from '../models';
+import type { PortalSessionDoc } from '../models/portal-session';
+import type { PortalSettings } from './portal-settings';
+
+/**
+ * Customer portal sessions: a producer's backend asks for a single-use link (with its API key);
+ * opening the link exchanges its token for a session cookie scoped to that tenant. Tokens are 32
+ * random bytes; MongoDB keeps only their SHA-256 hashes, so a database dump opens nothing. Only
+ * plain CRUD: MongoDB, FerretDB v1 and mongo-java-server alike.
+ */
+
+export interface IssuedLink {
+  id: string;
+  token: string;
+  expiresAt: Date;
+}
+
+/** A live session as the portal's routes see it. */
+export interface PortalSession {
+  id: string;
+  tenantId: string;
+  readOnly: boolean;
+  expiresAt: Date;
+}
+
+const newToken = () => randomBytes(32).toString('base64url');
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** MongoDB's duplicate key error. */
+const DUPLICATE_KEY = 11000;
+
+/**
+ * The CSRF token of a session: derived from its cookie (HMAC), so nothing more is stored, it
+ * changes with every session, and a page can only learn it by a same-origin read (GET /session).
+ */
+export function csrfTokenOf(sessionToken: string): string {
+  return createHmac('sha256', sessionToken).update('portal-csrf').digest('base64url');
+}
+
+export function csrfTokenMatches(sessionToken: string, presented: string | undefined): boolean {
+  if (!presented) return false;
+  const expected = Buffer.from(csrfTokenOf(sessionToken));
+  const given = Buffer.from(presented);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+const view = (doc: PortalSessionDoc): PortalSession => ({ id: doc._id, tenantId: doc.tenantId, readOnly: doc.readOnly, expiresAt: doc.expiresAt });
+
+export class PortalSessions {
+  constructor(
+    private readonly models: Models,
+    private readonly settings: PortalSettings,
+  ) {}
+
+  get sessionTtlSeconds(): number {
+    return this.settings.sessionTtlSeconds;
+  }
+
+  /** A new single-use link for `tenantId`, valid for `ttlSeconds` (the setting's default). */
+  async issueLink(input: { tenantId: string; apiKeyId: string; readOnly: boolean; ttlSeconds?: number }): Promise<IssuedLink> {
+    const now = new Date();
+    // What the TTL index does on MongoDB, done here too for servers without TTL indexes
+    // (FerretDB v1): one indexed delete each, as often as links are issued.
+    await Promise.all([
+      this.models.PortalLink.deleteMany({ expiresAt: { $lt: now } }),
+      this.models.PortalSession.deleteMany({ expiresAt: { $lt: now } }),
+    ]);
+    const token = newToken();
+    const expiresAt = new Date(now.getTime() + (input.ttlSeconds ?? this.settings.linkTtlSeconds) * 1000);
+    const id = newId('ps');
+    await this.models.PortalLink.create({ _id: id, tenantId: input.tenantId, apiKeyId: input.apiKeyId, readOnly: input.readOnly, linkHash: hash(token), expiresAt });
+    return { id, token, expiresAt };
+  }
+
+  /**
+   * Opens a link. The session is inserted with the link's id as its `_id`, so of two concurrent
+   * opens exactly one succeeds, whatever the server. `undefined` for an unknown, expired or
+   * already used link (the caller cannot tell which).
+   */
+  async open(linkToken: string): Promise<{ sessionToken: string; session: PortalSession } | undefined> {
+    if (!TOKEN_PATTERN.test(linkToken)) return undefined;
+    const now = new Date();
+    const link = await this.models.PortalLink.findOne({ linkHash: hash(linkToken), expiresAt: { $gt: now } }).lean();
+    if (!link || !(await this.keyStillValid(link))) return undefined;
+    const sessionToken = newToken();
+    try {
+      const doc = await this.models.PortalSession.create({
+        _id: link._id,
+        tenantId: link.tenantId,
+        apiKeyId: link.apiKeyId,
+        readOnly: link.readOnly,
+        sessionHash: hash(sessionToken),
+        expiresAt: new Date(now.getTime() + this.settings.sessionTtlSeconds * 1000),
+      });
+      await this.models.PortalLink.deleteOne({ _id: link._id });
+      return { sessionToken, session: view(doc.toObject() as PortalSessionDoc) };
+    } catch (err) {
+      if ((err as { code?: number }).code === DUPLICATE_KEY) return undefined;
+      throw err;
+    }
+  }
+
+  /** The live session of a cookie; `undefined` once expired, ended, or its API key was revoked. */
+  async authenticate(sessionToken: string | undefined): Promise<PortalSession | undefined> {
+    if (!sessionToken || !TOKEN_PATTERN.test(sessionToken)) return undefined;
+    const doc = await this.models.PortalSession.findOne({ sessionHash: hash(sessionToken), expiresAt: { $gt: new Date() } }).lean();
+    if (!doc || !(await this.keyStillValid(doc))) return undefined;
+    return view(doc as PortalSessionDoc);
+  }
+
+  /** Signs out: the cookie stops working at once (its link was used up when it was opened). */
+  async end(sessionToken: string): Promise<void> {
+    if (TOKEN_PATTERN.test(sessionToken)) await this.models.PortalSession.deleteOne({ sessionHash: hash(sessionToken) });
+  }
+
+  private async keyStillValid(record: { apiKeyId: string; tenantId: string }): Promise<boolean> {
+    return (await this.models.ApiKey.exists({ _id: record.apiKeyId, tenantId: record.tenantId, revokedAt: null })) !== null;
+  }
+}

@@ -1,0 +1,191 @@
+import { api, ApiFailure } from '../api.js';
+import type { PageContext } from '../context.js';
+import { h, mount } from '../dom.js';
+import { json } from '../format.js';
+import type { EventType, Webhook } from '../types.js';
+import { errorPanel } from '../ui.js';
+
+/**
+ * Create or edit a webhook: URL, event types picked from the catalogue (with descriptions and
+ * example payloads), custom headers, timeout and retry schedule. Sends POST /webhooks or PATCH
+ * /webhooks/{id}; a refused field is named next to its input.
+ */
+
+const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule'] as const;
+type Field = (typeof FIELDS)[number];
+
+function field(name: Field, label: string, input: HTMLElement, hint?: string): HTMLElement {
+  input.setAttribute('aria-describedby', `hint-${name} error-${name}`);
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: `f-${name}` }, label),
+    input,
+    h('p', { class: 'hint', id: `hint-${name}` }, hint ?? ''),
+    h('p', { class: 'field-error', id: `error-${name}`, role: 'alert' }),
+  );
+}
+
+function headerRow(name = '', value = '', hiddenValue = false): HTMLElement {
+  const row: HTMLElement = h(
+    'div',
+    { class: 'header-row' },
+    h('input', { type: 'text', class: 'header-name', 'aria-label': 'Header name', placeholder: 'X-Header-Name', value: name }),
+    h('input', {
+      type: 'text',
+      class: 'header-value',
+      'aria-label': 'Header value',
+      placeholder: hiddenValue ? 'hidden: type the value again to keep it' : 'value',
+      value,
+    }),
+    h('button', { type: 'button', class: 'secondary small', 'aria-label': `Remove header ${name}`.trim(), onclick: () => row.remove() }, 'Remove'),
+  );
+  return row;
+}
+
+function familyGroups(types: EventType[], selected: Set<string>): HTMLElement[] {
+  const families = new Map<string, EventType[]>();
+  for (const t of types) {
+    const family = t.name.split('.')[0];
+    families.set(family, [...(families.get(family) ?? []), t]);
+  }
+  return [...families].map(([family, members]) => {
+    const wildcard = `${family}.*`;
+    const open = selected.has(wildcard) || members.some((m) => selected.has(m.name));
+    return h(
+      'details',
+      { class: 'family', open },
+      h('summary', {}, `${family} (${members.length})`),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'event', value: wildcard, checked: selected.has(wildcard) }), ' ', h('code', {}, wildcard), ' every ', family, ' event'),
+      members.map((t) =>
+        h(
+          'div',
+          { class: 'event-type' },
+          h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'event', value: t.name, checked: selected.has(t.name) }), ' ', h('code', {}, t.name)),
+          t.description ? h('p', { class: 'muted' }, t.description) : null,
+          t.example ? h('details', { class: 'example' }, h('summary', {}, 'Example payload'), h('pre', {}, json(t.example))) : null,
+        ),
+      ),
+    );
+  });
+}
+
+export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Promise<void> {
+  const id = ctx.params.id;
+  const [existing, catalogue] = await Promise.all([
+    id ? api<{ webhook: Webhook }>('GET', `/webhooks/${encodeURIComponent(id)}`).then((r) => r.webhook) : Promise.resolve(undefined),
+    api<{ eventTypes: EventType[] }>('GET', '/event-types').then((r) => r.eventTypes),
+  ]);
+  const selected = new Set(existing?.events ?? []);
+  const offered = new Set(['*', ...catalogue.flatMap((t) => [t.name, `${t.name.split('.')[0]}.*`])]);
+
+  const url = h('input', { id: 'f-url', name: 'url', type: 'url', required: true, value: existing?.url ?? '', placeholder: 'https://example.com/webhooks', autocomplete: 'url' });
+  const description = h('input', { id: 'f-description', name: 'description', type: 'text', value: existing?.description ?? '' });
+  const everything = h('input', { type: 'checkbox', name: 'event', value: '*', checked: selected.has('*') });
+  const otherPatterns = h('input', {
+    id: 'f-events',
+    type: 'text',
+    value: [...selected].filter((e) => !offered.has(e)).join(', '),
+    placeholder: 'e.g. inventory.restocked, orders.*',
+  });
+  const headers = h('div', { class: 'headers', id: 'f-headers' });
+  for (const [name, value] of Object.entries(existing?.headers ?? {})) headers.append(headerRow(name, value));
+  for (const name of existing?.sensitiveHeaders ?? []) headers.append(headerRow(name, '', true));
+  const headersBefore = () => JSON.stringify(readHeaders());
+  const timeout = h('input', { id: 'f-timeoutSeconds', type: 'number', min: 1, max: 30, step: 1, value: existing?.timeoutSeconds ?? 10 });
+  const schedule = h('input', { id: 'f-retrySchedule', type: 'text', value: existing?.retrySchedule?.join(', ') ?? '', placeholder: 'default: 1m, 5m, 15m, 1h, 2h' });
+  const summary = h('div', { class: 'form-errors' });
+
+  function readHeaders(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const row of headers.querySelectorAll('.header-row')) {
+      const name = (row.querySelector('.header-name') as HTMLInputElement).value.trim();
+      if (name) out[name] = (row.querySelector('.header-value') as HTMLInputElement).value;
+    }
+    return out;
+  }
+  const initialHeaders = headersBefore();
+
+  function showErrors(err: unknown): void {
+    for (const name of FIELDS) (main.querySelector(`#error-${name}`) as HTMLElement).textContent = '';
+    mount(summary, errorPanel(err));
+    if (err instanceof ApiFailure) {
+      for (const d of err.details) {
+        const name = d.path.split('.')[0] as Field;
+        const slot = main.querySelector(`#error-${FIELDS.includes(name) ? name : 'url'}`) as HTMLElement;
+        slot.textContent = [slot.textContent, `${d.path}: ${d.message}`].filter(Boolean).join(' · ');
+      }
+    }
+    summary.focus();
+  }
+
+  const form = h(
+    'form',
+    {
+      class: 'webhook-form',
+      novalidate: true,
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        const events = [
+          ...[...form.querySelectorAll<HTMLInputElement>('input[name=event]:checked')].map((i) => i.value),
+          ...otherPatterns.value.split(',').map((s) => s.trim()).filter(Boolean),
+        ];
+        const body: Record<string, unknown> = {
+          url: url.value.trim(),
+          description: description.value.trim() || null,
+          events,
+          timeoutSeconds: Number(timeout.value),
+          retrySchedule: schedule.value.trim() ? schedule.value.split(',').map((s) => s.trim()).filter(Boolean) : null,
+        };
+        // Sensitive header values are never shown: send headers only when they were changed,
+        // so saving other fields keeps them.
+        if (!existing || headersBefore() !== initialHeaders) body.headers = readHeaders();
+        submit.disabled = true;
+        try {
+          if (existing) {
+            await api('PATCH', `/webhooks/${encodeURIComponent(existing.id)}`, body);
+            ctx.navigate(`/portal/webhooks/${existing.id}`, { message: 'Webhook saved.' });
+          } else {
+            const created = await api<{ webhook: Webhook & { secret: string } }>('POST', '/webhooks', body);
+            ctx.navigate(`/portal/webhooks/${created.webhook.id}`, {
+              message: 'Webhook created.',
+              secret: { title: 'Signing secret', value: created.webhook.secret, note: 'Copy it now: it is shown only once. Your receiver verifies each request with it.' },
+            });
+          }
+        } catch (err) {
+          showErrors(err);
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    summary,
+    field('url', 'Endpoint URL', url, 'Where events are POSTed (https).'),
+    field('description', 'Description (optional)', description),
+    h(
+      'fieldset',
+      { class: 'events' },
+      h('legend', {}, 'Event types'),
+      h('label', { class: 'check' }, everything, ' ', h('code', {}, '*'), ' every event (not the operational webhook.disabled and delivery.exhausted)'),
+      familyGroups(catalogue, selected),
+      field('events', 'Other types or patterns (comma-separated)', otherPatterns, 'Exact names or prefix wildcards such as orders.*'),
+    ),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Custom headers'),
+      h('p', { class: 'hint' }, 'Sent with every request. Values of sensitive headers (Authorization, tokens, keys) are never shown again.'),
+      headers,
+      h('button', { type: 'button', class: 'secondary small', onclick: () => headers.append(headerRow()) }, 'Add header'),
+      h('p', { class: 'field-error', id: 'error-headers', role: 'alert' }),
+    ),
+    field('timeoutSeconds', 'Timeout (seconds)', timeout, 'How long one attempt may take, 1 to 30 seconds.'),
+    field('retrySchedule', 'Retry schedule', schedule, 'Delays between attempts, e.g. 30s, 5m, 1h (at most 20, each up to 24h). Empty: the default.'),
+    h('div', { class: 'actions' }),
+  );
+  summary.tabIndex = -1;
+  const submit = h('button', { type: 'submit' }, existing ? 'Save' : 'Create webhook');
+  form.querySelector('.actions')!.append(submit, h('a', { href: existing ? `/portal/webhooks/${existing.id}` : '/portal/webhooks', 'data-nav': true, class: 'button secondary' }, 'Cancel'));
+
+  mount(main, h('p', { class: 'crumbs' }, h('a', { href: '/portal/webhooks', 'data-nav': true }, 'Webhooks')), h('h1', {}, existing ? 'Edit webhook' : 'New webhook'), form);
+}

@@ -1,0 +1,74 @@
+/** The API's shapes as the portal reads them (see src/api/schemas: the same fields). */
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  active: boolean;
+  headers: Record<string, string>;
+  sensitiveHeaders: string[];
+  retrySchedule: string[] | null;
+  timeoutSeconds: number;
+  deliverySuccessCount: number;
+  deliveryFailureCount: number;
+  lastTriggeredAt: string | null;
+  disabledReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EventType {
+  name: string;
+  description: string | null;
+  builtIn: boolean;
+  example: Record<string, unknown> | null;
+}
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'canceled';
+
+export interface DeliverySummary {
+  id: string;
+  eventId: string;
+  eventType: string;
+  webhookId: string;
+  status: DeliveryStatus;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface Attempt {
+  attempt: number;
+  startedAt: string;
+  durationMs: number | null;
+  statusCode: number | null;
+  errorClass: string | null;
+  error: string | null;
+  response: string | null;
+}
+
+export interface DeliveryDetail extends DeliverySummary {
+  attempts: Attempt[];
+  nextAttemptAt: string | null;
+  reason: string | null;
+}
+
+export interface WebhookStats {
+  from: string;
+  to: string;
+  hours: { start: string; delivered: number; failed: number; canceled: number; inProgress: number }[];
+  attempts: { deliveryId: string; attempt: number; startedAt: string; durationMs: number; statusCode: number | null; error: string | null }[];
+}
+
+export interface SessionState {
+  session: { tenantId: string; tenantName: string; readOnly: boolean; expiresAt: string };
+  csrfToken: string;
+}
+
+export interface TestResult {
+  success: boolean;
+  statusCode: number | null;
+  durationMs: number;
+  response: string | null;
+  error: string | null;
+}

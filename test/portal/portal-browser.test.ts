@@ -1,0 +1,311 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { webhookResponseSchema } from '../../src/api/schemas/webhook';
+import { launchChromium, screenshot, watchedPage } from '../support/browser';
+import { PortalClient } from '../support/portal-client';
+import { requestsOf } from '../support/receiver';
+import { valid } from '../support/shapes';
+import { verifiedPayload } from '../support/signatures';
+import { eventually } from '../support/stack';
+import { useHarness } from '../support/use-harness';
+
+/**
+ * The customer portal in a real browser (Debian's chromium) against the real stack: Temporal dev
+ * server, MongoDB-wire server, a worker, and a receiver on 127.0.0.1. Screenshots of every page
+ * go to test-results/portal/.
+ */
+describe('customer portal in a browser', () => {
+  const ctx = useHarness({ receivers: 1 });
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let problems: string[];
+  let acme: { tenantId: string; apiKey: string };
+  let globex: { tenantId: string; apiKey: string };
+  let webhookId = '';
+  let firstSecret = '';
+  let failedDeliveryId = '';
+
+  const url = (path: string) => ctx.harness.baseUrl + path;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    acme = await ctx.harness.createTenant('Acme');
+    globex = await ctx.harness.createTenant('Globex');
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    ({ page, problems } = await watchedPage(context));
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(() => {
+    expect(problems).toEqual([]);
+  });
+
+  it('opens a session link: the token leaves the address bar and the tenant\'s webhooks show', async () => {
+    const link = await PortalClient.link(ctx.harness, acme.apiKey);
+    await page.goto(link.url);
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    expect(page.url()).toBe(url('/portal/webhooks'));
+    expect(await page.locator('#session .tenant').innerText()).toBe('Acme');
+    expect(await page.getByText('No webhooks yet').isVisible()).toBe(true);
+    const cookies = await context.cookies();
+    expect(cookies).toEqual([expect.objectContaining({ name: 'portal_session', path: '/portal', httpOnly: true, sameSite: 'Strict' })]);
+    // The page's script cannot read the session cookie.
+    expect(await page.evaluate('document.cookie')).toBe('');
+  });
+
+  it('creates a webhook from the catalogue and shows its secret once, with a copy button', async () => {
+    await page.getByRole('link', { name: 'New webhook' }).click();
+    await page.getByRole('heading', { name: 'New webhook' }).waitFor();
+    await page.getByLabel('Endpoint URL').fill(ctx.receiver.url('/portal-hook'));
+    await page.getByLabel('Description (optional)').fill('Billing sync');
+    await page.locator('summary', { hasText: 'invoice (' }).click();
+    await page.getByRole('checkbox', { name: 'invoice.created', exact: true }).check();
+    const example = page.locator('.event-type:has(input[value="invoice.created"]) details.example');
+    await example.locator('summary').click();
+    expect(JSON.parse(await example.locator('pre').innerText())).toMatchObject({ type: 'invoice.created', data: { invoiceId: expect.any(String) } });
+    await page.getByRole('button', { name: 'Add header' }).click();
+    await page.getByLabel('Header name').fill('X-Portal-Test');
+    await page.getByLabel('Header value').fill('from-the-portal');
+    await page.getByLabel('Timeout (seconds)').fill('5');
+    await page.getByLabel('Retry schedule').fill('1s');
+    await screenshot(page, '02-webhook-form');
+
+    // A refused value is named next to its field, in words.
+    await page.getByLabel('Retry schedule').fill('soon');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.locator('#error-retrySchedule', { hasText: 'expected a delay' }).waitFor();
+    expect(await page.locator('.form-errors').innerText()).toContain('Some values are not valid');
+    await screenshot(page, '03-webhook-form-error');
+    await page.getByLabel('Retry schedule').fill('1s');
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+
+    await page.getByRole('heading', { name: 'Signing secret' }).waitFor();
+    firstSecret = await page.locator('#secret-value').inputValue();
+    expect(firstSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(await page.getByRole('button', { name: 'Copy' }).isVisible()).toBe(true);
+    webhookId = new URL(page.url()).pathname.split('/').pop()!;
+    const stored = valid(webhookResponseSchema, (await ctx.harness.call('GET', `/v1/webhooks/${webhookId}`, { token: acme.apiKey })).body).webhook;
+    expect(stored).toMatchObject({
+      url: ctx.receiver.url('/portal-hook'),
+      description: 'Billing sync',
+      events: ['invoice.created'],
+      headers: { 'X-Portal-Test': 'from-the-portal' },
+      timeoutSeconds: 5,
+      retrySchedule: ['1s'],
+      active: true,
+    });
+    await screenshot(page, '04-webhook-created');
+    // Shown once: the page reloaded has no secret.
+    await page.reload();
+    await page.locator('h1.url').waitFor();
+    expect(await page.locator('#secret-value').count()).toBe(0);
+  });
+
+  it('sends a test event: the receiver gets it signed, the page shows the answer', async () => {
+    ctx.receiver.respondWith({ status: 200, body: 'thanks from the receiver' });
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await page.getByRole('heading', { name: 'Test event delivered' }).waitFor();
+    expect(await page.locator('.feedback').innerText()).toMatch(/HTTP 200[\s\S]*thanks from the receiver/);
+    const received = ctx.receiver.requests.filter((r) => r.path === '/portal-hook');
+    expect(received).toHaveLength(1);
+    expect(verifiedPayload(received[0], firstSecret)).toMatchObject({ type: 'webhook.test', tenant_id: acme.tenantId });
+    expect(received[0].headers['x-portal-test']).toBe('from-the-portal');
+    await screenshot(page, '05-test-event');
+  });
+
+  it('shows a failed delivery with every attempt, retries it, and sees it delivered', async () => {
+    ctx.receiver.respondWith({ status: 500, body: 'receiver is down for maintenance' });
+    const eventId = await ctx.harness.sendEvent(acme.apiKey, { type: 'invoice.created', data: { invoiceId: 'inv_portal_1', amount: 1234 } });
+    failedDeliveryId = await eventually(
+      async () => (await ctx.harness.call('GET', `/v1/webhooks/${webhookId}/deliveries?status=failed`, { token: acme.apiKey })).body.deliveries[0]?.id as string | undefined,
+      60_000,
+      'the failed delivery',
+    );
+
+    await page.getByRole('link', { name: 'Deliveries' }).click();
+    await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByLabel('Event type').selectOption('invoice.created');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/status=failed/);
+    const row = page.locator('table.deliveries tbody tr', { hasText: failedDeliveryId });
+    await row.waitFor();
+    expect(await row.locator('.badge').innerText()).toBe('failed');
+    await screenshot(page, '06-deliveries-failed');
+    // Filtered to delivered: it is not there.
+    await page.getByLabel('Status').selectOption('delivered');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No deliveries match these filters.').waitFor();
+
+    await page.goto(url(`/portal/deliveries/${failedDeliveryId}`));
+    await page.locator('.attempts tbody tr').nth(1).waitFor();
+    const attempts = await page.locator('.attempts tbody tr').allInnerTexts();
+    expect(attempts).toHaveLength(2);
+    for (const attempt of attempts) expect(attempt).toMatch(/HTTP 500[\s\S]*receiver is down for maintenance/);
+    expect(await page.locator('dl.facts').innerText()).toContain(eventId);
+    const payload = JSON.parse(await page.locator('pre.json').innerText());
+    expect(payload).toMatchObject({ id: eventId, type: 'invoice.created', data: { invoiceId: 'inv_portal_1', amount: 1234 } });
+    await screenshot(page, '07-delivery-failed');
+
+    ctx.receiver.respondWith({ status: 200, body: 'ok now' });
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Retry' }).click();
+    await page.getByText('Retry started.').waitFor();
+    await eventually(async () => {
+      await page.reload();
+      await page.locator('dl.facts .badge').waitFor();
+      return (await page.locator('dl.facts .badge').innerText()) === 'delivered' ? true : undefined;
+    }, 60_000, 'the retried delivery to show delivered');
+    expect(await page.locator('.attempts').innerText()).toContain('ok now');
+    expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+    const delivered = requestsOf(ctx.receiver.requests, failedDeliveryId).filter((r) => r.path === '/portal-hook');
+    expect(verifiedPayload(delivered[delivered.length - 1], firstSecret)).toMatchObject({ id: eventId });
+    await screenshot(page, '08-delivery-retried');
+  });
+
+  it('rotates the secret (shown once); the next request is signed with it', async () => {
+    await page.goto(url(`/portal/webhooks/${webhookId}`));
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Rotate' }).click();
+    await page.getByRole('heading', { name: 'New signing secret' }).waitFor();
+    const secret = await page.locator('#secret-value').inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    expect(secret).not.toBe(firstSecret);
+    expect(await page.locator('.secret-panel').innerText()).toContain('previous secret keeps signing until');
+    await screenshot(page, '09-secret-rotated');
+
+    const before = ctx.receiver.requests.length;
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await page.getByRole('heading', { name: 'Test event delivered' }).waitFor();
+    const test = ctx.receiver.requests[before];
+    expect(verifiedPayload(test, secret)).toMatchObject({ type: 'webhook.test' });
+  });
+
+  it('shows the webhook\'s state, success rate, last delivery and the charts', async () => {
+    await page.goto(url(`/portal/webhooks/${webhookId}`));
+    await page.locator('svg.chart').first().waitFor();
+    const facts = await page.locator('dl.facts').innerText();
+    expect(facts).toContain('50 % (1 of 2)');
+    expect(facts).toMatch(/Last delivery\s+(just now|\d+ min ago)/);
+    // Bars for the hour with deliveries: one failed run, one delivered run.
+    expect(await page.locator('svg.chart rect.bar.delivered').count()).toBeGreaterThan(0);
+    expect(await page.locator('svg.chart rect.bar.failed').count()).toBeGreaterThan(0);
+    expect(await page.locator('.chart-box figcaption').first().innerText()).toMatch(/Delivered: 1[\s\S]*Failed: 1/);
+    // Latency: the attempts of the most recent deliveries (the retried one's current run delivered).
+    expect(await page.locator('svg.chart circle.point.delivered').count()).toBeGreaterThanOrEqual(1);
+    await screenshot(page, '10-webhook-detail');
+
+    await page.goto(url('/portal/webhooks'));
+    const row = page.locator('table.list tbody tr', { hasText: 'Billing sync' });
+    expect(await row.innerText()).toMatch(/active[\s\S]*50 % \(1 of 2\)/);
+    await screenshot(page, '01-webhooks');
+  });
+
+  it('disables, enables and deletes with confirmation, by keyboard alone', async () => {
+    const spare = await ctx.harness.createWebhook(acme.apiKey, { url: ctx.receiver.url('/spare'), events: ['user.*'] });
+    await page.goto(url(`/portal/webhooks/${spare.webhookId}`));
+    await page.locator('h1.url').waitFor();
+    // Tab to "Disable", open the dialog with Enter; Cancel has the focus, Tab to confirm.
+    for (let i = 0; i < 40 && (await page.evaluate('document.activeElement?.textContent')) !== 'Disable'; i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Cancel');
+    await screenshot(page, '11-confirm-disable');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByText('Webhook disabled.').waitFor();
+    expect(await page.locator('dl.facts').innerText()).toContain('disabled by you');
+    expect((await ctx.harness.call('GET', `/v1/webhooks/${spare.webhookId}`, { token: acme.apiKey })).body.webhook.active).toBe(false);
+
+    await page.getByRole('button', { name: 'Enable' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Webhook enabled.').waitFor();
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    // Escape cancels: nothing is deleted.
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Escape');
+    expect((await ctx.harness.call('GET', `/v1/webhooks/${spare.webhookId}`, { token: acme.apiKey })).status).toBe(200);
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Webhook deleted.').waitFor();
+    expect((await ctx.harness.call('GET', `/v1/webhooks/${spare.webhookId}`, { token: acme.apiKey })).status).toBe(404);
+  });
+
+  it('answers another tenant\'s ids with "not found", in words', async () => {
+    const theirs = await ctx.harness.createWebhook(globex.apiKey, { url: ctx.receiver.url('/globex'), events: ['*'] });
+    await page.goto(url(`/portal/webhooks/${theirs.webhookId}`));
+    await page.locator('.error').waitFor();
+    expect(await page.locator('.error').innerText()).toMatch(/Not found: webhook not found/);
+    await page.goto(url(`/portal/webhooks/${theirs.webhookId}/deliveries`));
+    await page.locator('.error').waitFor();
+    expect(await page.locator('.error').innerText()).toMatch(/Not found/);
+    await screenshot(page, '12-other-tenant');
+  });
+
+  it('refuses a reused link and an expired one, with words and no session', async () => {
+    const link = await PortalClient.link(ctx.harness, acme.apiKey);
+    const first = await browser.newContext();
+    const { page: one } = await watchedPage(first);
+    await one.goto(link.url);
+    await one.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+
+    const second = await browser.newContext();
+    const { page: two, problems: twoProblems } = await watchedPage(second);
+    await two.goto(link.url);
+    await two.getByRole('heading', { name: 'Cannot open the portal' }).waitFor();
+    expect(await two.locator('.error').innerText()).toContain('expired or was already used');
+    expect(await second.cookies()).toEqual([]);
+    await screenshot(two, '13-link-reused');
+
+    const expired = await PortalClient.link(ctx.harness, acme.apiKey, { expiresInSeconds: 10 });
+    await ctx.harness.models.PortalLink.updateOne({ _id: expired.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await two.goto(expired.url);
+    await two.getByRole('heading', { name: 'Cannot open the portal' }).waitFor();
+    expect(await two.locator('.error').innerText()).toContain('expired or was already used');
+    // Without a session, any portal page says so instead of showing anything.
+    await two.goto(url('/portal/webhooks'));
+    await two.getByRole('heading', { name: 'Cannot open the portal' }).waitFor();
+    expect(await two.locator('.error').innerText()).toContain('Your portal session has expired');
+    expect(twoProblems).toEqual([]);
+    await first.close();
+    await second.close();
+  });
+
+  it('a read-only session offers no changes', async () => {
+    const link = await PortalClient.link(ctx.harness, acme.apiKey, { readOnly: true });
+    const readOnly = await browser.newContext();
+    const { page: ro } = await watchedPage(readOnly);
+    await ro.goto(link.url);
+    await ro.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    expect(await ro.locator('#session .readonly').innerText()).toBe('read-only');
+    expect(await ro.getByRole('link', { name: 'New webhook' }).count()).toBe(0);
+    await ro.goto(url(`/portal/webhooks/${webhookId}`));
+    await ro.locator('h1.url').waitFor();
+    for (const name of ['Send test event', 'Disable', 'Rotate secret', 'Delete']) expect(await ro.getByRole('button', { name }).isDisabled()).toBe(true);
+    await screenshot(ro, '14-read-only');
+    await readOnly.close();
+  });
+
+  it('fits a 360 px wide screen', async () => {
+    const link = await PortalClient.link(ctx.harness, acme.apiKey);
+    const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    const { page: small } = await watchedPage(phone);
+    await small.goto(link.url);
+    await small.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    for (const [path, name, ready] of [
+      ['/portal/webhooks', '15-mobile-webhooks', 'table.list'],
+      [`/portal/webhooks/${webhookId}`, '16-mobile-webhook', 'svg.chart'],
+      [`/portal/webhooks/${webhookId}/deliveries`, '17-mobile-deliveries', 'table.deliveries'],
+      [`/portal/deliveries/${failedDeliveryId}`, '18-mobile-delivery', 'pre.json'],
+      ['/portal/webhooks/new', '19-mobile-form', 'form.webhook-form'],
+    ] as const) {
+      await small.goto(url(path));
+      await small.locator(ready).first().waitFor();
+      expect([path, await small.evaluate('document.documentElement.scrollWidth')]).toEqual([path, 360]);
+      await screenshot(small, name);
+    }
+    await phone.close();
+  });
+});
