@@ -11,7 +11,7 @@ import {
 } from '../delivery/webhook-health';
 import { EventIngestion, type NewEvent } from '../events/event-ingestion';
 import { isOperationalEventType, OPERATIONAL_EVENT_TYPES } from '../events/operational-event-types';
-import { serializedCounterWrite } from '../delivery/counter-writes';
+import { writeCounters } from '../delivery/counter-writes';
 import { deliveriesFinished, webhooksDisabled } from '../metrics/metrics';
 import type { Models } from '../models';
 
@@ -103,7 +103,7 @@ export function recordDeliveryOutcomeActivity(deps: OutcomeDeps) {
     );
     if (!isNew) return null;
     const updates = counterUpdates(record, now);
-    if (updates.length) await serializedCounterWrite(() => deps.models.Webhook.bulkWrite(updates, { ordered: true }));
+    if (updates.length) await writeCounters(deps.models, updates);
     return (await afterCounters(deps, [record], now)).get(record.webhookId) ?? null;
   };
 }
@@ -168,7 +168,7 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
     for (const r of results) {
       if (r.attempt) updates.push({ updateOne: { filter: { _id: r.webhookId, tenantId: event.tenantId }, update: { $max: { lastTriggeredAt: new Date(r.attempt.startedAt) } } } });
     }
-    if (updates.length) await serializedCounterWrite(() => deps.models.Webhook.bulkWrite(updates, { ordered: true }));
+    if (updates.length) await writeCounters(deps.models, updates);
     for (const r of results) if (r.outcome === 'inactive' && recorded.has(r.deliveryId)) deliveriesFinished.inc({ outcome: 'canceled' });
     await afterCounters(deps, finished.filter((f) => f.outcome !== 'delivered'), now);
     for (const f of finished) if (f.outcome === 'delivered') deliveriesFinished.inc({ outcome: 'delivered' });

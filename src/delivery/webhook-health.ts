@@ -1,4 +1,4 @@
-import { serializedCounterWrite } from './counter-writes';
+import { serializedCounterWrite, writeCounters } from './counter-writes';
 import type { Models } from '../models';
 import type { FinalOutcome } from './types';
 
@@ -101,6 +101,6 @@ export async function applyDisableRules(
 /** Counters and auto-disable after one delivery ended (a retried delivery's workflow). */
 export async function recordDeliveryOutcome(models: Models, record: DeliveryOutcomeRecord, policy: AutoDisablePolicy, now: Date): Promise<Disabled | null> {
   const updates = counterUpdates(record, now);
-  if (updates.length) await serializedCounterWrite(() => models.Webhook.bulkWrite(updates, { ordered: true }));
+  if (updates.length) await writeCounters(models, updates);
   return applyDisableRules(models, record, policy, now);
 }
