@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-deps.sh
+npm run --silent build:portal >&2
 tools="$(bash scripts/provision.sh)"
+tools="$tools
+$(bash scripts/provision-browser.sh)"
 set -a
 eval "$tools"
 set +a

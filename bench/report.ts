@@ -4,6 +4,7 @@
  */
 import type { FloorResult, FloorUnloadedResult, RawPostsResult, RawStartsResult } from './baselines';
 import type { BigFanoutResult, DeliveryResult, IngestResult, RetryStormResult } from './product';
+import type { PortalPageResult } from './portal-page';
 import type { LatencySummary } from './stats';
 
 export interface PhaseResults {
@@ -20,6 +21,7 @@ export interface PhaseResults {
   oneProducer?: DeliveryResult;
   retryStorm?: RetryStormResult;
   bigFanout?: BigFanoutResult;
+  portalPage?: PortalPageResult;
   peakRssMb: { api: number | null; worker: number | null };
   /** The same after the warm-up: the worker's includes bundling its workflow code. */
   peakRssAfterStartupMb: { api: number | null; worker: number | null };
@@ -113,6 +115,13 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
       ...(quick || (big && big.webhooks !== 10_000) ? { target: '<= 40000 ms for 10,000', status: 'n/a' as const, note: 'quick run: fewer webhooks' } : atMost(big?.lastArrivalMs, 40_000, 'ms', incomplete(big))),
     },
     { name: 'big fan-out deliveries/s', value: big?.deliveriesPerSecond ?? null, unit: '/s', baseline: floor10, ratio: ratio(big?.deliveriesPerSecond, floor10.value), note: incomplete(big) },
+    {
+      name: `portal deliveries page load p50 (${r.portalPage?.deliveries ?? '?'} deliveries, chromium)`,
+      value: r.portalPage?.loadMs.p50 ?? null,
+      unit: 'ms',
+      ...atMost(r.portalPage?.loadMs.p50, 200, 'ms', r.portalPage && r.portalPage.rowsShown === 0 ? 'no rows shown' : undefined),
+      note: r.portalPage ? `p95 ${r.portalPage.loadMs.p95} ms over ${r.portalPage.loadMs.count} loads; ${r.portalPage.rowsShown} rows on the first page` : undefined,
+    },
     { name: 'worker peak RSS', value: r.peakRssMb.worker, unit: 'MB', ...atMost(r.peakRssMb.worker, 400, 'MB') },
     { name: 'API peak RSS', value: r.peakRssMb.api, unit: 'MB', ...atMost(r.peakRssMb.api, 200, 'MB') },
     { name: 'worker peak RSS after start-up (bundling included)', value: r.peakRssAfterStartupMb.worker, unit: 'MB' },

@@ -5,6 +5,7 @@
  * issue's targets as pass/short. Every phase is bounded in count and time; whatever happens
  * (failure, Ctrl-C, the run's own time cap) it stops everything it started.
  */
+import { portalPage } from './portal-page';
 import { Client, Connection } from '@temporalio/client';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -134,6 +135,7 @@ async function main(): Promise<number> {
   r.bigFanout = await phase(`one event to ${s.bigFanout.webhooks} webhooks`, () =>
     bigFanout(api, receiver, s.bigFanout.webhooks, s.bigFanout.capMs, webhookSeeder(stack, s.bigFanout.webhooks, EVENT_TYPE)),
   );
+  r.portalPage = await phase(`portal deliveries page, ${s.portalPage.deliveries} deliveries`, () => portalPage(api, stack, s.portalPage.deliveries, s.portalPage.loads));
   r.peakRssMb = peakRss();
   if (receiver.strays) warnings.push(`${receiver.strays} requests reached the receiver outside any phase`);
 

@@ -45,6 +45,8 @@ export interface BenchSettings {
   retryStorm: DeliveryPhase & { failShare: number };
   /** One event to this many webhooks. */
   bigFanout: { webhooks: number; capMs: number };
+  /** The portal's deliveries page of a webhook with this many deliveries, loaded this many times. */
+  portalPage: { deliveries: number; loads: number };
   /** Between phases, wait at most this long for the previous phase's workflows to close, then terminate them. */
   settleMs: number;
   /** The whole run is aborted (and everything stopped) after this long. */
@@ -65,6 +67,7 @@ const FULL: BenchSettings = {
   oneProducer: { count: 20, capMs: 40_000 },
   retryStorm: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 30_000, failShare: 0.3 },
   bigFanout: { webhooks: 10_000, capMs: 90_000 },
+  portalPage: { deliveries: 1000, loads: 20 },
   settleMs: 15_000,
   runCapMs: 15 * 60_000,
 };
@@ -83,6 +86,7 @@ const QUICK: BenchSettings = {
   oneProducer: { count: 5, capMs: 15_000 },
   retryStorm: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 15_000, failShare: 0.3 },
   bigFanout: { webhooks: 200, capMs: 30_000 },
+  portalPage: { deliveries: 1000, loads: 5 },
   settleMs: 10_000,
   runCapMs: 4 * 60_000,
 };

@@ -11,6 +11,12 @@ import { eventTimeMs, startTimeSkipping, type HistoryEvent } from '../support/ti
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
+/**
+ * How far an attempt may sit from its offset. The schedule's delays start once the attempt
+ * before is recorded; an inline first attempt's page record (bulk writes on FerretDB, on a
+ * loaded 2-core machine) has taken just over a second before the retry's timer started.
+ */
+const TOLERANCE = 2 * SECOND;
 
 /** Server times of each attempt's start, from the delivery's history (virtual time here). */
 function attemptTimes(events: HistoryEvent[], attempts: AttemptRecord[]): number[] {
@@ -74,7 +80,7 @@ describe('the attempt schedule on the time-skipping test server', () => {
     }, 30_000, 'the delivery to show retrying');
   }
 
-  it('runs the default schedule: attempts at 0, 1m, 6m, 21m, 1h21m, 3h21m (± 1 s), then fails with all six on record', async () => {
+  it('runs the default schedule: attempts at 0, 1m, 6m, 21m, 1h21m, 3h21m (± 2 s), then fails with all six on record', async () => {
     receiver.respondWith({ status: 503, body: 'maintenance' });
     const { secret, eventId, id, handle } = await deliverOne({ url: receiver.url('/default-schedule') });
 
@@ -90,7 +96,7 @@ describe('the attempt schedule on the time-skipping test server', () => {
     const history = await handle.fetchHistory();
     const times = attemptTimes(history.events!, attempts);
     const expected = [0, 1 * MINUTE, 6 * MINUTE, 21 * MINUTE, 81 * MINUTE, 201 * MINUTE];
-    times.forEach((t, i) => expect(Math.abs(t - times[0] - expected[i])).toBeLessThanOrEqual(SECOND));
+    times.forEach((t, i) => expect(Math.abs(t - times[0] - expected[i])).toBeLessThanOrEqual(TOLERANCE));
 
     const requests = requestsOf(receiver.requests, id);
     expect(requests).toHaveLength(6);
@@ -106,7 +112,7 @@ describe('the attempt schedule on the time-skipping test server', () => {
     const result: DeliveryResult = await handle.result();
     expect(result.attempts.map((a) => a.statusCode)).toEqual([429, 200]);
     const times = attemptTimes((await handle.fetchHistory()).events!, result.attempts);
-    expect(Math.abs(times[1] - times[0] - 60 * MINUTE)).toBeLessThanOrEqual(SECOND);
+    expect(Math.abs(times[1] - times[0] - 60 * MINUTE)).toBeLessThanOrEqual(TOLERANCE);
   });
 
   it('shows a running delivery: retrying, the pending attempt count, the last failure and the log so far', async () => {
@@ -122,7 +128,7 @@ describe('the attempt schedule on the time-skipping test server', () => {
     }, 30_000, 'the delivery in the index');
     expect(read.body.delivery).toMatchObject({ status: 'retrying', attempts: [expect.objectContaining({ attempt: 1, statusCode: 500, response: 'oops' })] });
     const due = Date.parse(read.body.delivery.nextAttemptAt) - Date.parse(read.body.delivery.attempts[0].startedAt);
-    expect(Math.abs(due - MINUTE)).toBeLessThanOrEqual(SECOND);
+    expect(Math.abs(due - MINUTE)).toBeLessThanOrEqual(TOLERANCE);
 
     // Attempt 2 fails too: the Web UI's pending activity shows the attempt count, the last failure
     // and the log so far (attempt 1 carried from the fan-out, attempt 2).

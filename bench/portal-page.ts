@@ -1,0 +1,77 @@
+/**
+ * The customer portal's deliveries page for a webhook with 1,000 deliveries, loaded in a real
+ * browser (Debian's chromium through playwright-core, as the portal's tests drive it): from
+ * navigation to the first page of deliveries drawn in the table. The deliveries are seeded into
+ * the deliveries index through the product's models; the session is opened as a user does,
+ * through a single-use link asked for with the tenant's API key.
+ */
+import { request } from 'undici';
+import { chromium } from 'playwright-core';
+import { connectMongo } from '../src/models';
+import { summarize, type LatencySummary } from './stats';
+import type { BenchApiClient } from './api-client';
+import type { BenchStack } from './stack';
+
+export interface PortalPageResult {
+  deliveries: number;
+  rowsShown: number;
+  loadMs: LatencySummary;
+}
+
+async function seedDeliveries(stack: BenchStack, tenantId: string, webhookId: string, count: number): Promise<void> {
+  const { conn, models } = await connectMongo(stack.mongodbUri);
+  try {
+    const now = Date.now();
+    const statuses = ['delivered', 'delivered', 'delivered', 'failed', 'retrying'] as const;
+    const docs = Array.from({ length: count }, (_, i) => ({
+      _id: `dlv_benchportal${String(i).padStart(5, '0')}`,
+      tenantId,
+      webhookId,
+      eventId: `evt_benchportal${i}`,
+      eventType: 'bench.portal',
+      status: statuses[i % statuses.length],
+      attempts: 1 + (i % 3),
+      durationMs: 20 + (i % 50),
+      createdAt: new Date(now - i * 60_000),
+    }));
+    for (let i = 0; i < docs.length; i += 500) await models.Delivery.insertMany(docs.slice(i, i + 500));
+  } finally {
+    await conn.close();
+  }
+}
+
+export async function portalPage(api: BenchApiClient, stack: BenchStack, deliveries: number, loads: number): Promise<PortalPageResult> {
+  const executablePath = process.env.CHROMIUM_PATH;
+  if (!executablePath) throw new Error('CHROMIUM_PATH is not set (scripts/provision-browser.sh installs Debian\'s chromium)');
+  const tenant = await api.createTenant('bench portal');
+  const webhookId = await api.createWebhook(tenant, { url: 'http://127.0.0.1:9/bench-portal', events: ['bench.portal'] });
+  await seedDeliveries(stack, tenant.tenantId, webhookId, deliveries);
+
+  const link = await request(`${stack.apiUrl}/v1/portal-sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ readOnly: true }),
+  });
+  if (link.statusCode !== 201) throw new Error(`portal link refused: ${link.statusCode} ${await link.body.text()}`);
+  const { url } = (await link.body.json()) as { url: string };
+
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'], timeout: 60_000 });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(url);
+    await page.locator('table.list').first().waitFor({ timeout: 30_000 });
+    const pageUrl = `${stack.apiUrl}/portal/webhooks/${webhookId}/deliveries`;
+    const samples: number[] = [];
+    let rowsShown = 0;
+    for (let i = 0; i < loads; i++) {
+      const t = performance.now();
+      await page.goto(pageUrl);
+      await page.locator('table.deliveries tbody tr').first().waitFor({ timeout: 30_000 });
+      samples.push(performance.now() - t);
+      rowsShown = await page.locator('table.deliveries tbody tr').count();
+    }
+    return { deliveries, rowsShown, loadMs: summarize(samples) };
+  } finally {
+    await browser.close();
+  }
+}
