@@ -135,6 +135,9 @@ export class Harness {
     this.server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
       answerClientErrors(s);
+      // Longer than fetch's idle keep-alive: a test that pauses (seeding thousands of documents)
+      // must not reuse a connection the server is closing at that very moment.
+      s.keepAliveTimeout = 65_000;
     });
     this.baseUrl = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
     this.closers.push(() => new Promise((r) => this.server!.close(r)));
