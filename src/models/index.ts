@@ -3,8 +3,8 @@ import { apiKeyModel } from './api-key';
 import { DELIVERY_RETENTION_SECONDS, deliveryModel } from './delivery';
 import { ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
-import { ensurePortalLinkExpiry, portalLinkModel } from './portal-link';
-import { ensurePortalSessionExpiry, portalSessionModel } from './portal-session';
+import { portalLinkModel } from './portal-link';
+import { portalSessionModel } from './portal-session';
 import { tenantModel } from './tenant';
 import { webhookModel } from './webhook';
 
@@ -35,8 +35,8 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
   await Promise.all(Object.values(models).map((m) => m.init()));
   const [expiresByItself] = await Promise.all([
     ensureExpiryIndex(models.Delivery.collection, 'createdAt', DELIVERY_RETENTION_SECONDS),
-    ensurePortalLinkExpiry(models.PortalLink),
-    ensurePortalSessionExpiry(models.PortalSession),
+    ensureExpiryIndex(models.PortalLink.collection),
+    ensureExpiryIndex(models.PortalSession.collection),
   ]);
   return { conn, models, expiresByItself };
 }

@@ -1,5 +1,4 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { ensureExpiryIndex } from './expiry-index';
 
 /**
  * A customer portal link not yet opened (docs/portal.md). Only the SHA-256 hash of its token is
@@ -23,4 +22,3 @@ const portalLinkSchema = new Schema(
 export type PortalLinkDoc = InferSchemaType<typeof portalLinkSchema> & { _id: string; createdAt: Date };
 
 export const portalLinkModel = (conn: Connection) => conn.model('PortalLink', portalLinkSchema);
-export const ensurePortalLinkExpiry = (model: ReturnType<typeof portalLinkModel>) => ensureExpiryIndex(model.collection);

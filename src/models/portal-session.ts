@@ -1,5 +1,4 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { ensureExpiryIndex } from './expiry-index';
 
 /**
  * A customer portal browser session (docs/portal.md), created when its link is opened: `_id` is
@@ -20,4 +19,3 @@ const portalSessionSchema = new Schema(
 export type PortalSessionDoc = InferSchemaType<typeof portalSessionSchema> & { _id: string; createdAt: Date };
 
 export const portalSessionModel = (conn: Connection) => conn.model('PortalSession', portalSessionSchema);
-export const ensurePortalSessionExpiry = (model: ReturnType<typeof portalSessionModel>) => ensureExpiryIndex(model.collection);

@@ -1,3 +1,4 @@
+import { sweepExpired } from '../models/expiry-index';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newId } from '../ids';
 import type { Models } from '../models';
@@ -62,11 +63,8 @@ export class PortalSessions {
   async issueLink(input: { tenantId: string; apiKeyId: string; readOnly: boolean; ttlSeconds?: number }): Promise<IssuedLink> {
     const now = new Date();
     // What the TTL index does on MongoDB, done here too for servers without TTL indexes
-    // (FerretDB v1): one indexed delete each, as often as links are issued.
-    await Promise.all([
-      this.models.PortalLink.deleteMany({ expiresAt: { $lt: now } }),
-      this.models.PortalSession.deleteMany({ expiresAt: { $lt: now } }),
-    ]);
+    // (FerretDB v1), as often as links are issued; readers check `expiresAt` either way.
+    await Promise.all([sweepExpired(this.models.PortalLink.collection, 'expiresAt', 0, now), sweepExpired(this.models.PortalSession.collection, 'expiresAt', 0, now)]);
     const token = newToken();
     const expiresAt = new Date(now.getTime() + (input.ttlSeconds ?? this.settings.linkTtlSeconds) * 1000);
     const id = newId('ps');
