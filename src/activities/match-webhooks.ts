@@ -5,7 +5,7 @@ import { delayAfterAttempt, maxAttempts } from '../delivery/retry-schedule';
 import type { MatchedWebhook, MatchPage } from '../delivery/types';
 import { eventKey, type EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
-import type { PageCache } from './page-cache';
+import type { MatchList, PageCache } from './page-cache';
 
 export interface MatchWebhooksInput {
   tenantId: string;
@@ -53,31 +53,62 @@ export function matchWebhooksActivity(models: Models) {
 }
 
 /**
- * A page of the fan-out (local activity): the matching webhooks read whole, once, and kept in the
- * worker with the event for the page's first attempts; and which of the page's deliveries are
+ * How many matching webhooks one query reads for an event's fan-out and keeps for its pages
+ * (about 1 KB each): on FerretDB a query costs a read of all the tenant's webhooks whatever its
+ * limit, so fewer, larger reads are what make a big fan-out fast.
+ */
+export const MATCH_READ_LIMIT = 10_000;
+
+/** The event's match list if it serves the page after `after`; otherwise one read of the next `MATCH_READ_LIMIT`. */
+async function matchList(models: Models, cache: PageCache, input: MatchWebhooksInput): Promise<MatchList> {
+  const key = `${input.tenantId}/${input.eventId}`;
+  const cached = cache.matchList(key);
+  if (cached && (cached.from ?? '') <= (input.after ?? '')) {
+    const last = cached.webhooks[cached.webhooks.length - 1]?._id ?? '';
+    if (!cached.more || (input.after ?? '') < last) return cached;
+  }
+  const webhooks = await findPage(models, { ...input, limit: MATCH_READ_LIMIT }).lean<WebhookDoc[]>();
+  const list = { from: input.after, webhooks: webhooks.slice(0, MATCH_READ_LIMIT), more: webhooks.length > MATCH_READ_LIMIT };
+  // A fan-out of one page never asks again.
+  if (list.more || list.webhooks.length > input.limit) cache.putMatchList(key, list);
+  return list;
+}
+
+/**
+ * A page of the fan-out (local activity): the matching webhooks (see `matchList`) and the event,
+ * kept in the worker for the page's first attempts; and which of the page's deliveries are
  * already recorded (a reset or replayed fan-out), so none of them is sent again.
  */
 export function loadFanoutPageActivity(models: Models, cache: PageCache) {
   return async function loadFanoutPage(input: MatchWebhooksInput): Promise<MatchPage> {
-    const [webhooks, event] = await Promise.all([
-      findPage(models, input).lean<WebhookDoc[]>(),
-      models.Event.findById(eventKey(input.tenantId, input.eventId)).lean<EventDoc>(),
-    ]);
+    const [list, event] = await Promise.all([matchList(models, cache, input), models.Event.findById(eventKey(input.tenantId, input.eventId)).lean<EventDoc>()]);
     if (event) cache.putEvent(event);
-    const page = webhooks.slice(0, input.limit);
+    const after = input.after ?? '';
+    const start = list.webhooks.findIndex((w) => w._id > after);
+    const rest = start < 0 ? [] : list.webhooks.slice(start);
+    const page = rest.slice(0, input.limit);
     for (const webhook of page) cache.putWebhook(webhook);
     const found = page.map((w) => matched(input.tenantId, input.eventId, w));
-    // tenantId and eventId lead: FerretDB pushes only equalities down to PostgreSQL, not `$in`.
-    const recorded = new Set(
-      (
-        await models.Delivery.find({ tenantId: input.tenantId, eventId: input.eventId, _id: { $in: found.map((m) => m.deliveryId) } })
-          .select({ _id: 1 })
-          .lean()
-      ).map((d) => d._id),
-    );
+    const recorded = await recordedDeliveries(models, input, event, found);
     return {
       webhooks: found.map((m, i) => ({ ...m, firstDelayMs: delayAfterAttempt(page[i].retrySchedule, 1), recorded: recorded.has(m.deliveryId) })),
-      nextCursor: webhooks.length > input.limit ? page[page.length - 1]._id : null,
+      nextCursor: page.length && (rest.length > input.limit || list.more) ? page[page.length - 1]._id : null,
     };
   };
+}
+
+/**
+ * The page's deliveries already in the index (a reset or replayed run). For the first page that
+ * is one query, cheap for a new event (it has none yet). A later page can have some only if it
+ * starts at or before the event's `fanoutRecordedThrough`: a fresh page costs no query, where the
+ * query would read every delivery of the event so far (FerretDB cannot push `$in` down).
+ */
+async function recordedDeliveries(models: Models, { tenantId, eventId, after }: MatchWebhooksInput, event: EventDoc | null, page: MatchedWebhook[]): Promise<Set<string>> {
+  if (!page.length) return new Set();
+  const through = event?.fanoutRecordedThrough;
+  if (after !== null && (!through || through < page[0].webhookId)) return new Set();
+  const docs = await models.Delivery.find({ tenantId, eventId, _id: { $in: page.map((m) => m.deliveryId) } })
+    .select({ _id: 1 })
+    .lean();
+  return new Set(docs.map((d) => d._id));
 }

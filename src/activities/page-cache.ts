@@ -23,6 +23,19 @@ class ExpiringMap<V> {
   }
 }
 
+/**
+ * The webhooks an event's fan-out matched, read in one query (up to a bound) and served to its
+ * pages from memory: FerretDB 1.x cannot push `$in`, `$gt` or a sort down to PostgreSQL, so each
+ * page query read and sorted every webhook of the tenant, and a fan-out to 10,000 webhooks read
+ * 1,000,000 documents. Sorted by id; `from` is the cursor it was read after, `more` whether the
+ * read stopped at its bound.
+ */
+export interface MatchList {
+  from: string | null;
+  webhooks: WebhookDoc[];
+  more: boolean;
+}
+
 export interface PageCacheOptions {
   /** How long a webhook read for a page serves that page's first attempts. @default 30 s */
   webhookTtlMs?: number;
@@ -40,10 +53,21 @@ export interface PageCacheOptions {
 export class PageCache {
   private readonly webhooks: ExpiringMap<WebhookDoc>;
   private readonly events: ExpiringMap<EventDoc>;
+  private readonly matchLists: ExpiringMap<MatchList>;
 
   constructor({ webhookTtlMs = 30_000, eventTtlMs = 600_000 }: PageCacheOptions = {}) {
     this.webhooks = new ExpiringMap(webhookTtlMs, 20_000);
     this.events = new ExpiringMap(eventTtlMs, 2_000);
+    // As fresh as the webhooks a page reads; few at a time, each up to MATCH_READ_LIMIT webhooks.
+    this.matchLists = new ExpiringMap(webhookTtlMs, 4);
+  }
+
+  matchList(key: string): MatchList | undefined {
+    return this.matchLists.get(key);
+  }
+
+  putMatchList(key: string, list: MatchList): void {
+    this.matchLists.set(key, list);
   }
 
   webhook(tenantId: string, webhookId: string): WebhookDoc | undefined {

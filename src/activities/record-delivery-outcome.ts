@@ -4,16 +4,17 @@ import { finishDelivery, recordDeliveries, type IndexedDelivery } from '../deliv
 import type { DeliveryStatus, EventRef, FinalOutcome, FirstAttemptResult } from '../delivery/types';
 import {
   applyDisableRules,
-  counterUpdates,
+  counterChange,
   type AutoDisablePolicy,
   type DeliveryOutcomeRecord,
   type Disabled,
 } from '../delivery/webhook-health';
 import { EventIngestion, type NewEvent } from '../events/event-ingestion';
 import { isOperationalEventType, OPERATIONAL_EVENT_TYPES } from '../events/operational-event-types';
-import { writeCounters } from '../delivery/counter-writes';
+import { writeCounters, type CounterChange } from '../delivery/counter-writes';
 import { deliveriesFinished, webhooksDisabled } from '../metrics/metrics';
 import type { Models } from '../models';
+import { eventKey } from '../models/event';
 
 /**
  * The operational events a finished delivery causes. Their ids derive from the delivery and the
@@ -102,14 +103,16 @@ export function recordDeliveryOutcomeActivity(deps: OutcomeDeps) {
       now,
     );
     if (!isNew) return null;
-    const updates = counterUpdates(record, now);
-    if (updates.length) await writeCounters(deps.models, updates);
+    const change = counterChange(record, now);
+    if (change) await writeCounters(deps.models, [change]);
     return (await afterCounters(deps, [record], now)).get(record.webhookId) ?? null;
   };
 }
 
 export interface FirstAttemptsRecord extends EventRef {
   fanoutRunId: string;
+  /** The fan-out's first page (a rerun of it always looks for its deliveries). Runs before this field say nothing. */
+  firstPage?: boolean;
   results: FirstAttemptResult[];
 }
 
@@ -125,11 +128,11 @@ const FINAL_OF: Partial<Record<FirstAttemptResult['outcome'], FinalOutcome>> = {
 
 /**
  * A page of first attempts (the fan-out, local activity): every delivery of the page in the index
- * with one bulk write, then the counters of those this call recorded with one more, so a replayed
- * record counts nothing twice; `lastTriggeredAt` goes with them.
+ * with one bulk write, then the counters of those this call recorded (one update per webhook,
+ * `lastTriggeredAt` with it), so a replayed record counts nothing twice.
  */
 export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
-  return async function recordFirstAttempts({ results, fanoutRunId, ...event }: FirstAttemptsRecord): Promise<void> {
+  return async function recordFirstAttempts({ results, fanoutRunId, firstPage, ...event }: FirstAttemptsRecord): Promise<void> {
     const now = new Date();
     const deliveries: IndexedDelivery[] = results.map((r) => {
       const status = STATUS_OF[r.outcome];
@@ -149,6 +152,11 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
         completedAt: final ? now : null,
       };
     });
+    // First the mark that a later page may be recorded, so that a rerun of it looks for its deliveries.
+    if (!firstPage) {
+      const through = results.reduce((max, r) => (r.webhookId > max ? r.webhookId : max), '');
+      await deps.models.Event.updateOne({ _id: eventKey(event.tenantId, event.eventId) }, { $max: { fanoutRecordedThrough: through } });
+    }
     const recorded = await recordDeliveries(deps.models, deliveries);
     const finished: DeliveryOutcomeRecord[] = [];
     for (const r of results) {
@@ -164,11 +172,16 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
         firstAttemptAt: r.attempt?.startedAt ?? null,
       });
     }
-    const updates = finished.flatMap((record) => counterUpdates(record, now));
+    // One change per webhook of the page: its outcome if this call recorded it, and the attempt's time.
+    const finishedBy = new Map(finished.map((f) => [f.deliveryId, f]));
+    const changes: CounterChange[] = [];
     for (const r of results) {
-      if (r.attempt) updates.push({ updateOne: { filter: { _id: r.webhookId, tenantId: event.tenantId }, update: { $max: { lastTriggeredAt: new Date(r.attempt.startedAt) } } } });
+      const f = finishedBy.get(r.deliveryId);
+      const change: CounterChange = (f && counterChange(f, now)) || { tenantId: event.tenantId, webhookId: r.webhookId };
+      if (r.attempt) change.triggeredAt = new Date(r.attempt.startedAt);
+      if (change.outcome || change.triggeredAt) changes.push(change);
     }
-    if (updates.length) await writeCounters(deps.models, updates);
+    await writeCounters(deps.models, changes);
     for (const r of results) if (r.outcome === 'inactive' && recorded.has(r.deliveryId)) deliveriesFinished.inc({ outcome: 'canceled' });
     await afterCounters(deps, finished.filter((f) => f.outcome !== 'delivered'), now);
     for (const f of finished) if (f.outcome === 'delivered') deliveriesFinished.inc({ outcome: 'delivered' });

@@ -1,4 +1,4 @@
-import { serializedCounterWrite, writeCounters } from './counter-writes';
+import { exclusiveWebhookWrite, type CounterChange } from './counter-writes';
 import type { Models } from '../models';
 import type { FinalOutcome } from './types';
 
@@ -46,26 +46,11 @@ function describeSpan(ms: number): string {
   return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
-export type WebhookUpdate = { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown> } };
-
-/**
- * The counter updates one finished delivery makes to its webhook, as bulk-write operations (the
- * fan-out writes a whole page's in one round trip). Each is atomic and carries its condition in
- * its filter, so concurrent deliveries never lose a count (plain CRUD: MongoDB and FerretDB).
- */
-export function counterUpdates(
-  { tenantId, webhookId, outcome, firstAttemptAt }: Pick<DeliveryOutcomeRecord, 'tenantId' | 'webhookId' | 'outcome' | 'firstAttemptAt'>,
-  now: Date,
-): WebhookUpdate[] {
-  const key = { _id: webhookId, tenantId };
-  if (outcome === 'canceled') return [];
-  if (outcome === 'delivered') {
-    return [{ updateOne: { filter: key, update: { $inc: { deliverySuccessCount: 1 }, $set: { consecutiveFailureCount: 0, failingSince: null } } } }];
-  }
-  return [
-    { updateOne: { filter: { ...key, failingSince: null }, update: { $set: { failingSince: firstAttemptAt ? new Date(firstAttemptAt) : now } } } },
-    { updateOne: { filter: key, update: { $inc: { deliveryFailureCount: 1, consecutiveFailureCount: 1 } } } },
-  ];
+/** What one finished delivery changes on its webhook's counters (none for a canceled one). */
+export function counterChange({ tenantId, webhookId, outcome, firstAttemptAt }: Pick<DeliveryOutcomeRecord, 'tenantId' | 'webhookId' | 'outcome' | 'firstAttemptAt'>, now: Date): CounterChange | null {
+  if (outcome === 'canceled') return null;
+  if (outcome === 'delivered') return { tenantId, webhookId, outcome: 'delivered' };
+  return { tenantId, webhookId, outcome: 'failed', failedSince: firstAttemptAt ? new Date(firstAttemptAt) : now };
 }
 
 /**
@@ -90,17 +75,10 @@ export async function applyDisableRules(
           ],
         ];
   for (const [condition, disabled] of rules) {
-    const updated = await serializedCounterWrite(() =>
+    const updated = await exclusiveWebhookWrite(tenantId, webhookId, () =>
       models.Webhook.updateOne({ _id: webhookId, tenantId, active: true, ...condition }, { $set: { active: false, disabledReason: disabled.reason, disabledAt: now } }),
     );
     if (updated.modifiedCount > 0) return disabled;
   }
   return null;
-}
-
-/** Counters and auto-disable after one delivery ended (a retried delivery's workflow). */
-export async function recordDeliveryOutcome(models: Models, record: DeliveryOutcomeRecord, policy: AutoDisablePolicy, now: Date): Promise<Disabled | null> {
-  const updates = counterUpdates(record, now);
-  if (updates.length) await writeCounters(models, updates);
-  return applyDisableRules(models, record, policy, now);
 }

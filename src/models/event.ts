@@ -16,6 +16,12 @@ const eventSchema = new Schema(
     metadata: { type: [{ name: String, value: String }], default: [] },
     bodyHash: { type: String, required: true },
     acceptedAt: { type: Date, required: true },
+    /**
+     * The last webhook id of the fan-out's pages whose deliveries are (about to be) in the index:
+     * a page that starts after it was never recorded, so the fan-out need not look for its
+     * deliveries one by one (only a reset or replayed page does).
+     */
+    fanoutRecordedThrough: { type: String, default: null },
   },
   { versionKey: false },
 );

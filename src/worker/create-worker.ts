@@ -1,6 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { WorkerConcurrency } from '../config/config';
+import { bundleWorkflowsInChild } from './workflow-bundle';
 
 /** The defaults of the WORKER_* settings (config.ts). */
 export const DEFAULT_WORKER_CONCURRENCY: WorkerConcurrency = {
@@ -26,7 +27,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    workflowBundle: await bundleWorkflowsInChild(require.resolve('../workflows')),
     activities: createActivities(options.deps),
     maxConcurrentWorkflowTaskExecutions: concurrency.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: concurrency.maxConcurrentActivities,

@@ -53,7 +53,7 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
       .filter((result) => result.outcome === 'retry' || result.outcome === 'unfinished')
       .map((result) => startRetrying(input, byDelivery.get(result.deliveryId) as MatchedWebhook, result)),
   );
-  if (results.length) await recordFirstAttempts({ tenantId, eventId, eventType, fanoutRunId: workflowInfo().runId, results });
+  if (results.length) await recordFirstAttempts({ tenantId, eventId, eventType, fanoutRunId: workflowInfo().runId, firstPage: !input.cursor, results });
 
   const started = (input.started ?? 0) + page.webhooks.length;
   if (page.nextCursor) {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
@@ -44,7 +46,7 @@ describe('fan-out at scale (dev server)', () => {
     expect(new Set(ctx.receiver.requests.map((r) => r.headers['webhook-id'])).size).toBe(WEBHOOKS);
 
     // Every run made one page of first attempts inline (no child: all were delivered), then continued as new.
-    const runs = [];
+    const runs: WorkflowExecutionInfo[] = [];
     for await (const run of ctx.harness.client.workflow.list({ query: `WorkflowId = '${eventWorkflowId(tenantId, eventId)}'` })) runs.push(run);
     expect(runs).toHaveLength(WEBHOOKS / FANOUT_PAGE_SIZE);
     for (const run of runs) {
@@ -60,5 +62,24 @@ describe('fan-out at scale (dev server)', () => {
     expect(await ctx.harness.models.Delivery.countDocuments({ tenantId, status: 'delivered' })).toBe(WEBHOOKS);
     // Every counter was updated once.
     await eventually(async () => ((await ctx.harness.models.Webhook.countDocuments({ tenantId, deliverySuccessCount: 1 })) === WEBHOOKS ? true : undefined), 60_000, 'the counters');
-  }, 300_000);
+
+    // An operator resets the fan-out's first run (as from the Web UI): the new runs page through
+    // every webhook again, find each delivery recorded, and send nothing.
+    const histories = await Promise.all(runs.map((run) => ctx.harness.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory().then((h) => ({ run, h }))));
+    const { run: first, h: firstHistory } = histories.find(({ h }) => !h.events![0].workflowExecutionStartedEventAttributes?.continuedExecutionRunId)!;
+    const firstTask = firstHistory.events!.find((e) => e.workflowTaskCompletedEventAttributes)!;
+    const { runId } = await ctx.harness.client.workflowService.resetWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: first.workflowId, runId: first.runId },
+      workflowTaskFinishEventId: firstTask.eventId,
+      reason: 'operator reset of a fan-out',
+      requestId: randomUUID(),
+    });
+    const reset = ctx.harness.client.workflow.getHandle(first.workflowId, runId);
+    expect(await reset.result()).toEqual({ deliveries: WEBHOOKS });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(ctx.receiver.requests).toHaveLength(WEBHOOKS);
+    expect(await ctx.harness.models.Delivery.countDocuments({ tenantId })).toBe(WEBHOOKS);
+    expect(await ctx.harness.models.Webhook.countDocuments({ tenantId, deliverySuccessCount: 1 })).toBe(WEBHOOKS);
+  }, 420_000);
 });

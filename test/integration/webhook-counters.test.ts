@@ -1,0 +1,80 @@
+import type { Connection } from 'mongoose';
+import { exclusiveWebhookWrite, writeCounters, type CounterChange } from '../../src/delivery/counter-writes';
+import { connectMongo, type Models } from '../../src/models';
+import type { WebhookDoc } from '../../src/models/webhook';
+import { testStack, uniqueName } from '../support/stack';
+
+/**
+ * The webhook counters on the real MongoDB-wire server under concurrent writes: many deliveries
+ * of one webhook finishing at once (merged into few updates) and of many webhooks at once (written
+ * in parallel) leave exact counts, the failure streak of the last outcomes and the latest
+ * trigger time. FerretDB applies updates as read-modify-write, so any overlap of two writes to
+ * one webhook would lose counts here.
+ */
+describe('webhook counters', () => {
+  let conn: Connection;
+  let models: Models;
+  const tenantId = 'ten_counters';
+  const secret = { keyId: 'k1', iv: 'iv', tag: 'tag', ciphertext: 'ct' };
+
+  beforeAll(async () => {
+    ({ conn, models } = await connectMongo(testStack().mongodbUri(uniqueName('counters'))));
+  });
+  afterAll(() => conn.close());
+
+  async function webhooks(count: number): Promise<string[]> {
+    const ids = Array.from({ length: count }, (_, i) => `wh_counters_${Date.now()}_${i}`);
+    await models.Webhook.insertMany(ids.map((_id) => ({ _id, tenantId, url: `https://receiver.example/${_id}`, events: ['*'], timeoutSeconds: 10, secret })));
+    return ids;
+  }
+
+  const read = async (id: string) => (await models.Webhook.findById(id).lean<WebhookDoc>()) as WebhookDoc;
+  const at = (second: number) => new Date(Date.UTC(2026, 10, 30, 12, 0, second));
+
+  it('counts every one of 60 concurrent outcomes of one webhook, the streak being what followed the last success', async () => {
+    const [id] = await webhooks(1);
+    const change = (outcome: 'delivered' | 'failed', second: number): CounterChange => ({ tenantId, webhookId: id, outcome, failedSince: at(second), triggeredAt: at(second) });
+    const changes = [
+      ...Array.from({ length: 40 }, (_, i) => change('delivered', i)),
+      ...Array.from({ length: 12 }, (_, i) => change('failed', 40 + i)),
+      change('delivered', 52),
+      ...Array.from({ length: 7 }, (_, i) => change('failed', 53 + i)),
+    ];
+    // Each its own call, all at once, as 60 concurrent activities would.
+    await Promise.all(changes.map((c) => writeCounters(models, [c])));
+    const doc = await read(id);
+    expect(doc.deliverySuccessCount).toBe(41);
+    expect(doc.deliveryFailureCount).toBe(19);
+    expect(doc.consecutiveFailureCount).toBe(7);
+    expect(doc.failingSince).toEqual(at(53));
+    expect(doc.lastTriggeredAt).toEqual(at(59));
+  });
+
+  it('a streak of failures only adds to the streak, and keeps the time it began', async () => {
+    const [id] = await webhooks(1);
+    await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'failed', failedSince: at(1) }]);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => writeCounters(models, [{ tenantId, webhookId: id, outcome: 'failed', failedSince: at(10 + i) }])));
+    const doc = await read(id);
+    expect(doc.deliveryFailureCount).toBe(6);
+    expect(doc.consecutiveFailureCount).toBe(6);
+    expect(doc.failingSince).toEqual(at(1));
+    expect(doc.deliverySuccessCount).toBe(0);
+  });
+
+  it('writes 200 webhooks of a page at once, and an exclusive write of one waits for its counters', async () => {
+    const ids = await webhooks(200);
+    const page = ids.map((webhookId, i): CounterChange => ({ tenantId, webhookId, outcome: i % 4 === 0 ? 'failed' : 'delivered', failedSince: at(i % 60), triggeredAt: at(i % 60) }));
+    const disabled = exclusiveWebhookWrite(tenantId, ids[0], () => models.Webhook.updateOne({ _id: ids[0] }, { $set: { active: false } }));
+    await Promise.all([writeCounters(models, page), writeCounters(models, page), disabled]);
+    const docs = await models.Webhook.find({ tenantId, _id: { $in: ids } }).lean<WebhookDoc[]>();
+    const byId = new Map(docs.map((d) => [d._id, d]));
+    ids.forEach((id, i) => {
+      const doc = byId.get(id) as WebhookDoc;
+      const failed = i % 4 === 0;
+      expect([id, doc.deliverySuccessCount, doc.deliveryFailureCount, doc.consecutiveFailureCount]).toEqual([id, failed ? 0 : 2, failed ? 2 : 0, failed ? 2 : 0]);
+      expect(doc.lastTriggeredAt).toEqual(at(i % 60));
+    });
+    // The exclusive write is not lost to a counter write that read the document before it.
+    expect(byId.get(ids[0])?.active).toBe(false);
+  });
+});
