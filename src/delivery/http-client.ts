@@ -54,7 +54,8 @@ function guardedLookup(guard: UrlGuard): LookupFunction {
   };
 }
 
-function classifyError(err: unknown): { errorClass: HttpErrorClass; message: string } {
+function classifyError(err: unknown, canceled?: AbortSignal): { errorClass: HttpErrorClass; message: string } {
+  if (canceled?.aborted) return { errorClass: 'canceled', message: 'the delivery was canceled during the request; the receiver\'s answer was not received' };
   const e = err as { name?: string; code?: string; message?: string; cause?: unknown };
   if (err instanceof UrlRefusedError) return { errorClass: 'url_refused', message: err.message };
   if (e.cause instanceof UrlRefusedError) return { errorClass: 'url_refused', message: e.cause.message };
@@ -93,9 +94,10 @@ export class WebhookHttpClient {
   /**
    * One POST, bounded by `timeoutMs` in total (connect, headers and body). Once the status line
    * has arrived it decides the outcome: a body that is slow, cut off or endless only shortens
-   * the excerpt.
+   * the excerpt. `cancel` aborts the request (the activity's cancellation): until the status line
+   * has arrived, the attempt ends `canceled`.
    */
-  async post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpResult> {
+  async post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, cancel?: AbortSignal): Promise<HttpResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     let res: Dispatcher.ResponseData;
@@ -106,12 +108,12 @@ export class WebhookHttpClient {
         dispatcher: this.agent,
         headers: { ...headers, 'user-agent': this.options.userAgent },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: cancel ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancel]) : AbortSignal.timeout(timeoutMs),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
     } catch (err) {
-      return { kind: 'error', ...classifyError(err), durationMs: elapsed() };
+      return { kind: 'error', ...classifyError(err, cancel), durationMs: elapsed() };
     }
     const chunks: Buffer[] = [];
     let size = 0;

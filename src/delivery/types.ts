@@ -11,7 +11,10 @@ export interface EventEnvelope {
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'canceled';
 
-/** Why an attempt got no HTTP status; `worker_lost` marks an attempt whose worker stopped mid-request. */
+/**
+ * Why an attempt got no HTTP status; `worker_lost` marks an attempt whose worker stopped
+ * mid-request, `canceled` one aborted by the delivery's cancellation before the receiver answered.
+ */
 export type AttemptErrorClass =
   | 'timeout'
   | 'connection_refused'
@@ -20,6 +23,7 @@ export type AttemptErrorClass =
   | 'tls'
   | 'url_refused'
   | 'network'
+  | 'canceled'
   | 'worker_lost';
 
 /** One HTTP request of a delivery, as the audit log records it. */
