@@ -6,6 +6,7 @@ import { delayAfterAttempt } from '../delivery/retry-schedule';
 import type { AttemptOutcome } from '../delivery/outcome';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
 import { deliveriesFinished, retriesScheduled } from '../metrics/metrics';
+import type { Models } from '../models';
 import type { WebhookDoc } from '../models/webhook';
 import { attemptFailedSignal } from '../temporal/delivery-signals';
 import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
@@ -31,6 +32,11 @@ async function cancelOwnWorkflow(reason: string): Promise<void> {
     identity: `deliver activity ${info.activityId}`,
     reason,
   });
+}
+
+/** A resend's attempt was made: it is never made again for that resend id, and the index counts it. */
+async function markResent(models: Models, deliveryId: string, resendId: string): Promise<void> {
+  await models.Delivery.updateOne({ _id: deliveryId, resends: { $ne: resendId } }, { $push: { resends: resendId }, $inc: { attempts: 1 } });
 }
 
 /** Best effort: the delivery's outcome never depends on it, only its `retrying` status does. */
@@ -68,10 +74,11 @@ export function deliverActivity(deps: DeliverDeps) {
     const beat = setInterval(() => context.heartbeat(progress), DELIVER_HEARTBEAT_MS);
     context.heartbeat(progress);
     try {
-      // A delivered delivery is never sent again, whatever reset or replay runs this activity.
-      const recorded = await models.Delivery.findById(input.deliveryId).select({ status: 1 }).lean();
-      if (recorded?.status === 'delivered') {
-        log.info('already delivered, not sent again', logContext);
+      // A delivered delivery is never sent again, whatever reset or replay runs this activity; a
+      // deliberate resend is sent once per resend id.
+      const recorded = await models.Delivery.findById(input.deliveryId).select({ status: 1, resends: 1 }).lean();
+      if (input.resendId ? recorded?.resends?.includes(input.resendId) : recorded?.status === 'delivered') {
+        log.info('already delivered, not sent again', { ...logContext, resendId: input.resendId });
         return { status: 'delivered', attempts: previous };
       }
       const webhook = await models.Webhook.findOne({ _id: input.webhookId, tenantId: input.tenantId }).lean<WebhookDoc>();
@@ -103,9 +110,12 @@ export function deliverActivity(deps: DeliverDeps) {
         throw new CancelledFailure(record.error ?? 'canceled', [attempts]);
       }
       // Best effort: the receiver has answered, and nothing may turn that answer into a resend.
-      await models.Webhook.updateOne({ _id: webhook._id }, { $max: { lastTriggeredAt: new Date(record.startedAt) } }).catch((err: Error) =>
-        log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
-      );
+      await Promise.all([
+        models.Webhook.updateOne({ _id: webhook._id }, { $max: { lastTriggeredAt: new Date(record.startedAt) } }).catch((err: Error) =>
+          log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
+        ),
+        input.resendId && markResent(models, input.deliveryId, input.resendId).catch((err: Error) => log.warn('resend not marked as sent', { ...logContext, error: err.message })),
+      ]);
       return await settle(outcome, record, attempts, webhook);
     } finally {
       clearInterval(beat);

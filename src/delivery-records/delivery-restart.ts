@@ -55,6 +55,32 @@ export async function indexedDelivery(client: Client, models: Models, deliveryId
   );
 }
 
+/** Starts a new run of a delivery's workflow (its id is the delivery's), as the Web UI shows it. */
+export async function startDeliveryRun(
+  client: Client,
+  doc: DeliveryDoc,
+  input: DeliveryInput,
+  taskQueue: string,
+  workflowIdReusePolicy: WorkflowIdReusePolicy,
+  status: 'pending' | 'delivered',
+): Promise<void> {
+  await client.workflow.start(WORKFLOW_TYPES.delivery, {
+    workflowId: deliveryWorkflowId(doc._id),
+    taskQueue,
+    args: [input],
+    workflowIdReusePolicy,
+    staticSummary: `${input.resendId ? 'resend: ' : ''}${doc.eventType} → ${input.host}`,
+    staticDetails: `Event ${doc.eventId} of tenant ${doc.tenantId} to webhook ${doc.webhookId}`,
+    typedSearchAttributes: [
+      { key: TenantId, value: doc.tenantId },
+      { key: EventId, value: doc.eventId },
+      { key: EventType, value: doc.eventType },
+      { key: WebhookId, value: doc.webhookId },
+      { key: DeliveryStatus, value: status },
+    ],
+  });
+}
+
 /** What asking to deliver a delivery again came to. */
 export type RestartOutcome = 'restarted' | 'delivered' | 'in_progress' | 'not_found';
 
@@ -83,21 +109,7 @@ export async function restartDelivery(client: Client, models: Models, deliveryId
     host: new URL(webhook.url).host,
   };
   try {
-    await client.workflow.start(WORKFLOW_TYPES.delivery, {
-      workflowId: deliveryWorkflowId(deliveryId),
-      taskQueue,
-      args: [input],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      staticSummary: `${doc.eventType} → ${input.host}`,
-      staticDetails: `Event ${doc.eventId} of tenant ${doc.tenantId} to webhook ${doc.webhookId}`,
-      typedSearchAttributes: [
-        { key: TenantId, value: doc.tenantId },
-        { key: EventId, value: doc.eventId },
-        { key: EventType, value: doc.eventType },
-        { key: WebhookId, value: doc.webhookId },
-        { key: DeliveryStatus, value: 'pending' },
-      ],
-    });
+    await startDeliveryRun(client, doc, input, taskQueue, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, 'pending');
     return 'restarted';
   } catch (err) {
     // Its workflow completed (delivered) or runs already: the index learns it from that run.

@@ -90,6 +90,11 @@ export interface DeliveryInput extends EventRef {
    */
   firstAttempt?: AttemptRecord;
   firstDelayMs?: number;
+  /**
+   * Set on a deliberate resend of a delivered delivery (`POST /v1/deliveries/{id}/resend`): one
+   * attempt, sent once per resend id whatever reset or replay runs it; the delivery stays delivered.
+   */
+  resendId?: string;
 }
 
 /** What the fan-out's inline first attempt of a delivery came to; never holds a secret. */

@@ -127,6 +127,9 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   } catch (err) {
     const failure = deliveryFailure(err);
     const attempts = mergeAttemptLogs(failure.attempts, [...reported.values()]);
+    // A resend that did not succeed leaves the delivery as it was: delivered (only inputs of
+    // resends, which old runs never had, take this path).
+    if (input.resendId) throw ApplicationFailure.create({ type: failure.type, message: `resend failed: ${failure.message}`, details: [attempts], nonRetryable: true });
     if (isCancellation(err) || CancellationScope.current().consideredCancelled || failure.type === DeliveryFailureType.WebhookInactive) {
       setStatus('canceled');
       // The deliveries index learns of the cancellation (runs begun before it existed did not record one).
