@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { AttemptErrorClass } from './types';
@@ -20,7 +20,12 @@ export type HttpResult =
   | { kind: 'response'; statusCode: number; retryAfter: string | undefined; body: string; durationMs: number }
   | { kind: 'error'; errorClass: HttpErrorClass; message: string; durationMs: number };
 
+/** Resolves a host name to all its addresses, as `dns.lookup` with `all: true` does. */
+export type HostResolver = (hostname: string, options: LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
 export interface HttpClientOptions extends UrlGuardOptions {
+  /** How host names are resolved before the SSRF guard checks each address. @default dns.lookup */
+  resolve?: HostResolver;
   /** Sent as `User-Agent` on every request. */
   userAgent: string;
   /** Time to establish a connection (TCP + TLS); the per-attempt total timeout still bounds it. @default 10000 */
@@ -37,9 +42,9 @@ export interface HttpClientOptions extends UrlGuardOptions {
  * Resolves the host and refuses the connection when any address it resolves to is not
  * allowed; the socket then connects to exactly the address that was checked.
  */
-function guardedLookup(guard: UrlGuard): LookupFunction {
+function guardedLookup(guard: UrlGuard, resolve: HostResolver): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 4);
       for (const { address } of addresses) {
         const refusal = guard.addressRefusal(address);
@@ -83,7 +88,7 @@ export class WebhookHttpClient {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: options.connectionsPerOrigin ?? 256,
-      connect: { lookup: guardedLookup(this.guard), timeout: options.connectTimeoutMs ?? 10_000 },
+      connect: { lookup: guardedLookup(this.guard, options.resolve ?? dnsLookup), timeout: options.connectTimeoutMs ?? 10_000 },
     });
   }
 
