@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
+import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 
 /** What an operator does in the Web UI: Reset a failed delivery to its first workflow task. */
 describe('resetting a failed delivery', () => {
@@ -50,5 +51,30 @@ describe('resetting a failed delivery', () => {
       [2, 500],
       [3, 200],
     ]);
+  });
+
+  it('resetting the fan-out of a delivered event sends none of its deliveries again', async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    ctx.receiver.respondWith({ status: 200 });
+    await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/inline-a'), events: ['order.*'] });
+    await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/inline-b'), events: ['order.*'] });
+    await ctx.harness.sendEvent(apiKey, { id: 'ord-1', type: 'order.paid', data: {} });
+    const fanout = ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'ord-1'));
+    expect(await fanout.result()).toEqual({ deliveries: 2 });
+    const inline = () => ctx.receiver.requests.filter((r) => r.path.startsWith('/inline-'));
+    expect(inline()).toHaveLength(2);
+
+    // The first attempts are local activities of the fan-out: a reset runs them again, unless the
+    // page finds its deliveries on record.
+    const firstTask = (await fanout.fetchHistory()).events!.find((e) => e.workflowTaskCompletedEventAttributes)!;
+    const { runId } = await ctx.harness.client.workflowService.resetWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: eventWorkflowId(tenantId, 'ord-1') },
+      workflowTaskFinishEventId: firstTask.eventId,
+      reason: 'operator reset',
+      requestId: randomUUID(),
+    });
+    expect(await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'ord-1'), runId!).result()).toEqual({ deliveries: 2 });
+    expect(inline()).toHaveLength(2);
   });
 });
