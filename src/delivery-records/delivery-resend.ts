@@ -1,9 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { DeliveryInput } from '../delivery/types';
 import { newId } from '../ids';
 import type { Models } from '../models';
-import { indexedDelivery, startDeliveryRun } from './delivery-restart';
+import { deliveryRunInput, indexedDelivery, startDeliveryRun } from './delivery-restart';
 
 /** What asking to resend a delivery came to. */
 export type ResendOutcome = 'resent' | 'not_delivered' | 'in_progress' | 'not_found';
@@ -24,16 +23,7 @@ export async function resendDelivery(client: Client, models: Models, deliveryId:
   if (!webhook) return 'not_found';
   // From now on the delivery's workflow runs hold attempts too: the reader reads them.
   await models.Delivery.updateOne({ _id: deliveryId }, { $set: { retried: true } });
-  const input: DeliveryInput = {
-    tenantId: doc.tenantId,
-    eventId: doc.eventId,
-    eventType: doc.eventType,
-    deliveryId,
-    webhookId: doc.webhookId,
-    maxAttempts: 1,
-    host: new URL(webhook.url).host,
-    resendId: newId('rsd'),
-  };
+  const input = { ...deliveryRunInput(doc, webhook.url, 1), resendId: newId('rsd') };
   try {
     await startDeliveryRun(client, doc, input, taskQueue, WorkflowIdReusePolicy.ALLOW_DUPLICATE, 'delivered');
   } catch (err) {

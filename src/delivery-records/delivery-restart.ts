@@ -55,6 +55,19 @@ export async function indexedDelivery(client: Client, models: Models, deliveryId
   );
 }
 
+/** The input of a new run of an indexed delivery's workflow, to the webhook's current URL. */
+export function deliveryRunInput(doc: DeliveryDoc, url: string, attempts: number): DeliveryInput {
+  return {
+    tenantId: doc.tenantId,
+    eventId: doc.eventId,
+    eventType: doc.eventType,
+    deliveryId: doc._id,
+    webhookId: doc.webhookId,
+    maxAttempts: attempts,
+    host: new URL(url).host,
+  };
+}
+
 /** Starts a new run of a delivery's workflow (its id is the delivery's), as the Web UI shows it. */
 export async function startDeliveryRun(
   client: Client,
@@ -99,15 +112,7 @@ export async function restartDelivery(client: Client, models: Models, deliveryId
   const webhook = await models.Webhook.findOne({ _id: doc.webhookId, tenantId: doc.tenantId }).select({ url: 1, retrySchedule: 1 }).lean();
   if (!webhook) return 'not_found';
   if (!(await reopenDelivery(models, deliveryId))) return restartDelivery(client, models, deliveryId, taskQueue, tenantId);
-  const input: DeliveryInput = {
-    tenantId: doc.tenantId,
-    eventId: doc.eventId,
-    eventType: doc.eventType,
-    deliveryId,
-    webhookId: doc.webhookId,
-    maxAttempts: maxAttempts(webhook.retrySchedule),
-    host: new URL(webhook.url).host,
-  };
+  const input = deliveryRunInput(doc, webhook.url, maxAttempts(webhook.retrySchedule));
   try {
     await startDeliveryRun(client, doc, input, taskQueue, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, 'pending');
     return 'restarted';

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { requestsOf } from '../support/receiver';
+import { resetWorkflow } from '../support/reset';
 import { eventually } from '../support/stack';
 import { useHarness } from '../support/use-harness';
 
@@ -38,16 +38,10 @@ describe('counters are idempotent per delivery (dev server)', () => {
       const before = { counters: await counters(), sent: requestsOf(ctx.receiver.requests, deliveryId).length };
 
       const events = (await handle.fetchHistory()).events ?? [];
-      const marker = events.findLast((e) => e.markerRecordedEventAttributes)!;
-      const lastTask = events.findLast((e) => e.workflowTaskCompletedEventAttributes && Number(e.eventId) < Number(marker.eventId))!;
-      const { runId } = await ctx.harness.client.workflowService.resetWorkflowExecution({
-        namespace: 'default',
-        workflowExecution: { workflowId: deliveryId },
-        workflowTaskFinishEventId: lastTask.eventId,
-        reason: 'replay the outcome record',
-        requestId: randomUUID(),
-      });
-      const reset = ctx.harness.client.workflow.getHandle(deliveryId, runId!);
+      const marker = [...events].reverse().find((e) => e.markerRecordedEventAttributes)!;
+      const lastTask = [...events].reverse().find((e) => e.workflowTaskCompletedEventAttributes && Number(e.eventId) < Number(marker.eventId))!;
+      const runId = await resetWorkflow(ctx.harness.client, deliveryId, lastTask.eventId, 'replay the outcome record');
+      const reset = ctx.harness.client.workflow.getHandle(deliveryId, runId);
       await reset.result().catch(() => undefined);
       expect((await reset.describe()).status.name).toBe(ran);
       const replayed = (await reset.fetchHistory()).events ?? [];

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { resetWorkflow } from '../support/reset';
 import { useHarness } from '../support/use-harness';
 import { verifiedPayload } from '../support/signatures';
 import { eventually } from '../support/stack';
@@ -42,14 +42,8 @@ describe('resending a delivered delivery (dev server)', () => {
     // An operator resets the resend's run (Web UI or CLI): that resend was made, it is not made again.
     const history = await run.fetchHistory();
     const firstTask = history.events!.find((e) => e.workflowTaskCompletedEventAttributes)!;
-    const { runId } = await ctx.harness.client.workflowService.resetWorkflowExecution({
-      namespace: 'default',
-      workflowExecution: { workflowId: deliveryId },
-      workflowTaskFinishEventId: firstTask.eventId,
-      reason: 'resend again?',
-      requestId: randomUUID(),
-    });
-    expect((await ctx.harness.client.workflow.getHandle(deliveryId, runId!).result()).status).toBe('delivered');
+    const runId = await resetWorkflow(ctx.harness.client, deliveryId, firstTask.eventId, 'resend again?');
+    expect((await ctx.harness.client.workflow.getHandle(deliveryId, runId).result()).status).toBe('delivered');
     expect(ctx.receiver.requests).toHaveLength(2);
   });
 

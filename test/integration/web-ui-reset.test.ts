@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { resetWorkflow } from '../support/reset';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
@@ -26,13 +26,7 @@ describe('resetting a failed delivery', () => {
     ctx.receiver.respondWith({ status: 200 });
     const history = await handle.fetchHistory();
     const firstTask = history.events!.find((e) => e.workflowTaskCompletedEventAttributes)!;
-    const { runId } = await ctx.harness.client.workflowService.resetWorkflowExecution({
-      namespace: 'default',
-      workflowExecution: { workflowId: deliveryId },
-      workflowTaskFinishEventId: firstTask.eventId,
-      reason: 'receiver fixed',
-      requestId: randomUUID(),
-    });
+    const runId = await resetWorkflow(ctx.harness.client, deliveryId, firstTask.eventId, 'receiver fixed');
     const outcome = await ctx.harness.client.workflow.getHandle(deliveryId, runId).result();
     expect(outcome.status).toBe('delivered');
     // Every run of both deliveries has ended (the other one failed for good above), so no request
@@ -67,14 +61,8 @@ describe('resetting a failed delivery', () => {
     // The first attempts are local activities of the fan-out: a reset runs them again, unless the
     // page finds its deliveries on record.
     const firstTask = (await fanout.fetchHistory()).events!.find((e) => e.workflowTaskCompletedEventAttributes)!;
-    const { runId } = await ctx.harness.client.workflowService.resetWorkflowExecution({
-      namespace: 'default',
-      workflowExecution: { workflowId: eventWorkflowId(tenantId, 'ord-1') },
-      workflowTaskFinishEventId: firstTask.eventId,
-      reason: 'operator reset',
-      requestId: randomUUID(),
-    });
-    expect(await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'ord-1'), runId!).result()).toEqual({ deliveries: 2 });
+    const runId = await resetWorkflow(ctx.harness.client, eventWorkflowId(tenantId, 'ord-1'), firstTask.eventId, 'operator reset');
+    expect(await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'ord-1'), runId).result()).toEqual({ deliveries: 2 });
     expect(inline()).toHaveLength(2);
   });
 });
