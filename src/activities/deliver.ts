@@ -18,6 +18,9 @@ import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
  */
 export const DELIVER_HEARTBEAT_MS = 2000;
 
+/** How long an attempt that found its webhook inactive waits for the cancellation it requested. */
+const INACTIVE_CANCEL_WAIT_MS = 20_000;
+
 export interface DeliverDeps extends AttemptDeps {
   /** Upper bound on a receiver's `Retry-After`. */
   retryAfterMaxMs: number;
@@ -87,6 +90,10 @@ export function deliverActivity(deps: DeliverDeps) {
         log.info('delivery canceled', { ...logContext, reason });
         await cancelOwnWorkflow(reason);
         deliveriesFinished.inc({ outcome: 'canceled' });
+        // The workflow now waits for this activity's cancellation (WAIT_CANCELLATION_COMPLETED):
+        // it arrives with a heartbeat, and is answered as such; a run without that wait fails it.
+        const canceled = await context.sleep(INACTIVE_CANCEL_WAIT_MS).then(() => false, () => true);
+        if (canceled) throw new CancelledFailure(reason, [previous]);
         throw fail(DeliveryFailureType.WebhookInactive, reason, previous);
       }
       const event = await loadEvent(deps, input.tenantId, input.eventId);
