@@ -1,13 +1,25 @@
-import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
 import { markRetrying } from '../delivery-records/delivery-index';
 import { mergeAttemptLogs, openAttemptRecord, restoreAttemptLog } from '../delivery/attempt-log';
 import { DeliveryFailureType } from '../delivery/failure-types';
 import { delayAfterAttempt } from '../delivery/retry-schedule';
+import type { AttemptOutcome } from '../delivery/outcome';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
 import { deliveriesFinished, retriesScheduled } from '../metrics/metrics';
+import type { Models } from '../models';
 import type { WebhookDoc } from '../models/webhook';
 import { attemptFailedSignal } from '../temporal/delivery-signals';
 import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
+
+/**
+ * How often the activity heartbeats while it runs (the SDK throttles what it sends): a heartbeat
+ * is how it learns of a cancellation, and its `heartbeatTimeout` (delivery-workflow.ts) how
+ * Temporal learns that its worker died.
+ */
+export const DELIVER_HEARTBEAT_MS = 2000;
+
+/** How long an attempt that found its webhook inactive waits for the cancellation it requested. */
+const INACTIVE_CANCEL_WAIT_MS = 20_000;
 
 export interface DeliverDeps extends AttemptDeps {
   /** Upper bound on a receiver's `Retry-After`. */
@@ -23,6 +35,11 @@ async function cancelOwnWorkflow(reason: string): Promise<void> {
     identity: `deliver activity ${info.activityId}`,
     reason,
   });
+}
+
+/** A resend's attempt was made: it is never made again for that resend id, and the index counts it. */
+async function markResent(models: Models, deliveryId: string, resendId: string): Promise<void> {
+  await models.Delivery.updateOne({ _id: deliveryId, resends: { $ne: resendId } }, { $push: { resends: resendId }, $inc: { attempts: 1 } });
 }
 
 /** Best effort: the delivery's outcome never depends on it, only its `retrying` status does. */
@@ -55,56 +72,89 @@ export function deliverActivity(deps: DeliverDeps) {
     const fail = (type: DeliveryFailureType, message: string, attempts: AttemptRecord[], nextRetryDelay?: number) =>
       ApplicationFailure.create({ type, message, details: [attempts], nonRetryable: type !== DeliveryFailureType.Retryable, nextRetryDelay });
 
-    // A delivered delivery is never sent again, whatever reset or replay runs this activity.
-    const recorded = await models.Delivery.findById(input.deliveryId).select({ status: 1 }).lean();
-    if (recorded?.status === 'delivered') {
-      log.info('already delivered, not sent again', logContext);
-      return { status: 'delivered', attempts: previous };
+    // The attempt log so far, heartbeated until the activity ends: its progress and cancellation channel.
+    let progress = previous;
+    const beat = setInterval(() => context.heartbeat(progress), DELIVER_HEARTBEAT_MS);
+    context.heartbeat(progress);
+    try {
+      // A delivered delivery is never sent again, whatever reset or replay runs this activity; a
+      // deliberate resend is sent once per resend id.
+      const recorded = await models.Delivery.findById(input.deliveryId).select({ status: 1, resends: 1 }).lean();
+      if (input.resendId ? recorded?.resends?.includes(input.resendId) : recorded?.status === 'delivered') {
+        log.info('already delivered, not sent again', { ...logContext, resendId: input.resendId });
+        return { status: 'delivered', attempts: previous };
+      }
+      const webhook = await models.Webhook.findOne({ _id: input.webhookId, tenantId: input.tenantId }).lean<WebhookDoc>();
+      if (!webhook || !webhook.active) {
+        const reason = !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}`;
+        log.info('delivery canceled', { ...logContext, reason });
+        await cancelOwnWorkflow(reason);
+        deliveriesFinished.inc({ outcome: 'canceled' });
+        // The workflow now waits for this activity's cancellation (WAIT_CANCELLATION_COMPLETED):
+        // it arrives with a heartbeat, and is answered as such; a run without that wait fails it.
+        const canceled = await context.sleep(INACTIVE_CANCEL_WAIT_MS).then(() => false, () => true);
+        if (canceled) throw new CancelledFailure(reason, [previous]);
+        throw fail(DeliveryFailureType.WebhookInactive, reason, previous);
+      }
+      const event = await loadEvent(deps, input.tenantId, input.eventId);
+      // Canceled before the request: nothing is sent.
+      if (context.cancellationSignal.aborted) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
+      const { record, outcome } = await sendAttempt(
+        deps,
+        { deliveryId: input.deliveryId, webhook, event, attempt },
+        (startedAt) => {
+          progress = [...previous, openAttemptRecord(attempt, startedAt)];
+          context.heartbeat(progress);
+        },
+        context.cancellationSignal,
+      );
+      const attempts = (progress = [...previous, record]);
+      // Sent with the failure too (last heartbeat details), so the next attempt starts from this log.
+      context.heartbeat(attempts);
+      // Aborted before the receiver answered: the delivery ends canceled, and the log says so.
+      if (record.errorClass === 'canceled') {
+        log.info('attempt aborted by the delivery\'s cancellation', logContext);
+        throw new CancelledFailure(record.error ?? 'canceled', [attempts]);
+      }
+      // Best effort: the receiver has answered, and nothing may turn that answer into a resend.
+      await Promise.all([
+        models.Webhook.updateOne({ _id: webhook._id }, { $max: { lastTriggeredAt: new Date(record.startedAt) } }).catch((err: Error) =>
+          log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
+        ),
+        input.resendId && markResent(models, input.deliveryId, input.resendId).catch((err: Error) => log.warn('resend not marked as sent', { ...logContext, error: err.message })),
+      ]);
+      return await settle(outcome, record, attempts, webhook);
+    } finally {
+      clearInterval(beat);
     }
-    const webhook = await models.Webhook.findOne({ _id: input.webhookId, tenantId: input.tenantId }).lean<WebhookDoc>();
-    if (!webhook || !webhook.active) {
-      const reason = !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}`;
-      log.info('delivery canceled', { ...logContext, reason });
-      await cancelOwnWorkflow(reason);
-      deliveriesFinished.inc({ outcome: 'canceled' });
-      throw fail(DeliveryFailureType.WebhookInactive, reason, previous);
-    }
-    const event = await loadEvent(deps, input.tenantId, input.eventId);
-    const { record, outcome } = await sendAttempt(deps, { deliveryId: input.deliveryId, webhook, event, attempt }, (startedAt) =>
-      context.heartbeat([...previous, openAttemptRecord(attempt, startedAt)]),
-    );
-    const attempts = [...previous, record];
-    // Sent with the failure too (last heartbeat details), so the next attempt starts from this log.
-    context.heartbeat(attempts);
-    // Best effort: the receiver has answered, and nothing may turn that answer into a resend.
-    await models.Webhook.updateOne({ _id: webhook._id }, { $max: { lastTriggeredAt: new Date(record.startedAt) } }).catch((err: Error) =>
-      log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
-    );
 
-    switch (outcome.kind) {
-      case 'delivered':
-        log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });
-        return { status: 'delivered', attempts };
-      case 'gone':
-        log.warn('receiver answered 410 Gone', logContext);
-        throw fail(DeliveryFailureType.Gone, 'HTTP 410 Gone', attempts);
-      case 'refused':
-        log.warn('URL refused', { ...logContext, reason: outcome.reason });
-        throw fail(DeliveryFailureType.UrlRefused, outcome.reason, attempts);
-      case 'retry': {
-        const scheduled = delayAfterAttempt(webhook.retrySchedule, attempt);
-        if (scheduled === undefined || attempt >= input.maxAttempts) {
-          log.warn('delivery exhausted', { ...logContext, reason: outcome.reason });
-          throw fail(DeliveryFailureType.Exhausted, `${outcome.reason} (attempt ${attempt}, the last)`, attempts);
+    /** The outcome of the attempt as the activity's result or failure. */
+    async function settle(outcome: AttemptOutcome, record: AttemptRecord, attempts: AttemptRecord[], webhook: WebhookDoc): Promise<DeliveryResult> {
+      switch (outcome.kind) {
+        case 'delivered':
+          log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });
+          return { status: 'delivered', attempts };
+        case 'gone':
+          log.warn('receiver answered 410 Gone', logContext);
+          throw fail(DeliveryFailureType.Gone, 'HTTP 410 Gone', attempts);
+        case 'refused':
+          log.warn('URL refused', { ...logContext, reason: outcome.reason });
+          throw fail(DeliveryFailureType.UrlRefused, outcome.reason, attempts);
+        case 'retry': {
+          const scheduled = delayAfterAttempt(webhook.retrySchedule, attempt);
+          if (scheduled === undefined || attempt >= input.maxAttempts) {
+            log.warn('delivery exhausted', { ...logContext, reason: outcome.reason });
+            throw fail(DeliveryFailureType.Exhausted, `${outcome.reason} (attempt ${attempt}, the last)`, attempts);
+          }
+          const nextRetryDelay = Math.max(scheduled, Math.min(outcome.retryAfterMs ?? 0, retryAfterMaxMs));
+          log.info('attempt failed, retry scheduled', { ...logContext, reason: outcome.reason, nextRetryDelay });
+          retriesScheduled.inc();
+          await Promise.all([
+            reportFailedAttempt(record),
+            markRetrying(models, input.deliveryId, attempts.length, new Date(Date.now() + nextRetryDelay)).catch(() => undefined),
+          ]);
+          throw fail(DeliveryFailureType.Retryable, outcome.reason, attempts, nextRetryDelay);
         }
-        const nextRetryDelay = Math.max(scheduled, Math.min(outcome.retryAfterMs ?? 0, retryAfterMaxMs));
-        log.info('attempt failed, retry scheduled', { ...logContext, reason: outcome.reason, nextRetryDelay });
-        retriesScheduled.inc();
-        await Promise.all([
-          reportFailedAttempt(record),
-          markRetrying(models, input.deliveryId, attempts.length, new Date(Date.now() + nextRetryDelay)).catch(() => undefined),
-        ]);
-        throw fail(DeliveryFailureType.Retryable, outcome.reason, attempts, nextRetryDelay);
       }
     }
   };

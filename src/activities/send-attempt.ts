@@ -39,6 +39,8 @@ export async function sendAttempt(
   { secretBox, http }: AttemptDeps,
   { deliveryId, webhook, event, attempt }: { deliveryId: string; webhook: WebhookDoc; event: EventDoc; attempt: number },
   onRequestStart?: (startedAt: Date) => void,
+  /** Aborts the request: the activity's cancellation signal. */
+  cancel?: AbortSignal,
 ): Promise<{ record: AttemptRecord; outcome: AttemptOutcome }> {
   const startedAt = new Date();
   const request = buildSignedRequest({
@@ -49,7 +51,7 @@ export async function sendAttempt(
     now: startedAt,
   });
   onRequestStart?.(startedAt);
-  const result = await http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000);
+  const result = await http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000, cancel);
   const record = completeAttemptRecord(attempt, startedAt, result);
   const status_class = statusClass(record.statusCode);
   deliveryAttempts.inc({ status_class });

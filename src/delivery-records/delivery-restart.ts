@@ -55,6 +55,45 @@ export async function indexedDelivery(client: Client, models: Models, deliveryId
   );
 }
 
+/** The input of a new run of an indexed delivery's workflow, to the webhook's current URL. */
+export function deliveryRunInput(doc: DeliveryDoc, url: string, attempts: number): DeliveryInput {
+  return {
+    tenantId: doc.tenantId,
+    eventId: doc.eventId,
+    eventType: doc.eventType,
+    deliveryId: doc._id,
+    webhookId: doc.webhookId,
+    maxAttempts: attempts,
+    host: new URL(url).host,
+  };
+}
+
+/** Starts a new run of a delivery's workflow (its id is the delivery's), as the Web UI shows it. */
+export async function startDeliveryRun(
+  client: Client,
+  doc: DeliveryDoc,
+  input: DeliveryInput,
+  taskQueue: string,
+  workflowIdReusePolicy: WorkflowIdReusePolicy,
+  status: 'pending' | 'delivered',
+): Promise<void> {
+  await client.workflow.start(WORKFLOW_TYPES.delivery, {
+    workflowId: deliveryWorkflowId(doc._id),
+    taskQueue,
+    args: [input],
+    workflowIdReusePolicy,
+    staticSummary: `${input.resendId ? 'resend: ' : ''}${doc.eventType} → ${input.host}`,
+    staticDetails: `Event ${doc.eventId} of tenant ${doc.tenantId} to webhook ${doc.webhookId}`,
+    typedSearchAttributes: [
+      { key: TenantId, value: doc.tenantId },
+      { key: EventId, value: doc.eventId },
+      { key: EventType, value: doc.eventType },
+      { key: WebhookId, value: doc.webhookId },
+      { key: DeliveryStatus, value: status },
+    ],
+  });
+}
+
 /** What asking to deliver a delivery again came to. */
 export type RestartOutcome = 'restarted' | 'delivered' | 'in_progress' | 'not_found';
 
@@ -73,31 +112,9 @@ export async function restartDelivery(client: Client, models: Models, deliveryId
   const webhook = await models.Webhook.findOne({ _id: doc.webhookId, tenantId: doc.tenantId }).select({ url: 1, retrySchedule: 1 }).lean();
   if (!webhook) return 'not_found';
   if (!(await reopenDelivery(models, deliveryId))) return restartDelivery(client, models, deliveryId, taskQueue, tenantId);
-  const input: DeliveryInput = {
-    tenantId: doc.tenantId,
-    eventId: doc.eventId,
-    eventType: doc.eventType,
-    deliveryId,
-    webhookId: doc.webhookId,
-    maxAttempts: maxAttempts(webhook.retrySchedule),
-    host: new URL(webhook.url).host,
-  };
+  const input = deliveryRunInput(doc, webhook.url, maxAttempts(webhook.retrySchedule));
   try {
-    await client.workflow.start(WORKFLOW_TYPES.delivery, {
-      workflowId: deliveryWorkflowId(deliveryId),
-      taskQueue,
-      args: [input],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      staticSummary: `${doc.eventType} → ${input.host}`,
-      staticDetails: `Event ${doc.eventId} of tenant ${doc.tenantId} to webhook ${doc.webhookId}`,
-      typedSearchAttributes: [
-        { key: TenantId, value: doc.tenantId },
-        { key: EventId, value: doc.eventId },
-        { key: EventType, value: doc.eventType },
-        { key: WebhookId, value: doc.webhookId },
-        { key: DeliveryStatus, value: 'pending' },
-      ],
-    });
+    await startDeliveryRun(client, doc, input, taskQueue, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, 'pending');
     return 'restarted';
   } catch (err) {
     // Its workflow completed (delivered) or runs already: the index learns it from that run.

@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { AttemptErrorClass } from './types';
@@ -20,7 +20,12 @@ export type HttpResult =
   | { kind: 'response'; statusCode: number; retryAfter: string | undefined; body: string; durationMs: number }
   | { kind: 'error'; errorClass: HttpErrorClass; message: string; durationMs: number };
 
+/** Resolves a host name to all its addresses, as `dns.lookup` with `all: true` does. */
+export type HostResolver = (hostname: string, options: LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
 export interface HttpClientOptions extends UrlGuardOptions {
+  /** How host names are resolved before the SSRF guard checks each address. @default dns.lookup */
+  resolve?: HostResolver;
   /** Sent as `User-Agent` on every request. */
   userAgent: string;
   /** Time to establish a connection (TCP + TLS); the per-attempt total timeout still bounds it. @default 10000 */
@@ -37,9 +42,9 @@ export interface HttpClientOptions extends UrlGuardOptions {
  * Resolves the host and refuses the connection when any address it resolves to is not
  * allowed; the socket then connects to exactly the address that was checked.
  */
-function guardedLookup(guard: UrlGuard): LookupFunction {
+function guardedLookup(guard: UrlGuard, resolve: HostResolver): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 4);
       for (const { address } of addresses) {
         const refusal = guard.addressRefusal(address);
@@ -54,7 +59,8 @@ function guardedLookup(guard: UrlGuard): LookupFunction {
   };
 }
 
-function classifyError(err: unknown): { errorClass: HttpErrorClass; message: string } {
+function classifyError(err: unknown, canceled?: AbortSignal): { errorClass: HttpErrorClass; message: string } {
+  if (canceled?.aborted) return { errorClass: 'canceled', message: 'the delivery was canceled during the request; the receiver\'s answer was not received' };
   const e = err as { name?: string; code?: string; message?: string; cause?: unknown };
   if (err instanceof UrlRefusedError) return { errorClass: 'url_refused', message: err.message };
   if (e.cause instanceof UrlRefusedError) return { errorClass: 'url_refused', message: e.cause.message };
@@ -82,7 +88,7 @@ export class WebhookHttpClient {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: options.connectionsPerOrigin ?? 256,
-      connect: { lookup: guardedLookup(this.guard), timeout: options.connectTimeoutMs ?? 10_000 },
+      connect: { lookup: guardedLookup(this.guard, options.resolve ?? dnsLookup), timeout: options.connectTimeoutMs ?? 10_000 },
     });
   }
 
@@ -93,9 +99,10 @@ export class WebhookHttpClient {
   /**
    * One POST, bounded by `timeoutMs` in total (connect, headers and body). Once the status line
    * has arrived it decides the outcome: a body that is slow, cut off or endless only shortens
-   * the excerpt.
+   * the excerpt. `cancel` aborts the request (the activity's cancellation): until the status line
+   * has arrived, the attempt ends `canceled`.
    */
-  async post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpResult> {
+  async post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, cancel?: AbortSignal): Promise<HttpResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     let res: Dispatcher.ResponseData;
@@ -106,12 +113,12 @@ export class WebhookHttpClient {
         dispatcher: this.agent,
         headers: { ...headers, 'user-agent': this.options.userAgent },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: cancel ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancel]) : AbortSignal.timeout(timeoutMs),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
     } catch (err) {
-      return { kind: 'error', ...classifyError(err), durationMs: elapsed() };
+      return { kind: 'error', ...classifyError(err, cancel), durationMs: elapsed() };
     }
     const chunks: Buffer[] = [];
     let size = 0;

@@ -11,7 +11,10 @@ export interface EventEnvelope {
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'canceled';
 
-/** Why an attempt got no HTTP status; `worker_lost` marks an attempt whose worker stopped mid-request. */
+/**
+ * Why an attempt got no HTTP status; `worker_lost` marks an attempt whose worker stopped
+ * mid-request, `canceled` one aborted by the delivery's cancellation before the receiver answered.
+ */
 export type AttemptErrorClass =
   | 'timeout'
   | 'connection_refused'
@@ -20,6 +23,7 @@ export type AttemptErrorClass =
   | 'tls'
   | 'url_refused'
   | 'network'
+  | 'canceled'
   | 'worker_lost';
 
 /** One HTTP request of a delivery, as the audit log records it. */
@@ -86,6 +90,11 @@ export interface DeliveryInput extends EventRef {
    */
   firstAttempt?: AttemptRecord;
   firstDelayMs?: number;
+  /**
+   * Set on a deliberate resend of a delivered delivery (`POST /v1/deliveries/{id}/resend`): one
+   * attempt, sent once per resend id whatever reset or replay runs it; the delivery stays delivered.
+   */
+  resendId?: string;
 }
 
 /** What the fan-out's inline first attempt of a delivery came to; never holds a secret. */

@@ -79,7 +79,6 @@ export class EventIngestion {
     const metadata = event.metadata ?? {};
     const bodyHash = this.bodyHash(event);
     const { Event } = this.deps.models;
-    let duplicate = false;
     try {
       await Event.create({
         _id: eventKey(tenantId, eventId),
@@ -95,9 +94,9 @@ export class EventIngestion {
       if ((err as { code?: number }).code !== 11000) throw err;
       const existing = await Event.findById(eventKey(tenantId, eventId)).lean();
       if (existing?.bodyHash !== bodyHash) throw new IdempotencyConflictError(eventId);
-      duplicate = true;
     }
-    await this.startFanout(tenantId, eventId, event.type);
+    // A duplicate is an event whose fan-out had started: a retry after a failed start fans out now.
+    const duplicate = !(await this.startFanout(tenantId, eventId, event.type));
     eventsIngested.inc({ result: duplicate ? 'duplicate' : 'accepted' });
     return { id: eventId, status: 'accepted', duplicate };
   }
@@ -140,16 +139,19 @@ export class EventIngestion {
     return createHash('sha256').update(canonicalJson({ type: event.type, data: event.data, metadata: event.metadata ?? {} })).digest('hex');
   }
 
-  /** Starts the fan-out once; a start that already happened (running or finished) is success. */
-  private async startFanout(tenantId: string, eventId: string, eventType: string): Promise<void> {
+  /**
+   * Starts the fan-out once; a start that already happened (running or finished) is success.
+   * True when this call started it, false when it had started before.
+   */
+  private async startFanout(tenantId: string, eventId: string, eventType: string): Promise<boolean> {
     try {
       // A hung Temporal must answer the producer 503 within a bound, not hold its request.
       await this.deps.client.withDeadline(Date.now() + START_DEADLINE_MS, () => this.deps.client.workflow.start(WORKFLOW_TYPES.eventFanout, {
         workflowId: eventWorkflowId(tenantId, eventId),
         taskQueue: this.deps.taskQueue,
         args: [{ tenantId, eventId, eventType } satisfies FanoutInput],
+        // Running or closed, an existing fan-out is reported (AlreadyStarted): the answer's `duplicate`.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        workflowIdConflictPolicy: 'USE_EXISTING',
         // A page's first attempts run inside one workflow task; on a starved worker the default 10 s
         // would expire it and the attempts would be sent again. Longer local activities are
         // heartbeated by the SDK anyway; this only bounds how long a dead worker's task waits.
@@ -161,8 +163,10 @@ export class EventIngestion {
           { key: EventType, value: eventType },
         ],
       }));
+      return true;
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return false;
     }
   }
 }

@@ -30,6 +30,8 @@ const deliverySchema = new Schema(
     fanoutRunId: { type: String, default: null },
     /** A DeliveryWorkflow (same id as the delivery) holds the attempts after the first. */
     retried: { type: Boolean, default: false },
+    /** Resends of this delivered delivery whose attempt was made: each is sent once. */
+    resends: { type: [String], default: undefined },
     createdAt: { type: Date, required: true },
     completedAt: { type: Date, default: null },
   },

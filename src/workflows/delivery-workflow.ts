@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -22,6 +23,13 @@ import { DeliveryStatus } from '../temporal/search-attributes';
 /** The patch that records a canceled delivery in the deliveries index. */
 export const RECORD_CANCELED = 'record-canceled';
 
+/**
+ * The patch that makes cancellation truthful: the deliver activity heartbeats (so it learns of a
+ * cancellation and aborts its request), and the workflow waits for it to finish canceling, so a
+ * delivery never ends Canceled while an attempt it does not know of reached the receiver.
+ */
+export const TRUTHFUL_CANCELLATION = 'truthful-cancellation';
+
 function setStatus(status: Status): void {
   upsertSearchAttributes([{ key: DeliveryStatus, value: status }]);
 }
@@ -39,6 +47,9 @@ function deliveryFailure(err: unknown): DeliveryFailure {
     // A retryable failure reaching the workflow means the RetryPolicy ran out of attempts.
     const type = cause.type === DeliveryFailureType.Retryable || !cause.type ? DeliveryFailureType.Exhausted : (cause.type as DeliveryFailureType);
     return { type, message: cause.message, attempts: restoreAttemptLog(cause.details?.[0]) };
+  }
+  if (cause instanceof CancelledFailure) {
+    return { type: DeliveryFailureType.Exhausted, message: cause.message, attempts: restoreAttemptLog(cause.details?.[0]) };
   }
   if (cause instanceof TimeoutFailure) {
     return { type: DeliveryFailureType.Exhausted, message: `the last attempt timed out (${cause.message})`, attempts: restoreAttemptLog(cause.lastHeartbeatDetails) };
@@ -58,9 +69,13 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   const summary = `POST ${input.host} · ${input.eventType}`;
   // Handed over by the fan-out after its inline first attempt: that attempt is not repeated.
   const inlineFirst = input.firstAttempt;
+  const cancellation = patched(TRUTHFUL_CANCELLATION)
+    ? ({ heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } as const)
+    : {};
   const { deliver } = proxyActivities<Activities>({
     // The per-attempt HTTP timeout (≤ 30 s) is enforced inside the activity; this is the backstop.
     startToCloseTimeout: '1 minute',
+    ...cancellation,
     summary,
     retry: {
       maximumAttempts: inlineFirst ? input.maxAttempts - 1 : input.maxAttempts,
@@ -112,6 +127,9 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   } catch (err) {
     const failure = deliveryFailure(err);
     const attempts = mergeAttemptLogs(failure.attempts, [...reported.values()]);
+    // A resend that did not succeed leaves the delivery as it was: delivered (only inputs of
+    // resends, which old runs never had, take this path).
+    if (input.resendId) throw ApplicationFailure.create({ type: failure.type, message: `resend failed: ${failure.message}`, details: [attempts], nonRetryable: true });
     if (isCancellation(err) || CancellationScope.current().consideredCancelled || failure.type === DeliveryFailureType.WebhookInactive) {
       setStatus('canceled');
       // The deliveries index learns of the cancellation (runs begun before it existed did not record one).

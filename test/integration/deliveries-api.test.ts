@@ -113,10 +113,19 @@ describe('deliveries API', () => {
   it('reports stats for the last 24 hours', async () => {
     const stats = await ctx.harness.call('GET', '/v1/stats', { token: tenant.apiKey });
     expect(stats.status).toBe(200);
+    // The mean duration of each delivered delivery's delivered attempt, as its audit log shows it.
+    const durations: number[] = [];
+    for (const hook of (await ctx.harness.call('GET', '/v1/webhooks', { token: tenant.apiKey })).body.webhooks as { id: string }[]) {
+      for (const { id } of (await list(hook.id, '?status=delivered')).body.deliveries as { id: string }[]) {
+        const { attempts } = (await ctx.harness.call('GET', `/v1/deliveries/${id}`, { token: tenant.apiKey })).body.delivery;
+        durations.push(attempts.at(-1).durationMs);
+      }
+    }
+    expect(durations).toHaveLength(4);
     // Deliveries, not runs: r-1 (failed, then retried and delivered), the canceled one, p-1..p-3.
     expect(stats.body).toEqual({
       webhooks: { active: 3, total: 3 },
-      deliveries24h: { total: 5, successful: 4, failed: 0, avgDurationMs: expect.any(Number) },
+      deliveries24h: { total: 5, successful: 4, failed: 0, avgDurationMs: Math.round(durations.reduce((a, b) => a + b, 0) / durations.length) },
     });
     expect((await ctx.harness.call('GET', '/v1/stats', { token: other.apiKey })).body.deliveries24h.total).toBe(0);
   });

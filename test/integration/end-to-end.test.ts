@@ -83,7 +83,7 @@ describe('one signed event delivered end to end', () => {
   });
 
   it('a repeated POST with the same id is the same event and never fans out twice; a different body is 409', async () => {
-    const { apiKey } = await ctx.harness.createTenant('Repeat');
+    const { apiKey, tenantId } = await ctx.harness.createTenant('Repeat');
     const before = ctx.receiver.requests.length;
     await ctx.harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url: ctx.receiver.url('/repeat'), events: ['*'] } });
     const event = { id: 'order-42', type: 'order.paid', data: { total: 1 } };
@@ -97,9 +97,16 @@ describe('one signed event delivered end to end', () => {
     expect(conflict.body.error.code).toBe('idempotency_conflict');
 
     await eventually(() => (ctx.receiver.requests.length > before ? true : undefined), 30_000, 'the delivery');
-    // A third POST after delivery finished still does not deliver again.
-    await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: event });
-    await new Promise((r) => setTimeout(r, 2000));
+    // A third POST after delivery finished still does not deliver again: it starts nothing (the
+    // one fan-out run has finished, the delivery needed no retry), so nothing can arrive later.
+    const fanout = ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'order-42'));
+    await fanout.result();
+    const { runId } = await fanout.describe();
+    const third = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: event });
+    expect(third.body).toEqual({ id: 'order-42', status: 'accepted', duplicate: true });
+    expect((await fanout.describe()).runId).toBe(runId);
+    const deliveryId = ctx.receiver.requests.find((r) => r.path === '/repeat')!.headers['webhook-id'] as string;
+    await expect(ctx.harness.client.workflow.getHandle(deliveryId).describe()).rejects.toThrow(/not found/);
     expect(ctx.receiver.requests.filter((r) => r.path === '/repeat')).toHaveLength(1);
   });
 

@@ -1,3 +1,6 @@
+import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../../src/embedded/ports';
+import { EventIngestion } from '../../src/events/event-ingestion';
 import { useHarness } from '../support/use-harness';
 import { verifiedPayload } from '../support/signatures';
 import { eventually } from '../support/stack';
@@ -54,5 +57,28 @@ describe('event ingestion (dev server)', () => {
     const res = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'a.b', data: { blob: 'x'.repeat(300 * 1024) } } });
     expect(res.status).toBe(413);
     expect(res.body).toEqual({ error: { code: 'payload_too_large', message: expect.any(String), details: [] } });
+  });
+
+  it('answers duplicate: false and fans out when the first fan-out start of that id failed (Temporal unreachable)', async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/retried-ingest'), events: ['*'] });
+    // The first try: the payload is stored, then the start fails against a Temporal that is not there.
+    const unreachable = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+    try {
+      const down = new EventIngestion({ models: ctx.harness.models, client: new Client({ connection: unreachable }), taskQueue: ctx.harness.taskQueue });
+      await expect(down.accept(tenantId, { id: 'retried-1', type: 'a.b', data: { v: 1 } })).rejects.toThrow();
+    } finally {
+      await unreachable.close();
+    }
+    expect(await ctx.harness.models.Event.countDocuments({ tenantId, eventId: 'retried-1' })).toBe(1);
+
+    const retry = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { id: 'retried-1', type: 'a.b', data: { v: 1 } } });
+    expect(retry.status).toBe(202);
+    expect(retry.body).toEqual({ id: 'retried-1', status: 'accepted', duplicate: false });
+    expect(await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'retried-1')).result()).toEqual({ deliveries: 1 });
+    await eventually(() => (ctx.receiver.requests.some((r) => r.path === '/retried-ingest') ? true : undefined), 30_000, 'the delivery');
+
+    const again = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { id: 'retried-1', type: 'a.b', data: { v: 1 } } });
+    expect(again.body).toEqual({ id: 'retried-1', status: 'accepted', duplicate: true });
   });
 });

@@ -1,3 +1,4 @@
+import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 import { eventually } from '../support/stack';
 import { useHarness } from '../support/use-harness';
 
@@ -7,7 +8,7 @@ describe('operational events', () => {
 
   it('sends delivery.exhausted and webhook.disabled to webhooks subscribed to them, never to *', async () => {
     const { harness, receivers: [failing, ops] } = ctx;
-    const { apiKey } = await harness.createTenant();
+    const { apiKey, tenantId } = await harness.createTenant();
     const create = (url: string, events: string[]) =>
       harness.call('POST', '/v1/webhooks', { token: apiKey, body: { url, events, retrySchedule: ['1s'] } }).then((r) => r.body.webhook.id as string);
     const failingId = await create(failing.url('/orders'), ['order.*']);
@@ -31,8 +32,9 @@ describe('operational events', () => {
     expect(events.find((e) => e.type === 'webhook.disabled')).toMatchObject({ data: { webhookId: failingId, reason: 'the receiver answered 410 Gone' } });
     expect(events.find((e) => e.type === 'delivery.exhausted' && e.data.eventId === 'o-2')).toMatchObject({ data: { outcome: 'gone' } });
 
-    // The catch-all webhook got the two orders, and none of the operational events.
-    await new Promise((r) => setTimeout(r, 1000));
+    // The catch-all webhook got the two orders, and none of the operational events: each of their
+    // fan-outs (which would have made that first attempt) has finished.
+    for (const event of events) await harness.client.workflow.getHandle(eventWorkflowId(tenantId, event.id)).result();
     expect(ops.requests.filter((r) => r.path === '/everything').map((r) => JSON.parse(r.body).type)).toEqual(['order.paid', 'order.paid']);
     const types = await harness.call('GET', '/v1/event-types', { token: apiKey });
     expect(JSON.stringify(types.body)).toContain('webhook.disabled');

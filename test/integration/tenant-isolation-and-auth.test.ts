@@ -2,11 +2,14 @@ import { apiKeyIssuedResponseSchema, apiKeyListResponseSchema, tenantCreatedResp
 import { webhookCreatedResponseSchema, webhookListResponseSchema } from '../../src/api/schemas/webhook';
 import { deliveryId } from '../../src/ids';
 import { appRoutes, type AppRoute } from '../support/app-routes';
+import { eventually } from '../support/stack';
 import { useHarness } from '../support/use-harness';
 import { expectError, pathsOf, valid } from '../support/shapes';
 
 describe('tenant isolation', () => {
-  const ctx = useHarness({ worker: false });
+  // A worker and a receiver: the owner's delivery exists (delivered), so the walk of
+  // /v1/deliveries/{id} is about another tenant's real delivery, not an id nobody has.
+  const ctx = useHarness({ receivers: 1 });
   let owner: { tenantId: string; apiKey: string };
   let other: { tenantId: string; apiKey: string };
   let tenantRoutes: AppRoute[];
@@ -32,12 +35,17 @@ describe('tenant isolation', () => {
     other = await ctx.harness.createTenant('Other');
     const created = await ctx.harness.call('POST', '/v1/webhooks', {
       token: owner.apiKey,
-      body: { url: 'http://127.0.0.1:9/owner', events: ['*'], headers: { Authorization: 'Bearer owner-only' } },
+      body: { url: ctx.receiver.url('/owner'), events: ['*'], headers: { Authorization: 'Bearer owner-only' } },
     });
     const webhookId = valid(webhookCreatedResponseSchema, created.body).webhook.id;
     const event = await ctx.harness.call('POST', '/v1/events', { token: owner.apiKey, body: { type: 'invoice.created', data: {} } });
     expect(event.status).toBe(202);
     ids = { webhooks: webhookId, events: event.body.id, deliveries: deliveryId(owner.tenantId, event.body.id, webhookId) };
+    const mine = await eventually(async () => {
+      const res = await ctx.harness.call('GET', `/v1/deliveries/${ids.deliveries}`, { token: owner.apiKey });
+      return res.body?.delivery?.status === 'delivered' ? res.body.delivery : undefined;
+    }, 30_000, "the owner's delivery");
+    expect(mine.id).toBe(ids.deliveries);
     tenantRoutes = appRoutes(ctx.harness.app).filter((r) => r.path.startsWith('/v1/') && !r.path.startsWith('/v1/admin/'));
   });
 
@@ -72,6 +80,10 @@ describe('tenant isolation', () => {
     expect(await ctx.harness.models.Webhook.findById(ids.webhooks).lean()).toEqual(before);
     // The owner still sees it.
     expect((await ctx.harness.call('GET', `/v1/webhooks/${ids.webhooks}`, { token: owner.apiKey })).status).toBe(200);
+    // The owner's delivery was not retried, resent or canceled by the walk: still delivered, sent once.
+    const delivery = await ctx.harness.call('GET', `/v1/deliveries/${ids.deliveries}`, { token: owner.apiKey });
+    expect(delivery.body.delivery).toMatchObject({ status: 'delivered', attempts: [expect.objectContaining({ statusCode: 200 })] });
+    expect(ctx.receiver.requests).toHaveLength(1);
   });
 
   it('never lists another tenant\'s webhooks', async () => {

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { resetWorkflow } from '../support/reset';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
+import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 
 /** What an operator does in the Web UI: Reset a failed delivery to its first workflow task. */
 describe('resetting a failed delivery', () => {
@@ -25,16 +26,12 @@ describe('resetting a failed delivery', () => {
     ctx.receiver.respondWith({ status: 200 });
     const history = await handle.fetchHistory();
     const firstTask = history.events!.find((e) => e.workflowTaskCompletedEventAttributes)!;
-    const { runId } = await ctx.harness.client.workflowService.resetWorkflowExecution({
-      namespace: 'default',
-      workflowExecution: { workflowId: deliveryId },
-      workflowTaskFinishEventId: firstTask.eventId,
-      reason: 'receiver fixed',
-      requestId: randomUUID(),
-    });
+    const runId = await resetWorkflow(ctx.harness.client, deliveryId, firstTask.eventId, 'receiver fixed');
     const outcome = await ctx.harness.client.workflow.getHandle(deliveryId, runId).result();
     expect(outcome.status).toBe('delivered');
-    await new Promise((r) => setTimeout(r, 1500));
+    // Every run of both deliveries has ended (the other one failed for good above), so no request
+    // can come later: the count is final.
+    expect((await ctx.harness.client.workflow.getHandle(ctx.receiver.requests.find((r) => r.path === '/healthy')!.headers['webhook-id'] as string).describe()).status.name).toBe('FAILED');
     expect(ctx.receiver.requests).toHaveLength(5);
     expect(ctx.receiver.requests[4]).toMatchObject({ path: '/broken', headers: expect.objectContaining({ 'webhook-id': deliveryId }) });
     // The API shows it delivered, with every attempt of both runs in the order made: the inline
@@ -48,5 +45,24 @@ describe('resetting a failed delivery', () => {
       [2, 500],
       [3, 200],
     ]);
+  });
+
+  it('resetting the fan-out of a delivered event sends none of its deliveries again', async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    ctx.receiver.respondWith({ status: 200 });
+    await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/inline-a'), events: ['order.*'] });
+    await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/inline-b'), events: ['order.*'] });
+    await ctx.harness.sendEvent(apiKey, { id: 'ord-1', type: 'order.paid', data: {} });
+    const fanout = ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'ord-1'));
+    expect(await fanout.result()).toEqual({ deliveries: 2 });
+    const inline = () => ctx.receiver.requests.filter((r) => r.path.startsWith('/inline-'));
+    expect(inline()).toHaveLength(2);
+
+    // The first attempts are local activities of the fan-out: a reset runs them again, unless the
+    // page finds its deliveries on record.
+    const firstTask = (await fanout.fetchHistory()).events!.find((e) => e.workflowTaskCompletedEventAttributes)!;
+    const runId = await resetWorkflow(ctx.harness.client, eventWorkflowId(tenantId, 'ord-1'), firstTask.eventId, 'operator reset');
+    expect(await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'ord-1'), runId).result()).toEqual({ deliveries: 2 });
+    expect(inline()).toHaveLength(2);
   });
 });

@@ -4,7 +4,8 @@
  *   HISTORY_SET=<name> npm test -- --testMatch '**\/capture-histories.ts'
  * It writes test/replay/histories/<name>/<scenario>.json, one file per workflow run, covering a
  * delivered delivery, one retried then delivered, a failed one, a 410, a canceled one, a fan-out
- * over several pages and a bulk requeue.
+ * over several pages, a bulk requeue, a resend of a delivered delivery and a delivery canceled
+ * while its attempt is in flight.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +36,7 @@ describe('capture histories', () => {
     const downHook = await hook(down.url(), 'capture.failed');
     await hook(gone.url(), 'capture.gone');
     const cancelHook = await hook(down.url('/cancel'), 'capture.canceled', { retrySchedule: ['1h'] });
+    await hook(flaky.url('/mid'), 'capture.midrequest', { timeoutSeconds: 30 });
     for (let i = 0; i < 101; i++) await hook(ok.url('/many'), 'capture.fanout');
 
     // The CLI writes the JSON form that the Web UI downloads and `historyFromJSON` reads.
@@ -98,5 +100,17 @@ describe('capture histories', () => {
       return d.runId !== runs.get('delivery-failed') && d.status.name === 'COMPLETED' ? true : undefined;
     }, 60_000, 'the requeued delivery');
     await capture('delivery-requeued', failedDelivery);
+
+    // A resend of the delivery delivered on its first attempt: a run of its own.
+    const resent = await deliveryOf('ev-delivered');
+    expect((await h.call('POST', `/v1/deliveries/${resent}/resend`, { token: apiKey })).status).toBe(202);
+    await capture('delivery-resent', resent);
+
+    // Canceled while its second attempt waits for the receiver's answer: the attempt is aborted.
+    flaky.respondWith({ status: 500, body: 'once' }, { status: 200, body: 'late', delayMs: 20_000 });
+    await h.sendEvent(apiKey, { id: 'ev-canceled-mid', type: 'capture.midrequest', data: { kind: 'canceled-mid' } });
+    const held = await eventually(() => flaky.requests.filter((r) => JSON.parse(r.body).id === 'ev-canceled-mid')[1], 30_000, 'the held attempt');
+    await h.client.workflow.getHandle(held.headers['webhook-id'] as string).cancel();
+    await capture('delivery-canceled-mid-request', held.headers['webhook-id'] as string);
   }, 300_000);
 });

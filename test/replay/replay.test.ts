@@ -7,7 +7,8 @@ import { installQuietRuntime } from '../support/harness';
 /**
  * Deliveries live for weeks, so today's workflow code must replay the histories that earlier
  * code wrote. Each set under histories/ was captured (capture-histories.ts) from one version of
- * the workflows: v1 before first attempts moved inline, v2 after. A change that breaks replay of
+ * the workflows: v1 before first attempts moved inline, v2 after, v3 with truthful cancellation
+ * and resends. A change that breaks replay of
  * any of them must be guarded with `patched()` (see docs/delivery.md).
  */
 const root = join(__dirname, 'histories');
@@ -22,7 +23,7 @@ describe('replay of captured histories', () => {
 
   it('has histories of every workflow type in every captured set', () => {
     const sets = new Set(histories.map((h) => h.set));
-    expect([...sets].sort()).toEqual(expect.arrayContaining(['v1', 'v2']));
+    expect([...sets].sort()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3']));
     for (const set of sets) {
       const types = new Set(
         histories

@@ -27,6 +27,8 @@ export function requestsOf(requests: readonly ReceivedRequest[], deliveryId: str
  */
 export class TestReceiver {
   readonly requests: ReceivedRequest[] = [];
+  /** Requests whose sender went away (aborted) before the answer was written: it never got one. */
+  readonly abandoned = new Set<ReceivedRequest>();
   private script: ScriptedResponse[] = [{ status: 200, body: 'ok' }];
   private server?: Server;
   private port = 0;
@@ -36,15 +38,17 @@ export class TestReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        this.requests.push({
+        const received: ReceivedRequest = {
           method: req.method ?? '',
           path: req.url ?? '',
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
           receivedAt: Date.now(),
-        });
+        };
+        this.requests.push(received);
         const reply = this.script.length > 1 ? (this.script.shift() as ScriptedResponse) : this.script[0];
         setTimeout(() => {
+          if (req.socket.destroyed) return void this.abandoned.add(received);
           res.writeHead(reply.status, reply.headers ?? {});
           res.end(reply.body ?? '');
         }, reply.delayMs ?? 0);

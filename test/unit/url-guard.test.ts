@@ -1,6 +1,5 @@
-import { lookup } from 'node:dns/promises';
-import { hostname } from 'node:os';
-import { WebhookHttpClient } from '../../src/delivery/http-client';
+import { createServer, type Server } from 'node:http';
+import { WebhookHttpClient, type HostResolver } from '../../src/delivery/http-client';
 import { UrlGuard, UrlRefusedError } from '../../src/delivery/url-guard';
 
 const strict = new UrlGuard({ allowHttp: false, allowedCidrs: [] });
@@ -161,30 +160,46 @@ describe('SSRF guard: resolution at create time', () => {
     await expect(strict.checkUrlResolved('https://not-yet.example/', fails)).resolves.toBeInstanceOf(URL);
   });
 
-  it('uses the system resolver by default (localhost names are refused before any lookup)', async () => {
+  it('refuses localhost names before any lookup', async () => {
     await expect(strict.checkUrlResolved('https://localhost/')).rejects.toThrow(UrlRefusedError);
-    await expect(strict.checkUrlResolved('https://name.invalid/')).resolves.toBeInstanceOf(URL);
   });
 });
 
 describe('SSRF guard at delivery time, after DNS resolution', () => {
-  it('refuses to connect when the host name resolves to a refused address', async () => {
-    // This machine's own name resolves, through /etc/hosts, to a loopback or private address on
-    // ordinary Linux hosts and containers: a name the literal checks cannot recognise.
-    const name = hostname();
-    const addresses = await lookup(name, { all: true }).catch(() => []);
-    const guard = new UrlGuard({ allowHttp: true, allowedCidrs: [] });
-    if (addresses.length === 0 || addresses.some((a) => !guard.addressRefusal(a.address))) {
-      console.warn(`skipped: ${name} does not resolve to refused addresses only`);
-      return;
-    }
-    expect(refusal(guard, `http://${name}:9/`)).toBeUndefined(); // nothing to see before resolution
-    const http = new WebhookHttpClient({ allowHttp: true, allowedCidrs: [], userAgent: 'test' });
+  // A name the literal checks cannot recognise, resolved (by an injected resolver: no DNS query
+  // leaves this machine) to the loopback address a real receiver listens on.
+  const toLoopback: HostResolver = (_hostname, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]);
+  let server: Server;
+  let port = 0;
+  let received = 0;
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      received++;
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  const post = async (allowedCidrs: string[]) => {
+    const http = new WebhookHttpClient({ allowHttp: true, allowedCidrs, userAgent: 'test', resolve: toLoopback });
     try {
-      const result = await http.post(`http://${name}:9/hook`, {}, '{}', 2000);
-      expect(result).toMatchObject({ kind: 'error', errorClass: 'url_refused' });
+      return await http.post(`http://receiver.rebind.test:${port}/hook`, {}, '{}', 2000);
     } finally {
       await http.close();
     }
+  };
+
+  it('refuses to connect when the host name resolves to a refused address', async () => {
+    const guard = new UrlGuard({ allowHttp: true, allowedCidrs: [] });
+    expect(refusal(guard, `http://receiver.rebind.test:${port}/`)).toBeUndefined(); // nothing to see before resolution
+    expect(await post([])).toMatchObject({ kind: 'error', errorClass: 'url_refused', message: expect.stringContaining('127.0.0.1') });
+    expect(received).toBe(0);
+  });
+
+  it('connects to that same address once it is allowed (the resolved address is the one used)', async () => {
+    expect(await post(['127.0.0.0/8'])).toMatchObject({ kind: 'response', statusCode: 200, body: 'ok' });
+    expect(received).toBe(1);
   });
 });

@@ -261,6 +261,16 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'post',
+    path: '/v1/deliveries/{id}/resend',
+    summary: 'Send a delivered delivery again, on purpose: one new attempt with the same webhook-id, in its audit log',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: deliveryIdParamsSchema,
+    conflict: 'The delivery is not delivered (retry a failed or canceled one), or a retry or resend of it is running.',
+    responses: { 202: { description: 'Resend started; the delivery stays delivered.', schema: deliveryActionResponseSchema } },
+  },
+  {
+    method: 'post',
     path: '/v1/deliveries/{id}/cancel',
     summary: 'Stop a pending or retrying delivery',
     tag: 'deliveries',

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { readDelivery } from '../../delivery-records/delivery-reader';
+import { resendDelivery } from '../../delivery-records/delivery-resend';
 import { indexedDelivery, restartDelivery } from '../../delivery-records/delivery-restart';
 import { requeues } from '../../metrics/metrics';
 import type { Models } from '../../models';
@@ -8,7 +9,7 @@ import { ApiError, notFound } from '../errors';
 import { deliveryIdParamsSchema } from '../schemas/delivery';
 import { route } from '../validate';
 
-/** `/v1/deliveries/{id}`: one delivery, its retry and its cancellation. */
+/** `/v1/deliveries/{id}`: one delivery, its retry, resend and cancellation. */
 export function deliveriesRouter(temporal: Client, models: Models, taskQueue: string): Router {
   const router = Router();
 
@@ -30,6 +31,17 @@ export function deliveriesRouter(temporal: Client, models: Models, taskQueue: st
       if (outcome === 'in_progress') throw new ApiError(409, 'delivery_in_progress', 'this delivery is still pending or retrying');
       requeues.inc({ source: 'retry' });
       res.status(202).json({ id: params.id, status: 'pending' });
+    }),
+  );
+
+  router.post(
+    '/:id/resend',
+    route({ params: deliveryIdParamsSchema }, async ({ params }, _req, res) => {
+      const outcome = await resendDelivery(temporal, models, params.id, taskQueue, res.locals.tenantId as string);
+      if (outcome === 'not_found') throw notFound('delivery');
+      if (outcome === 'not_delivered') throw new ApiError(409, 'not_delivered', 'only a delivered delivery can be resent; retry a failed or canceled one');
+      if (outcome === 'in_progress') throw new ApiError(409, 'delivery_in_progress', 'this delivery is being sent (a retry or a resend runs)');
+      res.status(202).json({ id: params.id, status: 'delivered' });
     }),
   );
 
