@@ -8,6 +8,7 @@
 import { request } from 'undici';
 import { chromium } from 'playwright-core';
 import { connectMongo } from '../src/models';
+import { createdHourOf } from '../src/models/delivery';
 import { summarize, type LatencySummary } from './stats';
 import type { BenchApiClient } from './api-client';
 import type { BenchStack } from './stack';
@@ -23,17 +24,21 @@ async function seedDeliveries(stack: BenchStack, tenantId: string, webhookId: st
   try {
     const now = Date.now();
     const statuses = ['delivered', 'delivered', 'delivered', 'failed', 'retrying'] as const;
-    const docs = Array.from({ length: count }, (_, i) => ({
-      _id: `dlv_benchportal${String(i).padStart(5, '0')}`,
-      tenantId,
-      webhookId,
-      eventId: `evt_benchportal${i}`,
-      eventType: 'bench.portal',
-      status: statuses[i % statuses.length],
-      attempts: 1 + (i % 3),
-      durationMs: 20 + (i % 50),
-      createdAt: new Date(now - i * 60_000),
-    }));
+    const docs = Array.from({ length: count }, (_, i) => {
+      const createdAt = new Date(now - i * 60_000);
+      return {
+        _id: `dlv_benchportal${String(i).padStart(5, '0')}`,
+        tenantId,
+        webhookId,
+        eventId: `evt_benchportal${i}`,
+        eventType: 'bench.portal',
+        status: statuses[i % statuses.length],
+        attempts: 1 + (i % 3),
+        durationMs: 20 + (i % 50),
+        createdAt,
+        createdHour: createdHourOf(createdAt),
+      };
+    });
     for (let i = 0; i < docs.length; i += 500) await models.Delivery.insertMany(docs.slice(i, i + 500));
   } finally {
     await conn.close();
