@@ -22,6 +22,11 @@ export async function backfillCreatedHour(conn: Connection): Promise<number> {
       { ordered: false },
     );
   }
-  await migrations.updateOne({ _id: MARKER }, { $set: { doneAt: new Date() } }, { upsert: true });
+  try {
+    await migrations.updateOne({ _id: MARKER }, { $set: { doneAt: new Date() } }, { upsert: true });
+  } catch (err) {
+    // Two processes' upserts raced (FerretDB): the other one wrote the marker.
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
   return missing.length;
 }
