@@ -66,10 +66,12 @@ export function deliverySummary(doc: DeliveryDoc): DeliverySummary {
   };
 }
 
-/** Hours of a webhook's deliveries read one at a time before the rest is read in one query. */
-const WALK_HOURS = 24;
-/** Hours read at once (in parallel) during that walk. */
-const WALK_BATCH = 4;
+/**
+ * How many hours of a webhook's deliveries are read at once (in parallel), round by round, before
+ * the rest is read in one query: the first round is the next hour (clock skew) and this one; few
+ * hours while a busy webhook's page is likely full, more for quieter ones. 25 hours in all.
+ */
+const WALK_ROUNDS = [2, 1, 2, 4, 4, 4, 4, 4];
 
 type FindPage = (query: Record<string, unknown>, limit: number) => Promise<DeliveryDoc[]>;
 
@@ -78,7 +80,7 @@ type FindPage = (query: Record<string, unknown>, limit: number) => Promise<Deliv
  * the page may start in: an equality FerretDB v1 pushes down, so a page reads the deliveries of
  * the hours it spans, not every delivery of the webhook (FerretDB sorts and runs ranges in
  * memory). The `createdAt` range of each hour is MongoDB's index bound. A webhook too sparse to
- * fill the page in WALK_HOURS hours has its older deliveries read in one query: few of them.
+ * fill the page in the hours of WALK_ROUNDS has its older deliveries read in one query: few of them.
  */
 async function byHours(find: FindPage, query: Record<string, unknown>, filter: DeliveryFilter, want: number, after?: DeliveryPosition): Promise<DeliveryDoc[]> {
   // Without a cursor or an end, from the hour after this one: the worker stamps createdAt on
@@ -86,8 +88,9 @@ async function byHours(find: FindPage, query: Record<string, unknown>, filter: D
   let hour = after ? createdHourOf(after.createdAt) : filter.until ? createdHourOf(new Date(filter.until.getTime() - 1)) : createdHourOf(new Date()) + 1;
   const lowest = filter.since ? createdHourOf(filter.since) : -Infinity;
   const found: DeliveryDoc[] = [];
-  for (let walked = 0; walked < WALK_HOURS && hour >= lowest && found.length < want; walked += WALK_BATCH) {
-    const hours = Array.from({ length: WALK_BATCH }, (_, i) => hour - i).filter((h) => h >= lowest);
+  for (const size of WALK_ROUNDS) {
+    if (hour < lowest || found.length >= want) break;
+    const hours = Array.from({ length: size }, (_, i) => hour - i).filter((h) => h >= lowest);
     const pages = await Promise.all(
       hours.map((h) => find({ ...query, createdHour: h, createdAt: timeRange(later(filter.since, hourStart(h)), earlier(filter.until, hourStart(h + 1))) }, want - found.length)),
     );
