@@ -1,13 +1,15 @@
 /**
  * The customer portal's deliveries page for a webhook with 1,000 deliveries, loaded in a real
  * browser (Debian's chromium through playwright-core, as the portal's tests drive it): from
- * navigation to the first page of deliveries drawn in the table. The deliveries are seeded into
+ * navigation to the first page of deliveries drawn in the table; and the webhook's page to its
+ * chart drawn, and a baseline page of the portal without API calls, loaded in turn. The deliveries are seeded into
  * the deliveries index through the product's models; the session is opened as a user does,
  * through a single-use link asked for with the tenant's API key.
  */
 import { request } from 'undici';
 import { chromium } from 'playwright-core';
 import { connectMongo } from '../src/models';
+import { createdHourOf } from '../src/models/delivery';
 import { summarize, type LatencySummary } from './stats';
 import type { BenchApiClient } from './api-client';
 import type { BenchStack } from './stack';
@@ -15,7 +17,15 @@ import type { BenchStack } from './stack';
 export interface PortalPageResult {
   deliveries: number;
   rowsShown: number;
+  /** The deliveries page: navigation to the first page of deliveries drawn in the table. */
   loadMs: LatencySummary;
+  /**
+   * Baseline, loaded in turn with the others so it meets the same machine load: the portal's
+   * "page not found" (the same document, script and session, no API call), to its heading drawn.
+   */
+  baselineMs: LatencySummary;
+  /** The webhook's page, to its chart of deliveries per hour (3 days of them) drawn. */
+  chartPageMs: LatencySummary;
 }
 
 async function seedDeliveries(stack: BenchStack, tenantId: string, webhookId: string, count: number): Promise<void> {
@@ -23,17 +33,21 @@ async function seedDeliveries(stack: BenchStack, tenantId: string, webhookId: st
   try {
     const now = Date.now();
     const statuses = ['delivered', 'delivered', 'delivered', 'failed', 'retrying'] as const;
-    const docs = Array.from({ length: count }, (_, i) => ({
-      _id: `dlv_benchportal${String(i).padStart(5, '0')}`,
-      tenantId,
-      webhookId,
-      eventId: `evt_benchportal${i}`,
-      eventType: 'bench.portal',
-      status: statuses[i % statuses.length],
-      attempts: 1 + (i % 3),
-      durationMs: 20 + (i % 50),
-      createdAt: new Date(now - i * 60_000),
-    }));
+    const docs = Array.from({ length: count }, (_, i) => {
+      const createdAt = new Date(now - i * 60_000);
+      return {
+        _id: `dlv_benchportal${String(i).padStart(5, '0')}`,
+        tenantId,
+        webhookId,
+        eventId: `evt_benchportal${i}`,
+        eventType: 'bench.portal',
+        status: statuses[i % statuses.length],
+        attempts: 1 + (i % 3),
+        durationMs: 20 + (i % 50),
+        createdAt,
+        createdHour: createdHourOf(createdAt),
+      };
+    });
     for (let i = 0; i < docs.length; i += 500) await models.Delivery.insertMany(docs.slice(i, i + 500));
   } finally {
     await conn.close();
@@ -60,17 +74,21 @@ export async function portalPage(api: BenchApiClient, stack: BenchStack, deliver
     const page = await (await browser.newContext()).newPage();
     await page.goto(url);
     await page.locator('table.list').first().waitFor({ timeout: 30_000 });
-    const pageUrl = `${stack.apiUrl}/portal/webhooks/${webhookId}/deliveries`;
-    const samples: number[] = [];
+    const timed = async (path: string, drawn: string, samples: number[]) => {
+      const t = performance.now();
+      await page.goto(`${stack.apiUrl}${path}`);
+      await page.locator(drawn).first().waitFor({ timeout: 30_000 });
+      samples.push(performance.now() - t);
+    };
+    const samples = { deliveries: [] as number[], baseline: [] as number[], chart: [] as number[] };
     let rowsShown = 0;
     for (let i = 0; i < loads; i++) {
-      const t = performance.now();
-      await page.goto(pageUrl);
-      await page.locator('table.deliveries tbody tr').first().waitFor({ timeout: 30_000 });
-      samples.push(performance.now() - t);
+      await timed('/portal/no-such-page', 'h1:text("Page not found")', samples.baseline);
+      await timed(`/portal/webhooks/${webhookId}/deliveries`, 'table.deliveries tbody tr', samples.deliveries);
       rowsShown = await page.locator('table.deliveries tbody tr').count();
+      await timed(`/portal/webhooks/${webhookId}`, '.charts svg.chart', samples.chart);
     }
-    return { deliveries, rowsShown, loadMs: summarize(samples) };
+    return { deliveries, rowsShown, loadMs: summarize(samples.deliveries), baselineMs: summarize(samples.baseline), chartPageMs: summarize(samples.chart) };
   } finally {
     await browser.close();
   }

@@ -120,7 +120,9 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
       value: r.portalPage?.loadMs.p50 ?? null,
       unit: 'ms',
       ...atMost(r.portalPage?.loadMs.p50, 200, 'ms', r.portalPage && r.portalPage.rowsShown === 0 ? 'no rows shown' : undefined),
-      note: r.portalPage ? `p95 ${r.portalPage.loadMs.p95} ms over ${r.portalPage.loadMs.count} loads; ${r.portalPage.rowsShown} rows on the first page` : undefined,
+      note: r.portalPage
+        ? `p95 ${r.portalPage.loadMs.p95} ms over ${r.portalPage.loadMs.count} loads; ${r.portalPage.rowsShown} rows on the first page; baseline (portal page without API calls) p50 ${r.portalPage.baselineMs.p50} ms; webhook page to its chart drawn p50 ${r.portalPage.chartPageMs.p50} ms, p95 ${r.portalPage.chartPageMs.p95} ms`
+        : undefined,
     },
     { name: 'worker peak RSS', value: r.peakRssMb.worker, unit: 'MB', ...atMost(r.peakRssMb.worker, 400, 'MB') },
     { name: 'API peak RSS', value: r.peakRssMb.api, unit: 'MB', ...atMost(r.peakRssMb.api, 200, 'MB') },

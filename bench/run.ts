@@ -89,6 +89,7 @@ async function main(): Promise<number> {
 
   let failedPhases = 0;
   const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+    if (settings.only && !settings.only.some((word) => name.toLowerCase().includes(word))) return undefined;
     if (stack.failure) throw new Error(stack.failure);
     const { terminated } = await settle(client, settings.settleMs);
     if (terminated) warnings.push(`before ${name}: terminated ${terminated} workflows still running after ${settings.settleMs / 1000}s`);
@@ -140,7 +141,7 @@ async function main(): Promise<number> {
   if (receiver.strays) warnings.push(`${receiver.strays} requests reached the receiver outside any phase`);
 
   const list = figures(r, s.quick);
-  const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z') + (s.quick ? '-quick' : '');
+  const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z') + (s.quick ? '-quick' : '') + (s.only ? `-only-${s.only.join('-')}` : '');
   mkdirSync(RESULTS_DIR, { recursive: true });
   const chartFile = join(RESULTS_DIR, `${stamp}-latency.svg`);
   const jsonFile = join(RESULTS_DIR, `${stamp}.json`);

@@ -20,6 +20,11 @@ export interface DeliveryPhase extends ClosedLoopPhase {
 
 export interface BenchSettings {
   quick: boolean;
+  /**
+   * `--only <word>[,<word>...]`: run only the phases whose name contains one of these words
+   * (e.g. `--only portal`); the others are skipped and reported missing. Null: every phase.
+   */
+  only: string[] | null;
   /** Raw signed undici POSTs to the receiver. */
   rawPosts: ClosedLoopPhase;
   /** Raw workflow starts of an empty workflow on the bench-only task queue. */
@@ -55,6 +60,7 @@ export interface BenchSettings {
 
 const FULL: BenchSettings = {
   quick: false,
+  only: null,
   rawPosts: { count: 20_000, capMs: 5_000, concurrency: 64 },
   rawStarts: { count: 1_000, capMs: 15_000, concurrency: 32 },
   floor1: { count: 600, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
@@ -74,6 +80,7 @@ const FULL: BenchSettings = {
 
 const QUICK: BenchSettings = {
   quick: true,
+  only: null,
   rawPosts: { count: 2_000, capMs: 2_000, concurrency: 64 },
   rawStarts: { count: 100, capMs: 5_000, concurrency: 16 },
   floor1: { count: 50, capMs: 5_000, concurrency: 16, drainMs: 10_000 },
@@ -93,5 +100,8 @@ const QUICK: BenchSettings = {
 
 export function benchSettings(argv: readonly string[], env: NodeJS.ProcessEnv): BenchSettings {
   const quick = argv.includes('--quick') || env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
-  return quick ? QUICK : FULL;
+  const at = argv.indexOf('--only');
+  const words = at >= 0 ? (argv[at + 1] ?? '').split(',').map((w) => w.trim().toLowerCase()).filter(Boolean) : [];
+  if (at >= 0 && !words.length) throw new Error('--only needs a phase word, e.g. --only portal');
+  return { ...(quick ? QUICK : FULL), only: at >= 0 ? words : null };
 }

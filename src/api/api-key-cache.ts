@@ -13,6 +13,8 @@ export interface CachedApiKey {
  */
 export class ApiKeyCache {
   private readonly entries = new Map<string, CachedApiKey & { expiresAt: number }>();
+  /** Key ids recently found unrevoked (portal sessions check their key on every request), by id. */
+  private readonly liveIds = new Map<string, number>();
 
   constructor(private readonly ttlMs: number, private readonly maxEntries = 10_000) {}
 
@@ -30,7 +32,22 @@ export class ApiKeyCache {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
+  /** Whether key `keyId` was found unrevoked less than `ttlMs` ago (markLive) and not revoked here since. */
+  isLive(keyId: string, now = Date.now()): boolean {
+    const expiresAt = this.liveIds.get(keyId);
+    if (expiresAt !== undefined && expiresAt <= now) this.liveIds.delete(keyId);
+    return expiresAt !== undefined && expiresAt > now;
+  }
+
+  markLive(keyId: string, now = Date.now()): void {
+    if (this.ttlMs <= 0) return;
+    this.liveIds.delete(keyId);
+    this.liveIds.set(keyId, now + this.ttlMs);
+    if (this.liveIds.size > this.maxEntries) this.liveIds.delete(this.liveIds.keys().next().value as string);
+  }
+
   revoke(keyId: string): void {
     for (const [lookup, entry] of this.entries) if (entry.keyId === keyId) this.entries.delete(lookup);
+    this.liveIds.delete(keyId);
   }
 }

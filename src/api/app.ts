@@ -115,10 +115,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(requireJson, jsonBody(deps.bodyLimitBytes));
 
   const portalSettings = deps.portal ?? DEFAULT_PORTAL_SETTINGS;
-  const portalSessions = new PortalSessions(deps.models, portalSettings);
+  const apiKeys = new ApiKeyCache(deps.apiKeyCacheMs ?? 10_000);
+  const portalSessions = new PortalSessions(deps.models, portalSettings, apiKeys);
   const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
 
-  const apiKeys = new ApiKeyCache(deps.apiKeyCacheMs ?? 10_000);
   app.use('/v1/admin', adminAuth(deps.adminToken, deps.models, apiKeys), adminRouter(deps.models, apiKeys), adminRequeueRouter(deps.temporal, deps.taskQueue));
   // The tenant routers, built once and served twice: under /v1 with an API key, and under
   // /portal/api/v1 with a portal session, so the portal can never show what the API would not.

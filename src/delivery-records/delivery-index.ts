@@ -1,4 +1,5 @@
 import type { Models } from '../models';
+import { createdHourOf } from '../models/delivery';
 import type { DeliveryStatus, FinalOutcome } from '../delivery/types';
 
 /**
@@ -34,7 +35,9 @@ const OPEN: DeliveryStatus[] = ['pending', 'retrying'];
 export async function recordDeliveries(models: Models, deliveries: readonly IndexedDelivery[]): Promise<Set<string>> {
   if (!deliveries.length) return new Set();
   const result = await models.Delivery.bulkWrite(
-    deliveries.map(({ id, ...fields }) => ({ updateOne: { filter: { _id: id }, update: { $setOnInsert: fields }, upsert: true } })),
+    deliveries.map(({ id, ...fields }) => ({
+      updateOne: { filter: { _id: id }, update: { $setOnInsert: { ...fields, createdHour: createdHourOf(fields.createdAt) } }, upsert: true },
+    })),
     { ordered: false },
   );
   return new Set(Object.values(result.upsertedIds ?? {}).map(String));
@@ -68,7 +71,7 @@ export async function finishDelivery(models: Models, id: string, end: DeliveryEn
       {
         $set: { status: STATUS_OF[end.outcome], attempts: end.attempts, durationMs: end.durationMs, reason: end.reason, completedAt: now, nextAttemptAt: null },
         // A delivery that started before this index existed, or whose page record is still to come.
-        $setOnInsert: { tenantId: end.tenantId, webhookId: end.webhookId, eventId: end.eventId, eventType: end.eventType, createdAt: end.startedAt, retried: true, fanoutRunId: null },
+        $setOnInsert: { tenantId: end.tenantId, webhookId: end.webhookId, eventId: end.eventId, eventType: end.eventType, createdAt: end.startedAt, createdHour: createdHourOf(end.startedAt), retried: true, fanoutRunId: null },
       },
       { upsert: true },
     );

@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@te
 import { maxAttempts } from '../delivery/retry-schedule';
 import type { DeliveryInput } from '../delivery/types';
 import type { Models } from '../models';
-import type { DeliveryDoc } from '../models/delivery';
+import { createdHourOf, type DeliveryDoc } from '../models/delivery';
 import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temporal/search-attributes';
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
 import { WORKFLOW_TYPES } from '../temporal/workflow-types';
@@ -41,6 +41,7 @@ async function indexFromWorkflow(client: Client, models: Models, deliveryId: str
     fanoutRunId: null,
     retried: true,
     createdAt: description.startTime,
+    createdHour: createdHourOf(description.startTime),
     completedAt: description.closeTime ?? null,
   };
   await models.Delivery.updateOne({ _id: deliveryId }, { $setOnInsert: doc }, { upsert: true });

@@ -33,6 +33,12 @@ const deliverySchema = new Schema(
     /** Resends of this delivered delivery whose attempt was made: each is sent once. */
     resends: { type: [String], default: undefined },
     createdAt: { type: Date, required: true },
+    /**
+     * The hour of `createdAt` (hours since the epoch, createdHourOf): an equality FerretDB v1
+     * pushes down, where it runs ranges and sorts in memory. A page of a webhook's deliveries
+     * reads an hour at a time, not all of the webhook's deliveries (delivery-list.ts).
+     */
+    createdHour: { type: Number, required: true },
     completedAt: { type: Date, default: null },
   },
   { versionKey: false },
@@ -45,6 +51,14 @@ deliverySchema.index({ tenantId: 1, createdAt: -1, status: 1 });
 deliverySchema.index({ status: 1, createdAt: -1 });
 // Gone from lists when Temporal has dropped its history: a TTL index where the server has them
 // (connectMongo), a sweep by the worker where not (FerretDB v1).
+
+const HOUR_MS = 3_600_000;
+
+/** The `createdHour` of a delivery created at `createdAt`. */
+export const createdHourOf = (createdAt: Date): number => Math.floor(createdAt.getTime() / HOUR_MS);
+
+/** When hour `hour` (a `createdHour`) begins. */
+export const hourStart = (hour: number): Date => new Date(hour * HOUR_MS);
 
 export type DeliveryDoc = InferSchemaType<typeof deliverySchema> & { _id: string };
 

@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { apiKeyModel } from './api-key';
 import { DELIVERY_RETENTION_SECONDS, deliveryModel } from './delivery';
+import { backfillCreatedHour } from './delivery-hour-backfill';
 import { ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
 import { portalLinkModel } from './portal-link';
@@ -28,7 +29,7 @@ export interface MongoConnection {
   expiresByItself: boolean;
 }
 
-/** Opens a connection and builds the indexes the queries rely on. */
+/** Opens a connection, builds the indexes the queries rely on and fills the fields they read. */
 export async function connectMongo(uri: string): Promise<MongoConnection> {
   const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
   const models = createModels(conn);
@@ -37,6 +38,7 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
     ensureExpiryIndex(models.Delivery.collection, 'createdAt', DELIVERY_RETENTION_SECONDS),
     ensureExpiryIndex(models.PortalLink.collection),
     ensureExpiryIndex(models.PortalSession.collection),
+    backfillCreatedHour(conn),
   ]);
   return { conn, models, expiresByItself };
 }

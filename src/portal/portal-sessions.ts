@@ -1,6 +1,7 @@
 import { sweepExpired } from '../models/expiry-index';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newId } from '../ids';
+import type { ApiKeyCache } from '../api/api-key-cache';
 import type { Models } from '../models';
 import type { PortalSessionDoc } from '../models/portal-session';
 import type { PortalSettings } from './portal-settings';
@@ -53,6 +54,8 @@ export class PortalSessions {
   constructor(
     private readonly models: Models,
     private readonly settings: PortalSettings,
+    /** Where a key recently found unrevoked is remembered, so a session's request costs one read, not two (the API-key cache's bound on revocation through another process). */
+    private readonly apiKeys?: ApiKeyCache,
   ) {}
 
   get sessionTtlSeconds(): number {
@@ -114,6 +117,9 @@ export class PortalSessions {
   }
 
   private async keyStillValid(record: { apiKeyId: string; tenantId: string }): Promise<boolean> {
-    return (await this.models.ApiKey.exists({ _id: record.apiKeyId, tenantId: record.tenantId, revokedAt: null })) !== null;
+    if (this.apiKeys?.isLive(record.apiKeyId)) return true;
+    const live = (await this.models.ApiKey.exists({ _id: record.apiKeyId, tenantId: record.tenantId, revokedAt: null })) !== null;
+    if (live) this.apiKeys?.markLive(record.apiKeyId);
+    return live;
   }
 }

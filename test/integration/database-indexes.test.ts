@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { patternsMatching } from '../../src/events/event-type';
+import { createdHourOf, hourStart } from '../../src/models/delivery';
 import { eventKey } from '../../src/models/event';
 import { connectMongo, type Models } from '../../src/models';
 import { eventually, testStack, uniqueName } from '../support/stack';
@@ -15,6 +16,8 @@ describe('database indexes', () => {
   const WEBHOOKS = 10_000;
   let conn: Connection;
   let models: Models;
+  const created = new Date();
+  const hour = createdHourOf(created);
 
   beforeAll(async () => {
     ({ conn, models } = await connectMongo(testStack().mongodbUri(uniqueName('indexes'))));
@@ -36,7 +39,6 @@ describe('database indexes', () => {
       });
       await models.Webhook.collection.insertMany(docs as never[], { ordered: false });
     }
-    const created = new Date();
     for (let start = 0; start < WEBHOOKS; start += 1000) {
       await models.Delivery.collection.insertMany(
         Array.from({ length: 1000 }, (_, j) => {
@@ -50,6 +52,7 @@ describe('database indexes', () => {
             status: 'delivered',
             attempts: 1,
             createdAt: created,
+            createdHour: hour,
           };
         }) as never[],
       );
@@ -109,6 +112,12 @@ describe('database indexes', () => {
     ['delivery read (delivery-records/delivery-reader.ts)', 'deliveries', { _id: 'dlv_42', tenantId: 'ten_42' }, null],
     ['recorded deliveries of a fan-out page (activities/match-webhooks.ts)', 'deliveries', { tenantId: 'ten_7', eventId: 'evt_7', _id: { $in: ['dlv_70', 'dlv_71'] } }, null],
     ["a webhook's deliveries (delivery-records/delivery-list.ts)", 'deliveries', { tenantId: 'ten_42', webhookId: 'wh_00042' }, { createdAt: -1, _id: -1 }],
+    [
+      "an hour of a webhook's deliveries (delivery-records/delivery-list.ts)",
+      'deliveries',
+      { tenantId: 'ten_42', webhookId: 'wh_00042', createdHour: hour, createdAt: { $gte: hourStart(hour), $lt: hourStart(hour + 1) } },
+      { createdAt: -1, _id: -1 },
+    ],
   ];
 
   it.each(hotQueries)('%s uses an index', async (_name, collection, filter, sort) => {

@@ -25,4 +25,18 @@ describe('API key cache', () => {
     for (const lookup of ['a', 'b', 'c']) small.set(lookup, key, 0);
     expect([small.get('a', 1), small.get('b', 1), small.get('c', 1)].map(Boolean)).toEqual([false, true, true]);
   });
+
+  it('remembers a key found unrevoked (portal sessions) until its time is up or it is revoked here', () => {
+    const cache = new ApiKeyCache(10_000);
+    expect(cache.isLive('key_1', 0)).toBe(false);
+    cache.markLive('key_1', 1_000);
+    expect(cache.isLive('key_1', 10_999)).toBe(true);
+    expect(cache.isLive('key_1', 11_000)).toBe(false);
+    cache.markLive('key_1', 20_000);
+    cache.revoke('key_1');
+    expect(cache.isLive('key_1', 20_001)).toBe(false);
+    const off = new ApiKeyCache(0);
+    off.markLive('key_1', 0);
+    expect(off.isLive('key_1', 0)).toBe(false);
+  });
 });

@@ -43,6 +43,10 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/** The placeholder in index.html that the session's state replaces. */
+const SESSION_META = '<meta name="portal-session" content="">';
+const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 const noStore: RequestHandler = (_req, res, next) => {
   res.set('Cache-Control', 'no-store');
   next();
@@ -109,14 +113,20 @@ export function portalRouter({ models, sessions, tenantRoutes, guards, publicUrl
 
   router.use('/assets', express.static(join(PORTAL_WEB_DIR, 'assets'), { index: false, maxAge: '1h' }));
   // Every page is the same document; the page's script routes on the path. (A middleware, not a
-  // route: the portal's pages are not API operations.)
-  router.use((req, res, next) => {
+  // route: the portal's pages are not API operations.) With a live session it carries the
+  // session's state, as GET /api/session answers it, in a meta tag: the page's API calls then go
+  // out as soon as its script runs, one round trip earlier. A link being opened (/open) never
+  // does: it makes its own session.
+  router.use(async (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     if (req.path.startsWith('/api/') || req.path.startsWith('/assets/')) return next();
     res.set('Cache-Control', 'no-store');
     const index = join(PORTAL_WEB_DIR, 'index.html');
     if (!existsSync(index)) throw new ApiError(503, 'portal_not_built', 'the portal\'s pages are not built: run `npm run build`');
-    res.type('html').send(readFileSync(index));
+    const token = req.path === '/open' ? undefined : sessionCookie(req);
+    const session = token ? await sessions.authenticate(token) : undefined;
+    const state = session && token ? JSON.stringify(await sessionState(session, token)) : '';
+    res.type('html').send(readFileSync(index, 'utf8').replace(SESSION_META, `<meta name="portal-session" content="${escapeAttribute(state)}">`));
   });
   return router;
 }

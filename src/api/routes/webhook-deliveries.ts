@@ -22,20 +22,24 @@ export function webhookDeliveriesRouter(models: Models): Router {
     '/',
     route({ params: webhookIdParamsSchema, query: webhookDeliveriesQuerySchema }, async ({ params, query }, _req, res) => {
       const tenantId = res.locals.tenantId as string;
-      if (!(await models.Webhook.exists({ _id: params.id, tenantId }))) throw notFound('webhook');
-      const page = await listDeliveries(
-        models,
-        {
-          tenantId,
-          webhookId: params.id,
-          status: query.status,
-          eventType: query.eventType,
-          since: query.since ? new Date(query.since) : undefined,
-          until: query.until ? new Date(query.until) : undefined,
-        },
-        query.limit,
-        cursorPosition(query.cursor),
-      );
+      // The webhook's existence and the page are read together; the page is only shown if it exists.
+      const [exists, page] = await Promise.all([
+        models.Webhook.exists({ _id: params.id, tenantId }),
+        listDeliveries(
+          models,
+          {
+            tenantId,
+            webhookId: params.id,
+            status: query.status,
+            eventType: query.eventType,
+            since: query.since ? new Date(query.since) : undefined,
+            until: query.until ? new Date(query.until) : undefined,
+          },
+          query.limit,
+          cursorPosition(query.cursor),
+        ),
+      ]);
+      if (!exists) throw notFound('webhook');
       res.json({ deliveries: page.deliveries, nextCursor: page.next && encodeCursor(page.next) });
     }),
   );

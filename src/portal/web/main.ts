@@ -102,7 +102,9 @@ async function start(): Promise<void> {
       state = await sessionApi<SessionState>('POST', { token });
       history.replaceState(null, '', '/portal/webhooks');
     } else {
-      state = await sessionApi<SessionState>('GET');
+      // The page carries the session's state when the server found the session live.
+      const embedded = document.querySelector<HTMLMetaElement>('meta[name="portal-session"]')?.content;
+      state = embedded ? (JSON.parse(embedded) as SessionState) : await sessionApi<SessionState>('GET');
     }
     session = state.session;
     setCsrfToken(state.csrfToken);

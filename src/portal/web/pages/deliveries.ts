@@ -3,7 +3,7 @@ import type { PageContext } from '../context.js';
 import { h, mount } from '../dom.js';
 import { dateTime } from '../format.js';
 import type { DeliverySummary, EventType, Webhook } from '../types.js';
-import { statusBadge } from '../ui.js';
+import { errorPanel, statusBadge } from '../ui.js';
 
 const STATUSES = ['pending', 'retrying', 'delivered', 'failed', 'canceled'];
 const PAGE_SIZE = 50;
@@ -22,10 +22,14 @@ export async function deliveriesPage(main: HTMLElement, ctx: PageContext): Promi
   if (status) query.set('status', status);
   if (eventType) query.set('eventType', eventType);
   if (cursor) query.set('cursor', cursor);
-  const [{ webhook }, page, types] = await Promise.all([
+  // The event types only fill the filter's list: the table does not wait for them.
+  const types = api<{ eventTypes: EventType[] }>('GET', '/event-types').then(
+    ({ eventTypes }) => ({ names: eventTypes.map((t) => t.name) }),
+    (error: unknown) => ({ error }),
+  );
+  const [{ webhook }, page] = await Promise.all([
     api<{ webhook: Webhook }>('GET', `/webhooks/${encodeURIComponent(id)}`),
     api<{ deliveries: DeliverySummary[]; nextCursor: string | null }>('GET', `/webhooks/${encodeURIComponent(id)}/deliveries?${query}`),
-    api<{ eventTypes: EventType[] }>('GET', '/event-types'),
   ]);
 
   const base = `/portal/webhooks/${id}/deliveries`;
@@ -35,12 +39,9 @@ export async function deliveriesPage(main: HTMLElement, ctx: PageContext): Promi
   };
 
   const statusSelect = h('select', { id: 'filter-status', name: 'status' }, h('option', { value: '' }, 'any status'), STATUSES.map((s) => h('option', { value: s, selected: s === status }, s)));
-  const typeSelect = h(
-    'select',
-    { id: 'filter-type', name: 'eventType' },
-    h('option', { value: '' }, 'any event type'),
-    types.eventTypes.map((t) => h('option', { value: t.name, selected: t.name === eventType }, t.name)),
-  );
+  const typeOptions = (names: string[]) => [h('option', { value: '' }, 'any event type'), ...names.map((name) => h('option', { value: name, selected: name === eventType }, name))];
+  const typeSelect = h('select', { id: 'filter-type', name: 'eventType' }, typeOptions(eventType ? [eventType] : []));
+  const typesFailed = h('div', { class: 'types-error' });
   const filters = h(
     'form',
     {
@@ -55,7 +56,14 @@ export async function deliveriesPage(main: HTMLElement, ctx: PageContext): Promi
     h('label', { for: 'filter-type' }, 'Event type'),
     typeSelect,
     h('button', { type: 'submit' }, 'Filter'),
+    typesFailed,
   );
+  void types.then((loaded) => {
+    if ('error' in loaded) return mount(typesFailed, errorPanel(loaded.error));
+    const chosen = typeSelect.value;
+    mount(typeSelect, ...typeOptions(loaded.names));
+    typeSelect.value = chosen;
+  });
 
   const rows = page.deliveries.map((d) =>
     h(
