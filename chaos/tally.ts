@@ -1,0 +1,108 @@
+/**
+ * The books of a chaos run: every delivery the accepted events owe (each accepted event times
+ * each of its tenant's webhooks that match its type), against what the receiver got (a 2xx, by
+ * `webhook-id`) and what the product recorded as failed (its deliveries API). An owed delivery
+ * in neither is lost.
+ */
+import type { BenchApiClient, Tenant } from '../bench/api-client';
+import { matchesEventType } from '../src/events/event-type';
+import type { FaultReceiver } from './fault-receiver';
+import type { PlannedEvent } from './producers';
+
+export interface ChaosWebhook {
+  tenantIndex: number;
+  /** The receiver's key for it (its path). */
+  key: string;
+  id: string;
+  events: string[];
+}
+
+export interface Tally {
+  /** Deliveries the accepted events owe. */
+  expected: number;
+  /** Of those, received with a 2xx. */
+  delivered: number;
+  /** Of those, not received and recorded failed by the product. */
+  failed: number;
+  /** Neither received nor recorded failed. */
+  lost: number;
+  /** Deliveries (by webhook-id) the receiver answered 2xx more than once, and the extra 2xx in all. */
+  duplicateDeliveries: number;
+  duplicateRequests: number;
+  /** Deliveries received for events the producers never saw accepted (a 202 lost on the way). */
+  receivedUnaccepted: number;
+  /** A few lost deliveries, to start looking from. */
+  lostSample: string[];
+}
+
+/** The receiver key of the warm-up webhook, whose delivery nobody owes. */
+export const WARMUP_KEY = 'warmup';
+
+const pairKey = (webhookKey: string, eventId: string) => `${webhookKey} ${eventId}`;
+
+/** The deliveries owed: `webhookKey eventId` of every accepted event and matching webhook. */
+export function owedDeliveries(events: readonly PlannedEvent[], accepted: ReadonlySet<string>, webhooks: readonly ChaosWebhook[]): Set<string> {
+  const owed = new Set<string>();
+  for (const event of events) {
+    if (!accepted.has(event.id)) continue;
+    for (const webhook of webhooks) {
+      if (webhook.tenantIndex === event.tenantIndex && matchesEventType(webhook.events, event.type)) owed.add(pairKey(webhook.key, event.id));
+    }
+  }
+  return owed;
+}
+
+/** Owed deliveries the receiver got a 2xx for. */
+export function receivedDeliveries(receiver: FaultReceiver): Set<string> {
+  const received = new Set<string>();
+  for (const d of receiver.deliveries.values()) if (d.successes > 0) received.add(pairKey(d.webhookKey, d.eventId));
+  return received;
+}
+
+/** Deliveries the product lists as failed, through GET /v1/webhooks/{id}/deliveries?status=failed. */
+export async function failedDeliveries(api: BenchApiClient, tenants: readonly Tenant[], webhooks: readonly ChaosWebhook[]): Promise<Set<string>> {
+  const failed = new Set<string>();
+  for (const webhook of webhooks) {
+    let cursor: string | null = null;
+    do {
+      const page: { deliveries: { eventId: string }[]; nextCursor: string | null } = await api.get(
+        tenants[webhook.tenantIndex],
+        `/v1/webhooks/${webhook.id}/deliveries?status=failed&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      for (const d of page.deliveries) failed.add(pairKey(webhook.key, d.eventId));
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+  return failed;
+}
+
+export function tally(owed: ReadonlySet<string>, received: ReadonlySet<string>, failed: ReadonlySet<string>, receiver: FaultReceiver): Tally {
+  let delivered = 0;
+  let failedCount = 0;
+  const lost: string[] = [];
+  for (const key of owed) {
+    if (received.has(key)) delivered++;
+    else if (failed.has(key)) failedCount++;
+    else lost.push(key);
+  }
+  let duplicateDeliveries = 0;
+  let duplicateRequests = 0;
+  for (const d of receiver.deliveries.values()) {
+    if (d.successes > 1) {
+      duplicateDeliveries++;
+      duplicateRequests += d.successes - 1;
+    }
+  }
+  let receivedUnaccepted = 0;
+  for (const key of received) if (!owed.has(key) && !key.startsWith(`${WARMUP_KEY} `)) receivedUnaccepted++;
+  return {
+    expected: owed.size,
+    delivered,
+    failed: failedCount,
+    lost: lost.length,
+    duplicateDeliveries,
+    duplicateRequests,
+    receivedUnaccepted,
+    lostSample: lost.slice(0, 10),
+  };
+}
