@@ -63,7 +63,7 @@ export class ChaosRun {
     workDir: string,
     private readonly say: (line: string) => void = console.log,
   ) {
-    this.receiver = new FaultReceiver({ faultShare: settings.faultShare, hangMs: settings.webhookTimeoutSeconds * 1000 + 1000 });
+    this.receiver = new FaultReceiver({ faultShare: settings.faultShare, hangMs: settings.webhookTimeoutSeconds * 1000 + 1000, sparedKey: WARMUP_KEY });
     this.stackRunner = new StackRunner(workDir, {
       floorWorker: false,
       // Restarted quickly, as the kills come every few seconds; npm start backs off longer.

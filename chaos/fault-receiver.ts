@@ -22,6 +22,8 @@ export interface FaultReceiverOptions {
   faultShare: number;
   /** How long a hanging request is held before its connection is dropped: past the webhook timeout. */
   hangMs: number;
+  /** A webhook key whose requests never fail (the warm-up, which only proves the stack runs). */
+  sparedKey?: string;
 }
 
 /** Whether request `n` of delivery `id` fails, and how: stable per request, spread evenly. */
@@ -67,7 +69,7 @@ export class FaultReceiver {
           this.deliveries.set(id, delivery);
         }
         delivery.requests++;
-        const fault = faultOf(id, delivery.requests, this.options.faultShare);
+        const fault = delivery.webhookKey === this.options.sparedKey ? 'none' : faultOf(id, delivery.requests, this.options.faultShare);
         if (fault === 'error') {
           this.errors++;
           res.writeHead(500, { 'content-type': 'text/plain' }).end('chaos: failing on purpose');
