@@ -139,8 +139,14 @@ export class ChaosRun {
     if (s.databaseStop) scheduled.push(at(s.databaseStop.atMs, 'killing FerretDB', () => faults.stopDatabase(s.databaseStop!.forMs)));
     if (s.temporalRestartAtMs !== undefined) scheduled.push(at(s.temporalRestartAtMs, 'restarting the Temporal dev server', () => faults.restartTemporal()));
     let producing = true;
+    // Each worker is killed once it has worked a while (a new request reached the receiver):
+    // on a loaded machine a restart takes longer than the kill period, and a worker killed
+    // before it ever polls would test nothing but start-up.
     const killer = (async () => {
       while (producing && faults.workerKills < s.workerKills) {
+        await sleep(1000); // requests the dead worker had already sent may still arrive
+        const seen = this.receiver.requests;
+        while (producing && this.receiver.requests === seen) await sleep(200);
         await sleep(s.workerKillEveryMs);
         if (producing) faults.killWorker();
       }

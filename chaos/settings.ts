@@ -23,7 +23,7 @@ export interface ChaosSettings {
   webhookTimeoutSeconds: number;
   /** Webhooks' retry schedule: short, so retries end inside the run. */
   retrySchedule: string[];
-  /** SIGKILL the worker this often while ingesting (it must have been up this long). */
+  /** While ingesting, SIGKILL each worker once it has been delivering this long. */
   workerKillEveryMs: number;
   /** At most this many worker kills. */
   workerKills: number;
@@ -52,9 +52,9 @@ export const FULL: ChaosSettings = {
   name: 'full',
   events: 5000,
   tenants: 4,
-  ingestPerSecond: 20,
+  ingestPerSecond: 15,
   producers: 32,
-  workerKillEveryMs: 15_000,
+  workerKillEveryMs: 10_000,
   workerKills: 100,
   temporalFreeze: { atMs: 40_000, forMs: 30_000 },
   databaseStop: { atMs: 100_000, forMs: 20_000 },
@@ -69,7 +69,7 @@ export const SMALL: ChaosSettings = {
   tenants: 2,
   ingestPerSecond: 10,
   producers: 8,
-  workerKillEveryMs: 8_000,
+  workerKillEveryMs: 3_000,
   workerKills: 1,
   databaseStop: { atMs: 12_000, forMs: 4_000 },
   runCapMs: 170_000,
