@@ -8,6 +8,7 @@ export function chaosTable(r: ChaosResult): string {
     ['deliveries expected', t.expected],
     ['delivered (receiver answered 2xx)', t.delivered],
     ['failed (recorded failed, not received)', t.failed],
+    ['still on their way at the end (workflow running)', t.inFlight],
     ['**lost**', `**${t.lost}**`],
     ['duplicates seen by the receiver (webhook-ids / extra 2xx)', `${t.duplicateDeliveries} / ${t.duplicateRequests}`],
     ['received for events never acknowledged', t.receivedUnaccepted],

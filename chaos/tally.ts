@@ -4,7 +4,9 @@
  * `webhook-id`) and what the product recorded as failed (its deliveries API). An owed delivery
  * in neither is lost.
  */
+import type { Client } from '@temporalio/client';
 import type { BenchApiClient, Tenant } from '../bench/api-client';
+import { EventId, WebhookId } from '../src/temporal/search-attributes';
 import { matchesEventType } from '../src/events/event-type';
 import type { FaultReceiver } from './fault-receiver';
 import type { PlannedEvent } from './producers';
@@ -24,7 +26,9 @@ export interface Tally {
   delivered: number;
   /** Of those, not received and recorded failed by the product. */
   failed: number;
-  /** Neither received nor recorded failed. */
+  /** Neither received nor recorded failed, and still on its way: a fan-out or delivery workflow still running. */
+  inFlight: number;
+  /** Neither received nor recorded failed, and no workflow left that could still deliver it. */
   lost: number;
   /** Deliveries (by webhook-id) the receiver answered 2xx more than once, and the extra 2xx in all. */
   duplicateDeliveries: number;
@@ -76,13 +80,35 @@ export async function failedDeliveries(api: BenchApiClient, tenants: readonly Te
   return failed;
 }
 
-export function tally(owed: ReadonlySet<string>, received: ReadonlySet<string>, failed: ReadonlySet<string>, receiver: FaultReceiver): Tally {
+/** What is still on its way when the run ends: events whose fan-out runs, and deliveries whose workflow runs. */
+export interface InFlight {
+  events: Set<string>;
+  deliveries: Set<string>;
+}
+
+/** The running workflows (visibility), by their EventId and WebhookId search attributes. */
+export async function inFlightDeliveries(client: Client, webhooks: readonly ChaosWebhook[]): Promise<InFlight> {
+  const keyOf = new Map(webhooks.map((w) => [w.id, w.key]));
+  const inFlight: InFlight = { events: new Set(), deliveries: new Set() };
+  for await (const run of client.workflow.list({ query: `ExecutionStatus = 'Running'` })) {
+    const eventId = run.typedSearchAttributes.get(EventId);
+    const webhookId = run.typedSearchAttributes.get(WebhookId);
+    if (!eventId) continue;
+    if (webhookId && keyOf.has(webhookId)) inFlight.deliveries.add(pairKey(keyOf.get(webhookId)!, eventId));
+    else if (!webhookId) inFlight.events.add(eventId);
+  }
+  return inFlight;
+}
+
+export function tally(owed: ReadonlySet<string>, received: ReadonlySet<string>, failed: ReadonlySet<string>, receiver: FaultReceiver, inFlight: InFlight): Tally {
   let delivered = 0;
   let failedCount = 0;
+  let inFlightCount = 0;
   const lost: string[] = [];
   for (const key of owed) {
     if (received.has(key)) delivered++;
     else if (failed.has(key)) failedCount++;
+    else if (inFlight.deliveries.has(key) || inFlight.events.has(key.split(' ')[1])) inFlightCount++;
     else lost.push(key);
   }
   let duplicateDeliveries = 0;
@@ -99,6 +125,7 @@ export function tally(owed: ReadonlySet<string>, received: ReadonlySet<string>, 
     expected: owed.size,
     delivered,
     failed: failedCount,
+    inFlight: inFlightCount,
     lost: lost.length,
     duplicateDeliveries,
     duplicateRequests,
