@@ -16,8 +16,6 @@ import { ReadinessProbe } from './readiness-probe';
 import type { ChaosSettings } from './settings';
 import { WARMUP_KEY, failedDeliveries, inFlightDeliveries, owedDeliveries, receivedDeliveries, tally, type ChaosWebhook, type Tally } from './tally';
 
-/** Left at the end of the run cap for the books and the stop. */
-const RESERVE_MS = 30_000;
 /** The first delivery also waits for the worker to bundle its workflow code. */
 const WARMUP_CAP_MS = 180_000;
 
@@ -153,7 +151,7 @@ export class ChaosRun {
       }
     })();
 
-    const deadline = runStart + s.runCapMs - RESERVE_MS;
+    const deadline = runStart + s.runCapMs - s.reserveMs;
     const ingestion = await produce({
       apiUrl: stack.apiUrl,
       tenants,

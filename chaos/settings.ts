@@ -34,6 +34,8 @@ export interface ChaosSettings {
   refusalBoundMs: number;
   /** The whole run, start-up to report, stops by itself after this. */
   runCapMs: number;
+  /** Left of the cap for the books (listing what is still running) and the stop. */
+  reserveMs: number;
 }
 
 const COMMON = {
@@ -60,6 +62,7 @@ export const FULL: ChaosSettings = {
   databaseStop: { atMs: 100_000, forMs: 20_000 },
   temporalRestartAtMs: 150_000,
   runCapMs: 10 * 60_000,
+  reserveMs: 75_000,
 };
 
 export const SMALL: ChaosSettings = {
@@ -72,7 +75,8 @@ export const SMALL: ChaosSettings = {
   workerKillEveryMs: 3_000,
   workerKills: 1,
   databaseStop: { atMs: 12_000, forMs: 4_000 },
-  runCapMs: 170_000,
+  runCapMs: 200_000,
+  reserveMs: 40_000,
 };
 
 /** `CHAOS_EVENTS` scales the full run down (or up) without changing its faults. */
