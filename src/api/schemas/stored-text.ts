@@ -9,4 +9,5 @@ import { z } from 'zod';
 export const NO_NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
 
 /** A string without U+0000; the pattern is published in the OpenAPI document too. */
+// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
 export const storedText = () => z.string().regex(/^[^\u0000]*$/, NO_NUL_MESSAGE);
