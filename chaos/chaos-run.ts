@@ -189,7 +189,13 @@ export class ChaosRun {
     await probe.stop();
     // What is neither received nor failed yet is either still on its way in Temporal, or lost.
     const connection = await Connection.connect({ address: stack.temporalAddress });
-    const inFlight = await inFlightDeliveries(new Client({ connection }), webhooks).finally(() => connection.close());
+    const unsettled = () => {
+      const received = receivedDeliveries(this.receiver);
+      return [...owed].filter((k) => !received.has(k) && !failed.has(k));
+    };
+    const inFlight = await inFlightDeliveries(new Client({ connection }), webhooks, unsettled).finally(() => connection.close());
+    // Received or failed after the listing counts as such: the books are taken last.
+    failed = await failedDeliveries(api, tenants, webhooks).catch(() => failed);
     const books = tally(owed, receivedDeliveries(this.receiver), failed, this.receiver, inFlight);
 
     const { accepted, ...ingestionRest } = ingestion;

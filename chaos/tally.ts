@@ -86,17 +86,29 @@ export interface InFlight {
   deliveries: Set<string>;
 }
 
-/** The running workflows (visibility), by their EventId and WebhookId search attributes. */
-export async function inFlightDeliveries(client: Client, webhooks: readonly ChaosWebhook[]): Promise<InFlight> {
+/**
+ * The running workflows (visibility), by their EventId and WebhookId search attributes. Then
+ * the events of `candidates` (owed, neither received nor failed, not seen running) are looked at
+ * one by one, in every status: a fan-out can close, and its delivery's workflow start, while
+ * the first listing pages through thousands of runs on a loaded dev server.
+ */
+export async function inFlightDeliveries(client: Client, webhooks: readonly ChaosWebhook[], candidates: () => string[]): Promise<InFlight> {
   const keyOf = new Map(webhooks.map((w) => [w.id, w.key]));
   const inFlight: InFlight = { events: new Set(), deliveries: new Set() };
-  for await (const run of client.workflow.list({ query: `ExecutionStatus = 'Running'` })) {
-    const eventId = run.typedSearchAttributes.get(EventId);
-    const webhookId = run.typedSearchAttributes.get(WebhookId);
-    if (!eventId) continue;
-    if (webhookId && keyOf.has(webhookId)) inFlight.deliveries.add(pairKey(keyOf.get(webhookId)!, eventId));
-    else if (!webhookId) inFlight.events.add(eventId);
-  }
+  const add = async (query: string) => {
+    for await (const run of client.workflow.list({ query })) {
+      if (run.status.name !== 'RUNNING') continue;
+      const eventId = run.typedSearchAttributes.get(EventId);
+      const webhookId = run.typedSearchAttributes.get(WebhookId);
+      if (!eventId) continue;
+      if (webhookId && keyOf.has(webhookId)) inFlight.deliveries.add(pairKey(keyOf.get(webhookId)!, eventId));
+      else if (!webhookId) inFlight.events.add(eventId);
+    }
+  };
+  await add(`ExecutionStatus = 'Running'`);
+  const isOpen = (key: string) => inFlight.deliveries.has(key) || inFlight.events.has(key.split(' ')[1]);
+  const events = new Set(candidates().filter((key) => !isOpen(key)).map((key) => key.split(' ')[1]));
+  for (const eventId of events) await add(`EventId = '${eventId}'`);
   return inFlight;
 }
 
