@@ -81,7 +81,8 @@ async function main(): Promise<number> {
   ];
   console.log(`fuzz: schemathesis ${args.slice(0, 2).join(' ')} … (checks: ${CHECKS.join(', ')})`);
   const code = await new Promise<number>((resolve) => {
-    schemathesis = spawn(cli, args, { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' } });
+    // In the work dir: schemathesis keeps its example database in ./.schemathesis.
+    schemathesis = spawn(cli, args, { cwd: work, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' } });
     schemathesis.once('exit', (c) => resolve(c ?? 1));
   });
 
