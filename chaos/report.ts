@@ -10,6 +10,7 @@ export function chaosTable(r: ChaosResult): string {
     ['failed (recorded failed, not received)', t.failed],
     ['still on their way at the end (workflow running)', t.inFlight],
     ['**lost**', `**${t.lost}**`],
+    ['not looked up in Temporal before the cap', t.unchecked],
     ['duplicates seen by the receiver (webhook-ids / extra 2xx)', `${t.duplicateDeliveries} / ${t.duplicateRequests}`],
     ['received for events never acknowledged', t.receivedUnaccepted],
     ['product counts (deliveries24h total / successful / failed)', `${r.recorded.total} / ${r.recorded.successful} / ${r.recorded.failed}`],

@@ -62,7 +62,7 @@ export const FULL: ChaosSettings = {
   databaseStop: { atMs: 100_000, forMs: 20_000 },
   temporalRestartAtMs: 150_000,
   runCapMs: 10 * 60_000,
-  reserveMs: 75_000,
+  reserveMs: 120_000,
 };
 
 export const SMALL: ChaosSettings = {

@@ -30,6 +30,8 @@ export interface Tally {
   inFlight: number;
   /** Neither received nor recorded failed, and no workflow left that could still deliver it. */
   lost: number;
+  /** Neither received nor recorded failed, and not looked up in Temporal before time ran out. */
+  unchecked: number;
   /** Deliveries (by webhook-id) the receiver answered 2xx more than once, and the extra 2xx in all. */
   duplicateDeliveries: number;
   duplicateRequests: number;
@@ -84,6 +86,8 @@ export async function failedDeliveries(api: BenchApiClient, tenants: readonly Te
 export interface InFlight {
   events: Set<string>;
   deliveries: Set<string>;
+  /** False when the listing ran out of time: what it did not reach is unchecked, not lost. */
+  complete: boolean;
 }
 
 /**
@@ -92,11 +96,15 @@ export interface InFlight {
  * one by one, in every status: a fan-out can close, and its delivery's workflow start, while
  * the first listing pages through thousands of runs on a loaded dev server.
  */
-export async function inFlightDeliveries(client: Client, webhooks: readonly ChaosWebhook[], candidates: () => string[]): Promise<InFlight> {
+export async function inFlightDeliveries(client: Client, webhooks: readonly ChaosWebhook[], candidates: () => string[], deadline: number): Promise<InFlight> {
   const keyOf = new Map(webhooks.map((w) => [w.id, w.key]));
-  const inFlight: InFlight = { events: new Set(), deliveries: new Set() };
+  const inFlight: InFlight = { events: new Set(), deliveries: new Set(), complete: true };
   const add = async (query: string) => {
     for await (const run of client.workflow.list({ query })) {
+      if (performance.now() > deadline) {
+        inFlight.complete = false;
+        return;
+      }
       if (run.status.name !== 'RUNNING') continue;
       const eventId = run.typedSearchAttributes.get(EventId);
       const webhookId = run.typedSearchAttributes.get(WebhookId);
@@ -108,7 +116,7 @@ export async function inFlightDeliveries(client: Client, webhooks: readonly Chao
   await add(`ExecutionStatus = 'Running'`);
   const isOpen = (key: string) => inFlight.deliveries.has(key) || inFlight.events.has(key.split(' ')[1]);
   const events = new Set(candidates().filter((key) => !isOpen(key)).map((key) => key.split(' ')[1]));
-  for (const eventId of events) await add(`EventId = '${eventId}'`);
+  for (const eventId of events) if (inFlight.complete) await add(`EventId = '${eventId}'`);
   return inFlight;
 }
 
@@ -116,11 +124,13 @@ export function tally(owed: ReadonlySet<string>, received: ReadonlySet<string>, 
   let delivered = 0;
   let failedCount = 0;
   let inFlightCount = 0;
+  let unchecked = 0;
   const lost: string[] = [];
   for (const key of owed) {
     if (received.has(key)) delivered++;
     else if (failed.has(key)) failedCount++;
     else if (inFlight.deliveries.has(key) || inFlight.events.has(key.split(' ')[1])) inFlightCount++;
+    else if (!inFlight.complete) unchecked++;
     else lost.push(key);
   }
   let duplicateDeliveries = 0;
@@ -139,6 +149,7 @@ export function tally(owed: ReadonlySet<string>, received: ReadonlySet<string>, 
     failed: failedCount,
     inFlight: inFlightCount,
     lost: lost.length,
+    unchecked,
     duplicateDeliveries,
     duplicateRequests,
     receivedUnaccepted,
