@@ -48,9 +48,14 @@ export class BenchApiClient {
     return { tenantId: res.tenant.id, apiKey: res.apiKey };
   }
 
-  async createWebhook(tenant: Tenant, webhook: { url: string; events: string[]; retrySchedule?: string[] }): Promise<string> {
+  async createWebhook(tenant: Tenant, webhook: { url: string; events: string[]; retrySchedule?: string[]; timeoutSeconds?: number }): Promise<string> {
     const res = await this.call<{ webhook: { id: string } }>('POST', '/v1/webhooks', tenant.apiKey, 201, { timeoutSeconds: 10, ...webhook });
     return res.webhook.id;
+  }
+
+  /** A tenant GET that must answer 200, e.g. a page of a list. */
+  get<T>(tenant: Tenant, path: string): Promise<T> {
+    return this.call<T>('GET', path, tenant.apiKey, 200);
   }
 
   /** POST /v1/events; resolves with the event id once the API answered 202. */

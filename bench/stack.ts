@@ -1,15 +1,16 @@
 /**
- * The bench's own embedded stack, started the way `npm start` starts it (scripts/start.ts):
- * the Temporal dev server on a SQLite file in a temp dir, the MongoDB-wire server, then the
- * worker and the API as child processes through tsx, plus the bench-only floor worker. Every
- * port is a free one on 127.0.0.1; `stop()` stops everything in reverse order.
+ * The embedded stack of the bench and the chaos run, started the way `npm start` starts it
+ * (scripts/start.ts): the Temporal dev server on a SQLite file in a temp dir, the MongoDB-wire
+ * server, then the worker and the API as child processes through tsx, plus (bench only) the
+ * floor worker. Every port is a free one on 127.0.0.1; `stop()` stops everything in reverse order.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { startMongoWireServer } from '../src/embedded/mongo-wire-server';
+import { startMongoWireServer, type RunningMongo } from '../src/embedded/mongo-wire-server';
 import { freePort } from '../src/embedded/ports';
 import { ServiceProcess } from '../src/embedded/service-process';
-import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
+import { SupervisedService, type SupervisedServiceOptions } from '../src/embedded/supervised-service';
+import { startTemporalDevServer, type RunningTemporal } from '../src/embedded/temporal-dev-server';
 import { findChild } from './peak-rss';
 
 export const FLOOR_TASK_QUEUE = 'bench-floor';
@@ -34,14 +35,45 @@ export interface BenchStack {
   failure?: string;
 }
 
+export interface StackOptions {
+  /** Start the bench-only floor worker. @default true */
+  floorWorker?: boolean;
+  /**
+   * Run the API and the worker supervised, as `npm start` does (restarted after a crash, each in
+   * its own process group so a kill reaches tsx's child too), with these back-off settings.
+   * @default unsupervised: an exit is a failure of the stack
+   */
+  supervise?: Pick<SupervisedServiceOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'healthyAfterMs' | 'onRestart'>;
+  /** Settings added to (or overriding) the API's and worker's environment. @default none */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The servers and services of a running stack, for a run that breaks them on purpose. */
+export interface StackParts {
+  temporal: RunningTemporal;
+  mongo: RunningMongo;
+  /** The supervised API and worker (with `supervise` only). */
+  api?: SupervisedService;
+  worker?: SupervisedService;
+}
+
 export class StackRunner {
   private readonly started: Array<{ stop(graceMs?: number): Promise<void> }> = [];
   private stopping = false;
+  /** Set by `start()`. */
+  parts?: StackParts;
 
-  constructor(private readonly workDir: string) {}
+  constructor(
+    private readonly workDir: string,
+    private readonly options: StackOptions = {},
+  ) {}
+
+  get logDir(): string {
+    return join(this.workDir, 'logs');
+  }
 
   async start(): Promise<BenchStack> {
-    const logs = join(this.workDir, 'logs');
+    const logs = this.logDir;
     const adminToken = randomBytes(24).toString('hex');
     const secretsKey = randomBytes(32);
     const temporal = await startTemporalDevServer({
@@ -51,14 +83,21 @@ export class StackRunner {
       namespace: 'default',
       logFile: join(logs, 'temporal.log'),
     });
-    this.started.push(temporal.process);
+    // Through a closure: a chaos run restarts the dev server, and the new process is the one to stop.
+    this.started.push({ stop: (graceMs) => this.parts!.temporal.process.stop(graceMs) });
     const mongo = await startMongoWireServer({
       port: await freePort(),
       dataDir: join(this.workDir, 'mongo'),
       logFile: join(logs, 'mongo.log'),
       tools: process.env,
     });
-    this.started.push(mongo.process);
+    this.started.push({
+      stop: async (graceMs) => {
+        await this.parts!.mongo.ferretdb.stop(graceMs);
+        await this.parts!.mongo.postgres.stop(graceMs);
+      },
+    });
+    this.parts = { temporal, mongo };
 
     const port = await freePort();
     const stack: BenchStack = {
@@ -87,16 +126,25 @@ export class StackRunner {
       // A log line per request would be measured as well; BENCH_LOG_LEVEL=info to keep them.
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       BENCH_FLOOR_TASK_QUEUE: FLOOR_TASK_QUEUE,
+      ...this.options.env,
     };
     const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-    const services = [
+    const services: [string, string][] = [
       ['worker', WORKER_ENTRY],
       ['api', API_ENTRY],
-      ['floor-worker', FLOOR_ENTRY],
-    ] as const;
+    ];
+    if (this.options.floorWorker ?? true) services.push(['floor-worker', FLOOR_ENTRY]);
     let api: ServiceProcess | undefined;
     for (const [name, entry] of services) {
-      const service = new ServiceProcess({ name, command: tsx, args: [entry], env, logFile: join(logs, `${name}.log`) });
+      const options = { name, command: tsx, args: [entry], env, logFile: join(logs, `${name}.log`) };
+      if (this.options.supervise && name !== 'floor-worker') {
+        const service = new SupervisedService({ ...options, ...this.options.supervise, processGroup: true });
+        this.started.push(service);
+        this.parts[name as 'api' | 'worker'] = service;
+        if (name === 'api') api = service.process;
+        continue;
+      }
+      const service = new ServiceProcess(options);
       this.started.push(service);
       if (name === 'api') api = service;
       void service.exited.then((code) => {

@@ -59,6 +59,10 @@ const EnvSchema = z.object({
   WEBHOOK_ALLOW_HTTP: bool.default(false),
   /** CIDRs exempt from the SSRF guard, e.g. 127.0.0.0/8 for local receivers. @default none */
   WEBHOOK_ALLOWED_CIDRS: cidrList.default([]),
+  /** `false`: webhook host names are never looked up in DNS; only IP addresses and localhost are accepted. @default true */
+  WEBHOOK_RESOLVE_HOSTNAMES: bool.default(true),
+  /** CIDRs that are the only addresses deliveries may connect to (egress allowlist). @default none: any public address */
+  WEBHOOK_DESTINATION_CIDRS: cidrList.default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted request body. @default 262144 (256 KB) */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
@@ -130,6 +134,8 @@ export interface Config {
   dataDir: string;
   webhookAllowHttp: boolean;
   webhookAllowedCidrs: string[];
+  webhookResolveHostnames: boolean;
+  webhookDestinationCidrs: string[];
   logLevel: string;
   bodyLimitBytes: number;
   deliveryTimeoutSeconds: number;
@@ -183,6 +189,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     dataDir: e.DATA_DIR,
     webhookAllowHttp: e.WEBHOOK_ALLOW_HTTP,
     webhookAllowedCidrs: e.WEBHOOK_ALLOWED_CIDRS,
+    webhookResolveHostnames: e.WEBHOOK_RESOLVE_HOSTNAMES,
+    webhookDestinationCidrs: e.WEBHOOK_DESTINATION_CIDRS,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     deliveryTimeoutSeconds: e.DELIVERY_TIMEOUT_SECONDS,

@@ -44,7 +44,7 @@ export interface HttpClientOptions extends UrlGuardOptions {
  */
 function guardedLookup(guard: UrlGuard, resolve: HostResolver): LookupFunction {
   return (hostname, options, callback) => {
-    resolve(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    const checked = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 4);
       for (const { address } of addresses) {
         const refusal = guard.addressRefusal(address);
@@ -55,7 +55,16 @@ function guardedLookup(guard: UrlGuard, resolve: HostResolver): LookupFunction {
       } else {
         callback(null, addresses[0].address, addresses[0].family);
       }
-    });
+    };
+    if (guard.resolvesHostnames) return resolve(hostname, { ...options, all: true }, checked);
+    // No DNS query at all: a loopback name is answered here, any other name refused.
+    let local: LookupAddress[];
+    try {
+      local = guard.addressesWithoutDns(hostname);
+    } catch (err) {
+      return callback(err as NodeJS.ErrnoException, '', 4);
+    }
+    checked(null, local);
   };
 }
 
@@ -154,6 +163,8 @@ export function httpClientFromConfig(config: Config, connectionsPerOrigin?: numb
     connectionsPerOrigin,
     allowHttp: config.webhookAllowHttp,
     allowedCidrs: config.webhookAllowedCidrs,
+    resolveHostnames: config.webhookResolveHostnames,
+    destinationCidrs: config.webhookDestinationCidrs,
     userAgent: userAgent(),
     connectTimeoutMs: config.deliveryConnectTimeoutMs,
   });

@@ -17,6 +17,17 @@ export interface UrlGuardOptions {
   allowHttp: boolean;
   /** CIDRs exempt from the address checks (e.g. 127.0.0.0/8 for local receivers). @default [] */
   allowedCidrs: readonly string[];
+  /**
+   * Look host names up in DNS. Off, no name is ever resolved: IP literals and loopback names
+   * (`localhost`, `*.localhost`, answered as 127.0.0.1 locally) are the only hosts accepted,
+   * for networks where a DNS query must not leave the machine (the fuzz run). @default true
+   */
+  resolveHostnames?: boolean;
+  /**
+   * When set, the only addresses a delivery may connect to (an egress allowlist); the other
+   * checks still apply, so a private range listed here also needs `allowedCidrs`. @default any public address
+   */
+  destinationCidrs?: readonly string[];
 }
 
 /** Resolves a host name to every address it has, as `dns.lookup(name, { all: true })` does. */
@@ -60,6 +71,8 @@ for (const [net, prefix] of BLOCKED_V6) blocked.addSubnet(net, prefix, 'ipv6');
 
 /** Host names that always mean this machine, whatever DNS says (RFC 6761). */
 const LOOPBACK_NAME = /^(localhost|.+\.localhost)$/;
+/** Why a host name is refused when names are not resolved. */
+const NO_DNS_REFUSAL = 'host names are not resolved by this service: use an IP address';
 /** Resolution at create time is advisory: it must not hold a request for long. */
 const RESOLVE_TIMEOUT_MS = 2000;
 
@@ -112,9 +125,24 @@ const defaultResolve: ResolveHost = (hostname) => dnsLookup(hostname, { all: tru
  */
 export class UrlGuard {
   private readonly allowed: BlockList;
+  private readonly destinations?: BlockList;
 
   constructor(private readonly options: UrlGuardOptions) {
     this.allowed = allowList(options.allowedCidrs);
+    if (options.destinationCidrs?.length) this.destinations = allowList(options.destinationCidrs);
+  }
+
+  get resolvesHostnames(): boolean {
+    return this.options.resolveHostnames ?? true;
+  }
+
+  /**
+   * The addresses of `hostname` when names are not resolved: loopback for a loopback name,
+   * without asking DNS; a refusal for any other name.
+   */
+  addressesWithoutDns(hostname: string): { address: string; family: 4 }[] {
+    if (!LOOPBACK_NAME.test(hostname.replace(/\.$/, ''))) throw new UrlRefusedError(hostname, NO_DNS_REFUSAL);
+    return [{ address: '127.0.0.1', family: 4 }];
   }
 
   /** Why `address` (a resolved or literal IP) may not be connected to, or undefined when it may. */
@@ -124,6 +152,9 @@ export class UrlGuard {
     const candidates: [string, 'ipv4' | 'ipv6'][] = family === 4 ? [[address, 'ipv4']] : [[address, 'ipv6']];
     const v4 = family === 6 ? embeddedIpv4(address) : undefined;
     if (v4) candidates.push([v4, 'ipv4']);
+    if (this.destinations && !candidates.some(([addr, type]) => this.destinations!.check(addr, type))) {
+      return `${address} is not among the destinations this service delivers to`;
+    }
     // Allowed only when every form of the address is allowed or public.
     for (const [addr, type] of candidates) {
       if (this.allowed.check(addr, type)) continue;
@@ -153,7 +184,11 @@ export class UrlGuard {
       const refusal = this.addressRefusal(host);
       if (refusal) throw new UrlRefusedError(raw, refusal);
     } else if (LOOPBACK_NAME.test(host)) {
-      if (this.addressRefusal('127.0.0.1') || this.addressRefusal('::1')) throw new UrlRefusedError(raw, `${host} is a loopback address`);
+      // Resolved, it may be either loopback; unresolved, it is answered as 127.0.0.1 only.
+      const loopbacks = this.resolvesHostnames ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
+      if (loopbacks.some((a) => this.addressRefusal(a))) throw new UrlRefusedError(raw, `${host} is a loopback address`);
+    } else if (!this.resolvesHostnames) {
+      throw new UrlRefusedError(raw, NO_DNS_REFUSAL);
     }
     return url;
   }

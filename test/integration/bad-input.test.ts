@@ -88,6 +88,33 @@ describe('bad input gets the right 4xx in the one error shape, and the process s
     expect(list.body.webhooks).toEqual([]);
   });
 
+  it('a NUL character in stored text (metadata, description, tenant name) is 400, never a 500 from the database', async () => {
+    // Found by `npm run fuzz`: PostgreSQL under FerretDB cannot store U+0000.
+    const webhook = await ctx.harness.call('POST', '/v1/webhooks', {
+      token: apiKey,
+      body: { url: 'http://127.0.0.1:9/', events: ['*'], description: 'a\u0000b', metadata: { 'k\u0000': 'v', team: 'x\u0000' } },
+    });
+    expect(pathsOf(expectError(webhook, 400, 'validation_failed'))).toEqual(['description', 'metadata.k\u0000', 'metadata.team']);
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: 'http://127.0.0.1:9/', events: ['nul.*'] });
+    for (const method of ['PATCH', 'PUT']) {
+      const update = await ctx.harness.call(method, `/v1/webhooks/${webhookId}`, {
+        token: apiKey,
+        body: { url: 'http://127.0.0.1:9/', events: ['nul.*'], metadata: { team: '\u0000' } },
+      });
+      expect(pathsOf(expectError(update, 400, 'validation_failed'))).toEqual(['metadata.team']);
+    }
+    const batch = await ctx.harness.call('POST', '/v1/events/batch', {
+      token: apiKey,
+      body: { events: [{ id: 'nul-ok', type: 'nul.test', data: { text: 'a\u0000b' } }, { id: 'nul-bad', type: 'nul.test', data: {}, metadata: { m: '\u0000' } }] },
+    });
+    expect(pathsOf(expectError(batch, 400, 'validation_failed'))).toEqual(['events.1.metadata.m']);
+    expect(await ctx.harness.models.Event.countDocuments({ tenantId, eventId: { $in: ['nul-ok', 'nul-bad'] } })).toBe(0); // the batch is refused whole
+    const tenant = await ctx.harness.call('POST', '/v1/admin/tenants', { token: ctx.harness.adminToken, body: { name: 'Acme\u0000' } });
+    expect(pathsOf(expectError(tenant, 400, 'validation_failed'))).toEqual(['name']);
+    // Event data holds it (stored serialised) and is accepted.
+    expect(await ctx.harness.sendEvent(apiKey, { id: 'nul-data', type: 'nul.test', data: { text: 'a\u0000b' } })).toBe('nul-data');
+  });
+
   it('a method the path does not serve is 405 with Allow; an unknown path stays 404', async () => {
     const trace = await rawRequest(ctx.harness.baseUrl, 'TRACE', '/v1/webhooks', { authorization: `Bearer ${apiKey}` });
     expectError(trace, 405, 'method_not_allowed');

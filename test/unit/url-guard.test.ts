@@ -203,3 +203,53 @@ describe('SSRF guard at delivery time, after DNS resolution', () => {
     expect(received).toBe(1);
   });
 });
+
+describe('SSRF guard without DNS (WEBHOOK_RESOLVE_HOSTNAMES=false) and with a destination allowlist', () => {
+  // Spies on the module objects the guard and the HTTP client call through: no lookup may happen.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const dns = require('node:dns') as typeof import('node:dns');
+  const dnsPromises = require('node:dns/promises') as typeof import('node:dns/promises');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const lookups = [jest.spyOn(dns, 'lookup'), jest.spyOn(dnsPromises, 'lookup')];
+  afterAll(() => lookups.forEach((spy) => spy.mockRestore()));
+  const options = { allowHttp: true, allowedCidrs: ['127.0.0.0/8'], resolveHostnames: false, destinationCidrs: ['127.0.0.0/8'] };
+  const guard = new UrlGuard(options);
+
+  it('refuses any host name but localhost at create time, without resolving it', async () => {
+    let resolved = 0;
+    const resolver = async () => {
+      resolved++;
+      return [{ address: '93.184.216.34' }];
+    };
+    await expect(guard.checkUrlResolved('https://made-up-name.example/hook', resolver)).rejects.toMatchObject({
+      reason: 'host names are not resolved by this service: use an IP address',
+    });
+    await expect(guard.checkUrlResolved('http://localhost:9/hook', resolver)).resolves.toBeInstanceOf(URL);
+    expect(resolved).toBe(0);
+  });
+
+  it('lets only the listed destinations through, public or not', () => {
+    expect(guard.addressRefusal('127.0.0.1')).toBeUndefined();
+    expect(guard.addressRefusal('93.184.216.34')).toBe('93.184.216.34 is not among the destinations this service delivers to');
+    expect(refusal(guard, 'https://8.8.8.8/')).toBe('8.8.8.8 is not among the destinations this service delivers to');
+    expect(refusal(guard, 'https://[2606:4700::1111]/')).toMatch(/not among the destinations/);
+  });
+
+  it('delivers to localhost and refuses invented names at delivery time, with no DNS query', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const http = new WebhookHttpClient({ ...options, userAgent: 'test' });
+    lookups.forEach((spy) => spy.mockClear()); // listen() and earlier tests looked names up
+    try {
+      expect(await http.post(`http://localhost:${port}/hook`, {}, '{}', 2000)).toMatchObject({ kind: 'response', statusCode: 200 });
+      expect(await http.post('http://made-up-name.example:9/hook', {}, '{}', 2000)).toMatchObject({ kind: 'error', errorClass: 'url_refused' });
+      expect(await http.post('http://9.9.9.9:9/hook', {}, '{}', 2000)).toMatchObject({ kind: 'error', errorClass: 'url_refused' });
+    } finally {
+      await http.close();
+      server.close();
+    }
+    for (const spy of lookups) expect(spy).not.toHaveBeenCalled();
+  });
+});

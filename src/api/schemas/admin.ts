@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { storedText } from './stored-text';
 
 const timestamp = z.iso.datetime();
 const apiKey = z.string().regex(/^whk_/).meta({ description: 'Shown once: only its hash is stored.' });
 
-export const tenantInputSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
+export const tenantInputSchema = z.strictObject({ name: storedText().trim().min(1).max(200) });
 export const tenantParamsSchema = z.strictObject({ tenantId: z.string().min(1).max(64) });
 export const apiKeyParamsSchema = tenantParamsSchema.extend({ keyId: z.string().min(1).max(64) });
 

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { eventTypePatternSchema } from '../../events/event-type';
 import { retryScheduleSchema } from '../../delivery/retry-schedule';
 import { customHeadersSchema } from './custom-headers';
+import { storedText } from './stored-text';
 
 export const metadataSchema = z
-  .record(z.string().min(1).max(128), z.string().max(1024))
+  .record(storedText().min(1).max(128), storedText().max(1024))
   .refine((m) => Object.keys(m).length <= 50, 'at most 50 metadata entries')
   .meta({ description: 'Free-form string pairs for your own use; never sent to the receiver.' });
 
@@ -30,7 +31,7 @@ export const webhookInputSchema = z.strictObject({
     .min(1)
     .max(100)
     .meta({ description: 'Event types subscribed to: exact (`invoice.created`), prefix wildcard (`invoice.*`) or `*`.' }),
-  description: z.string().max(1000).nullable().optional(),
+  description: storedText().max(1000).nullable().optional(),
   active: z.boolean().optional().meta({ description: 'Inactive webhooks get no deliveries; retrying ones stop. @default true' }),
   headers: customHeadersSchema.optional(),
   retrySchedule: retryScheduleSchema
