@@ -11,6 +11,7 @@ import { freePort } from '../src/embedded/ports';
 import { ServiceProcess } from '../src/embedded/service-process';
 import { SupervisedService, type SupervisedServiceOptions } from '../src/embedded/supervised-service';
 import { startTemporalDevServer, type RunningTemporal } from '../src/embedded/temporal-dev-server';
+import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
 import { findChild } from './peak-rss';
 
 export const FLOOR_TASK_QUEUE = 'bench-floor';
@@ -107,8 +108,12 @@ export class StackRunner {
       temporalAddress: temporal.address,
       mongodbUri: mongo.uri('webhooks'),
     };
+    // Bundled once, as `npm start` does, for the worker and each restart of it.
+    const workflowBundleFile = join(this.workDir, 'workflow-bundle.js');
+    await writeWorkflowBundle(workflowBundleFile);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      WORKFLOW_BUNDLE_FILE: workflowBundleFile,
       NODE_ENV: 'development',
       HOST: '127.0.0.1',
       PORT: String(port),

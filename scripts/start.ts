@@ -4,6 +4,7 @@
  * everything it started; the next start finds the same data. TEMPORAL_ADDRESS or MONGODB_URI
  * use those servers instead of starting one.
  */
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { DEV_SECRETS_FILE } from '../src/config/dev-secrets';
@@ -11,6 +12,7 @@ import { startMongoWireServer } from '../src/embedded/mongo-wire-server';
 import { assertPortFree } from '../src/embedded/ports';
 import { SupervisedService } from '../src/embedded/supervised-service';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
+import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
 
 const started: Array<{ stop(): Promise<void> }> = [];
 let stopping = false;
@@ -61,6 +63,12 @@ async function main(): Promise<void> {
     started.push(mongo.process);
     env.MONGODB_URI = mongo.uri('webhooks');
   }
+
+  console.log('bundling the workflows…');
+  // Once for every worker this starts: a worker restarted after a crash polls again in seconds.
+  mkdirSync(dataDir, { recursive: true });
+  env.WORKFLOW_BUNDLE_FILE = join(dataDir, 'workflow-bundle.js');
+  await writeWorkflowBundle(env.WORKFLOW_BUNDLE_FILE);
 
   const tsx = join(__dirname, '..', 'node_modules', '.bin', 'tsx');
   let api: SupervisedService | undefined;

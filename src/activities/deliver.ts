@@ -7,6 +7,7 @@ import type { AttemptOutcome } from '../delivery/outcome';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
 import { deliveriesFinished, retriesScheduled } from '../metrics/metrics';
 import type { Models } from '../models';
+import { writeCounters } from '../delivery/counter-writes';
 import type { WebhookDoc } from '../models/webhook';
 import { attemptFailedSignal } from '../temporal/delivery-signals';
 import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
@@ -118,7 +119,8 @@ export function deliverActivity(deps: DeliverDeps) {
       }
       // Best effort: the receiver has answered, and nothing may turn that answer into a resend.
       await Promise.all([
-        models.Webhook.updateOne({ _id: webhook._id }, { $max: { lastTriggeredAt: new Date(record.startedAt) } }).catch((err: Error) =>
+        // In the webhook's write queue: on FerretDB two writes of one document must not overlap.
+        writeCounters(models, [{ tenantId: webhook.tenantId, webhookId: webhook._id, triggeredAt: new Date(record.startedAt) }]).catch((err: Error) =>
           log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
         ),
         input.resendId && markResent(models, input.deliveryId, input.resendId).catch((err: Error) => log.warn('resend not marked as sent', { ...logContext, error: err.message })),

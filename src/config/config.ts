@@ -92,6 +92,8 @@ const EnvSchema = z.object({
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(200),
   /** Workflows kept in a worker's cache between their tasks. @default 1000 */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** The workflow code bundled by the process that started this worker (`npm start`); the worker bundles it itself when unset. */
+  WORKFLOW_BUNDLE_FILE: z.string().min(1).optional(),
   /** Seconds a verified API key is trusted without reading MongoDB; revoking a key takes effect within this, at once on the API process that revoked it. @default 10 */
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** How long a customer portal link can be opened when the request names no expiresInSeconds. @default 300 */
@@ -146,6 +148,7 @@ export interface Config {
   retryAfterMaxMs: number;
   autoDisable: AutoDisablePolicy;
   worker: WorkerConcurrency;
+  workflowBundleFile: string | undefined;
   apiKeyCacheMs: number;
   portal: PortalSettings;
   embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
@@ -206,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
       maxConcurrentLocalActivities: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     },
+    workflowBundleFile: e.WORKFLOW_BUNDLE_FILE,
     apiKeyCacheMs: e.API_KEY_CACHE_SECONDS * 1000,
     portal: { linkTtlSeconds: e.PORTAL_LINK_TTL_SECONDS, sessionTtlSeconds: e.PORTAL_SESSION_TTL_SECONDS, publicUrl: e.PUBLIC_URL },
     embedded: { temporalPort: e.TEMPORAL_PORT, temporalUiPort: e.TEMPORAL_UI_PORT, mongoPort: e.MONGO_PORT },

@@ -1,7 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { WorkerConcurrency } from '../config/config';
-import { bundleWorkflowsInChild } from './workflow-bundle';
+import { workflowBundle } from './workflow-bundle';
 
 /** The defaults of the WORKER_* settings (config.ts). */
 export const DEFAULT_WORKER_CONCURRENCY: WorkerConcurrency = {
@@ -16,6 +16,8 @@ export interface CreateWorkerOptions {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  /** The workflows bundled by a supervisor (workflow-bundle.ts); bundled now when absent. */
+  workflowBundleFile?: string;
   /** Slots and cache of this worker. @default DEFAULT_WORKER_CONCURRENCY */
   concurrency?: WorkerConcurrency;
 }
@@ -27,7 +29,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowBundle: await bundleWorkflowsInChild(require.resolve('../workflows')),
+    workflowBundle: await workflowBundle(options.workflowBundleFile),
     activities: createActivities(options.deps),
     maxConcurrentWorkflowTaskExecutions: concurrency.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: concurrency.maxConcurrentActivities,

@@ -44,6 +44,7 @@ runMain('worker', async () => {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       concurrency: config.worker,
+      workflowBundleFile: config.workflowBundleFile,
       deps: {
         models,
         secretBox: new SecretBox(config.secretsKeyId, config.secretsKey),

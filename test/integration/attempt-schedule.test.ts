@@ -156,6 +156,10 @@ describe('the attempt schedule on the time-skipping test server', () => {
     const { webhookId, secret: oldSecret, id, handle } = await deliverOne({ url: receiver.url('/rotation') });
     await untilRetrying(handle);
     expect(() => verifiedPayload(requestsOf(receiver.requests, id)[0], oldSecret)).not.toThrow();
+    // The fan-out writes the first attempt's counters after starting the retry. On FerretDB an
+    // update replaces the whole document, so a counter write racing the rotation below could
+    // revert it (a known limit of FerretDB 1.x: docs/database.md); rotate once it is written.
+    await eventually(async () => ((await harness.models.Webhook.findById(webhookId).lean())?.lastTriggeredAt ? true : undefined), 30_000, 'the first attempt\'s counters');
 
     // As rotate-secret stores it: the new secret, the old one valid for an overlap.
     const newSecret = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
