@@ -107,7 +107,7 @@ describe('OpenAPI document and /docs', () => {
         .filter(([, op]) => '409' in (op.responses as Record<string, unknown>))
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
-    expect(conflicts.sort()).toEqual(['POST /v1/deliveries/{id}/resend', 'POST /v1/deliveries/{id}/retry', 'POST /v1/events', 'POST /v1/events/batch']);
+    expect(conflicts.sort()).toEqual(['POST /v1/deliveries/{id}/cancel', 'POST /v1/deliveries/{id}/resend', 'POST /v1/deliveries/{id}/retry', 'POST /v1/events', 'POST /v1/events/batch']);
   });
 
   it('answers /healthz in its documented shape', async () => {

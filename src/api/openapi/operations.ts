@@ -276,6 +276,7 @@ export const OPERATIONS: Operation[] = [
     tag: 'deliveries',
     auth: 'tenant',
     params: deliveryIdParamsSchema,
+    conflict: 'The delivery is not pending or retrying (it has ended).',
     responses: { 202: { description: 'Canceled.', schema: deliveryActionResponseSchema } },
   },
   {
