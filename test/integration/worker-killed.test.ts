@@ -19,7 +19,8 @@ describe('a worker killed during inline first attempts', () => {
     for (const w of workers) {
       if (w.exitCode !== null || w.signalCode !== null) continue;
       const exited = new Promise((r) => w.once('exit', r));
-      w.kill('SIGKILL');
+      // The whole group: killing only the tsx launcher would leave its node child polling.
+      process.kill(-(w.pid as number), 'SIGKILL');
       await exited;
     }
   });
