@@ -24,7 +24,7 @@ export interface CounterChange {
   triggeredAt?: Date;
 }
 
-export type WebhookUpdate = { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown> } };
+type WebhookUpdate = { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown> } };
 
 /** Changes of one webhook merged in arrival order, and who waits for them to be written. */
 interface Batch {
@@ -56,7 +56,7 @@ function merge(batch: Batch, change: CounterChange): void {
  * The updates of a merged batch, in order. Each is a single-document update, conditional in its
  * filter where it must be, so it is right whatever the document held before it.
  */
-export function batchUpdates(tenantId: string, webhookId: string, batch: Omit<Batch, 'written'>): WebhookUpdate[] {
+function batchUpdates(tenantId: string, webhookId: string, batch: Omit<Batch, 'written'>): WebhookUpdate[] {
   const filter = { _id: webhookId, tenantId };
   const max = batch.triggeredAt ? { $max: { lastTriggeredAt: batch.triggeredAt } } : {};
   const inc: Record<string, number> = {};
