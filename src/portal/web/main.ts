@@ -80,7 +80,11 @@ async function render(): Promise<void> {
 function navigate(path: string, flash?: Flash): void {
   pendingFlash = flash;
   history.pushState(null, '', path);
-  void render().then(() => main.focus());
+  // Focus moves to the new page unless the user already moved it there (a page can still be
+  // loading its charts when a keyboard user tabs to a button).
+  void render().then(() => {
+    if (!main.contains(document.activeElement)) main.focus();
+  });
 }
 
 document.addEventListener('click', (event) => {
