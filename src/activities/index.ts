@@ -11,7 +11,6 @@ import { createRequeueActivities } from './requeue';
 
 export type { MatchWebhooksInput } from './match-webhooks';
 export type { FirstAttemptInput } from './first-attempt';
-export type { FirstAttemptsRecord } from './record-delivery-outcome';
 
 export interface ActivityDeps {
   models: Models;

@@ -39,6 +39,11 @@ export interface MatchList {
 export interface PageCacheOptions {
   /** How long a webhook read for a page serves that page's first attempts. @default 30 s */
   webhookTtlMs?: number;
+  /**
+   * How long an event's match list serves its pages (so a page's webhooks are at most this old).
+   * Longer than a page's: re-reading 10,000 webhooks takes seconds on FerretDB. @default 60 s
+   */
+  matchListTtlMs?: number;
   /** Events never change; they are kept for their retries. @default 10 min */
   eventTtlMs?: number;
 }
@@ -55,11 +60,11 @@ export class PageCache {
   private readonly events: ExpiringMap<EventDoc>;
   private readonly matchLists: ExpiringMap<MatchList>;
 
-  constructor({ webhookTtlMs = 30_000, eventTtlMs = 600_000 }: PageCacheOptions = {}) {
+  constructor({ webhookTtlMs = 30_000, matchListTtlMs = 60_000, eventTtlMs = 600_000 }: PageCacheOptions = {}) {
     this.webhooks = new ExpiringMap(webhookTtlMs, 20_000);
     this.events = new ExpiringMap(eventTtlMs, 2_000);
-    // As fresh as the webhooks a page reads; few at a time, each up to MATCH_READ_LIMIT webhooks.
-    this.matchLists = new ExpiringMap(webhookTtlMs, 4);
+    // Few at a time, each up to MATCH_READ_LIMIT webhooks.
+    this.matchLists = new ExpiringMap(matchListTtlMs, 4);
   }
 
   matchList(key: string): MatchList | undefined {

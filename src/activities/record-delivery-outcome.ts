@@ -1,7 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { finishDelivery, recordDeliveries, type IndexedDelivery } from '../delivery-records/delivery-index';
-import type { DeliveryStatus, EventRef, FinalOutcome, FirstAttemptResult } from '../delivery/types';
+import type { DeliveryStatus, FinalOutcome, FirstAttemptResult, FirstAttemptsRecord } from '../delivery/types';
 import {
   applyDisableRules,
   counterChange,
@@ -107,13 +107,6 @@ export function recordDeliveryOutcomeActivity(deps: OutcomeDeps) {
     if (change) await writeCounters(deps.models, [change]);
     return (await afterCounters(deps, [record], now)).get(record.webhookId) ?? null;
   };
-}
-
-export interface FirstAttemptsRecord extends EventRef {
-  fanoutRunId: string;
-  /** The fan-out's first page (a rerun of it always looks for its deliveries). Runs before this field say nothing. */
-  firstPage?: boolean;
-  results: FirstAttemptResult[];
 }
 
 const STATUS_OF: Record<FirstAttemptResult['outcome'], DeliveryStatus> = {

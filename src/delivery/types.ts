@@ -72,6 +72,8 @@ export interface FanoutInput extends EventRef {
   /** Where the previous run stopped, when the fan-out continued as new. */
   cursor?: string | null;
   started?: number;
+  /** The previous run's first attempts, which this run records beside its own attempts. */
+  unrecorded?: FirstAttemptsRecord;
 }
 
 export interface FanoutResult {
@@ -110,6 +112,15 @@ export interface FirstAttemptResult {
   nextRetryDelayMs?: number;
   /** Why it was not delivered. */
   reason?: string;
+}
+
+/** A page of first attempts, for the deliveries index and the webhooks' counters. */
+export interface FirstAttemptsRecord extends EventRef {
+  /** The fan-out run whose history holds these attempts. */
+  fanoutRunId: string;
+  /** The fan-out's first page (a rerun of it always looks for its deliveries). Runs before this field say nothing. */
+  firstPage?: boolean;
+  results: FirstAttemptResult[];
 }
 
 /** A delivered delivery: its workflow's result. Failed and canceled ones end their workflow so. */

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { AttemptRecord, DeliveryInput, FanoutInput, FanoutResult, FirstAttemptResult, MatchedWebhook } from '../delivery/types';
+import type { AttemptRecord, DeliveryInput, FanoutInput, FanoutResult, FirstAttemptResult, FirstAttemptsRecord, MatchedWebhook } from '../delivery/types';
 import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temporal/search-attributes';
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
 import { DeliveryWorkflow } from './delivery-workflow';
@@ -26,20 +26,30 @@ export const FANOUT_PAGE_SIZE = 100;
 export const FIRST_ATTEMPTS_INLINE = 'first-attempts-inline';
 
 /**
+ * The patch that records a page's first attempts in the next run, beside that run's attempts
+ * (the record is half a page's time, all of it database writes); runs begun before it record
+ * their own page before continuing as new.
+ */
+export const RECORD_IN_NEXT_RUN = 'record-in-next-run';
+
+/**
  * Fans one accepted event out to every matching active webhook, a page at a time. The first
  * attempt of each delivery is a local activity of this workflow, all of a page in parallel: a
  * delivered one ends there, on record in this history. One that must be retried, or whose
  * attempt could not complete, becomes a child DeliveryWorkflow that runs the rest of the
- * schedule. The page's outcomes are then written to the deliveries index in bulk.
+ * schedule. The page's outcomes are then written to the deliveries index in bulk, by the next
+ * run while it makes its own attempts, or by the last run before it completes.
  */
 export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutResult> {
   if (!patched(FIRST_ATTEMPTS_INLINE)) return await childPerDelivery(input);
+  const recordInNextRun = patched(RECORD_IN_NEXT_RUN);
   const { tenantId, eventId, eventType } = input;
   const { loadFanoutPage, recordFirstAttempts } = proxyLocalActivities<Activities>({
     startToCloseTimeout: '30 seconds',
     // MongoDB being down must delay a fan-out, never drop it: retry without a limit.
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });
+  const previous = input.unrecorded ? recordFirstAttempts(input.unrecorded) : Promise.resolve();
   const page = await loadFanoutPage({ tenantId, eventId, eventType, after: input.cursor ?? null, limit: FANOUT_PAGE_SIZE });
   // Recorded already: this is a reset or replayed run, and those deliveries are never sent again.
   const todo = page.webhooks.filter((webhook) => !webhook.recorded);
@@ -53,13 +63,24 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
       .filter((result) => result.outcome === 'retry' || result.outcome === 'unfinished')
       .map((result) => startRetrying(input, byDelivery.get(result.deliveryId) as MatchedWebhook, result)),
   );
-  if (results.length) await recordFirstAttempts({ tenantId, eventId, eventType, fanoutRunId: workflowInfo().runId, firstPage: !input.cursor, results });
-
+  const record: FirstAttemptsRecord | undefined = results.length
+    ? { tenantId, eventId, eventType, fanoutRunId: workflowInfo().runId, firstPage: !input.cursor, results }
+    : undefined;
   const started = (input.started ?? 0) + page.webhooks.length;
+  if (page.nextCursor && recordInNextRun) {
+    await previous;
+    return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor: page.nextCursor, started, unrecorded: record && withoutResponses(record) });
+  }
+  await Promise.all([previous, record && recordFirstAttempts(record)]);
   if (page.nextCursor) {
-    return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor: page.nextCursor, started });
+    return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor: page.nextCursor, started, unrecorded: undefined });
   }
   return { deliveries: started };
+}
+
+/** The record carried to the next run: response excerpts are not recorded, and stay in this history only. */
+function withoutResponses(record: FirstAttemptsRecord): FirstAttemptsRecord {
+  return { ...record, results: record.results.map((r) => (r.attempt ? { ...r, attempt: { ...r.attempt, response: null } } : r)) };
 }
 
 /** One inline first attempt; an attempt that cannot complete (timeout, worker lost) becomes a retry. */
