@@ -81,5 +81,24 @@ describe('fan-out at scale (dev server)', () => {
     expect(ctx.receiver.requests).toHaveLength(WEBHOOKS);
     expect(await ctx.harness.models.Delivery.countDocuments({ tenantId })).toBe(WEBHOOKS);
     expect(await ctx.harness.models.Webhook.countDocuments({ tenantId, deliverySuccessCount: 1 })).toBe(WEBHOOKS);
+
+    // The second run recorded the first page (beside its own attempts). Reset to its start, it
+    // records that page again: every delivery is in the index already, so nothing is counted twice.
+    const { run: second, h: secondHistory } = histories.find(({ h }) => h.events![0].workflowExecutionStartedEventAttributes?.continuedExecutionRunId === first.runId)!;
+    const carried = defaultPayloadConverter.fromPayload<{ unrecorded?: { results: unknown[] } }>(
+      secondHistory.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0],
+    );
+    expect(carried.unrecorded?.results).toHaveLength(FANOUT_PAGE_SIZE);
+    const secondReset = await ctx.harness.client.workflowService.resetWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: second.workflowId, runId: second.runId },
+      workflowTaskFinishEventId: secondHistory.events!.find((e) => e.workflowTaskCompletedEventAttributes)!.eventId,
+      reason: 'operator reset of a fan-out run that recorded a page',
+      requestId: randomUUID(),
+    });
+    expect(await ctx.harness.client.workflow.getHandle(second.workflowId, secondReset.runId).result()).toEqual({ deliveries: WEBHOOKS });
+    expect(ctx.receiver.requests).toHaveLength(WEBHOOKS);
+    expect(await ctx.harness.models.Delivery.countDocuments({ tenantId })).toBe(WEBHOOKS);
+    expect(await ctx.harness.models.Webhook.countDocuments({ tenantId, deliverySuccessCount: 1 })).toBe(WEBHOOKS);
   }, 420_000);
 });
