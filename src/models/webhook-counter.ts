@@ -27,6 +27,8 @@ const webhookCounterSchema = new Schema(
   },
   { versionKey: false, collection: 'webhook_counters' },
 );
+// A list page's counters: `{_id: {$in}, tenantId}`; FerretDB 1.x pushes down only the tenant's equality.
+webhookCounterSchema.index({ tenantId: 1, _id: 1 });
 
 export type WebhookCounterDoc = InferSchemaType<typeof webhookCounterSchema> & { _id: string };
 
