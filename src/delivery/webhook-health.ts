@@ -1,3 +1,7 @@
+/**
+ * A webhook's health after each finished delivery: what it changes on the webhook's counters, and
+ * when a failing webhook is disabled automatically (so a dead receiver stops costing attempts).
+ */
 import type { CounterChange } from './counter-writes';
 import type { Models } from '../models';
 import type { WebhookCounters } from '../models/webhook-counter';
