@@ -123,7 +123,7 @@ export function deliverActivity(deps: DeliverDeps) {
       }
       // Best effort: the receiver has answered, and nothing may turn that answer into a resend.
       await Promise.all([
-        // In the webhook's write queue: on FerretDB two writes of one document must not overlap.
+        // In the webhook's counter write queue: on FerretDB two writes of one document must not overlap.
         writeCounters(models, [{ tenantId: webhook.tenantId, webhookId: webhook._id, triggeredAt: new Date(record.startedAt) }]).catch((err: Error) =>
           log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
         ),

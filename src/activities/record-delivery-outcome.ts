@@ -12,6 +12,7 @@ import {
 import { EventIngestion, type NewEvent } from '../events/event-ingestion';
 import { isOperationalEventType, OPERATIONAL_EVENT_TYPES } from '../events/operational-event-types';
 import { writeCounters, type CounterChange } from '../delivery/counter-writes';
+import type { WebhookCounters } from '../models/webhook-counter';
 import { deliveriesFinished, webhooksDisabled } from '../metrics/metrics';
 import type { Models } from '../models';
 import { eventKey } from '../models/event';
@@ -54,15 +55,21 @@ interface OutcomeDeps {
 }
 
 /**
- * After the counters of newly finished deliveries are written: auto-disable, metrics and
- * operational events, for each. Returns the reason per webhook this disabled.
+ * After the counters of newly finished deliveries are written: auto-disable (on the counters
+ * those writes returned, per webhook), metrics and operational events, for each. Returns the
+ * reason per webhook this disabled.
  */
-async function afterCounters({ models, autoDisable }: OutcomeDeps, records: readonly DeliveryOutcomeRecord[], now: Date): Promise<Map<string, string>> {
+async function afterCounters(
+  { models, autoDisable }: OutcomeDeps,
+  records: readonly DeliveryOutcomeRecord[],
+  countersBy: ReadonlyMap<string, WebhookCounters | null>,
+  now: Date,
+): Promise<Map<string, string>> {
   const { info, client } = Context.current();
   const runId = info.workflowExecution?.runId ?? 'unknown-run';
   const disabledNow = new Map<string, string>();
   for (const record of records) {
-    const disabled = await applyDisableRules(models, record, autoDisable, now);
+    const disabled = await applyDisableRules(models, record, countersBy.get(record.webhookId) ?? null, autoDisable, now);
     deliveriesFinished.inc({ outcome: record.outcome });
     if (disabled) {
       webhooksDisabled.inc({ reason: disabled.rule });
@@ -104,8 +111,8 @@ export function recordDeliveryOutcomeActivity(deps: OutcomeDeps) {
     );
     if (!isNew) return null;
     const change = counterChange(record, now);
-    if (change) await writeCounters(deps.models, [change]);
-    return (await afterCounters(deps, [record], now)).get(record.webhookId) ?? null;
+    const [counters] = change ? await writeCounters(deps.models, [change]) : [null];
+    return (await afterCounters(deps, [record], new Map([[record.webhookId, counters]]), now)).get(record.webhookId) ?? null;
   };
 }
 
@@ -174,9 +181,10 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
       if (r.attempt) change.triggeredAt = new Date(r.attempt.startedAt);
       if (change.outcome || change.triggeredAt) changes.push(change);
     }
-    await writeCounters(deps.models, changes);
+    const counters = await writeCounters(deps.models, changes);
+    const countersBy = new Map(changes.map((c, i) => [c.webhookId, counters[i]]));
     for (const r of results) if (r.outcome === 'inactive' && recorded.has(r.deliveryId)) deliveriesFinished.inc({ outcome: 'canceled' });
-    await afterCounters(deps, finished.filter((f) => f.outcome !== 'delivered'), now);
+    await afterCounters(deps, finished.filter((f) => f.outcome !== 'delivered'), countersBy, now);
     for (const f of finished) if (f.outcome === 'delivered') deliveriesFinished.inc({ outcome: 'delivered' });
   };
 }

@@ -1,6 +1,8 @@
 /**
  * The webhook counter writes of this process (delivery counts, failure streaks, last trigger
- * time, auto-disable), one webhook at a time and many webhooks at once. FerretDB 1.x applies an
+ * time), one webhook at a time and many webhooks at once. They go to the webhook's counters
+ * document (models/webhook-counter.ts), never to the webhook document, so they cannot put back an
+ * API edit of the webhook (FerretDB rewrites a whole document per update). FerretDB 1.x applies an
  * update as read-modify-write of the whole document (in a test, five concurrent increments of one
  * webhook left it at 3), so two writes to one webhook must never overlap; but writes to different
  * webhooks may, and a process-wide queue made every delivery wait for every other one (it was the
@@ -11,6 +13,7 @@
  * lose an increment (docs/database.md).
  */
 import type { Models } from '../models';
+import { countersOf, type WebhookCounterDoc, type WebhookCounters } from '../models/webhook-counter';
 
 /** What one delivery, or one first attempt, changes on its webhook. */
 export interface CounterChange {
@@ -24,8 +27,6 @@ export interface CounterChange {
   triggeredAt?: Date;
 }
 
-type WebhookUpdate = { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown> } };
-
 /** Changes of one webhook merged in arrival order, and who waits for them to be written. */
 interface Batch {
   successes: number;
@@ -35,7 +36,8 @@ interface Batch {
   failuresSinceSuccess: number;
   failingSince: Date | null;
   triggeredAt: Date | null;
-  written: Promise<void>;
+  /** The counters after the write that included this batch: auto-disable decides on them. */
+  written: Promise<WebhookCounters | null>;
 }
 
 function merge(batch: Batch, change: CounterChange): void {
@@ -53,24 +55,26 @@ function merge(batch: Batch, change: CounterChange): void {
 }
 
 /**
- * The updates of a merged batch, in order. Each is a single-document update, conditional in its
- * filter where it must be, so it is right whatever the document held before it.
+ * The one update of a merged batch to the webhook's counters document, right whatever that document
+ * held before it (or whether it existed): a streak of failures adds to the streak and keeps the
+ * earliest start (`$min` sets a missing `failingSince`), a success sets the streak to what followed it.
  */
-function batchUpdates(tenantId: string, webhookId: string, batch: Omit<Batch, 'written'>): WebhookUpdate[] {
-  const filter = { _id: webhookId, tenantId };
-  const max = batch.triggeredAt ? { $max: { lastTriggeredAt: batch.triggeredAt } } : {};
+function batchUpdate(batch: Omit<Batch, 'written'>): Record<string, unknown> | null {
+  const update: Record<string, Record<string, unknown>> = {};
   const inc: Record<string, number> = {};
   if (batch.successes) inc.deliverySuccessCount = batch.successes;
   if (batch.failures) inc.deliveryFailureCount = batch.failures;
   if (batch.sawSuccess) {
-    const set = { consecutiveFailureCount: batch.failuresSinceSuccess, failingSince: batch.failingSince };
-    return [{ updateOne: { filter, update: { $inc: inc, $set: set, ...max } } }];
+    update.$set = { consecutiveFailureCount: batch.failuresSinceSuccess };
+    if (batch.failingSince) update.$set.failingSince = batch.failingSince;
+    else update.$unset = { failingSince: '' };
+  } else if (batch.failures) {
+    inc.consecutiveFailureCount = batch.failures;
+    update.$min = { failingSince: batch.failingSince };
   }
-  if (!batch.failures) return batch.triggeredAt ? [{ updateOne: { filter, update: max } }] : [];
-  return [
-    { updateOne: { filter: { ...filter, failingSince: null }, update: { $set: { failingSince: batch.failingSince } } } },
-    { updateOne: { filter, update: { $inc: { ...inc, consecutiveFailureCount: batch.failures }, ...max } } },
-  ];
+  if (Object.keys(inc).length) update.$inc = inc;
+  if (batch.triggeredAt) update.$max = { lastTriggeredAt: batch.triggeredAt };
+  return Object.keys(update).length ? update : null;
 }
 
 /** At most this many webhook writes of this process at once: the database's pool is shared with everything else. */
@@ -83,8 +87,7 @@ class WebhookWriteQueues {
   private readonly waiting: (() => void)[] = [];
 
   /** Runs `op` when no other write to this webhook (of this process) is in flight. */
-  exclusive<T>(tenantId: string, webhookId: string, op: () => Promise<T>): Promise<T> {
-    const key = `${tenantId}/${webhookId}`;
+  private exclusive<T>(key: string, op: () => Promise<T>): Promise<T> {
     const queue = this.queues.get(key) ?? { tail: Promise.resolve(), open: null };
     const run = queue.tail.then(() => this.limited(op));
     const tail = run.catch(() => undefined);
@@ -96,21 +99,21 @@ class WebhookWriteQueues {
     return run;
   }
 
-  /** Adds a change to its webhook's open batch, or opens one; resolves once that batch is written. */
-  change(models: Models, change: CounterChange): Promise<void> {
+  /** Adds a change to its webhook's open batch, or opens one; resolves with the counters once that batch is written. */
+  change(models: Models, change: CounterChange): Promise<WebhookCounters | null> {
     const key = `${change.tenantId}/${change.webhookId}`;
     const open = this.queues.get(key)?.open;
     if (open) {
       merge(open, change);
       return open.written;
     }
-    const batch: Batch = { successes: 0, failures: 0, sawSuccess: false, failuresSinceSuccess: 0, failingSince: null, triggeredAt: null, written: Promise.resolve() };
+    const batch: Batch = { successes: 0, failures: 0, sawSuccess: false, failuresSinceSuccess: 0, failingSince: null, triggeredAt: null, written: Promise.resolve(null) };
     merge(batch, change);
-    batch.written = this.exclusive(change.tenantId, change.webhookId, async () => {
+    batch.written = this.exclusive(key, async () => {
       const queue = this.queues.get(key);
       if (queue?.open === batch) queue.open = null; // from now on, changes go to the next batch
-      const updates = batchUpdates(change.tenantId, change.webhookId, batch);
-      if (updates.length) await models.Webhook.bulkWrite(updates, { ordered: true });
+      const update = batchUpdate(batch);
+      return update && writeBatch(models, change.tenantId, change.webhookId, update);
     });
     (this.queues.get(key) as { open: Batch | null }).open = batch;
     return batch.written;
@@ -128,14 +131,27 @@ class WebhookWriteQueues {
   }
 }
 
-const queues = new WebhookWriteQueues();
-
-/** Writes the changes, each merged with others of its webhook that arrive meanwhile; resolves when all are written. */
-export async function writeCounters(models: Models, changes: readonly CounterChange[]): Promise<void> {
-  await Promise.all(changes.map((change) => queues.change(models, change)));
+/**
+ * One round trip: the update, upserting the counters document (a new webhook has none until its
+ * first delivery), returning the counters after it. Two processes upserting a webhook's first
+ * counters at once: one insert wins, and the other's update, retried, applies to it.
+ */
+async function writeBatch(models: Models, tenantId: string, webhookId: string, update: Record<string, unknown>): Promise<WebhookCounters> {
+  const write = () => models.WebhookCounter.findOneAndUpdate({ _id: webhookId, tenantId }, update, { upsert: true, returnDocument: 'after' }).lean<WebhookCounterDoc>();
+  try {
+    return countersOf(await write());
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+    return countersOf(await write());
+  }
 }
 
-/** Runs a conditional update of one webhook (auto-disable) in that webhook's queue, after its pending counter writes. */
-export function exclusiveWebhookWrite<T>(tenantId: string, webhookId: string, op: () => Promise<T>): Promise<T> {
-  return queues.exclusive(tenantId, webhookId, op);
+const queues = new WebhookWriteQueues();
+
+/**
+ * Writes the changes, each merged with others of its webhook that arrive meanwhile; resolves when
+ * all are written, with each change's webhook counters after its write (null: nothing to write).
+ */
+export function writeCounters(models: Models, changes: readonly CounterChange[]): Promise<(WebhookCounters | null)[]> {
+  return Promise.all(changes.map((change) => queues.change(models, change)));
 }

@@ -1,5 +1,10 @@
-import { exclusiveWebhookWrite, type CounterChange } from './counter-writes';
+/**
+ * A webhook's health after each finished delivery: what it changes on the webhook's counters, and
+ * when a failing webhook is disabled automatically (so a dead receiver stops costing attempts).
+ */
+import type { CounterChange } from './counter-writes';
 import type { Models } from '../models';
+import type { WebhookCounters } from '../models/webhook-counter';
 import type { FinalOutcome } from './types';
 
 /** When a failing webhook is disabled automatically. */
@@ -53,32 +58,34 @@ export function counterChange({ tenantId, webhookId, outcome, firstAttemptAt }: 
   return { tenantId, webhookId, outcome: 'failed', failedSince: firstAttemptAt ? new Date(firstAttemptAt) : now };
 }
 
+/** Which rule, if any, disables a webhook after this outcome, given its counters after it was counted. */
+export function disableRule(outcome: FinalOutcome, counters: WebhookCounters | null, policy: AutoDisablePolicy, now: Date): Disabled | null {
+  if (outcome === 'gone') return { rule: 'gone', reason: GONE_REASON };
+  if (outcome !== 'failed' || !counters) return null;
+  if (counters.consecutiveFailureCount >= policy.consecutiveFailures) {
+    return { rule: 'consecutive_failures', reason: `${policy.consecutiveFailures} consecutive deliveries failed` };
+  }
+  if (counters.failingSince && counters.failingSince.getTime() <= now.getTime() - policy.failingForMs) {
+    return { rule: 'failing_too_long', reason: `deliveries have failed for more than ${describeSpan(policy.failingForMs)} without a success` };
+  }
+  return null;
+}
+
 /**
- * After a failed delivery's counters are written: disables the webhook when the receiver is
- * gone or has failed too long, and says why when this call disabled it.
+ * After a failed delivery's counters are written: disables the webhook when the receiver is gone
+ * or has failed too long (judged on the counters that write returned: no read), and says why when
+ * this call disabled it. The one write of the engine to a webhook document, and a rare one:
+ * conditional on the webhook still being active, so of concurrent calls one disables it.
  */
 export async function applyDisableRules(
   models: Models,
   { tenantId, webhookId, outcome }: Pick<DeliveryOutcomeRecord, 'tenantId' | 'webhookId' | 'outcome'>,
+  counters: WebhookCounters | null,
   policy: AutoDisablePolicy,
   now: Date,
 ): Promise<Disabled | null> {
-  if (outcome === 'delivered' || outcome === 'canceled') return null;
-  const rules: [Record<string, unknown>, Disabled][] =
-    outcome === 'gone'
-      ? [[{}, { rule: 'gone', reason: GONE_REASON }]]
-      : [
-          [{ consecutiveFailureCount: { $gte: policy.consecutiveFailures } }, { rule: 'consecutive_failures', reason: `${policy.consecutiveFailures} consecutive deliveries failed` }],
-          [
-            { failingSince: { $lte: new Date(now.getTime() - policy.failingForMs) } },
-            { rule: 'failing_too_long', reason: `deliveries have failed for more than ${describeSpan(policy.failingForMs)} without a success` },
-          ],
-        ];
-  for (const [condition, disabled] of rules) {
-    const updated = await exclusiveWebhookWrite(tenantId, webhookId, () =>
-      models.Webhook.updateOne({ _id: webhookId, tenantId, active: true, ...condition }, { $set: { active: false, disabledReason: disabled.reason, disabledAt: now } }),
-    );
-    if (updated.modifiedCount > 0) return disabled;
-  }
-  return null;
+  const disabled = disableRule(outcome, counters, policy, now);
+  if (!disabled) return null;
+  const updated = await models.Webhook.updateOne({ _id: webhookId, tenantId, active: true }, { $set: { active: false, disabledReason: disabled.reason, disabledAt: now } });
+  return updated.modifiedCount > 0 ? disabled : null;
 }

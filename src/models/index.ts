@@ -8,12 +8,15 @@ import { portalLinkModel } from './portal-link';
 import { portalSessionModel } from './portal-session';
 import { tenantModel } from './tenant';
 import { webhookModel } from './webhook';
+import { webhookCounterModel } from './webhook-counter';
+import { copyLegacyWebhookCounters } from './webhook-counters-copy';
 
 export function createModels(conn: Connection) {
   return {
     Tenant: tenantModel(conn),
     ApiKey: apiKeyModel(conn),
     Webhook: webhookModel(conn),
+    WebhookCounter: webhookCounterModel(conn),
     Event: eventModel(conn),
     PortalLink: portalLinkModel(conn),
     PortalSession: portalSessionModel(conn),
@@ -39,6 +42,7 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
     ensureExpiryIndex(models.PortalLink.collection),
     ensureExpiryIndex(models.PortalSession.collection),
     backfillCreatedHour(conn),
+    copyLegacyWebhookCounters(conn),
   ]);
   return { conn, models, expiresByItself };
 }

@@ -17,6 +17,11 @@ const encryptedSecretSchema = new Schema(
  */
 const nameValueSchema = new Schema({ name: String, value: String }, { _id: false });
 
+/**
+ * A webhook's configuration, written by the API. The delivery engine's counters live in
+ * `webhook_counters` (models/webhook-counter.ts), so its frequent writes never rewrite this
+ * document; the engine writes here only to disable a failing webhook.
+ */
 const webhookSchema = new Schema(
   {
     _id: { type: String, required: true },
@@ -32,13 +37,6 @@ const webhookSchema = new Schema(
     secret: { type: encryptedSecretSchema, required: true },
     previousSecret: { type: encryptedSecretSchema, default: null },
     previousSecretExpiresAt: { type: Date, default: null },
-    deliverySuccessCount: { type: Number, default: 0 },
-    deliveryFailureCount: { type: Number, default: 0 },
-    /** Failed deliveries since the last successful one (auto-disable, see delivery/webhook-health.ts). */
-    consecutiveFailureCount: { type: Number, default: 0 },
-    /** Start of the first failed attempt since the last successful delivery; null while healthy. */
-    failingSince: { type: Date, default: null },
-    lastTriggeredAt: { type: Date, default: null },
     /** Why the delivery engine disabled the webhook (410 Gone, too many failures), and when. */
     disabledReason: { type: String, default: null },
     disabledAt: { type: Date, default: null },

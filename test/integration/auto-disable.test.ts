@@ -1,5 +1,6 @@
 import { deliveryId } from '../../src/ids';
 import { freePort } from '../../src/embedded/ports';
+import { storedWebhook } from '../support/stored-webhook';
 import { useHarness } from '../support/use-harness';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 
@@ -14,7 +15,7 @@ describe('webhook counters and auto-disable (dev server)', () => {
     // retried one gets a workflow of its own, which records it before it ends.
     await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, eventId)).result();
     await ctx.harness.client.workflow.getHandle(deliveryId(tenantId, eventId, webhookId)).result().catch(() => undefined);
-    return ctx.harness.models.Webhook.findById(webhookId).lean();
+    return storedWebhook(ctx.harness.models, webhookId);
   }
 
   const webhookView = async (apiKey: string, webhookId: string) => (await ctx.harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey })).body.webhook;
@@ -29,6 +30,14 @@ describe('webhook counters and auto-disable (dev server)', () => {
     const second = await deliverAndSettle(apiKey, tenantId, webhookId);
     expect(second).toMatchObject({ active: false, consecutiveFailureCount: 2, deliveryFailureCount: 2 });
     expect(await webhookView(apiKey, webhookId)).toMatchObject({ active: false, disabledReason: '2 consecutive deliveries failed', deliveryFailureCount: 2 });
+
+    // Enabled again, it starts a new streak: one more failure does not disable it, a second does.
+    const enabled = await ctx.harness.call('PATCH', `/v1/webhooks/${webhookId}`, { token: apiKey, body: { active: true } });
+    expect(enabled.body.webhook).toMatchObject({ active: true, disabledReason: null, deliveryFailureCount: 2 });
+    const third = await deliverAndSettle(apiKey, tenantId, webhookId);
+    expect(third).toMatchObject({ active: true, consecutiveFailureCount: 1, deliveryFailureCount: 3 });
+    const fourth = await deliverAndSettle(apiKey, tenantId, webhookId);
+    expect(fourth).toMatchObject({ active: false, consecutiveFailureCount: 2, deliveryFailureCount: 4 });
   });
 
   it('disables a webhook whose deliveries have failed for longer than the configured span', async () => {
@@ -36,7 +45,7 @@ describe('webhook counters and auto-disable (dev server)', () => {
     const dead = `http://127.0.0.1:${await freePort()}/dead`;
     const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: dead, events: ['job.*'], retrySchedule: ['1s'] });
     // As if its first failure had been two hours ago.
-    await ctx.harness.models.Webhook.updateOne({ _id: webhookId }, { $set: { failingSince: new Date(Date.now() - 2 * 3_600_000) } });
+    await ctx.harness.models.WebhookCounter.updateOne({ _id: webhookId, tenantId }, { $set: { failingSince: new Date(Date.now() - 2 * 3_600_000) } }, { upsert: true });
 
     const after = await deliverAndSettle(apiKey, tenantId, webhookId);
     expect(after).toMatchObject({ active: false, consecutiveFailureCount: 1 });

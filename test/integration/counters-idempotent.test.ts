@@ -1,6 +1,7 @@
 import { requestsOf } from '../support/receiver';
 import { resetWorkflow } from '../support/reset';
 import { eventually } from '../support/stack';
+import { storedWebhook } from '../support/stored-webhook';
 import { useHarness } from '../support/use-harness';
 
 /**
@@ -19,7 +20,7 @@ describe('counters are idempotent per delivery (dev server)', () => {
     const counters = async () => {
       const { webhook } = (await ctx.harness.call('GET', `/v1/webhooks/${webhookId}`, { token: apiKey })).body;
       // The failure streak (auto-disable's input) is internal: read from the stored webhook.
-      const stored = await ctx.harness.models.Webhook.findById(webhookId).lean();
+      const stored = await storedWebhook(ctx.harness.models, webhookId);
       return [webhook.deliverySuccessCount, webhook.deliveryFailureCount, stored?.consecutiveFailureCount];
     };
     const opsEvents = () => ctx.receiver.requests.filter((r) => r.path === '/ops').length;

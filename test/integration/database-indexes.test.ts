@@ -38,6 +38,7 @@ describe('database indexes', () => {
         };
       });
       await models.Webhook.collection.insertMany(docs as never[], { ordered: false });
+      await models.WebhookCounter.collection.insertMany(docs.map(({ _id, tenantId }) => ({ _id, tenantId, deliverySuccessCount: 1 })) as never[], { ordered: false });
     }
     for (let start = 0; start < WEBHOOKS; start += 1000) {
       await models.Delivery.collection.insertMany(
@@ -106,8 +107,10 @@ describe('database indexes', () => {
     ['webhook match (activities/match-webhooks.ts)', 'webhooks', { tenantId: 'ten_7', active: true, events: { $in: patternsMatching('invoice.created') } }, { _id: 1 }],
     ['webhook read (api/routes/webhooks.ts, activities/deliver.ts)', 'webhooks', { _id: 'wh_00042', tenantId: 'ten_42' }, null],
     ['event read (api/routes/events.ts, activities/deliver.ts)', 'events', { _id: eventKey('ten_5', 'evt_5') }, null],
-    ['counter update (delivery/webhook-health.ts)', 'webhooks', { _id: 'wh_00042', tenantId: 'ten_42', active: true }, null],
+    ['counter update (delivery/counter-writes.ts)', 'webhook_counters', { _id: 'wh_00042', tenantId: 'ten_42' }, null],
+    ['auto-disable (delivery/webhook-health.ts)', 'webhooks', { _id: 'wh_00042', tenantId: 'ten_42', active: true }, null],
     ['webhook list page (api/routes/webhooks.ts)', 'webhooks', { tenantId: 'ten_3' }, { createdAt: -1, _id: -1 }],
+    ["a webhook list page's counters (api/routes/webhooks.ts)", 'webhook_counters', { _id: { $in: ['wh_00003', 'wh_00103', 'wh_00203'] }, tenantId: 'ten_3' }, null],
     ['active webhook count (api/routes/stats.ts)', 'webhooks', { tenantId: 'ten_3', active: true }, null],
     ['delivery read (delivery-records/delivery-reader.ts)', 'deliveries', { _id: 'dlv_42', tenantId: 'ten_42' }, null],
     ['recorded deliveries of a fan-out page (activities/match-webhooks.ts)', 'deliveries', { tenantId: 'ten_7', eventId: 'evt_7', _id: { $in: ['dlv_70', 'dlv_71'] } }, null],

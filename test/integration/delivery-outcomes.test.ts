@@ -3,6 +3,7 @@ import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common'
 import { freePort } from '../../src/embedded/ports';
 import { deliveryId } from '../../src/ids';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../../src/delivery/types';
+import { storedWebhook } from '../support/stored-webhook';
 import { useHarness } from '../support/use-harness';
 import { requestsOf } from '../support/receiver';
 import { verifiedPayload } from '../support/signatures';
@@ -166,7 +167,7 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
     }, 10_000, 'the visibility query');
     expect(found).toEqual([handle.workflowId]);
     const stored = await eventually(async () => {
-      const w = await ctx.harness.models.Webhook.findById(webhookId).lean();
+      const w = await storedWebhook(ctx.harness.models, webhookId);
       return w?.deliveryFailureCount === 1 ? w : undefined;
     }, 10_000, 'the failure counter');
     expect(stored).toMatchObject({ consecutiveFailureCount: 1, active: true, deliverySuccessCount: 0 });

@@ -61,7 +61,7 @@ describe('fan-out at scale (dev server)', () => {
     // The deliveries index holds each delivery once.
     expect(await ctx.harness.models.Delivery.countDocuments({ tenantId, status: 'delivered' })).toBe(WEBHOOKS);
     // Every counter was updated once.
-    await eventually(async () => ((await ctx.harness.models.Webhook.countDocuments({ tenantId, deliverySuccessCount: 1 })) === WEBHOOKS ? true : undefined), 60_000, 'the counters');
+    await eventually(async () => ((await ctx.harness.models.WebhookCounter.countDocuments({ tenantId, deliverySuccessCount: 1 })) === WEBHOOKS ? true : undefined), 60_000, 'the counters');
 
     // An operator resets the fan-out's first run (as from the Web UI): the new runs page through
     // every webhook again, find each delivery recorded, and send nothing.
@@ -80,7 +80,7 @@ describe('fan-out at scale (dev server)', () => {
     await new Promise((r) => setTimeout(r, 2000));
     expect(ctx.receiver.requests).toHaveLength(WEBHOOKS);
     expect(await ctx.harness.models.Delivery.countDocuments({ tenantId })).toBe(WEBHOOKS);
-    expect(await ctx.harness.models.Webhook.countDocuments({ tenantId, deliverySuccessCount: 1 })).toBe(WEBHOOKS);
+    expect(await ctx.harness.models.WebhookCounter.countDocuments({ tenantId, deliverySuccessCount: 1 })).toBe(WEBHOOKS);
 
     // The second run recorded the first page (beside its own attempts). Reset to its start, it
     // records that page again: every delivery is in the index already, so nothing is counted twice.
@@ -99,6 +99,6 @@ describe('fan-out at scale (dev server)', () => {
     expect(await ctx.harness.client.workflow.getHandle(second.workflowId, secondReset.runId).result()).toEqual({ deliveries: WEBHOOKS });
     expect(ctx.receiver.requests).toHaveLength(WEBHOOKS);
     expect(await ctx.harness.models.Delivery.countDocuments({ tenantId })).toBe(WEBHOOKS);
-    expect(await ctx.harness.models.Webhook.countDocuments({ tenantId, deliverySuccessCount: 1 })).toBe(WEBHOOKS);
+    expect(await ctx.harness.models.WebhookCounter.countDocuments({ tenantId, deliverySuccessCount: 1 })).toBe(WEBHOOKS);
   }, 420_000);
 });

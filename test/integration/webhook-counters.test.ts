@@ -1,15 +1,17 @@
 import type { Connection } from 'mongoose';
-import { exclusiveWebhookWrite, writeCounters, type CounterChange } from '../../src/delivery/counter-writes';
+import { writeCounters, type CounterChange } from '../../src/delivery/counter-writes';
 import { connectMongo, type Models } from '../../src/models';
 import type { WebhookDoc } from '../../src/models/webhook';
+import { countersOf, type WebhookCounterDoc } from '../../src/models/webhook-counter';
 import { testStack, uniqueName } from '../support/stack';
 
 /**
  * The webhook counters on the real MongoDB-wire server under concurrent writes: many deliveries
  * of one webhook finishing at once (merged into few updates) and of many webhooks at once (written
  * in parallel) leave exact counts, the failure streak of the last outcomes and the latest
- * trigger time. FerretDB applies updates as read-modify-write, so any overlap of two writes to
- * one webhook would lose counts here.
+ * trigger time, in the webhook's counters document (the webhook document is never written).
+ * FerretDB applies updates as read-modify-write, so any overlap of two writes to one webhook
+ * would lose counts here.
  */
 describe('webhook counters', () => {
   let conn: Connection;
@@ -28,7 +30,7 @@ describe('webhook counters', () => {
     return ids;
   }
 
-  const read = async (id: string) => (await models.Webhook.findById(id).lean<WebhookDoc>()) as WebhookDoc;
+  const read = async (id: string) => countersOf(await models.WebhookCounter.findById(id).lean<WebhookCounterDoc>());
   const at = (second: number) => new Date(Date.UTC(2026, 10, 30, 12, 0, second));
 
   it('counts every one of 60 concurrent outcomes of one webhook, the streak being what followed the last success', async () => {
@@ -41,8 +43,13 @@ describe('webhook counters', () => {
       ...Array.from({ length: 7 }, (_, i) => change('failed', 53 + i)),
     ];
     // Each its own call, all at once, as 60 concurrent activities would.
-    await Promise.all(changes.map((c) => writeCounters(models, [c])));
+    const before = (await models.Webhook.findById(id).lean<WebhookDoc>()) as WebhookDoc;
+    const returned = await Promise.all(changes.map((c) => writeCounters(models, [c])));
     const doc = await read(id);
+    // The last write returned the counters as they are now: auto-disable decides on them, without a read.
+    expect(returned.map(([c]) => c?.deliverySuccessCount ?? 0).sort((a, b) => a - b).at(-1)).toBe(41);
+    // The webhook document itself was not written.
+    expect(await models.Webhook.findById(id).lean<WebhookDoc>()).toEqual(before);
     expect(doc.deliverySuccessCount).toBe(41);
     expect(doc.deliveryFailureCount).toBe(19);
     expect(doc.consecutiveFailureCount).toBe(7);
@@ -61,20 +68,31 @@ describe('webhook counters', () => {
     expect(doc.deliverySuccessCount).toBe(0);
   });
 
-  it('writes 200 webhooks of a page at once, and an exclusive write of one waits for its counters', async () => {
+  it('a success after failures ends the streak: no failing start, and the next failure starts a new one', async () => {
+    const [id] = await webhooks(1);
+    await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'failed', failedSince: at(1) }]);
+    const [afterSuccess] = await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'delivered' }]);
+    expect(afterSuccess).toMatchObject({ deliverySuccessCount: 1, deliveryFailureCount: 1, consecutiveFailureCount: 0, failingSince: null });
+    const [afterFailure] = await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'failed', failedSince: at(30) }]);
+    expect(afterFailure).toMatchObject({ deliveryFailureCount: 2, consecutiveFailureCount: 1, failingSince: at(30) });
+    expect(await read(id)).toEqual(afterFailure);
+  });
+
+  it('writes 200 webhooks of a page at once, while the webhooks are edited', async () => {
     const ids = await webhooks(200);
     const page = ids.map((webhookId, i): CounterChange => ({ tenantId, webhookId, outcome: i % 4 === 0 ? 'failed' : 'delivered', failedSince: at(i % 60), triggeredAt: at(i % 60) }));
-    const disabled = exclusiveWebhookWrite(tenantId, ids[0], () => models.Webhook.updateOne({ _id: ids[0] }, { $set: { active: false } }));
-    await Promise.all([writeCounters(models, page), writeCounters(models, page), disabled]);
-    const docs = await models.Webhook.find({ tenantId, _id: { $in: ids } }).lean<WebhookDoc[]>();
-    const byId = new Map(docs.map((d) => [d._id, d]));
+    const edits = ids.slice(0, 20).map((id) => models.Webhook.updateOne({ _id: id }, { $set: { description: `edited ${id}` } }));
+    await Promise.all([writeCounters(models, page), writeCounters(models, page), ...edits]);
+    const docs = await models.WebhookCounter.find({ tenantId, _id: { $in: ids } }).lean<WebhookCounterDoc[]>();
+    const byId = new Map(docs.map((d) => [d._id, countersOf(d)]));
     ids.forEach((id, i) => {
-      const doc = byId.get(id) as WebhookDoc;
+      const doc = byId.get(id);
       const failed = i % 4 === 0;
-      expect([id, doc.deliverySuccessCount, doc.deliveryFailureCount, doc.consecutiveFailureCount]).toEqual([id, failed ? 0 : 2, failed ? 2 : 0, failed ? 2 : 0]);
-      expect(doc.lastTriggeredAt).toEqual(at(i % 60));
+      expect([id, doc?.deliverySuccessCount, doc?.deliveryFailureCount, doc?.consecutiveFailureCount]).toEqual([id, failed ? 0 : 2, failed ? 2 : 0, failed ? 2 : 0]);
+      expect(doc?.lastTriggeredAt).toEqual(at(i % 60));
     });
-    // The exclusive write is not lost to a counter write that read the document before it.
-    expect(byId.get(ids[0])?.active).toBe(false);
+    // No edit was put back by a counter write.
+    const edited = await models.Webhook.find({ _id: { $in: ids.slice(0, 20) } }).lean<WebhookDoc[]>();
+    expect(edited.map((w) => w.description).sort()).toEqual(ids.slice(0, 20).map((id) => `edited ${id}`).sort());
   });
 });

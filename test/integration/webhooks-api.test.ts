@@ -5,12 +5,14 @@ import {
 } from '../../src/api/schemas/webhook';
 import { eventAcceptedResponseSchema } from '../../src/api/schemas/event';
 import { eventTypeListResponseSchema } from '../../src/api/schemas/event-type';
+import { storedWebhook } from '../support/stored-webhook';
 import { useHarness } from '../support/use-harness';
 import { expectError, pathsOf, valid } from '../support/shapes';
 
 describe('webhooks API', () => {
   const ctx = useHarness({ worker: false });
   let apiKey: string;
+  let tenantId: string;
   const call = (method: string, path: string, body?: unknown) => ctx.harness.call(method, path, { token: apiKey, body });
   const create = async (body: Record<string, unknown>) => {
     const res = await call('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['*'], ...body });
@@ -20,7 +22,7 @@ describe('webhooks API', () => {
 
   // Receiver-less tests use loopback URLs (allowed in the harness): no DNS lookups, no traffic.
   beforeAll(async () => {
-    ({ apiKey } = await ctx.harness.createTenant('Webhooks'));
+    ({ apiKey, tenantId } = await ctx.harness.createTenant('Webhooks'));
   });
 
   it('creates a webhook with its defaults, shows the secret once and keeps it encrypted', async () => {
@@ -142,22 +144,35 @@ describe('webhooks API', () => {
     expect((await ctx.harness.models.Webhook.findById(webhook.id).lean())!.secret).toEqual(storedSecret);
   });
 
-  it('reactivating a webhook the service disabled clears why it was disabled', async () => {
+  /** What the delivery engine writes after deliveries: the webhook's counters document. */
+  const writeCounters = (id: string, counters: Record<string, unknown>) =>
+    ctx.harness.models.WebhookCounter.updateOne({ _id: id, tenantId }, { $set: counters }, { upsert: true });
+
+  it('reactivating a webhook the service disabled clears why it was disabled and its failing streak, and keeps its counts', async () => {
     const webhook = await create({});
-    // What the deliver activity does on a 410 Gone.
-    await ctx.harness.models.Webhook.updateOne({ _id: webhook.id }, { $set: { active: false, disabledReason: 'receiver answered 410 Gone', consecutiveFailureCount: 3 } });
+    // What the delivery engine does after failed deliveries, and on a 410 Gone.
+    const lastTriggeredAt = new Date('2026-11-30T06:00:00.000Z');
+    await writeCounters(webhook.id, { deliverySuccessCount: 5, deliveryFailureCount: 3, consecutiveFailureCount: 3, failingSince: new Date(Date.now() - 3_600_000), lastTriggeredAt });
+    await ctx.harness.models.Webhook.updateOne({ _id: webhook.id }, { $set: { active: false, disabledReason: 'receiver answered 410 Gone' } });
     const disabled = valid(webhookResponseSchema, (await call('GET', `/v1/webhooks/${webhook.id}`)).body).webhook;
-    expect(disabled).toMatchObject({ active: false, disabledReason: 'receiver answered 410 Gone' });
+    expect(disabled).toMatchObject({ active: false, disabledReason: 'receiver answered 410 Gone', deliverySuccessCount: 5, deliveryFailureCount: 3, lastTriggeredAt: lastTriggeredAt.toISOString() });
     const enabled = valid(webhookResponseSchema, (await call('PATCH', `/v1/webhooks/${webhook.id}`, { active: true })).body).webhook;
-    expect(enabled).toMatchObject({ active: true, disabledReason: null });
-    expect((await ctx.harness.models.Webhook.findById(webhook.id).lean())!.consecutiveFailureCount).toBe(0);
+    expect(enabled).toMatchObject({ active: true, disabledReason: null, deliverySuccessCount: 5, deliveryFailureCount: 3, lastTriggeredAt: lastTriggeredAt.toISOString() });
+    expect(await storedWebhook(ctx.harness.models, webhook.id)).toMatchObject({ consecutiveFailureCount: 0, failingSince: null, deliveryFailureCount: 3 });
+    // An edit of an active webhook leaves the streak alone.
+    await writeCounters(webhook.id, { consecutiveFailureCount: 2 });
+    expect((await call('PATCH', `/v1/webhooks/${webhook.id}`, { active: true, description: 'still failing' })).status).toBe(200);
+    expect(await storedWebhook(ctx.harness.models, webhook.id)).toMatchObject({ consecutiveFailureCount: 2 });
   });
 
   it('DELETE removes the webhook: 204, then 404', async () => {
     const webhook = await create({});
+    await writeCounters(webhook.id, { deliverySuccessCount: 1 });
     const deleted = await call('DELETE', `/v1/webhooks/${webhook.id}`);
     expect(deleted.status).toBe(204);
     expect(deleted.body).toBeUndefined();
+    // Its counters go with it.
+    expect(await ctx.harness.models.WebhookCounter.findById(webhook.id).lean()).toBeNull();
     expectError(await call('GET', `/v1/webhooks/${webhook.id}`), 404, 'not_found');
     expectError(await call('DELETE', `/v1/webhooks/${webhook.id}`), 404, 'not_found');
   });
@@ -166,6 +181,7 @@ describe('webhooks API', () => {
 describe('webhook list', () => {
   const ctx = useHarness({ worker: false });
   let apiKey: string;
+  let tenantId: string;
   const ids: Record<string, string> = {};
   const list = async (query: string) => {
     const res = await ctx.harness.call('GET', `/v1/webhooks${query}`, { token: apiKey });
@@ -174,7 +190,7 @@ describe('webhook list', () => {
   };
 
   beforeAll(async () => {
-    ({ apiKey } = await ctx.harness.createTenant('Lists'));
+    ({ apiKey, tenantId } = await ctx.harness.createTenant('Lists'));
     const specs: [string, string[], boolean][] = [
       ['exact', ['invoice.paid'], true],
       ['prefix', ['invoice.*'], true],
@@ -196,6 +212,20 @@ describe('webhook list', () => {
     expect(page.count).toBe(5);
     expect(page.nextCursor).toBeNull();
     expect(JSON.stringify(page)).not.toMatch(/whsec_|"secret"/);
+  });
+
+  it('shows each webhook of a page with its own counters', async () => {
+    const at = new Date('2026-11-30T05:00:00.000Z');
+    await ctx.harness.models.WebhookCounter.insertMany([
+      { _id: ids.exact, tenantId, deliverySuccessCount: 7, deliveryFailureCount: 2, consecutiveFailureCount: 1, lastTriggeredAt: at },
+      { _id: ids.all, tenantId, deliverySuccessCount: 1 },
+    ]);
+    try {
+      const counts = Object.fromEntries((await list('')).webhooks.map((w) => [w.description, [w.deliverySuccessCount, w.deliveryFailureCount, w.lastTriggeredAt]]));
+      expect(counts).toEqual({ exact: [7, 2, at.toISOString()], all: [1, 0, null], prefix: [0, 0, null], other: [0, 0, null], inactive: [0, 0, null] });
+    } finally {
+      await ctx.harness.models.WebhookCounter.deleteMany({ _id: { $in: [ids.exact, ids.all] } });
+    }
   });
 
   it('filters on active and on the event types a webhook would receive', async () => {

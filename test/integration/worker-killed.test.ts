@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { storedWebhook } from '../support/stored-webhook';
 import { useHarness } from '../support/use-harness';
 import { eventually, testStack } from '../support/stack';
 
@@ -83,7 +84,7 @@ describe('a worker killed during inline first attempts', () => {
     expect(ctx.receiver.requests.length).toBeGreaterThan(seenBeforeKill);
     expect(await ctx.harness.models.Delivery.countDocuments({ tenantId })).toBe(EVENTS * WEBHOOKS);
     for (const webhookId of webhookIds) {
-      const webhook = await ctx.harness.models.Webhook.findById(webhookId).lean();
+      const webhook = await storedWebhook(ctx.harness.models, webhookId);
       expect({ webhookId, success: webhook?.deliverySuccessCount, failure: webhook?.deliveryFailureCount }).toEqual({ webhookId, success: EVENTS, failure: 0 });
     }
     // Each delivery's record holds one delivered attempt, whatever the receiver saw.

@@ -7,6 +7,7 @@ import { patternsMatching } from '../../events/event-type';
 import { newId } from '../../ids';
 import type { Models } from '../../models';
 import type { WebhookDoc } from '../../models/webhook';
+import { countersOf, type WebhookCounterDoc, type WebhookCounters } from '../../models/webhook-counter';
 import { generateWebhookSecret } from '../../signing/webhook-secret';
 import { ApiError, notFound } from '../errors';
 import { decodeCursor, encodeCursor } from '../list-cursor';
@@ -36,8 +37,11 @@ type Pairs = readonly { name?: string | null; value?: string | null }[];
 const toPairs = (map: Record<string, string> | undefined) => Object.entries(map ?? {}).map(([name, value]) => ({ name, value }));
 const fromPairs = (pairs: Pairs) => Object.fromEntries(pairs.map((p) => [p.name ?? '', p.value ?? '']));
 
-/** The public shape of a webhook: never a secret, never a sensitive header's value. */
-export function webhookView(doc: WebhookDoc): WebhookView {
+/**
+ * The public shape of a webhook (its document and its counters document): never a secret, never
+ * a sensitive header's value.
+ */
+export function webhookView(doc: WebhookDoc, counters: WebhookCounters): WebhookView {
   const headers = doc.headers.map((h) => ({ name: h.name ?? '', value: h.value ?? '' }));
   return {
     id: doc._id,
@@ -50,9 +54,9 @@ export function webhookView(doc: WebhookDoc): WebhookView {
     retrySchedule: doc.retrySchedule?.length ? [...doc.retrySchedule] : null,
     timeoutSeconds: doc.timeoutSeconds,
     metadata: fromPairs(doc.metadata),
-    deliverySuccessCount: doc.deliverySuccessCount,
-    deliveryFailureCount: doc.deliveryFailureCount,
-    lastTriggeredAt: doc.lastTriggeredAt?.toISOString() ?? null,
+    deliverySuccessCount: counters.deliverySuccessCount,
+    deliveryFailureCount: counters.deliveryFailureCount,
+    lastTriggeredAt: counters.lastTriggeredAt?.toISOString() ?? null,
     disabledReason: doc.disabledReason ?? null,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
@@ -77,7 +81,12 @@ function userFieldUpdate(input: Partial<WebhookInput>): { $set: Record<string, u
 
 export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds, secretRotationOverlapSeconds }: WebhooksRouterDeps): Router {
   const router = Router();
-  const { Webhook } = models;
+  const { Webhook, WebhookCounter } = models;
+
+  /** The counters of one webhook (none yet: zeros). */
+  async function countersOfWebhook(tenantId: string, id: string): Promise<WebhookCounters> {
+    return countersOf(await WebhookCounter.findOne({ _id: id, tenantId }).lean<WebhookCounterDoc>());
+  }
 
   async function checkUrl(url: string): Promise<void> {
     try {
@@ -95,17 +104,26 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
     return doc as WebhookDoc;
   }
 
-  /** PATCH and PUT: a webhook made active again starts with a clean failure record. */
+  /**
+   * PATCH and PUT: a webhook made active again starts with a clean failure record (its streak
+   * reset in its counters document, the only API write there).
+   */
   async function update(tenantId: string, id: string, input: Partial<WebhookInput>): Promise<WebhookView> {
     const current = await findOwn(tenantId, id);
     if (input.url !== undefined) await checkUrl(input.url);
     const { $set, $unset } = userFieldUpdate(input);
-    if (input.active && !current.active) Object.assign($set, { disabledReason: null, consecutiveFailureCount: 0 });
-    const doc = await Webhook.findOneAndUpdate({ _id: id, tenantId }, { $set, ...(Object.keys($unset).length ? { $unset } : {}) }, {
-      returnDocument: 'after',
-    }).lean();
+    const enabled = input.active === true && !current.active;
+    if (enabled) Object.assign($set, { disabledReason: null, disabledAt: null });
+    const [doc, counters] = await Promise.all([
+      Webhook.findOneAndUpdate({ _id: id, tenantId }, { $set, ...(Object.keys($unset).length ? { $unset } : {}) }, { returnDocument: 'after' }).lean(),
+      enabled
+        ? WebhookCounter.findOneAndUpdate({ _id: id, tenantId }, { $set: { consecutiveFailureCount: 0 }, $unset: { failingSince: '' } }, { returnDocument: 'after' })
+            .lean<WebhookCounterDoc>()
+            .then(countersOf)
+        : countersOfWebhook(tenantId, id),
+    ]);
     if (!doc) throw notFound('webhook');
-    return webhookView(doc as WebhookDoc);
+    return webhookView(doc as WebhookDoc, counters);
   }
 
   router.post(
@@ -115,7 +133,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
       const secret = generateWebhookSecret();
       const { $set } = userFieldUpdate({ active: true, timeoutSeconds: defaultTimeoutSeconds, ...body });
       const doc = await Webhook.create({ ...$set, _id: newId('wh'), tenantId: res.locals.tenantId as string, secret: secretBox.encrypt(secret) });
-      res.status(201).json({ webhook: { ...webhookView(doc.toObject() as WebhookDoc), secret } });
+      res.status(201).json({ webhook: { ...webhookView(doc.toObject() as WebhookDoc, countersOf(null)), secret } });
     }),
   );
 
@@ -137,8 +155,13 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
       ]);
       const webhooks = (docs as WebhookDoc[]).slice(0, query.limit);
       const last = webhooks[webhooks.length - 1];
+      // The page's counters in one read.
+      const counters = webhooks.length
+        ? await WebhookCounter.find({ _id: { $in: webhooks.map((w) => w._id) }, tenantId: res.locals.tenantId }).lean<WebhookCounterDoc[]>()
+        : [];
+      const countersBy = new Map(counters.map((c) => [c._id, c]));
       res.json({
-        webhooks: webhooks.map(webhookView),
+        webhooks: webhooks.map((w) => webhookView(w, countersOf(countersBy.get(w._id)))),
         count,
         nextCursor: docs.length > query.limit ? encodeCursor({ createdAt: last.createdAt, id: last._id }) : null,
       });
@@ -148,7 +171,9 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
   router.get(
     '/:id',
     route({ params: webhookIdParamsSchema }, async ({ params }, _req, res) => {
-      res.json({ webhook: webhookView(await findOwn(res.locals.tenantId as string, params.id)) });
+      const tenantId = res.locals.tenantId as string;
+      const [doc, counters] = await Promise.all([findOwn(tenantId, params.id), countersOfWebhook(tenantId, params.id)]);
+      res.json({ webhook: webhookView(doc, counters) });
     }),
   );
 
@@ -182,6 +207,8 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
       // Deliveries still retrying find it gone at their next attempt and end canceled.
       const result = await Webhook.deleteOne({ _id: params.id, tenantId: res.locals.tenantId });
       if (result.deletedCount === 0) throw notFound('webhook');
+      // A counter write racing the deletion may upsert it again: such a document is never read (ids are never reused).
+      await WebhookCounter.deleteOne({ _id: params.id, tenantId: res.locals.tenantId });
       res.status(204).end();
     }),
   );
