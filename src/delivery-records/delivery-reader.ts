@@ -144,7 +144,12 @@ function numbered(logs: AttemptRecord[][]): AttemptRecord[] {
  */
 export async function readDelivery(client: Client, models: Models, id: string, tenantId: string): Promise<DeliveryDetail | undefined> {
   const doc = await models.Delivery.findOne({ _id: id, tenantId }).lean<DeliveryDoc>();
-  if (!doc) return readUnindexed(client, id, tenantId);
+  return doc ? readIndexedDelivery(client, doc) : readUnindexed(client, id, tenantId);
+}
+
+/** A delivery whose index document the caller has already read (a list that needs the attempts too). */
+export async function readIndexedDelivery(client: Client, doc: DeliveryDoc): Promise<DeliveryDetail> {
+  const { _id: id, tenantId } = doc;
   const latest = doc.retried ? await describe(client, id) : undefined;
   const runs = latest ? await deliveryRuns(client, id, latest) : [];
   const inline = doc.fanoutRunId ? { workflowId: eventWorkflowId(tenantId, doc.eventId), runId: doc.fanoutRunId } : undefined;
