@@ -41,6 +41,10 @@ export interface PageBreakdown {
   documentResponseEnd: number | null;
   domContentLoaded: number | null;
   loadEvent: number | null;
+  /** The document parsed (deferred and module scripts run after it). */
+  domInteractive: number | null;
+  /** The last stylesheet or script in (from the cache or the network). */
+  assetsEnd: number | null;
   /** The element the load waits for, drawn (a MutationObserver installed before the page's scripts). */
   drawn: number | null;
   harnessMs: number | null;
@@ -55,6 +59,8 @@ interface LoadTiming {
   documentResponseEnd: number;
   domContentLoaded: number;
   loadEvent: number;
+  domInteractive: number;
+  assetsEnd: number;
   drawn: number;
   assetsFetched: number;
   api: { name: string; start: number; end: number }[];
@@ -92,6 +98,8 @@ const timingsOf = (selector: string) => `(() => {
     documentResponseEnd: nav.responseEnd,
     domContentLoaded: nav.domContentLoadedEventEnd,
     loadEvent: nav.loadEventEnd,
+    domInteractive: nav.domInteractive,
+    assetsEnd: Math.max(0, ...resources.filter((r) => !r.name.includes('/portal/api/')).map((r) => r.responseEnd)),
     drawn: window.benchDrawn[${JSON.stringify(selector)}] ?? NaN,
     // transferSize 0: served from a cache (same origin, so the browser tells).
     assetsFetched: resources.filter((r) => r.transferSize > 0 && !r.name.includes('/portal/api/')).length,
@@ -109,6 +117,8 @@ function breakdownOf(loads: LoadTiming[], outside: number[]): PageBreakdown {
     documentResponseEnd: p50(loads.map((l) => l.documentResponseEnd)),
     domContentLoaded: p50(loads.map((l) => l.domContentLoaded)),
     loadEvent: p50(loads.map((l) => l.loadEvent)),
+    domInteractive: p50(loads.map((l) => l.domInteractive)),
+    assetsEnd: p50(loads.map((l) => l.assetsEnd)),
     drawn: p50(loads.map((l) => l.drawn)),
     harnessMs: p50(loads.map((l, i) => outside[i] - l.drawn)),
     assetsFetched: p50(loads.map((l) => l.assetsFetched)),
