@@ -147,7 +147,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     '/portal',
     portalRouter({
-      models: deps.models,
       sessions: portalSessions,
       tenantRoutes: tenantRoutes.flatMap(({ path, router, portal }) => (portal === false ? [] : [{ path, router, methods: portal }])),
       guards: [limit],

@@ -64,6 +64,7 @@ export class PortalSessions {
    * request all the same.
    */
   private readonly cache = new Map<string, { session: PortalSession; until: number }>();
+  private readonly tenantNames = new Map<string, { name: string; until: number }>();
 
   constructor(
     private readonly models: Models,
@@ -136,6 +137,23 @@ export class PortalSessions {
       if (this.cache.size > MAX_CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value as string);
     }
     return session;
+  }
+
+  /**
+   * The tenant's name as the session's pages show it, remembered like the session (every page
+   * load carries it): a renamed tenant shows its new name within `cacheMs`.
+   */
+  async tenantName(tenantId: string): Promise<string> {
+    const now = Date.now();
+    const cached = this.tenantNames.get(tenantId);
+    if (cached && cached.until > now) return cached.name;
+    const name = (await this.models.Tenant.findById(tenantId).lean())?.name ?? tenantId;
+    if (this.cacheMs > 0) {
+      this.tenantNames.delete(tenantId);
+      this.tenantNames.set(tenantId, { name, until: now + this.cacheMs });
+      if (this.tenantNames.size > MAX_CACHED_SESSIONS) this.tenantNames.delete(this.tenantNames.keys().next().value as string);
+    }
+    return name;
   }
 
   /** Signs out: the cookie stops working at once (its link was used up when it was opened). */
