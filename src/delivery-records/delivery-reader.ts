@@ -147,8 +147,11 @@ export async function readDelivery(client: Client, models: Models, id: string, t
   return doc ? readIndexedDelivery(client, doc) : readUnindexed(client, id, tenantId);
 }
 
-/** A delivery whose index document the caller has already read (a list that needs the attempts too). */
-export async function readIndexedDelivery(client: Client, doc: DeliveryDoc): Promise<DeliveryDetail> {
+/** What of a delivery's index document says where its attempts are. */
+export type AttemptSource = Pick<DeliveryDoc, '_id' | 'tenantId' | 'eventId' | 'retried' | 'fanoutRunId'>;
+
+/** A delivery's attempts from every history that holds one, and those histories' runs. */
+export async function indexedAttempts(client: Client, doc: AttemptSource): Promise<{ attempts: AttemptRecord[]; last: RunLog | undefined; auditLog: AuditLogRun[] }> {
   const { _id: id, tenantId } = doc;
   const latest = doc.retried ? await describe(client, id) : undefined;
   const runs = latest ? await deliveryRuns(client, id, latest) : [];
@@ -157,14 +160,18 @@ export async function readIndexedDelivery(client: Client, doc: DeliveryDoc): Pro
     inline ? inlineAttempt(client, inline.workflowId, inline.runId, id) : Promise.resolve([]),
     ...runs.map((run) => runLog(client, id, run.runId, latest)),
   ]);
-  const last = logs.at(-1);
+  return { attempts: numbered([first, ...logs.map((l) => l.attempts)]), last: logs.at(-1), auditLog: [...(inline ? [inline] : []), ...runs] };
+}
+
+async function readIndexedDelivery(client: Client, doc: DeliveryDoc): Promise<DeliveryDetail> {
+  const { attempts, last, auditLog } = await indexedAttempts(client, doc);
   const open = doc.status === 'pending' || doc.status === 'retrying';
   return {
     ...deliverySummary(doc),
-    attempts: numbered([first, ...logs.map((l) => l.attempts)]),
+    attempts,
     nextAttemptAt: open ? (last?.nextAttemptAt ?? doc.nextAttemptAt?.toISOString() ?? null) : null,
     reason: doc.status === 'delivered' ? null : (last?.reason ?? doc.reason ?? null),
-    auditLog: [...(inline ? [inline] : []), ...runs],
+    auditLog,
   };
 }
 
