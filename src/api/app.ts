@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps): Express {
 
   const portalSettings = deps.portal ?? DEFAULT_PORTAL_SETTINGS;
   const apiKeys = new ApiKeyCache(deps.apiKeyCacheMs ?? 10_000);
-  const portalSessions = new PortalSessions(deps.models, portalSettings, apiKeys);
+  const portalSessions = new PortalSessions(deps.models, portalSettings, apiKeys, deps.apiKeyCacheMs ?? 10_000);
   const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
 
   app.use('/v1/admin', adminAuth(deps.adminToken, deps.models, apiKeys), adminRouter(deps.models, apiKeys), adminRequeueRouter(deps.temporal, deps.taskQueue));
@@ -147,7 +147,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     '/portal',
     portalRouter({
-      models: deps.models,
       sessions: portalSessions,
       tenantRoutes: tenantRoutes.flatMap(({ path, router, portal }) => (portal === false ? [] : [{ path, router, methods: portal }])),
       guards: [limit],

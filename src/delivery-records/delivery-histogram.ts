@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Models } from '../models';
 import type { DeliveryDoc } from '../models/delivery';
-import { deliveryFilter, listDeliveries } from './delivery-list';
-import { readDelivery } from './delivery-reader';
+import { deliveryFilter } from './delivery-list';
+import { indexedAttempts, type AttemptSource } from './delivery-reader';
 
 /**
  * A webhook's recent deliveries at a glance (the portal's chart): per hour in which a delivery
@@ -39,7 +39,10 @@ export interface DeliveryHistogram {
 const HOUR_MS = 3_600_000;
 /** Deliveries whose attempts make the latency series: bounded, each costs a history read. */
 export const LATENCY_SAMPLE = 25;
-/** Count queries in flight at once. */
+/** What the counts use, and what says where a delivery's attempts are (indexedAttempts). */
+const READ_FIELDS = { status: 1, createdAt: 1, tenantId: 1, eventId: 1, retried: 1, fanoutRunId: 1 };
+type ReadDoc = AttemptSource & Pick<DeliveryDoc, 'status' | 'createdAt'>;
+/** History reads in flight at once. */
 const CONCURRENCY = 8;
 
 const BUCKET_OF: Record<DeliveryDoc['status'], keyof Omit<HourBucket, 'start'>> = {
@@ -56,6 +59,12 @@ async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promis
   return results;
 }
 
+/** The `count` most recent deliveries, in the lists' order (creation time, then id, newest first). */
+function mostRecent(docs: ReadDoc[], count: number): ReadDoc[] {
+  const newestFirst = (a: ReadDoc, b: ReadDoc) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
+  return [...docs].sort(newestFirst).slice(0, count);
+}
+
 export async function deliveryHistogram(client: Client, models: Models, tenantId: string, webhookId: string, hours: number, now = new Date()): Promise<DeliveryHistogram> {
   const end = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS + HOUR_MS;
   const buckets: HourBucket[] = Array.from({ length: hours }, (_, i) => ({
@@ -66,18 +75,19 @@ export async function deliveryHistogram(client: Client, models: Models, tenantId
     inProgress: 0,
   }));
   const from = new Date(end - hours * HOUR_MS);
-  const [docs, recent] = await Promise.all([
-    models.Delivery.find(deliveryFilter({ tenantId, webhookId, since: from })).select({ status: 1, createdAt: 1 }).lean<Pick<DeliveryDoc, 'status' | 'createdAt'>[]>(),
-    listDeliveries(models, { tenantId, webhookId, since: from }, LATENCY_SAMPLE),
-  ]);
+  // One read serves both halves: the counts, and the most recent deliveries whose attempts are
+  // read from their histories (FerretDB's cost is per document read, so a second query for the
+  // recent ones, then one more read of each, cost as much again as the counts).
+  const docs = await models.Delivery.find(deliveryFilter({ tenantId, webhookId, since: from })).select(READ_FIELDS).lean<ReadDoc[]>();
   for (const doc of docs) {
     const bucket = buckets[Math.floor((new Date(doc.createdAt).getTime() - from.getTime()) / HOUR_MS)];
     if (bucket) bucket[BUCKET_OF[doc.status]]++;
   }
-  const details = await inBatches(recent.deliveries, CONCURRENCY, (d) => readDelivery(client, models, d.id, tenantId));
-  const attempts = details.flatMap((d) =>
-    (d?.attempts ?? []).flatMap((a) =>
-      a.durationMs === null ? [] : [{ deliveryId: d!.id, attempt: a.attempt, startedAt: a.startedAt, durationMs: a.durationMs, statusCode: a.statusCode, error: a.error }],
+  const recent = mostRecent(docs, LATENCY_SAMPLE);
+  const logs = await inBatches(recent, CONCURRENCY, async (doc) => ({ deliveryId: doc._id, attempts: (await indexedAttempts(client, doc)).attempts }));
+  const attempts = logs.flatMap((d) =>
+    d.attempts.flatMap((a) =>
+      a.durationMs === null ? [] : [{ deliveryId: d.deliveryId, attempt: a.attempt, startedAt: a.startedAt, durationMs: a.durationMs, statusCode: a.statusCode, error: a.error }],
     ),
   );
   attempts.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));

@@ -144,7 +144,15 @@ function numbered(logs: AttemptRecord[][]): AttemptRecord[] {
  */
 export async function readDelivery(client: Client, models: Models, id: string, tenantId: string): Promise<DeliveryDetail | undefined> {
   const doc = await models.Delivery.findOne({ _id: id, tenantId }).lean<DeliveryDoc>();
-  if (!doc) return readUnindexed(client, id, tenantId);
+  return doc ? readIndexedDelivery(client, doc) : readUnindexed(client, id, tenantId);
+}
+
+/** What of a delivery's index document says where its attempts are. */
+export type AttemptSource = Pick<DeliveryDoc, '_id' | 'tenantId' | 'eventId' | 'retried' | 'fanoutRunId'>;
+
+/** A delivery's attempts from every history that holds one, and those histories' runs. */
+export async function indexedAttempts(client: Client, doc: AttemptSource): Promise<{ attempts: AttemptRecord[]; last: RunLog | undefined; auditLog: AuditLogRun[] }> {
+  const { _id: id, tenantId } = doc;
   const latest = doc.retried ? await describe(client, id) : undefined;
   const runs = latest ? await deliveryRuns(client, id, latest) : [];
   const inline = doc.fanoutRunId ? { workflowId: eventWorkflowId(tenantId, doc.eventId), runId: doc.fanoutRunId } : undefined;
@@ -152,14 +160,18 @@ export async function readDelivery(client: Client, models: Models, id: string, t
     inline ? inlineAttempt(client, inline.workflowId, inline.runId, id) : Promise.resolve([]),
     ...runs.map((run) => runLog(client, id, run.runId, latest)),
   ]);
-  const last = logs.at(-1);
+  return { attempts: numbered([first, ...logs.map((l) => l.attempts)]), last: logs.at(-1), auditLog: [...(inline ? [inline] : []), ...runs] };
+}
+
+async function readIndexedDelivery(client: Client, doc: DeliveryDoc): Promise<DeliveryDetail> {
+  const { attempts, last, auditLog } = await indexedAttempts(client, doc);
   const open = doc.status === 'pending' || doc.status === 'retrying';
   return {
     ...deliverySummary(doc),
-    attempts: numbered([first, ...logs.map((l) => l.attempts)]),
+    attempts,
     nextAttemptAt: open ? (last?.nextAttemptAt ?? doc.nextAttemptAt?.toISOString() ?? null) : null,
     reason: doc.status === 'delivered' ? null : (last?.reason ?? doc.reason ?? null),
-    auditLog: [...(inline ? [inline] : []), ...runs],
+    auditLog,
   };
 }
 

@@ -23,6 +23,8 @@ export interface IssuedLink {
 export interface PortalSession {
   id: string;
   tenantId: string;
+  /** The API key that asked for its link: the session ends when that key is revoked. */
+  apiKeyId: string;
   readOnly: boolean;
   expiresAt: Date;
 }
@@ -48,14 +50,28 @@ export function csrfTokenMatches(sessionToken: string, presented: string | undef
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-const view = (doc: PortalSessionDoc): PortalSession => ({ id: doc._id, tenantId: doc.tenantId, readOnly: doc.readOnly, expiresAt: doc.expiresAt });
+const view = (doc: PortalSessionDoc): PortalSession => ({ id: doc._id, tenantId: doc.tenantId, apiKeyId: doc.apiKeyId, readOnly: doc.readOnly, expiresAt: doc.expiresAt });
+
+/** At most this many sessions are remembered (the oldest remembered is forgotten first). */
+const MAX_CACHED_SESSIONS = 10_000;
 
 export class PortalSessions {
+  /**
+   * Sessions recently found live, by the hash of their cookie, for `cacheMs`: a page load makes
+   * three or four requests in a second, each of which read its session. A session ended through
+   * this process stops at once; one ended through another API process within `cacheMs` (the
+   * API-key cache's bound on revocation); expiry and the key's revocation are checked on every
+   * request all the same.
+   */
+  private readonly cache = new Map<string, { session: PortalSession; until: number }>();
+  private readonly tenantNames = new Map<string, { name: string; until: number }>();
+
   constructor(
     private readonly models: Models,
     private readonly settings: PortalSettings,
     /** Where a key recently found unrevoked is remembered, so a session's request costs one read, not two (the API-key cache's bound on revocation through another process). */
     private readonly apiKeys?: ApiKeyCache,
+    private readonly cacheMs = 0,
   ) {}
 
   get sessionTtlSeconds(): number {
@@ -106,14 +122,45 @@ export class PortalSessions {
   /** The live session of a cookie; `undefined` once expired, ended, or its API key was revoked. */
   async authenticate(sessionToken: string | undefined): Promise<PortalSession | undefined> {
     if (!sessionToken || !TOKEN_PATTERN.test(sessionToken)) return undefined;
-    const doc = await this.models.PortalSession.findOne({ sessionHash: hash(sessionToken), expiresAt: { $gt: new Date() } }).lean();
+    const sessionHash = hash(sessionToken);
+    const now = new Date();
+    const cached = this.cache.get(sessionHash);
+    if (cached && cached.until > now.getTime() && cached.session.expiresAt > now) {
+      return (await this.keyStillValid(cached.session)) ? cached.session : undefined;
+    }
+    this.cache.delete(sessionHash);
+    const doc = await this.models.PortalSession.findOne({ sessionHash, expiresAt: { $gt: now } }).lean();
     if (!doc || !(await this.keyStillValid(doc))) return undefined;
-    return view(doc as PortalSessionDoc);
+    const session = view(doc as PortalSessionDoc);
+    if (this.cacheMs > 0) {
+      this.cache.set(sessionHash, { session, until: now.getTime() + this.cacheMs });
+      if (this.cache.size > MAX_CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value as string);
+    }
+    return session;
+  }
+
+  /**
+   * The tenant's name as the session's pages show it, remembered like the session (every page
+   * load carries it): a renamed tenant shows its new name within `cacheMs`.
+   */
+  async tenantName(tenantId: string): Promise<string> {
+    const now = Date.now();
+    const cached = this.tenantNames.get(tenantId);
+    if (cached && cached.until > now) return cached.name;
+    const name = (await this.models.Tenant.findById(tenantId).lean())?.name ?? tenantId;
+    if (this.cacheMs > 0) {
+      this.tenantNames.delete(tenantId);
+      this.tenantNames.set(tenantId, { name, until: now + this.cacheMs });
+      if (this.tenantNames.size > MAX_CACHED_SESSIONS) this.tenantNames.delete(this.tenantNames.keys().next().value as string);
+    }
+    return name;
   }
 
   /** Signs out: the cookie stops working at once (its link was used up when it was opened). */
   async end(sessionToken: string): Promise<void> {
-    if (TOKEN_PATTERN.test(sessionToken)) await this.models.PortalSession.deleteOne({ sessionHash: hash(sessionToken) });
+    if (!TOKEN_PATTERN.test(sessionToken)) return;
+    this.cache.delete(hash(sessionToken));
+    await this.models.PortalSession.deleteOne({ sessionHash: hash(sessionToken) });
   }
 
   private async keyStillValid(record: { apiKeyId: string; tenantId: string }): Promise<boolean> {

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import express, { Router, type RequestHandler, type Response } from 'express';
-import type { Models } from '../../models';
 import { csrfTokenOf, type PortalSession, type PortalSessions } from '../../portal/portal-sessions';
 import { ApiError } from '../errors';
 import { PORTAL_COOKIE, portalSessionAuth, sessionCookie } from '../portal-auth';
@@ -53,7 +52,6 @@ const noStore: RequestHandler = (_req, res, next) => {
 };
 
 export interface PortalRouterDeps {
-  models: Models;
   sessions: PortalSessions;
   /** The public API's tenant routers, by path under /v1, with the guards they run behind (rate limit). */
   tenantRoutes: { path: string; router: Router; methods?: string[] }[];
@@ -62,7 +60,7 @@ export interface PortalRouterDeps {
   publicUrl?: string;
 }
 
-export function portalRouter({ models, sessions, tenantRoutes, guards, publicUrl }: PortalRouterDeps): Router {
+export function portalRouter({ sessions, tenantRoutes, guards, publicUrl }: PortalRouterDeps): Router {
   const router = Router();
   router.use(securityHeaders);
 
@@ -72,9 +70,9 @@ export function portalRouter({ models, sessions, tenantRoutes, guards, publicUrl
   };
 
   const sessionState = async (session: PortalSession, sessionToken: string) => {
-    const tenant = await models.Tenant.findById(session.tenantId).lean();
+    const tenantName = await sessions.tenantName(session.tenantId);
     return {
-      session: { tenantId: session.tenantId, tenantName: tenant?.name ?? session.tenantId, readOnly: session.readOnly, expiresAt: session.expiresAt.toISOString() },
+      session: { tenantId: session.tenantId, tenantName, readOnly: session.readOnly, expiresAt: session.expiresAt.toISOString() },
       csrfToken: csrfTokenOf(sessionToken),
     };
   };

@@ -22,11 +22,6 @@ export async function deliveriesPage(main: HTMLElement, ctx: PageContext): Promi
   if (status) query.set('status', status);
   if (eventType) query.set('eventType', eventType);
   if (cursor) query.set('cursor', cursor);
-  // The event types only fill the filter's list: the table does not wait for them.
-  const types = api<{ eventTypes: EventType[] }>('GET', '/event-types').then(
-    ({ eventTypes }) => ({ names: eventTypes.map((t) => t.name) }),
-    (error: unknown) => ({ error }),
-  );
   const [{ webhook }, page] = await Promise.all([
     api<{ webhook: Webhook }>('GET', `/webhooks/${encodeURIComponent(id)}`),
     api<{ deliveries: DeliverySummary[]; nextCursor: string | null }>('GET', `/webhooks/${encodeURIComponent(id)}/deliveries?${query}`),
@@ -58,12 +53,6 @@ export async function deliveriesPage(main: HTMLElement, ctx: PageContext): Promi
     h('button', { type: 'submit' }, 'Filter'),
     typesFailed,
   );
-  void types.then((loaded) => {
-    if ('error' in loaded) return mount(typesFailed, errorPanel(loaded.error));
-    const chosen = typeSelect.value;
-    mount(typeSelect, ...typeOptions(loaded.names));
-    typeSelect.value = chosen;
-  });
 
   const rows = page.deliveries.map((d) =>
     h(
@@ -96,5 +85,15 @@ export async function deliveriesPage(main: HTMLElement, ctx: PageContext): Promi
       cursor ? h('a', { href: link({ status, eventType }), 'data-nav': true, class: 'button secondary' }, 'Newest') : null,
       page.nextCursor ? h('a', { href: link({ status, eventType, cursor: page.nextCursor }), 'data-nav': true, class: 'button secondary' }, 'Older') : null,
     ),
+  );
+  // The event types only fill the filter's list: asked for once the table is drawn, so they do
+  // not compete with the page's own calls on a busy machine.
+  void api<{ eventTypes: EventType[] }>('GET', '/event-types').then(
+    ({ eventTypes }) => {
+      const chosen = typeSelect.value;
+      mount(typeSelect, ...typeOptions(eventTypes.map((t) => t.name)));
+      typeSelect.value = chosen;
+    },
+    (error: unknown) => mount(typesFailed, errorPanel(error)),
   );
 }
