@@ -73,6 +73,7 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     if (logDir) rmSync(logDir, { recursive: true, force: true });
   });
 
+  type Run = { id: string; status: string };
   const main = () => page.getByRole('main');
   const shot = (name: string) => screenshot(page, name, SHOTS);
 
@@ -85,8 +86,6 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => ({ id: m[2], status: m[1].toLowerCase() }));
   }
-
-  type Run = { id: string; status: string };
 
   /**
    * Opens Workflows, pastes `text` into the raw query box and clicks Search, as the guide says;
@@ -126,6 +125,19 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
   /** `locator` once its text contains `text` (the UI renders placeholders before its data arrives). */
   const showing = (locator: Locator, text: string | RegExp): Promise<void> => locator.filter({ hasText: text }).first().waitFor();
 
+  /** The run id of the open run page. */
+  const openRunId = (): string => /\/workflows\/[^/]+\/([^/]+)\//.exec(new URL(page.url()).pathname)?.[1] ?? '';
+
+  /** Follows the reset notice's link to the new run; returns its id. */
+  async function followResetNotice(): Promise<string> {
+    const [notice, here] = boldNames(RETRY).slice(9, 11);
+    await main().getByText(notice).waitFor();
+    const resetRun = openRunId();
+    await main().getByRole('link', { name: here, exact: true }).click();
+    await page.waitForURL(() => openRunId() !== resetRun);
+    return openRunId();
+  }
+
   /** Reloads the open run until it shows `status` (the page of a running workflow is not live). */
   async function waitForStatus(status: RegExp): Promise<void> {
     await eventually(async () => {
@@ -142,9 +154,12 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
   async function reset(reason: string, shotName: string): Promise<string> {
     const [, , resetButton, , dialogName, chooseEvent, , reasonLabel, confirm] = boldNames(RETRY);
     const [, firstCompletedType] = codeSpans(RETRY);
-    await main().getByRole('button', { name: resetButton, exact: true }).click();
     const dialog = page.getByRole('dialog', { name: dialogName });
-    await dialog.getByText(chooseEvent).waitFor();
+    // The button is shown before the page has loaded what a reset needs, and ignores clicks until then.
+    await eventually(async () => {
+      await main().getByRole('button', { name: resetButton, exact: true }).click();
+      return dialog.getByText(chooseEvent).waitFor({ timeout: 5_000 }).then(() => true, () => undefined);
+    }, 2 * UI_TIMEOUT, 'the Reset Workflow dialog');
     await dialog.locator('button:has(input)').first().click();
     const option = dialog.getByRole('option', { name: new RegExp(`^\\d+ - ${firstCompletedType}$`) }).first();
     const picked = (await option.innerText()).trim();
@@ -262,10 +277,9 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     expect(await reset('receiver fixed', '09-reset-dialog')).toBe(codeSpans(RETRY)[2]);
 
     // Step 3: the notice links to the new run, which delivers and ends Completed.
-    const [notice, here] = boldNames(RETRY).slice(9, 11);
-    await main().getByText(notice).waitFor();
+    await main().getByText(boldNames(RETRY)[9]).waitFor();
     await shot('10-reset-notice');
-    await main().getByRole('link', { name: here, exact: true }).click();
+    const retryRun = await followResetNotice();
     await waitForStatus(/^\s*Completed\s*$/i);
     await shot('11-reset-run-completed');
     expect(requestsOf(receiver.requests, failedId).map((r) => r.path)).toEqual(['/failing', '/failing', '/failing']);
@@ -284,11 +298,14 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     await main().getByRole('link', { name: failedId, exact: true }).first().click();
     await waitForStatus(/^\s*Completed\s*$/i);
     const sentBefore = receiver.requests.length;
-    await reset('operator reset of a delivered delivery', '13-reset-delivered-dialog');
-    await main().getByText(notice).waitFor();
-    await main().getByRole('link', { name: here, exact: true }).click();
+    expect(await reset('operator reset of a delivered delivery', '13-reset-delivered-dialog')).toMatch(/^\d+ - WorkflowTaskCompleted$/);
+    const deliveredReset = await followResetNotice();
+    expect(deliveredReset).not.toBe(retryRun);
     await waitForStatus(/^\s*Completed\s*$/i);
     await shot('14-reset-delivered-completed');
+    // That run has ended, and it is the delivery's latest.
+    const latest = await harness.client.workflow.getHandle(failedId).describe();
+    expect([latest.runId, latest.status.name]).toEqual([deliveredReset, 'COMPLETED']);
     // Long enough for any attempt the reset could have scheduled: the schedule's delay (1 s) and the
     // retry policy's fallback interval (10 s), with room to spare.
     const quietUntil = Date.now() + 15_000;
