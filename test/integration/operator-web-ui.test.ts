@@ -180,7 +180,7 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     // The names the test clicks and reads are the guide's: a renamed step fails here first.
     expect(boldNames(FIND)).toEqual([
       'Workflows', 'View raw query', 'Enter a query', 'Search', 'runs', 'Workflow ID', 'Failed', 'Running', 'Completed',
-      'Event History', 'User Metadata', 'Input', 'Pending Activities', 'Attempt', 'Next Retry', 'Last Failure', 'A delivery with no `dlv_…` workflow', 'Marker',
+      'Event History', 'User Metadata', 'Input', 'Pending Activities', 'Attempt', 'Next Retry', 'Last Failure', 'Result', 'A delivery with no `dlv_…` workflow', 'Marker',
     ]);
     expect(boldNames(RETRY)).toEqual([
       'Workflow ID', 'Failed', 'Reset', 'More Actions', 'Reset Workflow', 'Choose an Event to reset to', 'Exclude …',
@@ -283,6 +283,7 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     await shot('10-reset-notice');
     const retryRun = await followResetNotice();
     await waitForStatus(/^\s*Completed\s*$/i);
+    await showing(main().getByRole('textbox', { name: 'Result' }), /"statusCode":\s*200/);
     await shot('11-reset-run-completed');
     expect(requestsOf(receiver.requests, failedId).map((r) => r.path)).toEqual(['/failing', '/failing', '/failing']);
     const attempts = (d: { attempts: Array<{ attempt: number; statusCode: number }> }) => d.attempts.map((a) => [a.attempt, a.statusCode]);
