@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-/** Where the browser tests leave their screenshots for review (git-ignored). */
-export const SCREENSHOTS_DIR = join(__dirname, '..', '..', 'test-results', 'portal');
+/** Where the browser tests leave their screenshots for review (git-ignored), one folder per suite. */
+export const SCREENSHOTS_ROOT = join(__dirname, '..', '..', 'test-results');
 
 /**
  * Debian's chromium, driven by playwright-core (which never downloads a browser): `npm test`
@@ -12,7 +12,6 @@ export const SCREENSHOTS_DIR = join(__dirname, '..', '..', 'test-results', 'port
 export async function launchChromium(): Promise<Browser> {
   const executablePath = process.env.CHROMIUM_PATH;
   if (!executablePath) throw new Error('browser tests need CHROMIUM_PATH: run them with `npm test`, which installs Debian\'s chromium');
-  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   // --no-sandbox: CI runs as root, where Chromium's sandbox cannot start.
   return chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'], timeout: 60_000 });
 }
@@ -29,6 +28,8 @@ export async function watchedPage(context: BrowserContext): Promise<{ page: Page
   return { page, problems };
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`), fullPage: true });
+/** Saves a full-page screenshot as test-results/<suite>/<name>.png. */
+export async function screenshot(page: Page, name: string, suite = 'portal'): Promise<void> {
+  mkdirSync(join(SCREENSHOTS_ROOT, suite), { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS_ROOT, suite, `${name}.png`), fullPage: true });
 }

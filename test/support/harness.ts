@@ -49,6 +49,8 @@ export interface HarnessOptions {
   apiNamespace?: string;
   /** Start a worker for this harness's task queue. @default true */
   worker?: boolean;
+  /** Temporal address of the worker and the API (a dev server of the suite's own, e.g. with its Web UI). @default the test stack's */
+  temporalAddress?: string;
   /** Run against this Temporal environment (e.g. the time-skipping test server). @default the stack's dev server */
   testEnv?: TestWorkflowEnvironment;
   /** Activity settings of the worker. @default the product defaults */
@@ -102,7 +104,7 @@ export class Harness {
       this.client = options.testEnv.client;
       connection = options.testEnv.connection;
     } else {
-      connection = await Connection.connect({ address: stack.temporalAddress });
+      connection = await Connection.connect({ address: options.temporalAddress ?? stack.temporalAddress });
       this.client = new Client({ connection });
       this.closers.push(() => connection.close());
     }
@@ -148,7 +150,7 @@ export class Harness {
     if (this.running) return;
     const http = new WebhookHttpClient(LOCAL_RECEIVERS);
     const env = this.options.testEnv;
-    const native = env ? env.nativeConnection : await NativeConnection.connect({ address: testStack().temporalAddress });
+    const native = env ? env.nativeConnection : await NativeConnection.connect({ address: this.options.temporalAddress ?? testStack().temporalAddress });
     const worker = await createWorker({
       connection: native,
       namespace: 'default',
