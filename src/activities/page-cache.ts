@@ -1,25 +1,47 @@
 import type { EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
 
-/** A bounded map whose entries expire; the oldest entry goes first when it is full. */
+/**
+ * A bounded map whose entries expire; the oldest entry goes first when it is full, by count or,
+ * with a `weigh` function, by the sum of its entries' weights.
+ */
 class ExpiringMap<V> {
-  private readonly entries = new Map<string, { value: V; expiresAt: number }>();
-  constructor(private readonly ttlMs: number, private readonly maxEntries: number) {}
+  private readonly entries = new Map<string, { value: V; expiresAt: number; weight: number }>();
+  private totalWeight = 0;
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries: number,
+    private readonly maxWeight = Infinity,
+    private readonly weigh: (value: V) => number = () => 0,
+  ) {}
 
   get(key: string, now = Date.now()): V | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= now) {
-      this.entries.delete(key);
+      this.delete(key);
       return undefined;
     }
     return entry.value;
   }
 
   set(key: string, value: V, now = Date.now()): void {
+    this.delete(key);
+    const weight = this.weigh(value);
+    // Larger than the whole budget: not kept (its readers read it from the database).
+    if (weight > this.maxWeight) return;
+    this.entries.set(key, { value, expiresAt: now + this.ttlMs, weight });
+    this.totalWeight += weight;
+    while (this.entries.size > this.maxEntries || (this.totalWeight > this.maxWeight && this.entries.size > 0)) {
+      this.delete(this.entries.keys().next().value as string);
+    }
+  }
+
+  private delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.totalWeight -= entry.weight;
     this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: now + this.ttlMs });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 }
 
@@ -46,6 +68,11 @@ export interface PageCacheOptions {
   matchListTtlMs?: number;
   /** Events never change; they are kept for their retries. @default 10 min */
   eventTtlMs?: number;
+  /**
+   * Payload bytes (about) the kept events may hold: events are up to BODY_LIMIT_BYTES each, and
+   * 2,000 of 256 KB would be half a gigabyte. @default 32 MiB
+   */
+  eventBytes?: number;
 }
 
 /**
@@ -60,9 +87,9 @@ export class PageCache {
   private readonly events: ExpiringMap<EventDoc>;
   private readonly matchLists: ExpiringMap<MatchList>;
 
-  constructor({ webhookTtlMs = 30_000, matchListTtlMs = 60_000, eventTtlMs = 600_000 }: PageCacheOptions = {}) {
+  constructor({ webhookTtlMs = 30_000, matchListTtlMs = 60_000, eventTtlMs = 600_000, eventBytes = 32 * 1024 * 1024 }: PageCacheOptions = {}) {
     this.webhooks = new ExpiringMap(webhookTtlMs, 20_000);
-    this.events = new ExpiringMap(eventTtlMs, 2_000);
+    this.events = new ExpiringMap(eventTtlMs, 2_000, eventBytes, (event) => 2 * event.data.length);
     // Few at a time, each up to MATCH_READ_LIMIT webhooks.
     this.matchLists = new ExpiringMap(matchListTtlMs, 4);
   }
