@@ -306,8 +306,12 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     expect(deliveredReset).not.toBe(retryRun);
     await waitForStatus(/^\s*Completed\s*$/i);
     await shot('14-reset-delivered-completed');
-    // That run has ended, and it is the delivery's latest.
-    const latest = await harness.client.workflow.getHandle(failedId).describe();
+    // That run ends Completed, and it is the delivery's latest. (The page can show the previous
+    // run's status for a moment after the notice's link: the server says when the new one ends.)
+    const latest = await eventually(async () => {
+      const d = await harness.client.workflow.getHandle(failedId).describe();
+      return d.status.name === 'RUNNING' ? undefined : d;
+    }, 60_000, 'the reset run to end');
     expect([latest.runId, latest.status.name]).toEqual([deliveredReset, 'COMPLETED']);
     // Long enough for any attempt the reset could have scheduled: the schedule's delay (1 s) and the
     // retry policy's fallback interval (10 s), with room to spare.
