@@ -12,6 +12,7 @@ import { ServiceProcess } from '../src/embedded/service-process';
 import { SupervisedService, type SupervisedServiceOptions } from '../src/embedded/supervised-service';
 import { startTemporalDevServer, type RunningTemporal } from '../src/embedded/temporal-dev-server';
 import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
+import { withWorkerHeapLimits } from '../src/worker/worker-heap';
 import { findChild } from './peak-rss';
 
 export const FLOOR_TASK_QUEUE = 'bench-floor';
@@ -141,7 +142,7 @@ export class StackRunner {
     if (this.options.floorWorker ?? true) services.push(['floor-worker', FLOOR_ENTRY]);
     let api: ServiceProcess | undefined;
     for (const [name, entry] of services) {
-      const options = { name, command: tsx, args: [entry], env, logFile: join(logs, `${name}.log`) };
+      const options = { name, command: tsx, args: [entry], env: name === 'worker' ? withWorkerHeapLimits(env) : env, logFile: join(logs, `${name}.log`) };
       if (this.options.supervise && name !== 'floor-worker') {
         const service = new SupervisedService({ ...options, ...this.options.supervise, processGroup: true });
         this.started.push(service);

@@ -13,6 +13,7 @@ import { assertPortFree } from '../src/embedded/ports';
 import { SupervisedService } from '../src/embedded/supervised-service';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
 import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
+import { withWorkerHeapLimits } from '../src/worker/worker-heap';
 
 const started: Array<{ stop(): Promise<void> }> = [];
 let stopping = false;
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
       name,
       command: tsx,
       args: [join(__dirname, '..', entry)],
-      env,
+      env: name === 'worker' ? withWorkerHeapLimits(env) : env,
       onRestart: (code, backoffMs) => console.error(`${name} exited (code ${code}); restarting in ${backoffMs / 1000}s`),
     });
     started.push(service);
