@@ -1,3 +1,4 @@
+import { ExpiringMap } from '../cache/expiring-map';
 import { sweepExpired } from '../models/expiry-index';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newId } from '../ids';
@@ -63,8 +64,8 @@ export class PortalSessions {
    * API-key cache's bound on revocation); expiry and the key's revocation are checked on every
    * request all the same.
    */
-  private readonly cache = new Map<string, { session: PortalSession; until: number }>();
-  private readonly tenantNames = new Map<string, { name: string; until: number }>();
+  private readonly cache: ExpiringMap<PortalSession>;
+  private readonly tenantNames: ExpiringMap<string>;
 
   constructor(
     private readonly models: Models,
@@ -72,7 +73,10 @@ export class PortalSessions {
     /** Where a key recently found unrevoked is remembered, so a session's request costs one read, not two (the API-key cache's bound on revocation through another process). */
     private readonly apiKeys?: ApiKeyCache,
     private readonly cacheMs = 0,
-  ) {}
+  ) {
+    this.cache = new ExpiringMap(cacheMs, MAX_CACHED_SESSIONS);
+    this.tenantNames = new ExpiringMap(cacheMs, MAX_CACHED_SESSIONS);
+  }
 
   get sessionTtlSeconds(): number {
     return this.settings.sessionTtlSeconds;
@@ -124,18 +128,13 @@ export class PortalSessions {
     if (!sessionToken || !TOKEN_PATTERN.test(sessionToken)) return undefined;
     const sessionHash = hash(sessionToken);
     const now = new Date();
-    const cached = this.cache.get(sessionHash);
-    if (cached && cached.until > now.getTime() && cached.session.expiresAt > now) {
-      return (await this.keyStillValid(cached.session)) ? cached.session : undefined;
-    }
+    const cached = this.cache.get(sessionHash, now.getTime());
+    if (cached && cached.expiresAt > now) return (await this.keyStillValid(cached)) ? cached : undefined;
     this.cache.delete(sessionHash);
     const doc = await this.models.PortalSession.findOne({ sessionHash, expiresAt: { $gt: now } }).lean();
     if (!doc || !(await this.keyStillValid(doc))) return undefined;
     const session = view(doc as PortalSessionDoc);
-    if (this.cacheMs > 0) {
-      this.cache.set(sessionHash, { session, until: now.getTime() + this.cacheMs });
-      if (this.cache.size > MAX_CACHED_SESSIONS) this.cache.delete(this.cache.keys().next().value as string);
-    }
+    if (this.cacheMs > 0) this.cache.set(sessionHash, session, now.getTime());
     return session;
   }
 
@@ -144,15 +143,10 @@ export class PortalSessions {
    * load carries it): a renamed tenant shows its new name within `cacheMs`.
    */
   async tenantName(tenantId: string): Promise<string> {
-    const now = Date.now();
     const cached = this.tenantNames.get(tenantId);
-    if (cached && cached.until > now) return cached.name;
+    if (cached !== undefined) return cached;
     const name = (await this.models.Tenant.findById(tenantId).lean())?.name ?? tenantId;
-    if (this.cacheMs > 0) {
-      this.tenantNames.delete(tenantId);
-      this.tenantNames.set(tenantId, { name, until: now + this.cacheMs });
-      if (this.tenantNames.size > MAX_CACHED_SESSIONS) this.tenantNames.delete(this.tenantNames.keys().next().value as string);
-    }
+    if (this.cacheMs > 0) this.tenantNames.set(tenantId, name);
     return name;
   }
 
