@@ -7,8 +7,8 @@
  * webhook left it at 3), so two writes to one webhook must never overlap; but writes to different
  * webhooks may, and a process-wide queue made every delivery wait for every other one (it was the
  * bottleneck of the benchmark: seconds of waiting per page). So each webhook has its own queue,
- * and the changes that arrive while its write is in flight are merged into one update (a group
- * commit): a busy webhook costs one write per round trip, whatever its delivery rate. On MongoDB,
+ * and the changes that arrive while its write lingers or is in flight are merged into one update
+ * (a group commit): a busy webhook costs one write per linger, whatever its delivery rate. On MongoDB,
  * whose updates are atomic, this only saves round trips. Several workers on FerretDB can still
  * lose an increment (docs/database.md).
  */
@@ -80,21 +80,34 @@ function batchUpdate(batch: Omit<Batch, 'written'>): Record<string, unknown> | n
 /** At most this many webhook writes of this process at once: the database's pool is shared with everything else. */
 const MAX_PARALLEL_WRITES = 16;
 
+/**
+ * How long a webhook's first change waits for others before its write: on FerretDB one update
+ * costs about 4 ms of the machine (a read, then a write in a transaction), and a webhook that
+ * receives many events gets one write per linger, whatever its rate. The counters trail the
+ * deliveries by this much.
+ */
+export const COUNTER_LINGER_MS = 200;
+
 class WebhookWriteQueues {
   /** Per webhook: the end of its queue, and the batch still collecting changes (not yet started). */
   private readonly queues = new Map<string, { tail: Promise<unknown>; open: Batch | null }>();
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
+  private queue(key: string): { tail: Promise<unknown>; open: Batch | null } {
+    let queue = this.queues.get(key);
+    if (!queue) this.queues.set(key, (queue = { tail: Promise.resolve(), open: null }));
+    return queue;
+  }
+
   /** Runs `op` when no other write to this webhook (of this process) is in flight. */
   private exclusive<T>(key: string, op: () => Promise<T>): Promise<T> {
-    const queue = this.queues.get(key) ?? { tail: Promise.resolve(), open: null };
+    const queue = this.queue(key);
     const run = queue.tail.then(() => this.limited(op));
     const tail = run.catch(() => undefined);
     queue.tail = tail;
-    this.queues.set(key, queue);
     void tail.then(() => {
-      if (this.queues.get(key)?.tail === tail) this.queues.delete(key);
+      if (queue.tail === tail && !queue.open && this.queues.get(key) === queue) this.queues.delete(key);
     });
     return run;
   }
@@ -102,20 +115,21 @@ class WebhookWriteQueues {
   /** Adds a change to its webhook's open batch, or opens one; resolves with the counters once that batch is written. */
   change(models: Models, change: CounterChange): Promise<WebhookCounters | null> {
     const key = `${change.tenantId}/${change.webhookId}`;
-    const open = this.queues.get(key)?.open;
-    if (open) {
-      merge(open, change);
-      return open.written;
+    const queue = this.queue(key);
+    if (queue.open) {
+      merge(queue.open, change);
+      return queue.open.written;
     }
     const batch: Batch = { successes: 0, failures: 0, sawSuccess: false, failuresSinceSuccess: 0, failingSince: null, triggeredAt: null, written: Promise.resolve(null) };
     merge(batch, change);
-    batch.written = this.exclusive(key, async () => {
-      const queue = this.queues.get(key);
-      if (queue?.open === batch) queue.open = null; // from now on, changes go to the next batch
-      const update = batchUpdate(batch);
-      return update && writeBatch(models, change.tenantId, change.webhookId, update);
-    });
-    (this.queues.get(key) as { open: Batch | null }).open = batch;
+    queue.open = batch;
+    batch.written = new Promise((resolve) => setTimeout(resolve, COUNTER_LINGER_MS)).then(() =>
+      this.exclusive(key, async () => {
+        if (queue.open === batch) queue.open = null; // from now on, changes go to the next batch
+        const update = batchUpdate(batch);
+        return update && writeBatch(models, change.tenantId, change.webhookId, update);
+      }),
+    );
     return batch.written;
   }
 

@@ -16,11 +16,16 @@ import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temp
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
 import { DeliveryWorkflow } from './delivery-workflow';
 
-/**
- * Webhooks per run. Each run makes at most this many first attempts (and starts at most this
- * many children), then continues as new: each run's history stays small whatever the fan-out.
- */
+/** Webhooks per page: each page's first attempts run in parallel, and its record is one bulk write. */
 export const FANOUT_PAGE_SIZE = 100;
+
+/**
+ * Pages per run, then the fan-out continues as new: each run's history stays bounded (about
+ * 500 attempt markers) whatever the fan-out. Several pages per run because the server delays a
+ * run that continues as new less than a second after it started (`ContinueAsNewMinInterval`,
+ * default 1 s): at one page per run that capped a big fan-out at 100 deliveries/s.
+ */
+export const FANOUT_PAGES_PER_RUN = 5;
 
 /** The patch that moved first attempts into the fan-out; runs begun before it replay the old path. */
 export const FIRST_ATTEMPTS_INLINE = 'first-attempts-inline';
@@ -32,25 +37,60 @@ export const FIRST_ATTEMPTS_INLINE = 'first-attempts-inline';
  */
 export const RECORD_IN_NEXT_RUN = 'record-in-next-run';
 
+/** The patch that makes a run page through `FANOUT_PAGES_PER_RUN` pages; runs begun before it make one. */
+export const PAGES_PER_RUN = 'pages-per-run';
+
 /**
  * Fans one accepted event out to every matching active webhook, a page at a time. The first
  * attempt of each delivery is a local activity of this workflow, all of a page in parallel: a
  * delivered one ends there, on record in this history. One that must be retried, or whose
  * attempt could not complete, becomes a child DeliveryWorkflow that runs the rest of the
- * schedule. The page's outcomes are then written to the deliveries index in bulk, by the next
- * run while it makes its own attempts, or by the last run before it completes.
+ * schedule. Each page's outcomes are then written to the deliveries index in bulk while the next
+ * page makes its attempts (by the next run, for a run's last page), or by the last run before it
+ * completes.
  */
 export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutResult> {
   if (!patched(FIRST_ATTEMPTS_INLINE)) return await childPerDelivery(input);
   const recordInNextRun = patched(RECORD_IN_NEXT_RUN);
+  const pagesPerRun = patched(PAGES_PER_RUN) ? FANOUT_PAGES_PER_RUN : 1;
+  const { recordFirstAttempts } = proxyLocalActivities<Activities>(PAGE_ACTIVITY_OPTIONS);
+  // At most one page's record in flight: a worker lost mid-run sends again only what is not on record.
+  let recording = input.unrecorded ? recordFirstAttempts(input.unrecorded) : Promise.resolve();
+  let cursor = input.cursor;
+  let started = input.started ?? 0;
+  for (let pages = 1; ; pages++) {
+    const page = await attemptPage(input, cursor);
+    started += page.webhooks;
+    if (!page.nextCursor) {
+      await Promise.all([recording, page.record && recordFirstAttempts(page.record)]);
+      return { deliveries: started };
+    }
+    cursor = page.nextCursor;
+    if (pages >= pagesPerRun) {
+      if (!recordInNextRun) await Promise.all([recording, page.record && recordFirstAttempts(page.record)]);
+      else await recording;
+      const unrecorded = recordInNextRun && page.record ? withoutResponses(page.record) : undefined;
+      return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor, started, unrecorded });
+    }
+    await recording;
+    recording = page.record ? recordFirstAttempts(page.record) : Promise.resolve();
+  }
+}
+
+/** Reading and recording a page: MongoDB being down must delay a fan-out, never drop it, so retried without a limit. */
+const PAGE_ACTIVITY_OPTIONS = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+} as const;
+
+/**
+ * One page: its webhooks' first attempts, and the retrying ones handed to their children.
+ * Returns how many webhooks the page had, where the next page starts, and the page's record.
+ */
+async function attemptPage(input: FanoutInput, cursor: string | null | undefined): Promise<{ webhooks: number; nextCursor: string | null; record?: FirstAttemptsRecord }> {
   const { tenantId, eventId, eventType } = input;
-  const { loadFanoutPage, recordFirstAttempts } = proxyLocalActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    // MongoDB being down must delay a fan-out, never drop it: retry without a limit.
-    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-  });
-  const previous = input.unrecorded ? recordFirstAttempts(input.unrecorded) : Promise.resolve();
-  const page = await loadFanoutPage({ tenantId, eventId, eventType, after: input.cursor ?? null, limit: FANOUT_PAGE_SIZE });
+  const { loadFanoutPage } = proxyLocalActivities<Activities>(PAGE_ACTIVITY_OPTIONS);
+  const page = await loadFanoutPage({ tenantId, eventId, eventType, after: cursor ?? null, limit: FANOUT_PAGE_SIZE });
   // Recorded already: this is a reset or replayed run, and those deliveries are never sent again.
   const todo = page.webhooks.filter((webhook) => !webhook.recorded);
   const results = await Promise.all(todo.map((webhook) => firstAttempt(input, webhook)));
@@ -64,18 +104,9 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
       .map((result) => startRetrying(input, byDelivery.get(result.deliveryId) as MatchedWebhook, result)),
   );
   const record: FirstAttemptsRecord | undefined = results.length
-    ? { tenantId, eventId, eventType, fanoutRunId: workflowInfo().runId, firstPage: !input.cursor, results }
+    ? { tenantId, eventId, eventType, fanoutRunId: workflowInfo().runId, firstPage: !cursor, results }
     : undefined;
-  const started = (input.started ?? 0) + page.webhooks.length;
-  if (page.nextCursor && recordInNextRun) {
-    await previous;
-    return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor: page.nextCursor, started, unrecorded: record && withoutResponses(record) });
-  }
-  await Promise.all([previous, record && recordFirstAttempts(record)]);
-  if (page.nextCursor) {
-    return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor: page.nextCursor, started, unrecorded: undefined });
-  }
-  return { deliveries: started };
+  return { webhooks: page.webhooks.length, nextCursor: page.nextCursor, record };
 }
 
 /** The record carried to the next run: response excerpts are not recorded, and stay in this history only. */

@@ -13,6 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
+import { FANOUT_PAGE_SIZE, FANOUT_PAGES_PER_RUN } from '../../src/workflows/event-fanout-workflow';
+
+/** One more webhook than a fan-out run pages through: the fan-out continues as new once. */
+const FANOUT_WEBHOOKS = FANOUT_PAGE_SIZE * FANOUT_PAGES_PER_RUN + 1;
 
 const set = process.env.HISTORY_SET;
 const out = join(__dirname, 'histories', set ?? 'unnamed');
@@ -37,7 +41,7 @@ describe('capture histories', () => {
     await hook(gone.url(), 'capture.gone');
     const cancelHook = await hook(down.url('/cancel'), 'capture.canceled', { retrySchedule: ['1h'] });
     await hook(flaky.url('/mid'), 'capture.midrequest', { timeoutSeconds: 30 });
-    for (let i = 0; i < 101; i++) await hook(ok.url('/many'), 'capture.fanout');
+    for (let i = 0; i < FANOUT_WEBHOOKS; i++) await hook(ok.url('/many'), 'capture.fanout');
 
     // The CLI writes the JSON form that the Web UI downloads and `historyFromJSON` reads.
     const save = (name: string, workflowId: string, runId: string) =>
@@ -79,7 +83,7 @@ describe('capture histories', () => {
       await capture(`delivery-${kind}`, await deliveryOf(`ev-${kind}`), kind === 'delivered' || kind === 'gone');
     }
     await capture('delivery-canceled', cancelDelivery);
-    // The fan-out of 101 webhooks continues as new after its first page of 100.
+    // The fan-out continues as new after its first run's pages.
     await capture('fanout-page-2', fanoutOf('ev-fanout'));
     const last = await h.client.workflow.getHandle(fanoutOf('ev-fanout')).fetchHistory();
     const firstRun = last.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;

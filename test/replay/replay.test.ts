@@ -8,7 +8,8 @@ import { installQuietRuntime } from '../support/harness';
  * Deliveries live for weeks, so today's workflow code must replay the histories that earlier
  * code wrote. Each set under histories/ was captured (capture-histories.ts) from one version of
  * the workflows: v1 before first attempts moved inline, v2 after, v3 with truthful cancellation
- * and resends, v4 with each fan-out page recorded by the next run. A change that breaks replay of
+ * and resends, v4 with each fan-out page recorded by the next run, v5 with several pages per
+ * fan-out run. A change that breaks replay of
  * any of them must be guarded with `patched()` (see docs/delivery.md).
  */
 const root = join(__dirname, 'histories');
