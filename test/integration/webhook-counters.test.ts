@@ -71,8 +71,9 @@ describe('webhook counters', () => {
   it('a success after failures ends the streak: no failing start, and the next failure starts a new one', async () => {
     const [id] = await webhooks(1);
     await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'failed', failedSince: at(1) }]);
-    const [afterSuccess] = await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'delivered' }]);
-    expect(afterSuccess).toMatchObject({ deliverySuccessCount: 1, deliveryFailureCount: 1, consecutiveFailureCount: 0, failingSince: null });
+    // Successes alone leave auto-disable nothing to decide: their write returns no counters.
+    expect(await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'delivered' }])).toEqual([null]);
+    expect(await read(id)).toMatchObject({ deliverySuccessCount: 1, deliveryFailureCount: 1, consecutiveFailureCount: 0, failingSince: null });
     const [afterFailure] = await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'failed', failedSince: at(30) }]);
     expect(afterFailure).toMatchObject({ deliveryFailureCount: 2, consecutiveFailureCount: 1, failingSince: at(30) });
     expect(await read(id)).toEqual(afterFailure);
