@@ -82,7 +82,7 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     const rows = main().getByRole('table', { name: 'Workflows' }).getByRole('row');
     const texts = await rows.allInnerTexts();
     return texts
-      .map((text) => /\b(Running|Completed|Failed|Canceled|Terminated|Timed Out)\b[\s\S]*?\b((?:dlv_|event\/)\S+)/i.exec(text))
+      .map((text) => /\b(Running|Completed|Failed|Canceled|Terminated|Timed Out)\b[\s\S]*?\b((?:dlv_|event\/|op_)\S+)/i.exec(text))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => ({ id: m[2], status: m[1].toLowerCase() }));
   }
@@ -176,11 +176,11 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     return picked;
   }
 
-  it('finds deliveries with the documented queries, reads their attempts, resets a failed one to delivered, and a reset of a delivered one sends nothing', async () => {
+  it('finds deliveries with the documented queries, reads their attempts, resets a failed one to delivered, a reset of a delivered one sends nothing, and finds a first attempt in its fan-out and a bulk requeue', async () => {
     // The names the test clicks and reads are the guide's: a renamed step fails here first.
     expect(boldNames(FIND)).toEqual([
       'Workflows', 'View raw query', 'Enter a query', 'Search', 'runs', 'Workflow ID', 'Failed', 'Running', 'Completed',
-      'Event History', 'User Metadata', 'Input', 'Pending Activities', 'Attempt', 'Next Retry', 'Last Failure', 'Result', 'A delivery with no `dlv_…` workflow', 'Marker',
+      'Event History', 'User Metadata', 'Input', 'Pending Activities', 'Attempt', 'Next Retry', 'Last Failure', 'Result', 'A delivery with no `dlv_…` workflow', 'Event History', 'Local Activity',
     ]);
     expect(boldNames(RETRY)).toEqual([
       'Workflow ID', 'Failed', 'Reset', 'More Actions', 'Reset Workflow', 'Choose an Event to reset to', 'Exclude …',
@@ -324,6 +324,33 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     expect(after.status).toBe('delivered');
     expect(attempts(after)).toEqual([[1, 500], [2, 500], [3, 200]]);
     expect(requestsOf(receiver.requests, retryingId)).toHaveLength(2);
+
+    // A first attempt made inline is a Marker of the event's fan-out, summarised with its host and delivery id.
+    const fanoutId = `event/${tenantId}/inv-ui-1`;
+    await search(query("A tenant's fan-outs", { 'ten_…': tenantId }), (rows) => rows.some((r) => r.id === fanoutId));
+    await main().getByRole('link', { name: fanoutId, exact: true }).first().click();
+    await waitForStatus(/^\s*Completed\s*$/i);
+    await main().getByRole('tab', { name: /^Event History/ }).click();
+    const fanoutHistory = main().getByRole('table').last();
+    await fanoutHistory.getByRole('row').filter({ hasText: 'Workflow Execution Completed' }).first().waitFor({ timeout: UI_TIMEOUT });
+    await shot('15-fanout-history');
+    const marker = fanoutHistory.getByRole('row').filter({ hasText: boldNames(FIND)[19] }).filter({ hasText: 'deliverFirstAttempt' }).filter({ hasText: `first attempt: POST ${host} (${failedId})` });
+    await marker.first().waitFor({ timeout: UI_TIMEOUT });
+    await marker.first().getByRole('button', { name: 'Expand details' }).click();
+    // Its result: the outcome, then the attempt record (the box scrolls to the rest).
+    await showing(main(), new RegExp(`"deliveryId": "${failedId}",\\s+"webhookId": "${failing.webhookId}",\\s+"outcome": "retry",\\s+"attempt": \\{\\s+"attempt": 1,`));
+    await page.mouse.wheel(0, 500);
+    await shot('16-fanout-first-attempt-marker');
+
+    // A bulk requeue (admin API) is listed by the guide's query, Completed once it has run.
+    const op = await harness.call('POST', '/v1/admin/requeue', { token: harness.adminToken, body: { tenantId, webhookId: failing.webhookId } });
+    expect(op.status).toBe(202);
+    await eventually(async () => {
+      const d = await harness.client.workflow.getHandle(op.body.operationId).describe();
+      return d.status.name === 'COMPLETED' ? true : undefined;
+    }, 60_000, 'the bulk requeue to complete');
+    await search(query('Bulk requeue operations'), (rows) => rows.some((r) => r.id === op.body.operationId && r.status === 'completed'));
+    await shot('17-query-requeue-operations');
 
     // The Web UI fetched nothing from outside the dev server.
     expect(outside).toEqual([]);
