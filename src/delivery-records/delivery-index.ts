@@ -1,3 +1,4 @@
+import { isDuplicateKey } from '../models/duplicate-key';
 import { mongo } from 'mongoose';
 import type { Models } from '../models';
 import { createdHourOf } from '../models/delivery';
@@ -28,7 +29,6 @@ export interface IndexedDelivery {
 }
 
 const OPEN: DeliveryStatus[] = ['pending', 'retrying'];
-const DUPLICATE_KEY = 11000;
 
 /**
  * Records a page of deliveries in one unordered insert: those already recorded (a retried
@@ -45,7 +45,7 @@ export async function recordDeliveries(models: Models, deliveries: readonly Inde
   } catch (err) {
     if (!(err instanceof mongo.MongoBulkWriteError)) throw err;
     const writeErrors = ([] as mongo.WriteError[]).concat(err.writeErrors);
-    if (!writeErrors.length || writeErrors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+    if (!writeErrors.length || writeErrors.some((e) => !isDuplicateKey(e))) throw err;
     for (const e of writeErrors) inserted.delete(docs[e.index]._id);
   }
   return inserted;
@@ -86,7 +86,7 @@ export async function finishDelivery(models: Models, id: string, end: DeliveryEn
     return result.modifiedCount + result.upsertedCount > 0;
   } catch (err) {
     // The upsert met the delivery with a final status: already recorded.
-    if ((err as { code?: number }).code === DUPLICATE_KEY) return false;
+    if (isDuplicateKey(err)) return false;
     throw err;
   }
 }

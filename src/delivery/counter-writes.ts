@@ -12,6 +12,7 @@
  * whose updates are atomic, this only saves round trips. Several workers on FerretDB can still
  * lose an increment (docs/database.md).
  */
+import { isDuplicateKey } from '../models/duplicate-key';
 import type { Models } from '../models';
 import { countersOf, type WebhookCounterDoc, type WebhookCounters } from '../models/webhook-counter';
 
@@ -162,7 +163,7 @@ async function writeBatch(models: Models, tenantId: string, webhookId: string, u
   try {
     return await write();
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     return await write();
   }
 }

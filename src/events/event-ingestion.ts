@@ -1,3 +1,4 @@
+import { isDuplicateKey } from '../models/duplicate-key';
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
@@ -95,7 +96,7 @@ export class EventIngestion {
         fanoutRecordedThrough: null,
       });
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
       const existing = await Event.findById(eventKey(tenantId, eventId)).lean();
       if (existing?.bodyHash !== bodyHash) throw new IdempotencyConflictError(eventId);
     }

@@ -1,3 +1,4 @@
+import { isDuplicateKey } from './duplicate-key';
 import type { Connection } from 'mongoose';
 import { createdHourOf } from './delivery';
 
@@ -26,7 +27,7 @@ export async function backfillCreatedHour(conn: Connection): Promise<number> {
     await migrations.updateOne({ _id: MARKER }, { $set: { doneAt: new Date() } }, { upsert: true });
   } catch (err) {
     // Two processes' upserts raced (FerretDB): the other one wrote the marker.
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
   return missing.length;
 }

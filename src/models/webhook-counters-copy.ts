@@ -1,3 +1,4 @@
+import { isDuplicateKey } from './duplicate-key';
 import type { Connection } from 'mongoose';
 
 /**
@@ -64,7 +65,7 @@ async function copyOne(conn: Connection, w: LegacyCounters): Promise<boolean> {
     await counters.insertOne({ _id: w._id, tenantId: w.tenantId, ...counts, ...times, legacyCopied: true });
     return true;
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     // Written meanwhile: by a worker (not copied yet: add to it) or by another copier (done).
     return addTo();
   }
@@ -90,7 +91,7 @@ export async function copyLegacyWebhookCounters(conn: Connection): Promise<numbe
     await migrations.updateOne({ _id: MARKER }, { $set: { doneAt: new Date() } }, { upsert: true });
   } catch (err) {
     // Two processes' upserts raced (FerretDB): the other one wrote the marker.
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
   return copied;
 }

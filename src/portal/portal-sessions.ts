@@ -1,3 +1,4 @@
+import { isDuplicateKey } from '../models/duplicate-key';
 import { ExpiringMap } from '../cache/expiring-map';
 import { sweepExpired } from '../models/expiry-index';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -34,7 +35,6 @@ const newToken = () => randomBytes(32).toString('base64url');
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 /** MongoDB's duplicate key error. */
-const DUPLICATE_KEY = 11000;
 
 /**
  * The CSRF token of a session: derived from its cookie (HMAC), so nothing more is stored, it
@@ -118,7 +118,7 @@ export class PortalSessions {
       await this.models.PortalLink.deleteOne({ _id: link._id });
       return { sessionToken, session: view(doc.toObject() as PortalSessionDoc) };
     } catch (err) {
-      if ((err as { code?: number }).code === DUPLICATE_KEY) return undefined;
+      if (isDuplicateKey(err)) return undefined;
       throw err;
     }
   }

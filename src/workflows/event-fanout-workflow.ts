@@ -40,6 +40,12 @@ export const RECORD_IN_NEXT_RUN = 'record-in-next-run';
 /** The patch that makes a run page through `FANOUT_PAGES_PER_RUN` pages; runs begun before it make one. */
 export const PAGES_PER_RUN = 'pages-per-run';
 
+/** Reading and recording a page: MongoDB being down must delay a fan-out, never drop it, so retried without a limit. */
+const { loadFanoutPage, recordFirstAttempts } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
 /**
  * Fans one accepted event out to every matching active webhook, a page at a time. The first
  * attempt of each delivery is a local activity of this workflow, all of a page in parallel: a
@@ -53,7 +59,6 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
   if (!patched(FIRST_ATTEMPTS_INLINE)) return await childPerDelivery(input);
   const recordInNextRun = patched(RECORD_IN_NEXT_RUN);
   const pagesPerRun = patched(PAGES_PER_RUN) ? FANOUT_PAGES_PER_RUN : 1;
-  const { recordFirstAttempts } = proxyLocalActivities<Activities>(PAGE_ACTIVITY_OPTIONS);
   // At most one page's record in flight: a worker lost mid-run sends again only what is not on record.
   let recording = input.unrecorded ? recordFirstAttempts(input.unrecorded) : Promise.resolve();
   let cursor = input.cursor;
@@ -77,19 +82,12 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
   }
 }
 
-/** Reading and recording a page: MongoDB being down must delay a fan-out, never drop it, so retried without a limit. */
-const PAGE_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-} as const;
-
 /**
  * One page: its webhooks' first attempts, and the retrying ones handed to their children.
  * Returns how many webhooks the page had, where the next page starts, and the page's record.
  */
 async function attemptPage(input: FanoutInput, cursor: string | null | undefined): Promise<{ webhooks: number; nextCursor: string | null; record?: FirstAttemptsRecord }> {
   const { tenantId, eventId, eventType } = input;
-  const { loadFanoutPage } = proxyLocalActivities<Activities>(PAGE_ACTIVITY_OPTIONS);
   const page = await loadFanoutPage({ tenantId, eventId, eventType, after: cursor ?? null, limit: FANOUT_PAGE_SIZE });
   // Recorded already: this is a reset or replayed run, and those deliveries are never sent again.
   const todo = page.webhooks.filter((webhook) => !webhook.recorded);
