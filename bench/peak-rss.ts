@@ -1,7 +1,6 @@
 /**
- * Peak resident memory of a process the bench started, from /proc/<pid>/status (VmHWM). The API
- * and worker run as `npm start` runs them, through the tsx launcher, which starts the real node
- * process as its child: the figure is that of the largest process under the launcher.
+ * Peak resident memory of a process the bench started, from /proc/<pid>/status (VmHWM): the
+ * largest of the process and its descendants.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 

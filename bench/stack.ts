@@ -1,13 +1,15 @@
 /**
  * The embedded stack of the bench and the chaos run, started the way `npm start` starts it
  * (scripts/start.ts): the Temporal dev server on a SQLite file in a temp dir, the MongoDB-wire
- * server, then the worker and the API as child processes through tsx, plus (bench only) the
- * floor worker. Every port is a free one on 127.0.0.1; `stop()` stops everything in reverse order.
+ * server, then the worker and the API as child processes (their compiled JavaScript, with node),
+ * plus (bench only) the floor worker through tsx. Every port is a free one on 127.0.0.1;
+ * `stop()` stops everything in reverse order.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startMongoWireServer, type RunningMongo } from '../src/embedded/mongo-wire-server';
 import { freePort } from '../src/embedded/ports';
+import { serviceCommand, serviceEntry } from '../src/embedded/service-command';
 import { ServiceProcess } from '../src/embedded/service-process';
 import { SupervisedService, type SupervisedServiceOptions } from '../src/embedded/supervised-service';
 import { startTemporalDevServer, type RunningTemporal } from '../src/embedded/temporal-dev-server';
@@ -20,8 +22,6 @@ export const FLOOR_TASK_QUEUE = 'bench-floor';
 export const SECRETS_KEY_ID = 'k1';
 
 const ROOT = join(__dirname, '..');
-const API_ENTRY = join(ROOT, 'src/api/main.ts');
-const WORKER_ENTRY = join(ROOT, 'src/worker/main.ts');
 const FLOOR_ENTRY = join(ROOT, 'bench/floor-worker.ts');
 
 export interface BenchStack {
@@ -30,7 +30,7 @@ export interface BenchStack {
   secretsKey: Buffer;
   temporalAddress: string;
   mongodbUri: string;
-  /** Pids of the tsx launchers of the API and the worker (their node process is a child). */
+  /** Pids of the API's and the worker's processes. */
   apiPid?: number;
   workerPid?: number;
   /** Why the stack broke, if one of its processes exited early. */
@@ -42,7 +42,7 @@ export interface StackOptions {
   floorWorker?: boolean;
   /**
    * Run the API and the worker supervised, as `npm start` does (restarted after a crash, each in
-   * its own process group so a kill reaches tsx's child too), with these back-off settings.
+   * its own process group), with these back-off settings.
    * @default unsupervised: an exit is a failure of the stack
    */
   supervise?: Pick<SupervisedServiceOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'healthyAfterMs' | 'onRestart'>;
@@ -134,15 +134,14 @@ export class StackRunner {
       BENCH_FLOOR_TASK_QUEUE: FLOOR_TASK_QUEUE,
       ...this.options.env,
     };
-    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-    const services: [string, string][] = [
-      ['worker', WORKER_ENTRY],
-      ['api', API_ENTRY],
+    const services: [string, { command: string; args: string[] }][] = [
+      ['worker', serviceCommand('worker')],
+      ['api', serviceCommand('api')],
     ];
-    if (this.options.floorWorker ?? true) services.push(['floor-worker', FLOOR_ENTRY]);
+    if (this.options.floorWorker ?? true) services.push(['floor-worker', { command: join(ROOT, 'node_modules', '.bin', 'tsx'), args: [FLOOR_ENTRY] }]);
     let api: ServiceProcess | undefined;
-    for (const [name, entry] of services) {
-      const options = { name, command: tsx, args: [entry], env: name === 'worker' ? withWorkerHeapLimits(env) : env, logFile: join(logs, `${name}.log`) };
+    for (const [name, command] of services) {
+      const options = { name, ...command, env: name === 'worker' ? withWorkerHeapLimits(env) : env, logFile: join(logs, `${name}.log`) };
       if (this.options.supervise && name !== 'floor-worker') {
         const service = new SupervisedService({ ...options, ...this.options.supervise, processGroup: true });
         this.started.push(service);
@@ -158,8 +157,8 @@ export class StackRunner {
       });
     }
     await api!.waitForPort(port);
-    stack.apiPid = findChild(API_ENTRY);
-    stack.workerPid = findChild(WORKER_ENTRY);
+    stack.apiPid = findChild(serviceEntry('api'));
+    stack.workerPid = findChild(serviceEntry('worker'));
     return stack;
   }
 

@@ -35,7 +35,7 @@ export class Faults {
     }
   }
 
-  /** SIGKILL to the worker's process group (tsx and the worker); the supervisor starts a new one. */
+  /** SIGKILL to the worker's process group; the supervisor starts a new one. */
   killWorker(): void {
     const worker = this.parts.worker!.process;
     if (!worker.running || this.healed) return;

@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from '../src/config/config';
 import { DEV_SECRETS_FILE } from '../src/config/dev-secrets';
 import { startMongoWireServer } from '../src/embedded/mongo-wire-server';
 import { assertPortFree } from '../src/embedded/ports';
+import { serviceCommand } from '../src/embedded/service-command';
 import { SupervisedService } from '../src/embedded/supervised-service';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
 import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
@@ -71,14 +72,12 @@ async function main(): Promise<void> {
   env.WORKFLOW_BUNDLE_FILE = join(dataDir, 'workflow-bundle.js');
   await writeWorkflowBundle(env.WORKFLOW_BUNDLE_FILE);
 
-  const tsx = join(__dirname, '..', 'node_modules', '.bin', 'tsx');
   let api: SupervisedService | undefined;
-  for (const [name, entry] of [['worker', 'src/worker/main.ts'], ['api', 'src/api/main.ts']] as const) {
+  for (const name of ['worker', 'api'] as const) {
     // A crashed API or worker is started again: accepted events wait in Temporal meanwhile.
     const service = new SupervisedService({
       name,
-      command: tsx,
-      args: [join(__dirname, '..', entry)],
+      ...serviceCommand(name),
       env: name === 'worker' ? withWorkerHeapLimits(env) : env,
       onRestart: (code, backoffMs) => console.error(`${name} exited (code ${code}); restarting in ${backoffMs / 1000}s`),
     });

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# npm test: installs what is missing, builds the portal's pages, provisions the servers and the
+# npm test: installs what is missing, builds (npm run build), provisions the servers and the
 # browser (Debian's chromium), runs every jest suite against a throw-away stack it starts and
 # stops, and ends with the line `tests: N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-deps.sh
-npm run --silent build:portal >&2
+npm run --silent build >&2
 tools="$(bash scripts/provision.sh --test)"
 browser="$(bash scripts/provision-browser.sh)"
 set -a
