@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# npm run fuzz: installs what is missing (npm packages, the servers, schemathesis in its own
+# npm run fuzz: installs what is missing (npm packages, the build, the servers, schemathesis in its own
 # virtualenv), then runs the fuzz run, which starts and stops its own stack. Arguments go to
 # schemathesis (e.g. --seed 1 to repeat a run).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/ensure-deps.sh
+npm run --silent build >&2
 tools="$(bash scripts/provision.sh)
 $(bash fuzz/provision-schemathesis.sh)"
 set -a
