@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# npm run fuzz: installs what is missing (npm packages, the build, the servers, schemathesis in its own
-# virtualenv), then runs the fuzz run, which starts and stops its own stack. Arguments go to
+# npm run fuzz: installs what is missing (npm packages, the servers, schemathesis in its own
+# virtualenv) and builds, then runs the fuzz run, which starts and stops its own stack. Arguments go to
 # schemathesis (e.g. --seed 1 to repeat a run).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
