@@ -73,11 +73,13 @@ const STATUS_OF: Record<FinalOutcome, DeliveryStatus> = { delivered: 'delivered'
  */
 export async function finishDelivery(models: Models, id: string, end: DeliveryEnd, now: Date): Promise<boolean> {
   const from: DeliveryStatus[] = end.outcome === 'delivered' ? [...OPEN, 'failed', 'canceled'] : OPEN;
+  const filter = { _id: id, status: { $in: from } };
+  const $set = { status: STATUS_OF[end.outcome], attempts: end.attempts, durationMs: end.durationMs, reason: end.reason, completedAt: now, nextAttemptAt: null };
   try {
     const result = await models.Delivery.updateOne(
-      { _id: id, status: { $in: from } },
+      filter,
       {
-        $set: { status: STATUS_OF[end.outcome], attempts: end.attempts, durationMs: end.durationMs, reason: end.reason, completedAt: now, nextAttemptAt: null },
+        $set,
         // A delivery that started before this index existed, or whose page record is still to come.
         $setOnInsert: { tenantId: end.tenantId, webhookId: end.webhookId, eventId: end.eventId, eventType: end.eventType, createdAt: end.startedAt, createdHour: createdHourOf(end.startedAt), retried: true, fanoutRunId: null },
       },
@@ -85,9 +87,11 @@ export async function finishDelivery(models: Models, id: string, end: DeliveryEn
     );
     return result.modifiedCount + result.upsertedCount > 0;
   } catch (err) {
-    // The upsert met the delivery with a final status: already recorded.
-    if (isDuplicateKey(err)) return false;
-    throw err;
+    if (!isDuplicateKey(err)) throw err;
+    // The upsert met a delivery it did not match: one with a final status (already recorded), or
+    // the page record's, inserted between the upsert's read and its insert: the update decides.
+    const result = await models.Delivery.updateOne(filter, { $set });
+    return result.modifiedCount > 0;
   }
 }
 

@@ -114,16 +114,40 @@ export async function restartDelivery(client: Client, models: Models, deliveryId
   if (!webhook) return 'not_found';
   if (!(await reopenDelivery(models, deliveryId))) return restartDelivery(client, models, deliveryId, taskQueue, tenantId);
   const input = deliveryRunInput(doc, webhook.url, maxAttempts(webhook.retrySchedule));
-  try {
-    await startDeliveryRun(client, doc, input, taskQueue, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, 'pending');
-    return 'restarted';
-  } catch (err) {
-    // Its workflow completed (delivered) or runs already: the index learns it from that run.
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      const now = await client.workflow.getHandle(deliveryId).describe();
-      return now.status.name === 'COMPLETED' ? 'delivered' : 'in_progress';
+  // Undoes the reopening when no run was started: the index keeps what it said.
+  const unreopen = () => models.Delivery.updateOne({ _id: deliveryId, status: 'pending' }, { $set: { status: doc.status, completedAt: doc.completedAt, reason: doc.reason } });
+  for (let start = 1; ; start++) {
+    try {
+      await startDeliveryRun(client, doc, input, taskQueue, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, 'pending');
+      return 'restarted';
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+        await unreopen();
+        throw err;
+      }
+      // A run records its outcome in the index a moment before it closes: one that said failed
+      // may still be closing. Completed (delivered), or another run (a reset) still going: the
+      // index learns it from that run.
+      const status = await statusOnceClosed(client, deliveryId);
+      if (status === 'COMPLETED') return 'delivered';
+      if (status === 'RUNNING' || start === 2) {
+        await unreopen();
+        return 'in_progress';
+      }
     }
-    await models.Delivery.updateOne({ _id: deliveryId, status: 'pending' }, { $set: { status: doc.status, completedAt: doc.completedAt, reason: doc.reason } });
-    throw err;
+  }
+}
+
+/** How long a retry waits for the delivery's last run to close before it answers "in progress". */
+const RUN_CLOSING_WAIT_MS = 2_000;
+
+/** The status of the delivery's latest run once it is closed, or RUNNING after RUN_CLOSING_WAIT_MS. */
+async function statusOnceClosed(client: Client, deliveryId: string): Promise<string> {
+  const handle = client.workflow.getHandle(deliveryId);
+  const deadline = Date.now() + RUN_CLOSING_WAIT_MS;
+  for (;;) {
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING' || Date.now() >= deadline) return status.name;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -130,6 +130,35 @@ describe('deliveries API', () => {
     expect((await ctx.harness.call('GET', '/v1/stats', { token: other.apiKey })).body.deliveries24h.total).toBe(0);
   });
 
+  it('a retry while the failed run is still closing waits for it; one still running leaves the index as it was', async () => {
+    ctx.receiver.respondWith({ status: 500 });
+    const webhookId = await webhook('/closing', ['1h']);
+    await send('closing.now', 'cl-1');
+    const retrying = await firstWith(webhookId, 'retrying');
+    const run = ctx.harness.client.workflow.getHandle(retrying.id);
+    await eventually(() => run.describe().catch(() => undefined), 30_000, 'its DeliveryWorkflow');
+    // A run records its outcome in the index, then closes: in between, the index says failed
+    // while the run is still open.
+    const failedInIndex = () => ctx.harness.models.Delivery.updateOne({ _id: retrying.id }, { $set: { status: 'failed', completedAt: new Date() } });
+    const indexStatus = async () => (await ctx.harness.models.Delivery.findById(retrying.id).lean())?.status;
+
+    // Still open after the wait (here it sleeps an hour): 409, and the index still says failed.
+    await failedInIndex();
+    const busy = await ctx.harness.call('POST', `/v1/deliveries/${retrying.id}/retry`, { token: tenant.apiKey });
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.code).toBe('delivery_in_progress');
+    expect(await indexStatus()).toBe('failed');
+
+    // It closes while the retry waits: the retry starts a new run, which delivers.
+    ctx.receiver.respondWith({ status: 200 });
+    const closing = new Promise((resolve) => setTimeout(resolve, 500)).then(() => run.terminate('closing'));
+    const retried = await ctx.harness.call('POST', `/v1/deliveries/${retrying.id}/retry`, { token: tenant.apiKey });
+    await closing;
+    expect(retried.status).toBe(202);
+    await eventually(async () => ((await indexStatus()) === 'delivered' ? true : undefined), 30_000, 'delivered');
+    expect(ctx.receiver.requests.filter((r) => r.path === '/closing').map((r) => r.headers['webhook-id'])).toEqual([retrying.id, retrying.id]);
+  });
+
   it('retries a failed delivery whose workflow ended before the deliveries index existed', async () => {
     ctx.receiver.respondWith({ status: 500 });
     const webhookId = await webhook('/legacy', ['1s']);

@@ -58,7 +58,12 @@ describe('the operator guide, CLI steps performed as written (dev server)', () =
       const seen = [...new Set(ctx.receiver.requests.map((r) => r.headers['webhook-id'] as string))];
       return seen.length === 2 ? seen : undefined;
     }, 30_000, 'both deliveries');
-    for (const id of ids) await ctx.harness.client.workflow.getHandle(id).result().catch(() => undefined);
+    for (const id of ids) {
+      // Its DeliveryWorkflow starts after the inline first attempt: wait for it, then for its end.
+      const run = ctx.harness.client.workflow.getHandle(id);
+      await eventually(() => run.describe().catch(() => undefined), 30_000, 'its DeliveryWorkflow');
+      await run.result().catch(() => undefined);
+    }
     const status = async (id: string) => (await ctx.harness.call('GET', `/v1/deliveries/${id}`, { token: apiKey })).body.delivery?.status as string | undefined;
     for (const id of ids) await eventually(async () => ((await status(id)) === 'failed' ? true : undefined), 10_000, 'failed');
     // The first is delivered by a retry through the API: its failed run stays in visibility.
