@@ -18,12 +18,13 @@ runMain('worker', async () => {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'worker');
   const sdkMetricsPort = await freePort();
-  // The SDK's own logs (worker state, workflow bundle) go through the same JSON logger.
+  // The SDK's own logs (worker state, workflow bundle) and its native core's (forwarded; by
+  // default it prints them to the console in its own format) go through the same JSON logger.
   const sdkLevel = (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(config.logLevel.toUpperCase()) ? config.logLevel.toUpperCase() : 'WARN') as LogLevel;
   Runtime.install({
     logger: new DefaultLogger(sdkLevel, ({ level, message, meta }) => logger[level.toLowerCase() as 'info'](meta ?? {}, message)),
     telemetryOptions: {
-      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
       metrics: config.workerMetricsPort ? { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } : undefined,
     },
   });
