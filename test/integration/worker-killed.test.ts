@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { storedWebhook } from '../support/stored-webhook';
 import { useHarness } from '../support/use-harness';
-import { eventually, testStack } from '../support/stack';
+import { eventually } from '../support/stack';
+import { spawnWorkerProcess } from '../support/worker-process';
 
 const EVENTS = 5;
 const WEBHOOKS = 20;
@@ -27,26 +27,8 @@ describe('a worker killed during inline first attempts', () => {
   });
 
   const startWorkerProcess = () => {
-    const root = join(__dirname, '../..');
-    const worker = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/worker/main.ts')], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        ADMIN_TOKEN: ctx.harness.adminToken,
-        SECRETS_KEY: ctx.harness.secretsKey.toString('base64'),
-        SECRETS_KEY_ID: 'test',
-        TEMPORAL_ADDRESS: testStack().temporalAddress,
-        MONGODB_URI: ctx.harness.mongodbUri,
-        TEMPORAL_TASK_QUEUE: ctx.harness.taskQueue,
-        WEBHOOK_ALLOW_HTTP: 'true',
-        WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
-        WORKER_METRICS_PORT: '0',
-        LOG_LEVEL: 'warn',
-      },
-      // The process group is killed with it: tsx runs the worker in a child process.
-      detached: true,
-      stdio: 'ignore',
-    });
+    // The process group is killed with it: tsx runs the worker in a child process.
+    const worker = spawnWorkerProcess(ctx.harness, { detached: true, stdio: 'ignore' });
     workers.push(worker);
     return worker;
   };

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { useHarness } from '../support/use-harness';
-import { eventually, testStack } from '../support/stack';
+import { eventually } from '../support/stack';
+import { spawnWorkerProcess } from '../support/worker-process';
 
 /**
  * Every line a worker process writes is a JSON log line, the SDK's native warnings included: a
@@ -19,25 +19,8 @@ describe('worker process logs', () => {
   });
 
   it("are JSON lines, the SDK core's warnings included", async () => {
-    const root = join(__dirname, '../..');
     const output: string[] = [];
-    worker = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/worker/main.ts')], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        ADMIN_TOKEN: ctx.harness.adminToken,
-        SECRETS_KEY: ctx.harness.secretsKey.toString('base64'),
-        SECRETS_KEY_ID: 'test',
-        TEMPORAL_ADDRESS: testStack().temporalAddress,
-        MONGODB_URI: ctx.harness.mongodbUri,
-        TEMPORAL_TASK_QUEUE: ctx.harness.taskQueue,
-        WEBHOOK_ALLOW_HTTP: 'true',
-        WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
-        WORKER_METRICS_PORT: '0',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    worker = spawnWorkerProcess(ctx.harness, { stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [worker.stdout!, worker.stderr!]) stream.on('data', (chunk: Buffer) => output.push(chunk.toString()));
 
     const { apiKey } = await ctx.harness.createTenant();
