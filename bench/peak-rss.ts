@@ -13,7 +13,7 @@ function read(path: string): string | undefined {
 }
 
 /** Pids whose parent is `pid`, from /proc/<pid>/stat (field 4). */
-export function childPids(pid: number): number[] {
+function childPids(pid: number): number[] {
   const children: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -23,11 +23,6 @@ export function childPids(pid: number): number[] {
     if (fields && Number(fields[1]) === pid) children.push(Number(entry));
   }
   return children;
-}
-
-/** My child process whose command line contains `needle` (the entry file of a service). */
-export function findChild(needle: string): number | undefined {
-  return childPids(process.pid).find((pid) => read(`/proc/${pid}/cmdline`)?.includes(needle));
 }
 
 /** VmHWM in MB of `pid`, or the largest of its descendants; null when it is gone. */

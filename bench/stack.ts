@@ -9,13 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startMongoWireServer, type RunningMongo } from '../src/embedded/mongo-wire-server';
 import { freePort } from '../src/embedded/ports';
-import { serviceCommand, serviceEntry } from '../src/embedded/service-command';
+import { serviceCommand } from '../src/embedded/service-command';
 import { ServiceProcess } from '../src/embedded/service-process';
 import { SupervisedService, type SupervisedServiceOptions } from '../src/embedded/supervised-service';
 import { startTemporalDevServer, type RunningTemporal } from '../src/embedded/temporal-dev-server';
 import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
 import { withWorkerHeapLimits } from '../src/worker/worker-heap';
-import { findChild } from './peak-rss';
 
 export const FLOOR_TASK_QUEUE = 'bench-floor';
 /** Key id of the secrets key the bench gives the API and worker (webhook-seed.ts encrypts with it). */
@@ -30,7 +29,7 @@ export interface BenchStack {
   secretsKey: Buffer;
   temporalAddress: string;
   mongodbUri: string;
-  /** Pids of the API's and the worker's processes. */
+  /** Pids of the API's and the worker's processes (their first ones, when supervised). */
   apiPid?: number;
   workerPid?: number;
   /** Why the stack broke, if one of its processes exited early. */
@@ -139,26 +138,26 @@ export class StackRunner {
       ['api', serviceCommand('api')],
     ];
     if (this.options.floorWorker ?? true) services.push(['floor-worker', { command: join(ROOT, 'node_modules', '.bin', 'tsx'), args: [FLOOR_ENTRY] }]);
-    let api: ServiceProcess | undefined;
+    const processes: Record<string, ServiceProcess> = {};
     for (const [name, command] of services) {
       const options = { name, ...command, env: name === 'worker' ? withWorkerHeapLimits(env) : env, logFile: join(logs, `${name}.log`) };
       if (this.options.supervise && name !== 'floor-worker') {
         const service = new SupervisedService({ ...options, ...this.options.supervise, processGroup: true });
         this.started.push(service);
         this.parts[name as 'api' | 'worker'] = service;
-        if (name === 'api') api = service.process;
+        processes[name] = service.process;
         continue;
       }
       const service = new ServiceProcess(options);
       this.started.push(service);
-      if (name === 'api') api = service;
+      processes[name] = service;
       void service.exited.then((code) => {
         if (!this.stopping) stack.failure ??= `${name} exited (code ${code}); see ${join(logs, `${name}.log`)}`;
       });
     }
-    await api!.waitForPort(port);
-    stack.apiPid = findChild(serviceEntry('api'));
-    stack.workerPid = findChild(serviceEntry('worker'));
+    await processes.api.waitForPort(port);
+    stack.apiPid = processes.api.pid;
+    stack.workerPid = processes.worker.pid;
     return stack;
   }
 

@@ -1,8 +1,8 @@
-import { isDuplicateKey } from '../models/duplicate-key';
 import { mongo } from 'mongoose';
 import type { Models } from '../models';
 import { createdHourOf } from '../models/delivery';
 import type { DeliveryStatus, FinalOutcome } from '../delivery/types';
+import { isDuplicateKey } from '../models/duplicate-key';
 
 /**
  * Writes to the deliveries index (models/delivery.ts). Every write is idempotent: a record

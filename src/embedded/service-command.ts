@@ -11,14 +11,9 @@ export type Service = 'api' | 'worker';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** The compiled entry file of a service. */
-export function serviceEntry(service: Service): string {
-  return join(ROOT, 'dist', service, 'main.js');
-}
-
 /** The command and arguments that run a service; throws when it was not built. */
 export function serviceCommand(service: Service): { command: string; args: string[] } {
-  const entry = serviceEntry(service);
+  const entry = join(ROOT, 'dist', service, 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   return { command: process.execPath, args: [entry] };
 }

@@ -1,4 +1,3 @@
-import { isDuplicateKey } from '../models/duplicate-key';
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
@@ -11,6 +10,7 @@ import { EventId, EventType, TenantId } from '../temporal/search-attributes';
 import { eventWorkflowId } from '../temporal/workflow-ids';
 import type { FanoutInput } from '../delivery/types';
 import { WORKFLOW_TYPES } from '../temporal/workflow-types';
+import { isDuplicateKey } from '../models/duplicate-key';
 
 /** Longest wait for Temporal to record a fan-out start before the producer gets 503. */
 export const START_DEADLINE_MS = 10_000;

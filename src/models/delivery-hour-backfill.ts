@@ -1,6 +1,6 @@
-import { isDuplicateKey } from './duplicate-key';
 import type { Connection } from 'mongoose';
 import { createdHourOf } from './delivery';
+import { isDuplicateKey } from './duplicate-key';
 
 /**
  * Gives `createdHour` to deliveries indexed before it existed, once per database: a webhook's

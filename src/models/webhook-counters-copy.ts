@@ -1,5 +1,5 @@
-import { isDuplicateKey } from './duplicate-key';
 import type { Connection } from 'mongoose';
+import { isDuplicateKey } from './duplicate-key';
 
 /**
  * Copies the counters that older versions kept in the webhook document into `webhook_counters`,

@@ -1,4 +1,3 @@
-import { isDuplicateKey } from '../models/duplicate-key';
 import { ExpiringMap } from '../cache/expiring-map';
 import { sweepExpired } from '../models/expiry-index';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -7,6 +6,7 @@ import type { ApiKeyCache } from '../api/api-key-cache';
 import type { Models } from '../models';
 import type { PortalSessionDoc } from '../models/portal-session';
 import type { PortalSettings } from './portal-settings';
+import { isDuplicateKey } from '../models/duplicate-key';
 
 /**
  * Customer portal sessions: a producer's backend asks for a single-use link (with its API key);
@@ -34,7 +34,6 @@ export interface PortalSession {
 const newToken = () => randomBytes(32).toString('base64url');
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-/** MongoDB's duplicate key error. */
 
 /**
  * The CSRF token of a session: derived from its cookie (HMAC), so nothing more is stored, it

@@ -325,7 +325,7 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     expect(attempts(after)).toEqual([[1, 500], [2, 500], [3, 200]]);
     expect(requestsOf(receiver.requests, retryingId)).toHaveLength(2);
 
-    // A first attempt made inline is a Marker of the event's fan-out, summarised with its host and delivery id.
+    // A first attempt made inline is a Local Activity event of the event's fan-out, summarised with its host and delivery id.
     const fanoutId = `event/${tenantId}/inv-ui-1`;
     await search(query("A tenant's fan-outs", { 'ten_…': tenantId }), (rows) => rows.some((r) => r.id === fanoutId));
     await main().getByRole('link', { name: fanoutId, exact: true }).first().click();
