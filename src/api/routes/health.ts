@@ -5,11 +5,25 @@ import type { Connection } from '@temporalio/client';
 /** A readiness probe answers within this bound, even while a server hangs (e.g. frozen). */
 const CHECK_TIMEOUT_MS = 3000;
 
-/** Resolves true when `check` succeeds within the bound, false otherwise. */
-function within(check: () => Promise<unknown>): Promise<boolean> {
+/**
+ * Resolves true when `check` succeeds within the bound, false otherwise. A check that runs out
+ * of time is aborted, so no call of it outlives the answer: the Temporal client retries a call
+ * that a closing connection fails, and that retry would throw on the closed channel.
+ */
+async function within(check: (signal: AbortSignal) => Promise<unknown>): Promise<boolean> {
+  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS)));
-  return Promise.race([check().then(() => true, () => false), timeout]).finally(() => clearTimeout(timer));
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      resolve(false);
+    }, CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([check(abort.signal).then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** `/healthz`: the process is up. `/readyz`: Temporal and MongoDB answer. */
@@ -20,7 +34,7 @@ export function healthRouter(temporal: Connection, mongo: MongoConnection): Rout
   });
   router.get('/readyz', async (_req, res) => {
     const [temporalUp, mongodb] = await Promise.all([
-      within(() => temporal.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => temporal.healthService.check({}))),
+      within((signal) => temporal.withAbortSignal(signal, () => temporal.healthService.check({}))),
       within(() => (mongo.db ? mongo.db.admin().ping() : Promise.reject(new Error('not connected')))),
     ]);
     res.status(temporalUp && mongodb ? 200 : 503).json({ status: temporalUp && mongodb ? 'ready' : 'unavailable', temporal: temporalUp, mongodb });
