@@ -9,12 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startMongoWireServer, type RunningMongo } from '../src/embedded/mongo-wire-server';
 import { freePort } from '../src/embedded/ports';
-import { serviceCommand } from '../src/embedded/service-command';
+import { serviceCommand, type Service } from '../src/embedded/service-command';
 import { ServiceProcess } from '../src/embedded/service-process';
 import { SupervisedService, type SupervisedServiceOptions } from '../src/embedded/supervised-service';
 import { startTemporalDevServer, type RunningTemporal } from '../src/embedded/temporal-dev-server';
 import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
-import { withWorkerHeapLimits } from '../src/worker/worker-heap';
+import { withHeapLimits } from '../src/embedded/heap-limits';
 
 export const FLOOR_TASK_QUEUE = 'bench-floor';
 /** Key id of the secrets key the bench gives the API and worker (webhook-seed.ts encrypts with it). */
@@ -133,14 +133,14 @@ export class StackRunner {
       BENCH_FLOOR_TASK_QUEUE: FLOOR_TASK_QUEUE,
       ...this.options.env,
     };
-    const services: [string, { command: string; args: string[] }][] = [
+    const services: [Service | 'floor-worker', { command: string; args: string[] }][] = [
       ['worker', serviceCommand('worker')],
       ['api', serviceCommand('api')],
     ];
     if (this.options.floorWorker ?? true) services.push(['floor-worker', { command: join(ROOT, 'node_modules', '.bin', 'tsx'), args: [FLOOR_ENTRY] }]);
     const processes: Record<string, ServiceProcess> = {};
     for (const [name, command] of services) {
-      const options = { name, ...command, env: name === 'worker' ? withWorkerHeapLimits(env) : env, logFile: join(logs, `${name}.log`) };
+      const options = { name, ...command, env: name === 'floor-worker' ? env : withHeapLimits(name, env), logFile: join(logs, `${name}.log`) };
       if (this.options.supervise && name !== 'floor-worker') {
         const service = new SupervisedService({ ...options, ...this.options.supervise, processGroup: true });
         this.started.push(service);

@@ -14,7 +14,7 @@ import { serviceCommand } from '../src/embedded/service-command';
 import { SupervisedService } from '../src/embedded/supervised-service';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
 import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
-import { withWorkerHeapLimits } from '../src/worker/worker-heap';
+import { withHeapLimits } from '../src/embedded/heap-limits';
 
 const started: Array<{ stop(): Promise<void> }> = [];
 let stopping = false;
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     const service = new SupervisedService({
       name,
       ...serviceCommand(name),
-      env: name === 'worker' ? withWorkerHeapLimits(env) : env,
+      env: withHeapLimits(name, env),
       onRestart: (code, backoffMs) => console.error(`${name} exited (code ${code}); restarting in ${backoffMs / 1000}s`),
     });
     started.push(service);
