@@ -144,7 +144,7 @@ export class StackRunner {
       if (this.options.supervise && name !== 'floor-worker') {
         const service = new SupervisedService({ ...options, ...this.options.supervise, processGroup: true });
         this.started.push(service);
-        this.parts[name as 'api' | 'worker'] = service;
+        this.parts[name] = service;
         processes[name] = service.process;
         continue;
       }

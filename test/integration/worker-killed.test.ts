@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { storedWebhook } from '../support/stored-webhook';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
-import { spawnWorkerProcess } from '../support/worker-process';
+import { harnessWorkerEnv, spawnWorkerProcess } from '../support/worker-process';
 
 const EVENTS = 5;
 const WEBHOOKS = 20;
@@ -28,7 +28,7 @@ describe('a worker killed during inline first attempts', () => {
 
   const startWorkerProcess = () => {
     // The process group is killed with it: tsx runs the worker in a child process.
-    const worker = spawnWorkerProcess(ctx.harness, { detached: true, stdio: 'ignore' });
+    const worker = spawnWorkerProcess(harnessWorkerEnv(ctx.harness), { detached: true, stdio: 'ignore' });
     workers.push(worker);
     return worker;
   };

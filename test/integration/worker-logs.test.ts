@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
-import { spawnWorkerProcess } from '../support/worker-process';
+import { harnessWorkerEnv, spawnWorkerProcess } from '../support/worker-process';
 
 /**
  * Every line a worker process writes is a JSON log line, the SDK's native warnings included: a
@@ -20,7 +20,7 @@ describe('worker process logs', () => {
 
   it("are JSON lines, the SDK core's warnings included", async () => {
     const output: string[] = [];
-    worker = spawnWorkerProcess(ctx.harness, { stdio: ['ignore', 'pipe', 'pipe'] });
+    worker = spawnWorkerProcess(harnessWorkerEnv(ctx.harness), { stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [worker.stdout!, worker.stderr!]) stream.on('data', (chunk: Buffer) => output.push(chunk.toString()));
 
     const { apiKey } = await ctx.harness.createTenant();

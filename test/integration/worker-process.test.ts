@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { freePort } from '../../src/embedded/ports';
 import { eventually, testStack, uniqueName } from '../support/stack';
+import { spawnWorkerProcess } from '../support/worker-process';
 
 /** The worker as `npm start` and Docker run it: its own process, configured from the environment. */
 describe('worker process', () => {
@@ -18,21 +18,16 @@ describe('worker process', () => {
   it('serves its own metrics and the Temporal SDK metrics on one port, and stops on SIGTERM', async () => {
     const stack = testStack();
     const metricsPort = await freePort();
-    const root = join(__dirname, '../..');
-    worker = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/worker/main.ts')], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
+    worker = spawnWorkerProcess(
+      {
         ADMIN_TOKEN: randomBytes(24).toString('base64url'),
         SECRETS_KEY: randomBytes(32).toString('base64'),
-        TEMPORAL_ADDRESS: stack.temporalAddress,
         MONGODB_URI: stack.mongodbUri(uniqueName('db')),
         TEMPORAL_TASK_QUEUE: uniqueName('tq'),
         WORKER_METRICS_PORT: String(metricsPort),
-        LOG_LEVEL: 'warn',
       },
-      stdio: 'ignore',
-    });
+      { stdio: 'ignore' },
+    );
     const text = await eventually(
       async () => {
         const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined);
