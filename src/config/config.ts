@@ -86,7 +86,12 @@ const EnvSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILING_FOR: duration.prefault('5d'),
   /** Workflow tasks a worker process runs at once. @default 40 */
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
-  /** Activities (retry attempts, requeue steps) a worker process runs at once. @default 100 */
+  /**
+   * Workflow tasks of retried deliveries (their own task queue) a worker process runs at once,
+   * besides the ones above: what a retry storm can take from fresh events' first attempts. @default 6
+   */
+  WORKER_RETRY_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(6),
+  /** Activities a worker process runs at once on each of its two task queues (retry attempts; requeue steps). @default 100 */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Local activities (inline first attempts, page reads and records) a worker process runs at once. @default 200 */
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(200),
@@ -119,6 +124,7 @@ export interface RateLimitSettings {
 /** How much a worker process runs at once (see README, "Worker settings"). */
 export interface WorkerConcurrency {
   maxConcurrentWorkflowTasks: number;
+  maxConcurrentRetryWorkflowTasks: number;
   maxConcurrentActivities: number;
   maxConcurrentLocalActivities: number;
   maxCachedWorkflows: number;
@@ -205,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     autoDisable: { consecutiveFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES, failingForMs: e.WEBHOOK_DISABLE_AFTER_FAILING_FOR },
     worker: {
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentRetryWorkflowTasks: e.WORKER_RETRY_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentLocalActivities: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,

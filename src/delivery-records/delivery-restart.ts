@@ -5,6 +5,7 @@ import type { DeliveryInput } from '../delivery/types';
 import type { Models } from '../models';
 import { createdHourOf, type DeliveryDoc } from '../models/delivery';
 import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temporal/search-attributes';
+import { retryTaskQueue } from '../temporal/task-queues';
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
 import { WORKFLOW_TYPES } from '../temporal/workflow-types';
 import { reopenDelivery } from './delivery-index';
@@ -69,7 +70,10 @@ export function deliveryRunInput(doc: DeliveryDoc, url: string, attempts: number
   };
 }
 
-/** Starts a new run of a delivery's workflow (its id is the delivery's), as the Web UI shows it. */
+/**
+ * Starts a new run of a delivery's workflow (its id is the delivery's), as the Web UI shows it,
+ * on the retry queue of the service's task queue `taskQueue`.
+ */
 export async function startDeliveryRun(
   client: Client,
   doc: DeliveryDoc,
@@ -80,7 +84,7 @@ export async function startDeliveryRun(
 ): Promise<void> {
   await client.workflow.start(WORKFLOW_TYPES.delivery, {
     workflowId: deliveryWorkflowId(doc._id),
-    taskQueue,
+    taskQueue: retryTaskQueue(taskQueue),
     args: [input],
     workflowIdReusePolicy,
     staticSummary: `${input.resendId ? 'resend: ' : ''}${doc.eventType} → ${input.host}`,

@@ -1,39 +1,72 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { WorkerConcurrency } from '../config/config';
+import { retryTaskQueue } from '../temporal/task-queues';
 import { workflowBundle } from './workflow-bundle';
 
 /** The defaults of the WORKER_* settings (config.ts). */
 export const DEFAULT_WORKER_CONCURRENCY: WorkerConcurrency = {
   maxConcurrentWorkflowTasks: 40,
+  maxConcurrentRetryWorkflowTasks: 6,
   maxConcurrentActivities: 100,
   maxConcurrentLocalActivities: 200,
   maxCachedWorkflows: 1000,
 };
 
-export interface CreateWorkerOptions {
+export interface CreateWorkersOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
   /** The workflows bundled by a supervisor (workflow-bundle.ts); bundled now when absent. */
   workflowBundleFile?: string;
-  /** Slots and cache of this worker. @default DEFAULT_WORKER_CONCURRENCY */
+  /** Slots and cache of these workers. @default DEFAULT_WORKER_CONCURRENCY */
   concurrency?: WorkerConcurrency;
 }
 
-/** Builds (does not run) a worker that hosts the workflows and the delivery activities. */
-export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+/**
+ * Builds (does not run) a worker process's two workers, on one connection, one bundle and one
+ * set of activities: one polls `taskQueue` (fan-outs and their inline first attempts, requeues),
+ * the other its retry queue (retried deliveries) with a small workflow-task budget of its own.
+ */
+export async function createWorkers(options: CreateWorkersOptions): Promise<[fanouts: Worker, retries: Worker]> {
   const concurrency = options.concurrency ?? DEFAULT_WORKER_CONCURRENCY;
-  return Worker.create({
+  const shared = {
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue,
     workflowBundle: await workflowBundle(options.workflowBundleFile),
     activities: createActivities(options.deps),
-    maxConcurrentWorkflowTaskExecutions: concurrency.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: concurrency.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: concurrency.maxConcurrentLocalActivities,
     maxCachedWorkflows: concurrency.maxCachedWorkflows,
+  };
+  const fanouts = await Worker.create({ ...shared, taskQueue: options.taskQueue, maxConcurrentWorkflowTaskExecutions: concurrency.maxConcurrentWorkflowTasks });
+  const retries = await Worker.create({
+    ...shared,
+    taskQueue: retryTaskQueue(options.taskQueue),
+    maxConcurrentWorkflowTaskExecutions: concurrency.maxConcurrentRetryWorkflowTasks,
   });
+  return [fanouts, retries];
+}
+
+/**
+ * Runs the workers until SIGINT/SIGTERM (or `shutdown()` of each), in-flight tasks finished. One
+ * that fails stops the others; its error is thrown once all have stopped.
+ */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  const runs = await Promise.allSettled(
+    workers.map((worker) =>
+      worker.run().catch((err: unknown) => {
+        shutDownWorkers(workers);
+        throw err;
+      }),
+    ),
+  );
+  const failed = runs.find((run): run is PromiseRejectedResult => run.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Asks each running worker to stop polling and finish what it has (as SIGTERM does). */
+export function shutDownWorkers(workers: Worker[]): void {
+  for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
 }

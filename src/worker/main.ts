@@ -9,7 +9,8 @@ import { connectMongo, type Models } from '../models';
 import { DELIVERY_RETENTION_SECONDS } from '../models/delivery';
 import { sweepExpired } from '../models/expiry-index';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
-import { createWorker } from './create-worker';
+import { retryTaskQueue } from '../temporal/task-queues';
+import { createWorkers, runWorkers } from './create-worker';
 import { startMetricsServer } from './metrics-server';
 import { freePort } from '../embedded/ports';
 import { runMain } from '../run-main';
@@ -37,10 +38,11 @@ runMain('worker', async () => {
   const sweeper = expiresByItself ? undefined : startDeliverySweep(models, logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await registerSearchAttributes(config.temporal.address, config.temporal.namespace, logger);
-  // Every attempt this worker can run at once gets its own connection: none waits for one.
-  const http = httpClientFromConfig(config, config.worker.maxConcurrentActivities + config.worker.maxConcurrentLocalActivities);
+  // Every attempt this process can run at once (first attempts, and attempts on both queues)
+  // gets its own connection: none waits for one.
+  const http = httpClientFromConfig(config, 2 * config.worker.maxConcurrentActivities + config.worker.maxConcurrentLocalActivities);
   try {
-    const worker = await createWorker({
+    const workers = await createWorkers({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
@@ -54,8 +56,9 @@ runMain('worker', async () => {
         autoDisable: config.autoDisable,
       },
     });
-    logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
-    await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
+    const taskQueues = [config.temporal.taskQueue, retryTaskQueue(config.temporal.taskQueue)];
+    logger.info({ taskQueues, namespace: config.temporal.namespace }, 'worker started');
+    await runWorkers(workers); // returns after SIGINT/SIGTERM, once in-flight tasks are done
   } finally {
     clearInterval(sweeper);
     metricsServer?.close();

@@ -13,6 +13,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { AttemptRecord, DeliveryInput, FanoutInput, FanoutResult, FirstAttemptResult, FirstAttemptsRecord, MatchedWebhook } from '../delivery/types';
 import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temporal/search-attributes';
+import { retryTaskQueue } from '../temporal/task-queues';
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
 import { DeliveryWorkflow } from './delivery-workflow';
 
@@ -152,6 +153,8 @@ async function startDelivery(input: FanoutInput, webhook: MatchedWebhook, args: 
       args: [args],
       // Deliveries outlive the fan-out run that started them (it continues as new).
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      // Retries have a workflow-task budget of their own, so a storm of them leaves first attempts theirs.
+      taskQueue: retryTaskQueue(workflowInfo().taskQueue),
       // A replayed or reset fan-out must never deliver the same event to a webhook twice.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       staticSummary: `${eventType} → ${webhook.host}`,

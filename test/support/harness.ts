@@ -11,9 +11,9 @@ import { answerClientErrors } from '../../src/api/client-errors';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { WebhookHttpClient } from '../../src/delivery/http-client';
 import { connectMongo, type Models } from '../../src/models';
-import { createWorker } from '../../src/worker/create-worker';
+import { createWorkers, runWorkers, shutDownWorkers } from '../../src/worker/create-worker';
 import type { RateLimitSettings } from '../../src/config/config';
-import { testStack, uniqueName } from './stack';
+import { eventually, testStack, uniqueName } from './stack';
 
 /**
  * What the SDK logged in this process (activity and workflow logs included), captured instead of
@@ -78,7 +78,7 @@ export class Harness {
   client!: Client;
   private options: HarnessOptions = {};
   private server?: Server;
-  private running?: { worker: Worker; run: Promise<void>; close: () => Promise<void> };
+  private running?: { workers: Worker[]; run: Promise<void>; close: () => Promise<void> };
   private closers: (() => Promise<unknown>)[] = [];
 
   static async start(options: HarnessOptions = {}): Promise<Harness> {
@@ -151,15 +151,15 @@ export class Harness {
     const http = new WebhookHttpClient(LOCAL_RECEIVERS);
     const env = this.options.testEnv;
     const native = env ? env.nativeConnection : await NativeConnection.connect({ address: this.options.temporalAddress ?? testStack().temporalAddress });
-    const worker = await createWorker({
+    const workers = await createWorkers({
       connection: native,
       namespace: 'default',
       taskQueue: this.taskQueue,
       deps: { models: this.models, secretBox: this.secretBox, http, ...this.options.activities },
     });
-    const run = worker.run();
+    const run = runWorkers(workers);
     this.running = {
-      worker,
+      workers,
       run,
       close: async () => {
         if (!env) await native.close();
@@ -168,12 +168,23 @@ export class Harness {
     };
   }
 
+  /**
+   * Stops only the worker of the retry queue (as if its workflow-task budget were all taken):
+   * fan-outs and their first attempts go on. `stopWorker`, then `startWorker`, brings it back.
+   */
+  async stopRetryWorker(): Promise<void> {
+    const retries = this.running?.workers[1];
+    if (!retries) return;
+    shutDownWorkers([retries]);
+    await eventually(() => (retries.getState() === 'STOPPED' ? true : undefined), 30_000, 'the retry worker to stop');
+  }
+
   /** Shuts the worker down as SIGTERM would: in-flight attempts finish, nothing new is polled. */
   async stopWorker(): Promise<void> {
     const running = this.running;
     if (!running) return;
     this.running = undefined;
-    running.worker.shutdown();
+    shutDownWorkers(running.workers);
     await running.run;
     await running.close();
   }
