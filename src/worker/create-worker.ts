@@ -13,6 +13,9 @@ export const DEFAULT_WORKER_CONCURRENCY: WorkerConcurrency = {
   maxCachedWorkflows: 1000,
 };
 
+/** Workflows the retry queue's worker keeps cached between their tasks, at most. */
+const RETRY_CACHED_WORKFLOWS = 100;
+
 export interface CreateWorkersOptions {
   connection: NativeConnection;
   namespace: string;
@@ -45,6 +48,9 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<[fan
     ...shared,
     taskQueue: retryTaskQueue(options.taskQueue),
     maxConcurrentWorkflowTaskExecutions: concurrency.maxConcurrentRetryWorkflowTasks,
+    // A retried delivery waits seconds to hours between its few tasks: caching it buys little,
+    // and replaying its short history is cheap; each cached workflow costs worker memory.
+    maxCachedWorkflows: Math.min(concurrency.maxCachedWorkflows, RETRY_CACHED_WORKFLOWS),
   });
   return [fanouts, retries];
 }
