@@ -23,8 +23,11 @@ function documentedCommands(): string[] {
 }
 
 /** Runs one documented command as an operator's shell would, `temporal` being the bundled CLI. */
-async function operator(command: string, ids: { webhookId: string; deliveryId?: string }): Promise<string> {
-  const line = command.replaceAll('wh_…', ids.webhookId).replaceAll('dlv_…', ids.deliveryId ?? 'dlv_…');
+async function operator(command: string, ids: { webhookId: string; deliveryId?: string; taskQueue?: string }): Promise<string> {
+  const line = command
+    .replaceAll('wh_…', ids.webhookId)
+    .replaceAll('dlv_…', ids.deliveryId ?? 'dlv_…')
+    .replaceAll('webhook-deliveries', ids.taskQueue ?? 'webhook-deliveries');
   const { stdout } = await run('bash', ['-c', `temporal() { "$TEMPORAL_CLI_PATH" "$@"; }\n${line}`], {
     env: { ...process.env, TEMPORAL_CLI_PATH: CLI, TEMPORAL_ADDRESS: testStack().temporalAddress },
   });
@@ -47,6 +50,7 @@ describe('the operator guide, CLI steps performed as written (dev server)', () =
       'temporal workflow describe',
       'temporal workflow show',
       'temporal workflow reset',
+      'temporal task-queue describe',
     ]);
 
     const { apiKey } = await ctx.harness.createTenant();
@@ -110,5 +114,10 @@ describe('the operator guide, CLI steps performed as written (dev server)', () =
       [2, 500],
       [3, 200],
     ]);
+
+    // The retry queue of this service's task queue, polled by this process's worker.
+    const queue = commands.find((c) => c.startsWith('temporal task-queue describe '))!;
+    const described = await operator(queue, { webhookId, taskQueue: ctx.harness.taskQueue });
+    expect(described).toContain(`${process.pid}@`);
   });
 });
