@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/config';
+import { DEFAULT_WORKER_CONCURRENCY } from '../../src/worker/create-worker';
 
 const quiet = () => undefined;
 const base = { ADMIN_TOKEN: 'a'.repeat(32), SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') };
@@ -21,6 +22,14 @@ describe('config', () => {
     expect(config.deliveryConnectTimeoutMs).toBe(10_000);
     expect(config.autoDisable).toEqual({ consecutiveFailures: 20, failingForMs: 5 * 86_400_000 });
     expect(config.portal).toEqual({ linkTtlSeconds: 300, sessionTtlSeconds: 3600, publicUrl: undefined });
+  });
+
+  it('reads the worker settings, the retry queue budget among them; their defaults are the workers\' defaults', () => {
+    expect(loadConfig({ ...base }, quiet).worker).toEqual(DEFAULT_WORKER_CONCURRENCY);
+    expect(DEFAULT_WORKER_CONCURRENCY.maxConcurrentRetryWorkflowTasks).toBe(6);
+    const config = loadConfig({ ...base, WORKER_RETRY_MAX_CONCURRENT_WORKFLOW_TASKS: '12', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20' }, quiet);
+    expect(config.worker).toMatchObject({ maxConcurrentRetryWorkflowTasks: 12, maxConcurrentWorkflowTasks: 20 });
+    expect(() => loadConfig({ ...base, WORKER_RETRY_MAX_CONCURRENT_WORKFLOW_TASKS: '1' }, quiet)).toThrow(/^WORKER_RETRY_MAX_CONCURRENT_WORKFLOW_TASKS: /);
   });
 
   it('reads the portal settings and names a bad one', () => {
