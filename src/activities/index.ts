@@ -3,14 +3,14 @@ import type { WebhookHttpClient } from '../delivery/http-client';
 import { DEFAULT_AUTO_DISABLE, type AutoDisablePolicy } from '../delivery/webhook-health';
 import type { Models } from '../models';
 import { deliverActivity } from './deliver';
-import { deliverFirstAttemptActivity } from './first-attempt';
+import { deliverFirstAttemptActivity, deliverFirstAttemptsActivity } from './first-attempt';
 import { loadFanoutPageActivity, matchWebhooksActivity } from './match-webhooks';
 import { PageCache } from './page-cache';
 import { recordDeliveryOutcomeActivity, recordFirstAttemptsActivity } from './record-delivery-outcome';
 import { createRequeueActivities } from './requeue';
 
 export type { MatchWebhooksInput } from './match-webhooks';
-export type { FirstAttemptInput } from './first-attempt';
+export type { FirstAttemptInput, FirstAttemptsInput } from './first-attempt';
 
 export interface ActivityDeps {
   models: Models;
@@ -30,7 +30,9 @@ export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_
     /** Pages of fan-outs started before first attempts moved inline. */
     matchWebhooks: matchWebhooksActivity(models),
     loadFanoutPage: loadFanoutPageActivity(models, cache),
+    /** One delivery's first attempt: fan-outs begun before first attempts were batched. */
     deliverFirstAttempt: deliverFirstAttemptActivity(attemptDeps),
+    deliverFirstAttempts: deliverFirstAttemptsActivity(attemptDeps),
     recordFirstAttempts: recordFirstAttemptsActivity({ models, autoDisable }),
     deliver: deliverActivity(attemptDeps),
     /** Index status, counters, auto-disable and operational events; returns the reason if it disabled the webhook. */

@@ -87,9 +87,10 @@ async function runLog(client: Client, workflowId: string, runId: string, descrip
 }
 
 /**
- * The inline first attempt of `deliveryId`: the result of its local activity in the fan-out run's
- * history. The index is written during the workflow task that records that result, so for a few
- * milliseconds the index can be ahead of the history: a missing attempt is looked for again.
+ * The inline first attempt of `deliveryId`: in the result of its local activity (its own, or its
+ * batch's) in the fan-out run's history. The index is written during the workflow task that
+ * records that result, so for a few milliseconds the index can be ahead of the history: a missing
+ * attempt is looked for again.
  */
 async function inlineAttempt(client: Client, workflowId: string, runId: string, deliveryId: string): Promise<AttemptRecord[]> {
   const first = decoder(client);
@@ -98,7 +99,9 @@ async function inlineAttempt(client: Client, workflowId: string, runId: string, 
     for (const event of history.events ?? []) {
       const marker = event.markerRecordedEventAttributes;
       if (!marker?.details?.result) continue;
-      const result = first(marker.details.result) as Partial<FirstAttemptResult> | undefined;
+      // One delivery's first attempt, or a batch of them (fan-outs since first-attempt batches).
+      const value = first(marker.details.result) as Partial<FirstAttemptResult> | Partial<FirstAttemptResult>[] | undefined;
+      const result = Array.isArray(value) ? value.find((r) => r?.deliveryId === deliveryId) : value;
       if (result?.deliveryId === deliveryId) return result.attempt ? [result.attempt] : [];
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -114,6 +114,13 @@ export interface FirstAttemptResult {
   reason?: string;
 }
 
+/** A first attempt of a batch that could not be made (its webhook or event could not be read): the fan-out hands it to a retry. */
+export interface FirstAttemptNotMade {
+  deliveryId: string;
+  webhookId: string;
+  notMade: string;
+}
+
 /** A page of first attempts, for the deliveries index and the webhooks' counters. */
 export interface FirstAttemptsRecord extends EventRef {
   /** The fan-out run whose history holds these attempts. */

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { AttemptRecord, DeliveryInput, FanoutInput, FanoutResult, FirstAttemptResult, FirstAttemptsRecord, MatchedWebhook } from '../delivery/types';
+import type { AttemptRecord, DeliveryInput, FanoutInput, FanoutResult, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, MatchedWebhook } from '../delivery/types';
 import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temporal/search-attributes';
 import { retryTaskQueue } from '../temporal/task-queues';
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
@@ -41,6 +41,16 @@ export const RECORD_IN_NEXT_RUN = 'record-in-next-run';
 /** The patch that makes a run page through `FANOUT_PAGES_PER_RUN` pages; runs begun before it make one. */
 export const PAGES_PER_RUN = 'pages-per-run';
 
+/**
+ * The patch that makes a page's first attempts in batches of `FIRST_ATTEMPT_BATCH`, one local
+ * activity each, and lets a page's record run beside the next pages instead of holding them
+ * back; runs begun before it make one local activity per delivery and keep one record in flight.
+ */
+export const FIRST_ATTEMPT_BATCHES = 'first-attempt-batches';
+
+/** First attempts per local activity: a page of 100 is 4 of them. */
+export const FIRST_ATTEMPT_BATCH = 25;
+
 /** Reading and recording a page: MongoDB being down must delay a fan-out, never drop it, so retried without a limit. */
 const { loadFanoutPage, recordFirstAttempts } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -60,12 +70,14 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
   if (!patched(FIRST_ATTEMPTS_INLINE)) return await childPerDelivery(input);
   const recordInNextRun = patched(RECORD_IN_NEXT_RUN);
   const pagesPerRun = patched(PAGES_PER_RUN) ? FANOUT_PAGES_PER_RUN : 1;
-  // At most one page's record in flight: a worker lost mid-run sends again only what is not on record.
+  const batches = patched(FIRST_ATTEMPT_BATCHES);
+  // Before batches, at most one page's record in flight; since, every page's of this run. A
+  // worker lost mid-run sends again only what is not on record: at most this run's pages.
   let recording = input.unrecorded ? recordFirstAttempts(input.unrecorded) : Promise.resolve();
   let cursor = input.cursor;
   let started = input.started ?? 0;
   for (let pages = 1; ; pages++) {
-    const page = await attemptPage(input, cursor);
+    const page = await attemptPage(input, cursor, batches);
     started += page.webhooks;
     if (!page.nextCursor) {
       await Promise.all([recording, page.record && recordFirstAttempts(page.record)]);
@@ -78,8 +90,8 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
       const unrecorded = recordInNextRun && page.record ? withoutResponses(page.record) : undefined;
       return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor, started, unrecorded });
     }
-    await recording;
-    recording = page.record ? recordFirstAttempts(page.record) : Promise.resolve();
+    if (!batches) await recording;
+    recording = Promise.all([recording, page.record && recordFirstAttempts(page.record)]).then(() => undefined);
   }
 }
 
@@ -87,12 +99,14 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
  * One page: its webhooks' first attempts, and the retrying ones handed to their children.
  * Returns how many webhooks the page had, where the next page starts, and the page's record.
  */
-async function attemptPage(input: FanoutInput, cursor: string | null | undefined): Promise<{ webhooks: number; nextCursor: string | null; record?: FirstAttemptsRecord }> {
+async function attemptPage(input: FanoutInput, cursor: string | null | undefined, batches: boolean): Promise<{ webhooks: number; nextCursor: string | null; record?: FirstAttemptsRecord }> {
   const { tenantId, eventId, eventType } = input;
   const page = await loadFanoutPage({ tenantId, eventId, eventType, after: cursor ?? null, limit: FANOUT_PAGE_SIZE });
   // Recorded already: this is a reset or replayed run, and those deliveries are never sent again.
   const todo = page.webhooks.filter((webhook) => !webhook.recorded);
-  const results = await Promise.all(todo.map((webhook) => firstAttempt(input, webhook)));
+  const results = batches
+    ? (await Promise.all(chunk(todo, FIRST_ATTEMPT_BATCH).map((batch) => firstAttempts(input, batch)))).flat()
+    : await Promise.all(todo.map((webhook) => firstAttempt(input, webhook)));
 
   // Retrying deliveries get their workflow before the index says "retrying", so the index never
   // names a retry that has no workflow to run it.
@@ -113,7 +127,52 @@ function withoutResponses(record: FirstAttemptsRecord): FirstAttemptsRecord {
   return { ...record, results: record.results.map((r) => (r.attempt ? { ...r, attempt: { ...r.attempt, response: null } } : r)) };
 }
 
-/** One inline first attempt; an attempt that cannot complete (timeout, worker lost) becomes a retry. */
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/**
+ * A batch of inline first attempts, one local activity. A batch that cannot complete (timeout,
+ * worker lost) hands each of its deliveries to a retry, as does an attempt that was not made.
+ */
+async function firstAttempts({ tenantId, eventId, eventType }: FanoutInput, webhooks: MatchedWebhook[]): Promise<FirstAttemptResult[]> {
+  const { deliverFirstAttempts } = proxyLocalActivities<Activities>({
+    // Each attempt's own HTTP timeout (≤ 30 s) ends it first; this is the backstop.
+    startToCloseTimeout: '1 minute',
+    // Never sent twice by this workflow: a retry of an attempt is its child's job, on the schedule.
+    retry: { maximumAttempts: 1 },
+    summary: `first attempts: ${byHost(webhooks)}`,
+  });
+  const startedAt = new Date().toISOString();
+  const deliveries = webhooks.map(({ deliveryId, webhookId }) => ({ deliveryId, webhookId }));
+  let results: (FirstAttemptResult | FirstAttemptNotMade)[];
+  try {
+    results = await deliverFirstAttempts({ tenantId, eventId, eventType, deliveries });
+  } catch (err) {
+    const message = (err instanceof ActivityFailure && err.cause ? err.cause : (err as Error)).message;
+    return webhooks.map((webhook) => unfinished(webhook, startedAt, `the first attempt did not complete; its outcome is unknown (${message})`));
+  }
+  return results.map((result, i) =>
+    'notMade' in result ? unfinished(webhooks[i], startedAt, `the first attempt was not made (${result.notMade})`) : result,
+  );
+}
+
+/** `POST a.example (dlv_1, dlv_2), POST b.example (dlv_3)`: what the Web UI shows of a batch. */
+function byHost(webhooks: MatchedWebhook[]): string {
+  const hosts = new Map<string, string[]>();
+  for (const { host, deliveryId } of webhooks) hosts.set(host, [...(hosts.get(host) ?? []), deliveryId]);
+  return [...hosts].map(([host, ids]) => `POST ${host} (${ids.join(', ')})`).join(', ');
+}
+
+/** A first attempt handed to a retry without an outcome of its own: its child waits the schedule's first delay. */
+function unfinished({ deliveryId, webhookId, firstDelayMs }: MatchedWebhook, startedAt: string, error: string): FirstAttemptResult {
+  const attempt: AttemptRecord = { attempt: 1, startedAt, durationMs: null, statusCode: null, errorClass: 'worker_lost', error, response: null };
+  return { deliveryId, webhookId, outcome: 'unfinished', attempt, nextRetryDelayMs: firstDelayMs, reason: error };
+}
+
+/** One inline first attempt (fan-outs begun before batches); an attempt that cannot complete (timeout, worker lost) becomes a retry. */
 async function firstAttempt({ tenantId, eventId, eventType }: FanoutInput, webhook: MatchedWebhook): Promise<FirstAttemptResult> {
   const { deliverFirstAttempt } = proxyLocalActivities<Activities>({
     // The attempt's own HTTP timeout (≤ 30 s) ends it first; this is the backstop.
@@ -128,16 +187,7 @@ async function firstAttempt({ tenantId, eventId, eventType }: FanoutInput, webho
     return await deliverFirstAttempt({ tenantId, eventId, eventType, deliveryId, webhookId });
   } catch (err) {
     const message = (err instanceof ActivityFailure && err.cause ? err.cause : (err as Error)).message;
-    const attempt: AttemptRecord = {
-      attempt: 1,
-      startedAt,
-      durationMs: null,
-      statusCode: null,
-      errorClass: 'worker_lost',
-      error: `the first attempt did not complete; its outcome is unknown (${message})`,
-      response: null,
-    };
-    return { deliveryId, webhookId, outcome: 'unfinished', attempt, nextRetryDelayMs: webhook.firstDelayMs, reason: message };
+    return unfinished(webhook, startedAt, `the first attempt did not complete; its outcome is unknown (${message})`);
   }
 }
 

@@ -3,7 +3,7 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
-import { FANOUT_PAGE_SIZE, FANOUT_PAGES_PER_RUN } from '../../src/workflows/event-fanout-workflow';
+import { FANOUT_PAGE_SIZE, FANOUT_PAGES_PER_RUN, FIRST_ATTEMPT_BATCH } from '../../src/workflows/event-fanout-workflow';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 import { generateWebhookSecret } from '../../src/signing/webhook-secret';
 
@@ -53,9 +53,13 @@ describe('fan-out at scale (dev server)', () => {
       const history = await ctx.harness.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
       const children = history.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
       expect(children).toBe(0);
-      const firstAttempts = history.events!.filter(
-        (e) => e.markerRecordedEventAttributes && /^first attempt:/.test(String(e.userMetadata?.summary ? defaultPayloadConverter.fromPayload(e.userMetadata.summary) : '')),
-      ).length;
+      // First attempts in batches: one local activity (a marker) per batch, its result one entry per delivery.
+      const batches = history.events!.filter(
+        (e) => e.markerRecordedEventAttributes && /^first attempts:/.test(String(e.userMetadata?.summary ? defaultPayloadConverter.fromPayload(e.userMetadata.summary) : '')),
+      );
+      const batchSizes = batches.map((e) => defaultPayloadConverter.fromPayload<unknown[]>(e.markerRecordedEventAttributes!.details!.result!.payloads![0]).length);
+      expect(Math.max(...batchSizes)).toBeLessThanOrEqual(FIRST_ATTEMPT_BATCH);
+      const firstAttempts = batchSizes.reduce((a, b) => a + b, 0);
       // A workflow task that failed or timed out (a starved worker) loses the markers of what it
       // attempted; the retried task finds those deliveries recorded and never sends them again.
       const lostTask = history.events!.some((e) => e.workflowTaskFailedEventAttributes || e.workflowTaskTimedOutEventAttributes);
