@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { DeliveryInput } from '../../src/delivery/types';
+import { SecretBox } from '../../src/crypto/secret-box';
+import { deliveryId } from '../../src/ids';
+import { generateWebhookSecret } from '../../src/signing/webhook-secret';
+import { useHarness } from '../support/use-harness';
+import { requestsOf } from '../support/receiver';
+import { eventually } from '../support/stack';
+
+describe('first attempts in batches (dev server)', () => {
+  const ctx = useHarness({ receivers: 1 });
+
+  it('an attempt of a batch that cannot be made goes to a retry alone; the others of its batch are delivered', async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    const ok = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/batch-ok'), events: ['order.paid'] });
+    const locked = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/batch-locked'), events: ['order.paid'], retrySchedule: ['1h'] });
+    // A secret stored under a key this deployment does not hold: its request cannot be signed.
+    const otherKey = new SecretBox('k-other', randomBytes(32));
+    await ctx.harness.models.Webhook.updateOne({ _id: locked.webhookId }, { secret: otherKey.encrypt(generateWebhookSecret()) });
+
+    const eventId = await ctx.harness.sendEvent(apiKey, { type: 'order.paid', data: { n: 1 } });
+    const okId = deliveryId(tenantId, eventId, ok.webhookId);
+    const lockedId = deliveryId(tenantId, eventId, locked.webhookId);
+
+    // The locked one's delivery is handed to a retry, its first attempt on record as not made.
+    const handle = ctx.harness.client.workflow.getHandle(lockedId);
+    const description = await eventually(() => handle.describe().catch(() => undefined), 30_000, 'the locked delivery workflow');
+    expect(description.status.name).toBe('RUNNING');
+    const history = await handle.fetchHistory();
+    const input = defaultPayloadConverter.fromPayload<DeliveryInput>(
+      history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0],
+    );
+    expect(input.firstAttempt).toMatchObject({ attempt: 1, statusCode: null, errorClass: 'worker_lost' });
+    expect(input.firstAttempt!.error).toBe('the first attempt was not made (cannot decrypt a secret stored under key id "k-other")');
+
+    // The other delivery of the same batch: delivered once, inline, and read back with its attempt.
+    const delivered = await eventually(async () => {
+      const res = await ctx.harness.call('GET', `/v1/deliveries/${okId}`, { token: apiKey });
+      return res.status === 200 && res.body.delivery.status === 'delivered' ? res.body.delivery : undefined;
+    }, 30_000, 'the other delivery delivered');
+    expect(delivered.attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: 200 })]);
+    expect(requestsOf(ctx.receiver.requests, okId)).toHaveLength(1);
+    expect(requestsOf(ctx.receiver.requests, lockedId)).toHaveLength(0);
+    await expect(ctx.harness.client.workflow.getHandle(okId).describe()).rejects.toThrow(/not found/);
+
+    // What the API shows of the locked one: retrying, attempt 1 not made.
+    const retrying = (await ctx.harness.call('GET', `/v1/deliveries/${lockedId}`, { token: apiKey })).body.delivery;
+    expect(retrying.status).toBe('retrying');
+    expect(retrying.attempts[0]).toMatchObject({ attempt: 1, statusCode: null, error: input.firstAttempt!.error });
+    await handle.terminate('test over');
+  });
+});
