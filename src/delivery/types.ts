@@ -114,7 +114,7 @@ export interface FirstAttemptResult {
   reason?: string;
 }
 
-/** A first attempt of a batch that could not be made (its webhook or event could not be read): the fan-out hands it to a retry. */
+/** A first attempt of a batch that could not be made (its webhook or event unreadable, its request unsigned): the fan-out hands it to a retry. */
 export interface FirstAttemptNotMade {
   deliveryId: string;
   webhookId: string;

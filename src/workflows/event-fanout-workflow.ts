@@ -127,6 +127,7 @@ function withoutResponses(record: FirstAttemptsRecord): FirstAttemptsRecord {
   return { ...record, results: record.results.map((r) => (r.attempt ? { ...r, attempt: { ...r.attempt, response: null } } : r)) };
 }
 
+/** `items` in consecutive slices of at most `size`. */
 function chunk<T>(items: T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
