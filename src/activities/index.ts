@@ -9,9 +9,6 @@ import { PageCache } from './page-cache';
 import { recordDeliveryOutcomeActivity, recordFirstAttemptsActivity } from './record-delivery-outcome';
 import { createRequeueActivities } from './requeue';
 
-export type { MatchWebhooksInput } from './match-webhooks';
-export type { FirstAttemptInput, FirstAttemptsInput } from './first-attempt';
-
 export interface ActivityDeps {
   models: Models;
   secretBox: SecretBox;

@@ -163,7 +163,10 @@ async function firstAttempts({ tenantId, eventId, eventType }: FanoutInput, webh
 /** `POST a.example (dlv_1, dlv_2), POST b.example (dlv_3)`: what the Web UI shows of a batch. */
 function byHost(webhooks: MatchedWebhook[]): string {
   const hosts = new Map<string, string[]>();
-  for (const { host, deliveryId } of webhooks) hosts.set(host, [...(hosts.get(host) ?? []), deliveryId]);
+  for (const { host, deliveryId } of webhooks) {
+    if (!hosts.has(host)) hosts.set(host, []);
+    hosts.get(host)!.push(deliveryId);
+  }
   return [...hosts].map(([host, ids]) => `POST ${host} (${ids.join(', ')})`).join(', ');
 }
 
