@@ -8,7 +8,7 @@ import { Agent, request } from 'undici';
 import { buildSignedRequest } from '../src/delivery/signed-request';
 import { generateWebhookSecret } from '../src/signing/webhook-secret';
 import type { emptyWorkflow, floorFanoutWorkflow } from './floor-workflows';
-import { closedLoop } from './load';
+import { closedLoop, type LoadResult } from './load';
 import type { BenchReceiver } from './receiver';
 import type { ClosedLoopPhase, DeliveryPhase } from './settings';
 import { FLOOR_TASK_QUEUE } from './stack';
@@ -50,12 +50,16 @@ export interface RawStartsResult {
   latencyMs: LatencySummary;
 }
 
-/** Workflow starts of an empty workflow, acknowledged by the server, at the ingest's concurrency. */
-export async function rawStarts(client: Client, phase: ClosedLoopPhase, tag: string): Promise<RawStartsResult> {
+/** One round of workflow starts of an empty workflow, acknowledged by the server, at the ingest's concurrency. */
+export async function rawStartsRound(client: Client, phase: ClosedLoopPhase, tag: string): Promise<LoadResult> {
   const result = await closedLoop(phase, async (i) => {
     await client.workflow.start<typeof emptyWorkflow>('emptyWorkflow', { taskQueue: FLOOR_TASK_QUEUE, workflowId: `start-${tag}-${i}` });
   });
   if (result.ok === 0) throw new Error(`no workflow could be started: ${result.firstError}`);
+  return result;
+}
+
+export function rawStartsResult(result: LoadResult): RawStartsResult {
   return { started: result.ok, failed: result.failed, startsPerSecond: perSecond(result.ok, result.elapsedMs), latencyMs: summarize(result.latenciesMs) };
 }
 

@@ -47,6 +47,18 @@ export async function closedLoop(phase: ClosedLoopPhase, send: (i: number) => Pr
   return result;
 }
 
+/** Rounds of one closed-loop phase as one: their requests, latencies and time added up. */
+export function mergeLoads(loads: readonly LoadResult[]): LoadResult {
+  return {
+    ok: loads.reduce((n, l) => n + l.ok, 0),
+    failed: loads.reduce((n, l) => n + l.failed, 0),
+    latenciesMs: loads.flatMap((l) => l.latenciesMs),
+    elapsedMs: loads.reduce((n, l) => n + l.elapsedMs, 0),
+    skipped: loads.reduce((n, l) => n + l.skipped, 0),
+    firstError: loads.find((l) => l.firstError)?.firstError,
+  };
+}
+
 export interface OpenLoopOptions {
   /** Requests per second offered. */
   ratePerSecond: number;

@@ -57,7 +57,7 @@ export interface IngestResult {
   firstError?: string;
 }
 
-function ingestResult(load: LoadResult, offeredPerSecond?: number): IngestResult {
+export function ingestResult(load: LoadResult, offeredPerSecond?: number): IngestResult {
   return {
     accepted: load.ok,
     failed: load.failed,
@@ -68,10 +68,9 @@ function ingestResult(load: LoadResult, offeredPerSecond?: number): IngestResult
   };
 }
 
-/** POST /v1/events to a tenant without webhooks: closed loop at saturation. */
-export async function ingestSaturation(api: BenchApiClient, tenant: Tenant, phase: ClosedLoopPhase): Promise<IngestResult> {
-  const load = await closedLoop(phase, (i) => api.sendEvent(tenant, EVENT_TYPE, { n: i }).then(() => undefined));
-  return ingestResult(load);
+/** One round of POST /v1/events to a tenant without webhooks: closed loop at saturation. */
+export function ingestSaturationRound(api: BenchApiClient, tenant: Tenant, phase: ClosedLoopPhase): Promise<LoadResult> {
+  return closedLoop(phase, (i) => api.sendEvent(tenant, EVENT_TYPE, { n: i }).then(() => undefined));
 }
 
 /** POST /v1/events open-loop at a fixed rate. */

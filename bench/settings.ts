@@ -27,12 +27,14 @@ export interface BenchSettings {
   only: string[] | null;
   /** Raw signed undici POSTs to the receiver. */
   rawPosts: ClosedLoopPhase;
-  /** Raw workflow starts of an empty workflow on the bench-only task queue. */
+  /** Raw workflow starts of an empty workflow on the bench-only task queue (`count` over all rounds). */
   rawStarts: ClosedLoopPhase;
+  /** Rounds in which raw starts and ingest at saturation take turns, each a share of its `count`. */
+  startRounds: number;
   /** The local-activity floor: `count` no-op workflows at fan-out 1, then at fan-out 10. */
   floor1: DeliveryPhase;
   floor10: DeliveryPhase;
-  /** POST /v1/events to a tenant with no webhook, closed-loop at saturation. */
+  /** POST /v1/events to a tenant with no webhook, closed-loop at saturation (`count` over all rounds). */
   ingestSaturation: ClosedLoopPhase;
   /** Then open-loop at this fraction of the saturating rate, for this long. */
   ingestFixed: { fraction: number; durationMs: number };
@@ -62,10 +64,11 @@ const FULL: BenchSettings = {
   quick: false,
   only: null,
   rawPosts: { count: 20_000, capMs: 5_000, concurrency: 64 },
-  rawStarts: { count: 1_000, capMs: 15_000, concurrency: 32 },
+  rawStarts: { count: 1_200, capMs: 15_000, concurrency: 32 },
+  startRounds: 3,
   floor1: { count: 600, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
   floor10: { count: 150, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
-  ingestSaturation: { count: 1_000, capMs: 15_000, concurrency: 32 },
+  ingestSaturation: { count: 1_200, capMs: 15_000, concurrency: 32 },
   ingestFixed: { fraction: 0.5, durationMs: 10_000 },
   e2e1: { count: 600, capMs: 30_000, concurrency: 32, drainMs: 20_000 },
   e2e10: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
@@ -83,6 +86,7 @@ const QUICK: BenchSettings = {
   only: null,
   rawPosts: { count: 2_000, capMs: 2_000, concurrency: 64 },
   rawStarts: { count: 100, capMs: 5_000, concurrency: 16 },
+  startRounds: 2,
   floor1: { count: 50, capMs: 5_000, concurrency: 16, drainMs: 10_000 },
   floor10: { count: 10, capMs: 5_000, concurrency: 16, drainMs: 10_000 },
   ingestSaturation: { count: 100, capMs: 5_000, concurrency: 16 },
