@@ -35,9 +35,9 @@ export interface ChaosSettings {
   /** The whole run, start-up to report, stops by itself after this. */
   runCapMs: number;
   /**
-   * Left of the cap for the books (listing what is still running, from cap - reserve/2 at the
-   * latest) and the stop. The books took 11 s with 536 deliveries still on their way and 23 s
-   * with 5,492 (full runs of 2026-12-01).
+   * Left of the cap for the books and the stop; the listing of what is still running must end
+   * by cap - reserve/2. The books took 11-23 s in the full runs of 2026-12-01, with 219 to 5,492
+   * deliveries still on their way.
    */
   reserveMs: number;
 }
