@@ -37,6 +37,13 @@ export function zodDetails(error: z.ZodError, prefix: string[] = []): ErrorDetai
 const TRANSIENT_GRPC_CODES = new Set([14, 4, 8, 10]);
 
 /**
+ * Node's codes for a connection that broke or could not be made. The MongoDB driver lets some
+ * through unwrapped: EPIPE when the server closed the socket under a write (FerretDB killed in a
+ * chaos run answered one event 500 instead of 503).
+ */
+const NETWORK_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
+
+/**
  * How a failure of Temporal or MongoDB should be answered: `transient` (unreachable, overloaded,
  * timed out: the caller retries later, 503) or `permanent` (the server refused the request, e.g. an
  * unknown namespace or search attribute: retrying cannot help, 500). Anything else: undefined.
@@ -48,6 +55,7 @@ export function dependencyFailure(err: unknown): { kind: 'transient' | 'permanen
     return { kind: 'transient', message: 'MongoDB is unreachable' };
   }
   if (e.name === 'ConnectionError' || e.name === 'TimeoutError') return { kind: 'transient', message: 'Temporal is unreachable' };
+  if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return { kind: 'transient', message: 'a connection to MongoDB or Temporal broke' };
   if (e.name === 'NamespaceNotFoundError') {
     return { kind: 'permanent', message: `Temporal has no namespace ${(e as { namespace?: string }).namespace ?? ''} (TEMPORAL_NAMESPACE)` };
   }
