@@ -59,6 +59,7 @@ export async function rawStartsRound(client: Client, phase: ClosedLoopPhase, tag
   return result;
 }
 
+/** The figure of raw starts from their rounds, merged. */
 export function rawStartsResult(result: LoadResult): RawStartsResult {
   return { started: result.ok, failed: result.failed, startsPerSecond: perSecond(result.ok, result.elapsedMs), latencyMs: summarize(result.latenciesMs) };
 }

@@ -55,7 +55,7 @@ export function dependencyFailure(err: unknown): { kind: 'transient' | 'permanen
     return { kind: 'transient', message: 'MongoDB is unreachable' };
   }
   if (e.name === 'ConnectionError' || e.name === 'TimeoutError') return { kind: 'transient', message: 'Temporal is unreachable' };
-  if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return { kind: 'transient', message: 'a connection to MongoDB or Temporal broke' };
+  if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return { kind: 'transient', message: 'a connection to MongoDB or Temporal failed' };
   if (e.name === 'NamespaceNotFoundError') {
     return { kind: 'permanent', message: `Temporal has no namespace ${(e as { namespace?: string }).namespace ?? ''} (TEMPORAL_NAMESPACE)` };
   }
