@@ -75,6 +75,8 @@ describe('the operator guide, CLI steps performed as written (dev server)', () =
     const [delivered, failed] = ids;
     expect((await ctx.harness.call('POST', `/v1/deliveries/${delivered}/retry`, { token: apiKey })).status).toBe(202);
     await eventually(async () => ((await status(delivered)) === 'delivered' ? true : undefined), 30_000, 'the retry');
+    // The attempt is on record before its run closes: describe below reads the closed run.
+    await ctx.harness.client.workflow.getHandle(delivered).result();
     expect(requestsOf(ctx.receiver.requests, delivered)).toHaveLength(3);
 
     // Failed runs of the webhook's deliveries: both, one of them an old run of a delivery delivered since.
