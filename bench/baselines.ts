@@ -66,6 +66,8 @@ export function rawStartsResult(result: LoadResult): RawStartsResult {
 
 export interface FloorResult {
   fanOut: number;
+  /** Rounds measured, in turn with the product's end-to-end rounds at the same fan-out. */
+  rounds: number;
   workflows: number;
   completed: number;
   /** No-op local activities per second: comparable to deliveries/s. */
@@ -74,11 +76,22 @@ export interface FloorResult {
   latencyMs: LatencySummary;
 }
 
+/** One round of the floor: what a FloorResult is made of. */
+export interface FloorRound {
+  fanOut: number;
+  workflows: number;
+  completed: number;
+  /** First start to last close, by the server's timestamps. */
+  elapsedMs: number;
+  latenciesMs: number[];
+}
+
 /**
- * Starts `phase.count` floor workflows at fan-out `fanOut` (closed loop), waits for them to close,
- * and takes the rate from the server's timestamps: first start to last close.
+ * One round of the floor: starts `phase.count` floor workflows at fan-out `fanOut` (closed loop)
+ * and waits for them to close; its time runs from the first start to the last close, both from
+ * the server's own timestamps.
  */
-export async function floor(client: Client, phase: DeliveryPhase, fanOut: number, tag: string): Promise<FloorResult> {
+export async function floorRound(client: Client, phase: DeliveryPhase, fanOut: number, tag: string): Promise<FloorRound> {
   const prefix = `floor${fanOut}-${tag}-`;
   const sent = await closedLoop(phase, async (i) => {
     await client.workflow.start<typeof floorFanoutWorkflow>('floorFanoutWorkflow', {
@@ -96,21 +109,27 @@ export async function floor(client: Client, phase: DeliveryPhase, fanOut: number
   }
   let firstStart = Infinity;
   let lastClose = 0;
-  const latencies: number[] = [];
+  const latenciesMs: number[] = [];
   for await (const run of client.workflow.list({ query: `${query} AND ExecutionStatus = 'Completed'` })) {
     const start = run.startTime.getTime();
     const close = run.closeTime?.getTime() ?? start;
     firstStart = Math.min(firstStart, start);
     lastClose = Math.max(lastClose, close);
-    latencies.push(close - start);
+    latenciesMs.push(close - start);
   }
-  const completed = latencies.length;
+  return { fanOut, workflows: sent.ok, completed: latenciesMs.length, elapsedMs: latenciesMs.length ? lastClose - firstStart : 0, latenciesMs };
+}
+
+/** The floor's figure from its rounds: their activities over their time added up. */
+export function floorResult(rounds: readonly FloorRound[]): FloorResult {
+  const completed = rounds.reduce((n, r) => n + r.completed, 0);
   return {
-    fanOut,
-    workflows: sent.ok,
+    fanOut: rounds[0].fanOut,
+    rounds: rounds.length,
+    workflows: rounds.reduce((n, r) => n + r.workflows, 0),
     completed,
-    activitiesPerSecond: perSecond(completed * fanOut, lastClose - firstStart),
-    latencyMs: summarize(latencies),
+    activitiesPerSecond: perSecond(completed * rounds[0].fanOut, rounds.reduce((ms, r) => ms + r.elapsedMs, 0)),
+    latencyMs: summarize(rounds.flatMap((r) => r.latenciesMs)),
   };
 }
 

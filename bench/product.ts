@@ -98,11 +98,25 @@ export interface DeliveryResult {
   ingestLatencyMs: LatencySummary;
   offeredPerSecond?: number;
   skipped?: number;
+  /** Rounds measured, when the phase took turns with its baseline. */
+  rounds?: number;
   firstError?: string;
 }
 
-function deliveryResult(arrivals: PhaseArrivals, accepted: Accepted, fanOut: number, startedAt: number, firstError?: string): DeliveryResult {
-  const expected = accepted.events.size * fanOut;
+/** What one phase (or one round of it) delivered: the parts a DeliveryResult is made of. */
+export interface DeliveryRound {
+  fanOut: number;
+  events: number;
+  delivered: number;
+  duplicates: number;
+  /** From the first send to the last arrival. */
+  elapsedMs: number;
+  acceptedToArrivalMs: number[];
+  ingestMs: number[];
+  firstError?: string;
+}
+
+function deliveryRound(arrivals: PhaseArrivals, accepted: Accepted, fanOut: number, startedAt: number, firstError?: string): DeliveryRound {
   const latencies: number[] = [];
   let lastDelivered = startedAt;
   let duplicates = 0;
@@ -113,18 +127,38 @@ function deliveryResult(arrivals: PhaseArrivals, accepted: Accepted, fanOut: num
     lastDelivered = Math.max(lastDelivered, arrival.deliveredAt);
     if (arrivals.failShare === 0) duplicates += arrival.requests - 1;
   }
-  const delivered = latencies.length;
   return {
     fanOut,
     events: accepted.events.size,
+    delivered: latencies.length,
+    duplicates,
+    elapsedMs: lastDelivered - startedAt,
+    acceptedToArrivalMs: latencies,
+    ingestMs: accepted.ingestMs,
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+/** The figures of a phase from its rounds: deliveries over their time added up, every latency. */
+export function deliveryResult(rounds: readonly DeliveryRound[]): DeliveryResult {
+  const sum = (of: (r: DeliveryRound) => number) => rounds.reduce((n, r) => n + of(r), 0);
+  const fanOut = rounds[0].fanOut;
+  const expected = sum((r) => r.events) * fanOut;
+  const delivered = sum((r) => r.delivered);
+  const elapsedMs = sum((r) => r.elapsedMs);
+  const firstError = rounds.find((r) => r.firstError)?.firstError;
+  return {
+    fanOut,
+    events: sum((r) => r.events),
     expected,
     delivered,
     complete: delivered === expected,
-    duplicates,
-    deliveriesPerSecond: perSecond(delivered, lastDelivered - startedAt),
-    eventsPerSecond: perSecond(delivered / fanOut, lastDelivered - startedAt),
-    acceptedToArrivalMs: summarize(latencies),
-    ingestLatencyMs: summarize(accepted.ingestMs),
+    duplicates: sum((r) => r.duplicates),
+    deliveriesPerSecond: perSecond(delivered, elapsedMs),
+    eventsPerSecond: perSecond(delivered / fanOut, elapsedMs),
+    acceptedToArrivalMs: summarize(rounds.flatMap((r) => r.acceptedToArrivalMs)),
+    ingestLatencyMs: summarize(rounds.flatMap((r) => r.ingestMs)),
+    ...(rounds.length > 1 ? { rounds: rounds.length } : {}),
     ...(firstError ? { firstError } : {}),
   };
 }
@@ -152,20 +186,20 @@ async function producers(
   return load;
 }
 
-/** `phase.concurrency` producers, closed loop on arrival, to a tenant with `fanOut` webhooks. */
-export async function endToEnd(
+/** One round of `phase.concurrency` producers, closed loop on arrival, to a new tenant with `fanOut` webhooks. */
+export async function endToEndRound(
   api: BenchApiClient,
   receiver: BenchReceiver,
   name: string,
   fanOut: number,
   phase: ClosedLoopPhase & { drainMs: number },
-): Promise<DeliveryResult> {
+): Promise<DeliveryRound> {
   const tenant = await tenantWithWebhooks(api, receiver, name, fanOut);
   const arrivals = receiver.phase(name);
   const accepted = newAccepted();
   const startedAt = performance.now();
   const load = await producers(api, tenant, arrivals, accepted, fanOut, phase);
-  return deliveryResult(arrivals, accepted, fanOut, startedAt, load.firstError);
+  return deliveryRound(arrivals, accepted, fanOut, startedAt, load.firstError);
 }
 
 /** Open-loop events at `ratePerSecond` to a tenant with one webhook: one point of the latency chart. */
@@ -184,7 +218,7 @@ export async function endToEndAtRate(
   const load = await openLoop({ ratePerSecond, durationMs, maxInFlight: 256, answerCapMs: drainMs }, (i) => send(api, tenant, accepted, i).then(() => undefined));
   await awaitDelivered(arrivals, accepted.events.size, performance.now() + drainMs);
   return {
-    ...deliveryResult(arrivals, accepted, 1, startedAt, load.firstError),
+    ...deliveryResult([deliveryRound(arrivals, accepted, 1, startedAt, load.firstError)]),
     // Open loop: the ingest latency counts from each request's scheduled time.
     ingestLatencyMs: summarize(load.latenciesMs),
     offeredPerSecond: ratePerSecond,
@@ -203,7 +237,7 @@ export async function oneProducer(api: BenchApiClient, receiver: BenchReceiver, 
     const id = await send(api, tenant, accepted, i);
     await awaitEvent(arrivals.deliveredByEvent, id, 1, deadline);
   }
-  return deliveryResult(arrivals, accepted, 1, startedAt);
+  return deliveryResult([deliveryRound(arrivals, accepted, 1, startedAt)]);
 }
 
 export interface RetryStormResult extends DeliveryResult {
@@ -233,7 +267,7 @@ export async function retryStorm(
   const accepted = newAccepted();
   const startedAt = performance.now();
   const load = await producers(api, tenant, arrivals, accepted, fanOut, phase, true);
-  const base = deliveryResult(arrivals, accepted, fanOut, startedAt, load.firstError);
+  const base = deliveryResult([deliveryRound(arrivals, accepted, fanOut, startedAt, load.firstError)]);
   let deliveredByRetry = 0;
   let lastDelivered = startedAt;
   for (const a of arrivals.deliveries.values()) {

@@ -25,6 +25,8 @@ export interface PhaseResults {
   peakRssMb: { api: number | null; worker: number | null };
   /** The same after the warm-up: the worker's includes bundling its workflow code. */
   peakRssAfterStartupMb: { api: number | null; worker: number | null };
+  /** The peak so far after each phase: which phase raised it. */
+  peakRssAfterPhaseMb: { phase: string; api: number | null; worker: number | null }[];
 }
 
 export type Status = 'pass' | 'short' | 'n/a';

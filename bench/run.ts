@@ -11,11 +11,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchApiClient } from './api-client';
-import { floor, floorUnloaded, rawPosts, rawStartsResult, rawStartsRound } from './baselines';
+import { floorResult, floorRound, floorUnloaded, rawPosts, rawStartsResult, rawStartsRound } from './baselines';
 import { latencyChart } from './chart';
 import { peakRssMb } from './peak-rss';
-import { EVENT_TYPE, bigFanout, endToEnd, endToEndAtRate, ingestFixedRate, ingestResult, ingestSaturationRound, oneProducer, retryStorm, tenantWithWebhooks } from './product';
-import { mergeLoads, type LoadResult } from './load';
+import { EVENT_TYPE, bigFanout, deliveryResult, endToEndAtRate, endToEndRound, ingestFixedRate, ingestResult, ingestSaturationRound, oneProducer, retryStorm, tenantWithWebhooks } from './product';
+import { mergeLoads } from './load';
 import { BenchReceiver } from './receiver';
 import { figures, markdownTable, type PhaseResults } from './report';
 import { benchSettings, type ClosedLoopPhase } from './settings';
@@ -88,6 +88,9 @@ async function main(): Promise<number> {
   const startupMs = Math.round(performance.now() - stackStart);
   console.log(`bench: stack up and warm in ${(startupMs / 1000).toFixed(1)}s`);
 
+  const s = settings;
+  const peakRss = () => ({ api: stack.apiPid ? peakRssMb(stack.apiPid) : null, worker: stack.workerPid ? peakRssMb(stack.workerPid) : null });
+  const r: PhaseResults = { loadSteps: [], peakRssMb: { api: null, worker: null }, peakRssAfterStartupMb: peakRss(), peakRssAfterPhaseMb: [] };
   let failedPhases = 0;
   const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
     if (settings.only && !settings.only.some((word) => name.toLowerCase().includes(word))) return undefined;
@@ -107,34 +110,49 @@ async function main(): Promise<number> {
       return undefined;
     } finally {
       if (stack.failure) warnings.push(stack.failure);
+      r.peakRssAfterPhaseMb.push({ phase: name, ...peakRss() });
     }
   };
 
-  const s = settings;
-  const peakRss = () => ({ api: stack.apiPid ? peakRssMb(stack.apiPid) : null, worker: stack.workerPid ? peakRssMb(stack.workerPid) : null });
-  const r: PhaseResults = { loadSteps: [], peakRssMb: { api: null, worker: null }, peakRssAfterStartupMb: peakRss() };
   r.rawPosts = await phase('raw signed POSTs', () => rawPosts(receiver, s.rawPosts));
-  r.floor1 = await phase('local-activity floor, fan-out 1', () => floor(client, s.floor1, 1, tag));
-  r.floor10 = await phase('local-activity floor, fan-out 10', () => floor(client, s.floor10, 10, tag));
   r.floorUnloaded = await phase('local-activity floor, one at a time', () => floorUnloaded(client, s.oneProducer.count, s.oneProducer.capMs, tag));
+  // Each baseline and the product figure compared with it take turns, so a ratio compares the two
+  // in the same minutes of this machine: measured a minute apart, raw starts alone moved 1.5x
+  // between runs of one hour, and the floors 1.2-1.5x.
+  const round = <T extends ClosedLoopPhase>(phaseSettings: T): T => ({ ...phaseSettings, count: Math.ceil(phaseSettings.count / s.rounds) });
+  const inTurns = async <B, P>(baseline: (n: number) => Promise<B | undefined>, product: (n: number) => Promise<P | undefined>) => {
+    const baselines: B[] = [];
+    const products: P[] = [];
+    for (let n = 1; n <= s.rounds; n++) {
+      const b = await baseline(n);
+      if (b) baselines.push(b);
+      const p = await product(n);
+      if (p) products.push(p);
+    }
+    return { baselines, products };
+  };
   const ingestTenant = await api.createTenant('bench ingest (no webhooks)');
-  // Raw starts and ingest take turns, so the ratio compares them in the same minutes of this
-  // machine: measured a minute apart, raw starts alone moved 1.5x between runs of one hour.
-  const rawRounds: LoadResult[] = [];
-  const ingestRounds: LoadResult[] = [];
-  const round = (phaseSettings: ClosedLoopPhase): ClosedLoopPhase => ({ ...phaseSettings, count: Math.ceil(phaseSettings.count / s.startRounds) });
-  for (let n = 1; n <= s.startRounds; n++) {
-    const raw = await phase(`raw workflow starts, round ${n}`, () => rawStartsRound(client, round(s.rawStarts), `${tag}-${n}`));
-    if (raw) rawRounds.push(raw);
-    const ingest = await phase(`ingest at saturation, round ${n}`, () => ingestSaturationRound(api, ingestTenant, round(s.ingestSaturation)));
-    if (ingest) ingestRounds.push(ingest);
-  }
-  if (rawRounds.length) r.rawStarts = rawStartsResult(mergeLoads(rawRounds));
-  if (ingestRounds.length) r.ingestSaturation = ingestResult(mergeLoads(ingestRounds));
+  const starts = await inTurns(
+    (n) => phase(`raw workflow starts, round ${n}`, () => rawStartsRound(client, round(s.rawStarts), `${tag}-${n}`)),
+    (n) => phase(`ingest at saturation, round ${n}`, () => ingestSaturationRound(api, ingestTenant, round(s.ingestSaturation))),
+  );
+  if (starts.baselines.length) r.rawStarts = rawStartsResult(mergeLoads(starts.baselines));
+  if (starts.products.length) r.ingestSaturation = ingestResult(mergeLoads(starts.products));
   const ingestRate = Math.max(1, Math.round((r.ingestSaturation?.eventsPerSecond ?? 10) * s.ingestFixed.fraction));
   r.ingestFixed = await phase(`ingest open loop at ${ingestRate}/s`, () => ingestFixedRate(api, ingestTenant, ingestRate, s.ingestFixed.durationMs));
-  r.e2e1 = await phase('end to end, fan-out 1', () => endToEnd(api, receiver, 'e2e1', 1, s.e2e1));
-  r.e2e10 = await phase('end to end, fan-out 10', () => endToEnd(api, receiver, 'e2e10', 10, s.e2e10));
+  for (const [fanOut, floorSettings, e2eSettings] of [
+    [1, s.floor1, s.e2e1],
+    [10, s.floor10, s.e2e10],
+  ] as const) {
+    const turns = await inTurns(
+      (n) => phase(`local-activity floor, fan-out ${fanOut}, round ${n}`, () => floorRound(client, round(floorSettings), fanOut, `${tag}-${n}`)),
+      (n) => phase(`end to end, fan-out ${fanOut}, round ${n}`, () => endToEndRound(api, receiver, `e2e${fanOut}-${n}`, fanOut, round(e2eSettings))),
+    );
+    const floorFigure = turns.baselines.length ? floorResult(turns.baselines) : undefined;
+    const e2eFigure = turns.products.length ? deliveryResult(turns.products) : undefined;
+    if (fanOut === 1) [r.floor1, r.e2e1] = [floorFigure, e2eFigure];
+    else [r.floor10, r.e2e10] = [floorFigure, e2eFigure];
+  }
   r.oneProducer = await phase('one producer', () => oneProducer(api, receiver, s.oneProducer.count, s.oneProducer.capMs));
   const saturating = r.e2e1?.eventsPerSecond || 1;
   for (const fraction of s.loadSteps.fractions) {

@@ -29,9 +29,13 @@ export interface BenchSettings {
   rawPosts: ClosedLoopPhase;
   /** Raw workflow starts of an empty workflow on the bench-only task queue (`count` over all rounds). */
   rawStarts: ClosedLoopPhase;
-  /** Rounds in which raw starts and ingest at saturation take turns, each a share of its `count`. */
-  startRounds: number;
-  /** The local-activity floor: `count` no-op workflows at fan-out 1, then at fan-out 10. */
+  /**
+   * Rounds in which each baseline and the product figure compared with it take turns (raw starts
+   * and ingest at saturation; the floor and end to end at fan-out 1, then at fan-out 10), each
+   * round a share of the phase's `count`.
+   */
+  rounds: number;
+  /** The local-activity floor: `count` no-op workflows at fan-out 1, then at fan-out 10 (over all rounds). */
   floor1: DeliveryPhase;
   floor10: DeliveryPhase;
   /** POST /v1/events to a tenant with no webhook, closed-loop at saturation (`count` over all rounds). */
@@ -40,7 +44,8 @@ export interface BenchSettings {
   ingestFixed: { fraction: number; durationMs: number };
   /**
    * End to end, one tenant with 1 (then 10) webhooks: `concurrency` producers, each sending its
-   * next event once every delivery of the previous one arrived (`drainMs`: the wait after sending).
+   * next event once every delivery of the previous one arrived (`drainMs`: the wait after sending;
+   * `count` over all rounds, a new tenant each round).
    */
   e2e1: DeliveryPhase;
   e2e10: DeliveryPhase;
@@ -65,13 +70,13 @@ const FULL: BenchSettings = {
   only: null,
   rawPosts: { count: 20_000, capMs: 5_000, concurrency: 64 },
   rawStarts: { count: 1_200, capMs: 15_000, concurrency: 32 },
-  startRounds: 3,
-  floor1: { count: 600, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
-  floor10: { count: 150, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
+  rounds: 3,
+  floor1: { count: 900, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
+  floor10: { count: 300, capMs: 15_000, concurrency: 32, drainMs: 30_000 },
   ingestSaturation: { count: 1_200, capMs: 15_000, concurrency: 32 },
   ingestFixed: { fraction: 0.5, durationMs: 10_000 },
-  e2e1: { count: 600, capMs: 30_000, concurrency: 32, drainMs: 20_000 },
-  e2e10: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
+  e2e1: { count: 900, capMs: 30_000, concurrency: 32, drainMs: 20_000 },
+  e2e10: { count: 300, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
   loadSteps: { fractions: [0.25, 0.5, 1, 1.5], durationMs: 10_000, drainMs: 15_000 },
   oneProducer: { count: 20, capMs: 40_000 },
   retryStorm: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 30_000, failShare: 0.3 },
@@ -86,7 +91,7 @@ const QUICK: BenchSettings = {
   only: null,
   rawPosts: { count: 2_000, capMs: 2_000, concurrency: 64 },
   rawStarts: { count: 100, capMs: 5_000, concurrency: 16 },
-  startRounds: 2,
+  rounds: 2,
   floor1: { count: 50, capMs: 5_000, concurrency: 16, drainMs: 10_000 },
   floor10: { count: 10, capMs: 5_000, concurrency: 16, drainMs: 10_000 },
   ingestSaturation: { count: 100, capMs: 5_000, concurrency: 16 },

@@ -14,7 +14,6 @@ import { ServiceProcess } from '../src/embedded/service-process';
 import { SupervisedService, type SupervisedServiceOptions } from '../src/embedded/supervised-service';
 import { startTemporalDevServer, type RunningTemporal } from '../src/embedded/temporal-dev-server';
 import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
-import { withHeapLimits } from '../src/embedded/heap-limits';
 
 export const FLOOR_TASK_QUEUE = 'bench-floor';
 /** Key id of the secrets key the bench gives the API and worker (webhook-seed.ts encrypts with it). */
@@ -134,13 +133,13 @@ export class StackRunner {
       ...this.options.env,
     };
     const services: [Service | 'floor-worker', { command: string; args: string[] }][] = [
-      ['worker', serviceCommand('worker')],
-      ['api', serviceCommand('api')],
+      ['worker', serviceCommand('worker', env)],
+      ['api', serviceCommand('api', env)],
     ];
     if (this.options.floorWorker ?? true) services.push(['floor-worker', { command: join(ROOT, 'node_modules', '.bin', 'tsx'), args: [FLOOR_ENTRY] }]);
     const processes: Record<string, ServiceProcess> = {};
     for (const [name, command] of services) {
-      const options = { name, ...command, env: name === 'floor-worker' ? env : withHeapLimits(name, env), logFile: join(logs, `${name}.log`) };
+      const options = { name, ...command, env, logFile: join(logs, `${name}.log`) };
       if (this.options.supervise && name !== 'floor-worker') {
         const service = new SupervisedService({ ...options, ...this.options.supervise, processGroup: true });
         this.started.push(service);

@@ -14,7 +14,6 @@ import { serviceCommand } from '../src/embedded/service-command';
 import { SupervisedService } from '../src/embedded/supervised-service';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
 import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
-import { withHeapLimits } from '../src/embedded/heap-limits';
 
 const started: Array<{ stop(): Promise<void> }> = [];
 let stopping = false;
@@ -77,8 +76,8 @@ async function main(): Promise<void> {
     // A crashed API or worker is started again: accepted events wait in Temporal meanwhile.
     const service = new SupervisedService({
       name,
-      ...serviceCommand(name),
-      env: withHeapLimits(name, env),
+      ...serviceCommand(name, env),
+      env,
       onRestart: (code, backoffMs) => console.error(`${name} exited (code ${code}); restarting in ${backoffMs / 1000}s`),
     });
     started.push(service);

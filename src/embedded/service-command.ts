@@ -6,14 +6,15 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { heapFlags } from './heap-limits';
 
 export type Service = 'api' | 'worker';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** The command and arguments that run a service; throws when it was not built. */
-export function serviceCommand(service: Service): { command: string; args: string[] } {
+/** The command and arguments (its heap settings from `env` included) that run a service; throws when it was not built. */
+export function serviceCommand(service: Service, env: NodeJS.ProcessEnv): { command: string; args: string[] } {
   const entry = join(ROOT, 'dist', service, 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-  return { command: process.execPath, args: [entry] };
+  return { command: process.execPath, args: [...heapFlags(service, env), entry] };
 }
