@@ -8,6 +8,7 @@ import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temp
 import { retryTaskQueue } from '../temporal/task-queues';
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
 import { WORKFLOW_TYPES } from '../temporal/workflow-types';
+import { WORKFLOW_VERSION } from '../temporal/workflow-version';
 import { reopenDelivery } from './delivery-index';
 import { deliveryStatus } from './delivery-status';
 
@@ -67,6 +68,7 @@ export function deliveryRunInput(doc: DeliveryDoc, url: string, attempts: number
     webhookId: doc.webhookId,
     maxAttempts: attempts,
     host: new URL(url).host,
+    version: WORKFLOW_VERSION,
   };
 }
 

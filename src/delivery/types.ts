@@ -68,7 +68,12 @@ export interface EventRef {
   eventType: string;
 }
 
-export interface FanoutInput extends EventRef {
+/** The workflow code an execution was started with (temporal/workflow-version.ts); absent before it existed. */
+export interface Versioned {
+  version?: number;
+}
+
+export interface FanoutInput extends EventRef, Versioned {
   /** Where the previous run stopped, when the fan-out continued as new. */
   cursor?: string | null;
   started?: number;
@@ -80,7 +85,7 @@ export interface FanoutResult {
   deliveries: number;
 }
 
-export interface DeliveryInput extends EventRef {
+export interface DeliveryInput extends EventRef, Versioned {
   deliveryId: string;
   webhookId: string;
   maxAttempts: number;

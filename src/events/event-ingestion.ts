@@ -10,6 +10,7 @@ import { EventId, EventType, TenantId } from '../temporal/search-attributes';
 import { eventWorkflowId } from '../temporal/workflow-ids';
 import type { FanoutInput } from '../delivery/types';
 import { WORKFLOW_TYPES } from '../temporal/workflow-types';
+import { WORKFLOW_VERSION } from '../temporal/workflow-version';
 import { isDuplicateKey } from '../models/duplicate-key';
 
 /** Longest wait for Temporal to record a fan-out start before the producer gets 503. */
@@ -157,7 +158,7 @@ export class EventIngestion {
       await this.deps.client.withDeadline(Date.now() + START_DEADLINE_MS, () => this.deps.client.workflow.start(WORKFLOW_TYPES.eventFanout, {
         workflowId: eventWorkflowId(tenantId, eventId),
         taskQueue: this.deps.taskQueue,
-        args: [{ tenantId, eventId, eventType } satisfies FanoutInput],
+        args: [{ tenantId, eventId, eventType, version: WORKFLOW_VERSION } satisfies FanoutInput],
         // Running or closed, an existing fan-out is reported (AlreadyStarted): the answer's `duplicate`.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         // A page's first attempts run inside one workflow task, which the SDK heartbeats at 80% of

@@ -18,6 +18,7 @@ import { mergeAttemptLogs, restoreAttemptLog } from '../delivery/attempt-log';
 import { DeliveryFailureType, NON_RETRYABLE_FAILURE_TYPES } from '../delivery/failure-types';
 import type { AttemptRecord, DeliveryInput, DeliveryResult, DeliveryStatus as Status, FinalOutcome } from '../delivery/types';
 import { attemptFailedSignal } from '../temporal/delivery-signals';
+import { startedAtVersion } from '../temporal/workflow-version';
 import { DeliveryStatus } from '../temporal/search-attributes';
 
 /** The patch that records a canceled delivery in the deliveries index. */
@@ -69,7 +70,9 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
   const summary = `POST ${input.host} · ${input.eventType}`;
   // Handed over by the fan-out after its inline first attempt: that attempt is not repeated.
   const inlineFirst = input.firstAttempt;
-  const cancellation = patched(TRUTHFUL_CANCELLATION)
+  // Started at version 1 or later: both patches of this workflow are in, with no marker to record.
+  const current = startedAtVersion(input, 1);
+  const cancellation = current || patched(TRUTHFUL_CANCELLATION)
     ? ({ heartbeatTimeout: '10 seconds', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } as const)
     : {};
   const { deliver } = proxyActivities<Activities>({
@@ -133,7 +136,7 @@ export async function DeliveryWorkflow(input: DeliveryInput): Promise<DeliveryRe
     if (isCancellation(err) || CancellationScope.current().consideredCancelled || failure.type === DeliveryFailureType.WebhookInactive) {
       setStatus('canceled');
       // The deliveries index learns of the cancellation (runs begun before it existed did not record one).
-      if (patched(RECORD_CANCELED)) await record('canceled', attempts, failure.message);
+      if (current || patched(RECORD_CANCELED)) await record('canceled', attempts, failure.message);
       // Ends the execution Canceled when cancellation was requested (the activity requests it
       // for an inactive webhook, with the reason); otherwise it fails with the reason.
       throw new CancelledFailure(failure.message, [attempts]);

@@ -14,6 +14,7 @@ import type { Activities } from '../activities';
 import type { AttemptRecord, DeliveryInput, FanoutInput, FanoutResult, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, MatchedWebhook } from '../delivery/types';
 import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temporal/search-attributes';
 import { retryTaskQueue } from '../temporal/task-queues';
+import { WORKFLOW_VERSION, startedAtVersion } from '../temporal/workflow-version';
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
 import { DeliveryWorkflow } from './delivery-workflow';
 
@@ -67,10 +68,12 @@ const { loadFanoutPage, recordFirstAttempts } = proxyLocalActivities<Activities>
  * completes.
  */
 export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutResult> {
-  if (!patched(FIRST_ATTEMPTS_INLINE)) return await childPerDelivery(input);
-  const recordInNextRun = patched(RECORD_IN_NEXT_RUN);
-  const pagesPerRun = patched(PAGES_PER_RUN) ? FANOUT_PAGES_PER_RUN : 1;
-  const batches = patched(FIRST_ATTEMPT_BATCHES);
+  // Started at version 1 or later: every patch below is in, with no marker to record.
+  const current = startedAtVersion(input, 1);
+  if (!current && !patched(FIRST_ATTEMPTS_INLINE)) return await childPerDelivery(input);
+  const recordInNextRun = current || patched(RECORD_IN_NEXT_RUN);
+  const pagesPerRun = current || patched(PAGES_PER_RUN) ? FANOUT_PAGES_PER_RUN : 1;
+  const batches = current || patched(FIRST_ATTEMPT_BATCHES);
   // Before batches, at most one page's record in flight; since, every page's of this run. A
   // worker lost mid-run sends again only what is not on record: at most this run's pages.
   let recording = input.unrecorded ? recordFirstAttempts(input.unrecorded) : Promise.resolve();
@@ -195,8 +198,9 @@ async function firstAttempt({ tenantId, eventId, eventType }: FanoutInput, webho
   }
 }
 
+/** A delivery's input: a new execution, so started at this code's version whatever the fan-out's. */
 function deliveryInput({ tenantId, eventId, eventType }: FanoutInput, { deliveryId, webhookId, maxAttempts, host }: MatchedWebhook): DeliveryInput {
-  return { tenantId, eventId, eventType, deliveryId, webhookId, maxAttempts, host };
+  return { tenantId, eventId, eventType, deliveryId, webhookId, maxAttempts, host, version: WORKFLOW_VERSION };
 }
 
 async function startDelivery(input: FanoutInput, webhook: MatchedWebhook, args: DeliveryInput, status: 'pending' | 'retrying'): Promise<void> {

@@ -9,7 +9,8 @@ import { installQuietRuntime } from '../support/harness';
  * code wrote. Each set under histories/ was captured (capture-histories.ts) from one version of
  * the workflows: v1 before first attempts moved inline, v2 after, v3 with truthful cancellation
  * and resends, v4 with each fan-out page recorded by the next run, v5 with several pages per
- * fan-out run, v6 with retried deliveries on their own task queue. A change that breaks replay of
+ * fan-out run, v6 with retried deliveries on their own task queue, v7 with first attempts in batches,
+ * v8 with executions started at a workflow version (no patch markers). A change that breaks replay of
  * any of them must be guarded with `patched()` (see docs/delivery.md).
  */
 const root = join(__dirname, 'histories');
