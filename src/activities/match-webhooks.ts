@@ -77,36 +77,41 @@ async function matchList(models: Models, cache: PageCache, input: MatchWebhooksI
 /**
  * A page of the fan-out (local activity): the matching webhooks (see `matchList`) and the event,
  * kept in the worker for the page's first attempts; and which of the page's deliveries are
- * already recorded (a reset or replayed fan-out), so none of them is sent again.
+ * already recorded (a reset or replayed fan-out), so none of them is sent again. An event that no
+ * webhook matches costs the match query alone: its payload is read only for a page to send.
  */
 export function loadFanoutPageActivity(models: Models, cache: PageCache) {
   return async function loadFanoutPage(input: MatchWebhooksInput): Promise<MatchPage> {
-    const [list, event] = await Promise.all([matchList(models, cache, input), models.Event.findById(eventKey(input.tenantId, input.eventId)).lean<EventDoc>()]);
-    if (event) cache.putEvent(event);
+    const list = await matchList(models, cache, input);
     const after = input.after ?? '';
     const start = list.webhooks.findIndex((w) => w._id > after);
     const rest = start < 0 ? [] : list.webhooks.slice(start);
     const page = rest.slice(0, input.limit);
+    if (!page.length) return { webhooks: [], nextCursor: null };
     for (const webhook of page) cache.putWebhook(webhook);
     const found = page.map((w) => matched(input.tenantId, input.eventId, w));
-    const recorded = await recordedDeliveries(models, input, event, found);
+    const eventRead = models.Event.findById(eventKey(input.tenantId, input.eventId)).lean<EventDoc>().exec();
+    const [event, recorded] = await Promise.all([eventRead, recordedDeliveries(models, input, eventRead, found)]);
+    if (event) cache.putEvent(event);
     return {
       webhooks: found.map((m, i) => ({ ...m, firstDelayMs: delayAfterAttempt(page[i].retrySchedule, 1), recorded: recorded.has(m.deliveryId) })),
-      nextCursor: page.length && (rest.length > input.limit || list.more) ? page[page.length - 1]._id : null,
+      nextCursor: rest.length > input.limit || list.more ? page[page.length - 1]._id : null,
     };
   };
 }
 
 /**
  * The page's deliveries already in the index (a reset or replayed run). For the first page that
- * is one query, cheap for a new event (it has none yet). A later page can have some only if it
- * starts at or before the event's `fanoutRecordedThrough`: a fresh page costs no query, where the
- * query would read every delivery of the event so far (FerretDB cannot push `$in` down).
+ * is one query, cheap for a new event (it has none yet), made beside the event's read. A later
+ * page can have some only if it starts at or before the event's `fanoutRecordedThrough`: a fresh
+ * page costs no query, where the query would read every delivery of the event so far (FerretDB
+ * cannot push `$in` down).
  */
-async function recordedDeliveries(models: Models, { tenantId, eventId, after }: MatchWebhooksInput, event: EventDoc | null, page: MatchedWebhook[]): Promise<Set<string>> {
-  if (!page.length) return new Set();
-  const through = event?.fanoutRecordedThrough;
-  if (after !== null && (!through || through < page[0].webhookId)) return new Set();
+async function recordedDeliveries(models: Models, { tenantId, eventId, after }: MatchWebhooksInput, event: Promise<EventDoc | null>, page: MatchedWebhook[]): Promise<Set<string>> {
+  if (after !== null) {
+    const through = (await event)?.fanoutRecordedThrough;
+    if (!through || through < page[0].webhookId) return new Set();
+  }
   const docs = await models.Delivery.find({ tenantId, eventId, _id: { $in: page.map((m) => m.deliveryId) } })
     .select({ _id: 1 })
     .lean();
