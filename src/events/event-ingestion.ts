@@ -12,6 +12,9 @@ import type { FanoutInput } from '../delivery/types';
 import { WORKFLOW_TYPES } from '../temporal/workflow-types';
 import { WORKFLOW_VERSION } from '../temporal/workflow-version';
 import { isDuplicateKey } from '../models/duplicate-key';
+import { InsertBatcher } from '../models/insert-batcher';
+
+type StoredEvent = { _id: string } & mongo.Document;
 
 /** Longest wait for Temporal to record a fan-out start before the producer gets 503. */
 export const START_DEADLINE_MS = 10_000;
@@ -78,7 +81,13 @@ export interface EventIngestionDeps {
  * retries with the same id and gets the same event, never a second fan-out.
  */
 export class EventIngestion {
-  constructor(private readonly deps: EventIngestionDeps) {}
+  // The driver's insert, not a mongoose document per event (casting, validation, change
+  // tracking: API CPU on ingestion's hot path); concurrent requests share the writes.
+  private readonly inserts: InsertBatcher<StoredEvent>;
+
+  constructor(private readonly deps: EventIngestionDeps) {
+    this.inserts = new InsertBatcher(deps.models.Event.collection as unknown as mongo.Collection<StoredEvent>);
+  }
 
   async accept(tenantId: string, event: NewEvent, idempotencyKey?: string): Promise<AcceptedEvent> {
     const eventId = event.id ?? idempotencyKey ?? newId('evt');
@@ -86,9 +95,7 @@ export class EventIngestion {
     const bodyHash = this.bodyHash(event);
     const { Event } = this.deps.models;
     try {
-      // The driver's insert: the document is complete here, and a mongoose document per event
-      // (casting, validation, change tracking) was API CPU on ingestion's hot path.
-      await (Event.collection as unknown as mongo.Collection<{ _id: string } & mongo.Document>).insertOne({
+      await this.inserts.insert({
         _id: eventKey(tenantId, eventId),
         tenantId,
         eventId,

@@ -1,6 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../src/embedded/ports';
 import { EventIngestion } from '../../src/events/event-ingestion';
+import { isDuplicateKey } from '../../src/models/duplicate-key';
+import { InsertBatcher } from '../../src/models/insert-batcher';
 import { useHarness } from '../support/use-harness';
 import { verifiedPayload } from '../support/signatures';
 import { eventually } from '../support/stack';
@@ -80,5 +82,45 @@ describe('event ingestion (dev server)', () => {
 
     const again = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { id: 'retried-1', type: 'a.b', data: { v: 1 } } });
     expect(again.body).toEqual({ id: 'retried-1', status: 'accepted', duplicate: true });
+  });
+
+  it('answers concurrent POSTs as if each came alone: one of each repeated id fans out, a conflicting body is refused', async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    const post = (id: string, data: unknown) => ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { id, type: 'a.b', data } });
+    const ids = Array.from({ length: 10 }, (_, i) => `same-${i}`);
+    // Sent at once, so they share the API's writes: each id twice with one body, one id with two.
+    const [answers, conflicting] = await Promise.all([
+      Promise.all(ids.flatMap((id) => [post(id, { id }), post(id, { id })])),
+      Promise.all([post('conflict-1', { v: 1 }), post('conflict-1', { v: 2 })]),
+    ]);
+    for (const id of ids) {
+      const mine = answers.filter((a) => a.body.id === id);
+      expect(mine.map((a) => a.status)).toEqual([202, 202]);
+      expect(mine.map((a) => a.body.duplicate).sort()).toEqual([false, true]);
+    }
+    expect(conflicting.map((a) => a.status).sort()).toEqual([202, 409]);
+    expect(conflicting.find((a) => a.status === 409)!.body.error.code).toBe('idempotency_conflict');
+    expect(await ctx.harness.models.Event.countDocuments({ tenantId })).toBe(11);
+    for (const id of [...ids, 'conflict-1']) {
+      expect(await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, id)).result()).toEqual({ deliveries: 0 });
+    }
+  });
+
+  it('shares an insert among concurrent writers, each getting its own outcome', async () => {
+    const collection = ctx.harness.models.Event.db.collection<{ _id: string; n: number }>(`insert_batcher_${Date.now()}`);
+    const batcher = new InsertBatcher(collection);
+    const outcomes = await Promise.allSettled([
+      batcher.insert({ _id: 'a', n: 1 }),
+      batcher.insert({ _id: 'b', n: 2 }),
+      batcher.insert({ _id: 'a', n: 3 }),
+      batcher.insert({ _id: 'c', n: 4 }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(isDuplicateKey((outcomes[2] as PromiseRejectedResult).reason)).toBe(true);
+    expect(await collection.find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 'a', n: 1 }, { _id: 'b', n: 2 }, { _id: 'c', n: 4 }]);
+    // Alone, a write is made at once, and an existing id is refused.
+    await batcher.insert({ _id: 'd', n: 5 });
+    await expect(batcher.insert({ _id: 'b', n: 6 })).rejects.toMatchObject({ code: 11000 });
+    await collection.drop();
   });
 });

@@ -1,0 +1,62 @@
+import { mongo } from 'mongoose';
+
+interface Queued<T> {
+  doc: T;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most documents in one insert; the driver splits a larger byte size into several messages itself. */
+const MAX_BATCH = 64;
+
+/**
+ * Inserts documents for concurrent callers in shared unordered `insertMany` writes (a group
+ * commit): each caller still waits for its own document to be written, and gets its own error
+ * (a duplicate key for its `_id` alone). One write is in flight at a time; what arrives meanwhile
+ * goes in the next. Idle, a document waits only for the requests of the same event-loop turn.
+ * Under load it saves a round trip, and FerretDB a command, per document.
+ */
+export class InsertBatcher<T extends mongo.Document> {
+  private queue: Queued<T>[] = [];
+  private writing = false;
+
+  constructor(private readonly collection: mongo.Collection<T>) {}
+
+  insert(doc: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ doc, resolve, reject });
+      if (!this.writing && this.queue.length === 1) setImmediate(() => this.write());
+    });
+  }
+
+  private write(): void {
+    if (this.writing || !this.queue.length) return;
+    const batch = this.queue.splice(0, MAX_BATCH);
+    this.writing = true;
+    this.collection
+      .insertMany(
+        batch.map((q) => q.doc as mongo.OptionalUnlessRequiredId<T>),
+        { ordered: false },
+      )
+      .then(
+        () => batch.forEach((q) => q.resolve()),
+        (err: unknown) => settleFailed(batch, err),
+      )
+      .finally(() => {
+        this.writing = false;
+        this.write();
+      });
+  }
+}
+
+/** After a failed unordered insert: the documents it names failed each with its own error, the others were written. */
+function settleFailed<T>(batch: Queued<T>[], err: unknown): void {
+  const writeErrors = err instanceof mongo.MongoBulkWriteError ? ([] as mongo.WriteError[]).concat(err.writeErrors) : [];
+  if (!writeErrors.length) return batch.forEach((q) => q.reject(err));
+  const failed = new Map(writeErrors.map((e) => [e.index, e]));
+  batch.forEach((q, index) => {
+    const error = failed.get(index);
+    if (error) q.reject(error);
+    else q.resolve();
+  });
+}
