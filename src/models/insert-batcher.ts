@@ -49,10 +49,19 @@ export class InsertBatcher<T extends mongo.Document> {
   }
 }
 
-/** After a failed unordered insert: the documents it names failed each with its own error, the others were written. */
+/**
+ * After a failed unordered insert: the documents it names failed each with its own error, the
+ * others were written. A write that failed as a whole (MongoDB unreachable, the connection lost)
+ * reaches every caller as the driver's own error, which the bulk error wraps: as from a single
+ * insert, so the API still tells it apart (503, retry later).
+ */
 function settleFailed<T>(batch: Queued<T>[], err: unknown): void {
-  const writeErrors = err instanceof mongo.MongoBulkWriteError ? ([] as mongo.WriteError[]).concat(err.writeErrors) : [];
-  if (!writeErrors.length) return batch.forEach((q) => q.reject(err));
+  const bulk = err instanceof mongo.MongoBulkWriteError ? err : undefined;
+  const writeErrors = bulk ? ([] as mongo.WriteError[]).concat(bulk.writeErrors) : [];
+  if (!writeErrors.length) {
+    const cause = bulk?.errorResponse instanceof Error ? bulk.errorResponse : err;
+    return batch.forEach((q) => q.reject(cause));
+  }
   const failed = new Map(writeErrors.map((e) => [e.index, e]));
   batch.forEach((q, index) => {
     const error = failed.get(index);

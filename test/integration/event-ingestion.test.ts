@@ -1,6 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../src/embedded/ports';
 import { EventIngestion } from '../../src/events/event-ingestion';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { mongo } from 'mongoose';
+import { dependencyFailure } from '../../src/api/errors';
 import { isDuplicateKey } from '../../src/models/duplicate-key';
 import { InsertBatcher } from '../../src/models/insert-batcher';
 import { useHarness } from '../support/use-harness';
@@ -122,5 +125,38 @@ describe('event ingestion (dev server)', () => {
     await batcher.insert({ _id: 'd', n: 5 });
     await expect(batcher.insert({ _id: 'b', n: 6 })).rejects.toMatchObject({ code: 11000 });
     await collection.drop();
+  });
+
+  it('a shared insert whose connection breaks reaches each writer as the driver error, which the API answers 503', async () => {
+    // FerretDB through a TCP proxy, which then drops every connection as if FerretDB had been killed.
+    const target = new URL(process.env.MONGODB_URI!);
+    const sockets = new Set<Socket>();
+    const proxy = createServer((downstream) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      for (const socket of [downstream, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+      }
+      downstream.pipe(upstream).pipe(downstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const uri = new URL(target);
+    uri.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    uri.pathname = '/insert_batcher_broken';
+    const client = new mongo.MongoClient(uri.toString(), { serverSelectionTimeoutMS: 500 });
+    try {
+      const batcher = new InsertBatcher(client.db().collection<{ _id: string }>(`events_${Date.now()}`));
+      await batcher.insert({ _id: 'before' });
+      proxy.close();
+      for (const socket of sockets) socket.destroy();
+      const outcomes = await Promise.allSettled([batcher.insert({ _id: 'a' }), batcher.insert({ _id: 'b' })]);
+      for (const outcome of outcomes) {
+        expect(outcome.status).toBe('rejected');
+        expect(dependencyFailure((outcome as PromiseRejectedResult).reason)?.kind).toBe('transient');
+      }
+    } finally {
+      await client.close(true);
+      proxy.close();
+    }
   });
 });
