@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import { delayAfterAttempt } from '../delivery/retry-schedule';
-import type { EventRef, FirstAttemptNotMade, FirstAttemptResult } from '../delivery/types';
+import type { EventRef, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, RecordedFirstAttempts } from '../delivery/types';
 import { retriesScheduled } from '../metrics/metrics';
 import type { WebhookDoc } from '../models/webhook';
 import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
@@ -73,5 +73,55 @@ export function deliverFirstAttemptsActivity(deps: AttemptDeps & { retryAfterMax
         }),
       ),
     );
+  };
+}
+
+/** A batch's first attempts and where their record goes (workflow version 2). */
+export interface FirstAttemptsToRecordInput extends FirstAttemptsInput {
+  fanoutRunId: string;
+  firstPage: boolean;
+}
+
+/** Outcomes a delivery's first attempt can end it with: no workflow of its own follows. */
+const ENDS_THERE: ReadonlySet<FirstAttemptResult['outcome']> = new Set(['delivered', 'gone', 'refused', 'inactive']);
+
+/**
+ * Longest the record of a batch may take inside its local activity. With the attempts (each at
+ * most 30 s) it stays under the activity's 1-minute backstop, whose expiry would hand the whole
+ * batch to retries and send it again; a slower record is left to the fan-out.
+ */
+export const RECORD_IN_BATCH_MS = 15_000;
+
+/**
+ * A batch's first attempts, then the record of those that ended there (index, counters,
+ * auto-disable, operational events), in one local activity: the fan-out of an event whose
+ * deliveries all end on their first attempt needs no record activity of its own, one workflow
+ * activation less. A record that fails or is slow is the fan-out's to make, as before (the record
+ * is idempotent, so one that finishes late counts nothing twice); a failed record never fails the
+ * attempts, which were made.
+ */
+export function deliverAndRecordFirstAttemptsActivity(
+  deps: AttemptDeps & { retryAfterMaxMs: number },
+  record: (record: FirstAttemptsRecord) => Promise<void>,
+) {
+  const deliverFirstAttempts = deliverFirstAttemptsActivity(deps);
+  return async function deliverAndRecordFirstAttempts({ fanoutRunId, firstPage, ...batch }: FirstAttemptsToRecordInput): Promise<RecordedFirstAttempts> {
+    const results = await deliverFirstAttempts(batch);
+    const ended = results.filter((r): r is FirstAttemptResult => !('notMade' in r) && ENDS_THERE.has(r.outcome));
+    if (!ended.length) return { results, recorded: [] };
+    const { tenantId, eventId, eventType } = batch;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not recorded within ${RECORD_IN_BATCH_MS} ms`)), RECORD_IN_BATCH_MS);
+    });
+    try {
+      await Promise.race([record({ tenantId, eventId, eventType, fanoutRunId, firstPage, results: ended }), late]);
+      return { results, recorded: ended.map((r) => r.deliveryId) };
+    } catch (err) {
+      log.warn('first attempts made, their record is left to the fan-out', { eventId, deliveries: ended.length, error: (err as Error).message });
+      return { results, recorded: [] };
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }

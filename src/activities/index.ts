@@ -3,7 +3,7 @@ import type { WebhookHttpClient } from '../delivery/http-client';
 import { DEFAULT_AUTO_DISABLE, type AutoDisablePolicy } from '../delivery/webhook-health';
 import type { Models } from '../models';
 import { deliverActivity } from './deliver';
-import { deliverFirstAttemptActivity, deliverFirstAttemptsActivity } from './first-attempt';
+import { deliverAndRecordFirstAttemptsActivity, deliverFirstAttemptActivity, deliverFirstAttemptsActivity } from './first-attempt';
 import { loadFanoutPageActivity, matchWebhooksActivity } from './match-webhooks';
 import { PageCache } from './page-cache';
 import { recordDeliveryOutcomeActivity, recordFirstAttemptsActivity } from './record-delivery-outcome';
@@ -22,6 +22,7 @@ export interface ActivityDeps {
 export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_600_000, autoDisable = DEFAULT_AUTO_DISABLE }: ActivityDeps) => {
   const cache = new PageCache();
   const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs };
+  const recordFirstAttempts = recordFirstAttemptsActivity({ models, autoDisable });
   return {
     ...createRequeueActivities(models),
     /** Pages of fan-outs started before first attempts moved inline. */
@@ -29,8 +30,10 @@ export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_
     loadFanoutPage: loadFanoutPageActivity(models, cache),
     /** One delivery's first attempt: fan-outs begun before first attempts were batched. */
     deliverFirstAttempt: deliverFirstAttemptActivity(attemptDeps),
+    /** A batch's first attempts: fan-outs begun before workflow version 2. */
     deliverFirstAttempts: deliverFirstAttemptsActivity(attemptDeps),
-    recordFirstAttempts: recordFirstAttemptsActivity({ models, autoDisable }),
+    deliverAndRecordFirstAttempts: deliverAndRecordFirstAttemptsActivity(attemptDeps, recordFirstAttempts),
+    recordFirstAttempts,
     deliver: deliverActivity(attemptDeps),
     /** Index status, counters, auto-disable and operational events; returns the reason if it disabled the webhook. */
     recordDeliveryOutcome: recordDeliveryOutcomeActivity({ models, autoDisable }),

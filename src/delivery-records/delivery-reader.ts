@@ -99,9 +99,11 @@ async function inlineAttempt(client: Client, workflowId: string, runId: string, 
     for (const event of history.events ?? []) {
       const marker = event.markerRecordedEventAttributes;
       if (!marker?.details?.result) continue;
-      // One delivery's first attempt, or a batch of them (fan-outs since first-attempt batches).
-      const value = first(marker.details.result) as Partial<FirstAttemptResult> | Partial<FirstAttemptResult>[] | undefined;
-      const result = Array.isArray(value) ? value.find((r) => r?.deliveryId === deliveryId) : value;
+      // One delivery's first attempt, a batch of them (fan-outs since first-attempt batches), or
+      // a batch with what it recorded (since workflow version 2).
+      const value = first(marker.details.result) as Partial<FirstAttemptResult> | Partial<FirstAttemptResult>[] | { results?: Partial<FirstAttemptResult>[] } | undefined;
+      const batch = Array.isArray(value) ? value : value && 'results' in value ? value.results : undefined;
+      const result = batch ? batch.find((r) => r?.deliveryId === deliveryId) : (value as Partial<FirstAttemptResult> | undefined);
       if (result?.deliveryId === deliveryId) return result.attempt ? [result.attempt] : [];
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -126,6 +126,13 @@ export interface FirstAttemptNotMade {
   notMade: string;
 }
 
+/** What a batch's local activity returns when it records the outcomes that end there (workflow version 2). */
+export interface RecordedFirstAttempts {
+  results: (FirstAttemptResult | FirstAttemptNotMade)[];
+  /** Deliveries whose final outcome (delivered, 410, refused, inactive) this activity recorded: the fan-out records the rest. */
+  recorded: string[];
+}
+
 /** A page of first attempts, for the deliveries index and the webhooks' counters. */
 export interface FirstAttemptsRecord extends EventRef {
   /** The fan-out run whose history holds these attempts. */

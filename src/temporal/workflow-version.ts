@@ -8,8 +8,12 @@
  * that predates it ignores the field and calls `patched()`, which is true for a new execution:
  * either way a new execution runs the same code. A later change bumps this and branches on
  * `version >= N`, or calls `patched()` as before.
+ *
+ * - 1: every change before it, with no `patched()` call.
+ * - 2: a fan-out's batch of first attempts records the outcomes that end there in its own local
+ *   activity (`deliverAndRecordFirstAttempts`); runs started at 1 keep a record activity per page.
  */
-export const WORKFLOW_VERSION = 1;
+export const WORKFLOW_VERSION = 2;
 
 /** True when the execution was started with version `at` or later: the changes before it need no `patched()`. */
 export function startedAtVersion(input: { version?: number }, at: number): boolean {

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { AttemptRecord, DeliveryInput, FanoutInput, FanoutResult, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, MatchedWebhook } from '../delivery/types';
+import type { AttemptRecord, DeliveryInput, FanoutInput, FanoutResult, FirstAttemptResult, FirstAttemptsRecord, MatchedWebhook, RecordedFirstAttempts } from '../delivery/types';
 import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temporal/search-attributes';
 import { retryTaskQueue } from '../temporal/task-queues';
 import { WORKFLOW_VERSION, startedAtVersion } from '../temporal/workflow-version';
@@ -74,13 +74,15 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
   const recordInNextRun = current || patched(RECORD_IN_NEXT_RUN);
   const pagesPerRun = current || patched(PAGES_PER_RUN) ? FANOUT_PAGES_PER_RUN : 1;
   const batches = current || patched(FIRST_ATTEMPT_BATCHES);
+  // Since version 2, a batch's local activity records the outcomes that end on the first attempt.
+  const recordsInBatch = startedAtVersion(input, 2);
   // Before batches, at most one page's record in flight; since, every page's of this run. A
   // worker lost mid-run sends again only what is not on record: at most this run's pages.
   let recording = input.unrecorded ? recordFirstAttempts(input.unrecorded) : Promise.resolve();
   let cursor = input.cursor;
   let started = input.started ?? 0;
   for (let pages = 1; ; pages++) {
-    const page = await attemptPage(input, cursor, batches);
+    const page = await attemptPage(input, cursor, batches, recordsInBatch);
     started += page.webhooks;
     if (!page.nextCursor) {
       await Promise.all([recording, page.record && recordFirstAttempts(page.record)]);
@@ -100,16 +102,25 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
 
 /**
  * One page: its webhooks' first attempts, and the retrying ones handed to their children.
- * Returns how many webhooks the page had, where the next page starts, and the page's record.
+ * Returns how many webhooks the page had, where the next page starts, and the page's record: of
+ * every attempt, or (`recordsInBatch`) of those its batches did not record.
  */
-async function attemptPage(input: FanoutInput, cursor: string | null | undefined, batches: boolean): Promise<{ webhooks: number; nextCursor: string | null; record?: FirstAttemptsRecord }> {
+async function attemptPage(
+  input: FanoutInput,
+  cursor: string | null | undefined,
+  batches: boolean,
+  recordsInBatch: boolean,
+): Promise<{ webhooks: number; nextCursor: string | null; record?: FirstAttemptsRecord }> {
   const { tenantId, eventId, eventType } = input;
   const page = await loadFanoutPage({ tenantId, eventId, eventType, after: cursor ?? null, limit: FANOUT_PAGE_SIZE });
   // Recorded already: this is a reset or replayed run, and those deliveries are never sent again.
   const todo = page.webhooks.filter((webhook) => !webhook.recorded);
-  const results = batches
-    ? (await Promise.all(chunk(todo, FIRST_ATTEMPT_BATCH).map((batch) => firstAttempts(input, batch)))).flat()
-    : await Promise.all(todo.map((webhook) => firstAttempt(input, webhook)));
+  const recordTo = recordsInBatch ? { fanoutRunId: workflowInfo().runId, firstPage: !cursor } : undefined;
+  const attempted = batches
+    ? await Promise.all(chunk(todo, FIRST_ATTEMPT_BATCH).map((batch) => firstAttempts(input, batch, recordTo)))
+    : [{ results: await Promise.all(todo.map((webhook) => firstAttempt(input, webhook))), recorded: [] }];
+  const results = attempted.flatMap((batch) => batch.results);
+  const recorded = new Set(attempted.flatMap((batch) => batch.recorded));
 
   // Retrying deliveries get their workflow before the index says "retrying", so the index never
   // names a retry that has no workflow to run it.
@@ -119,8 +130,9 @@ async function attemptPage(input: FanoutInput, cursor: string | null | undefined
       .filter((result) => result.outcome === 'retry' || result.outcome === 'unfinished')
       .map((result) => startRetrying(input, byDelivery.get(result.deliveryId) as MatchedWebhook, result)),
   );
-  const record: FirstAttemptsRecord | undefined = results.length
-    ? { tenantId, eventId, eventType, fanoutRunId: workflowInfo().runId, firstPage: !cursor, results }
+  const unrecorded = results.filter((result) => !recorded.has(result.deliveryId));
+  const record: FirstAttemptsRecord | undefined = unrecorded.length
+    ? { tenantId, eventId, eventType, fanoutRunId: workflowInfo().runId, firstPage: !cursor, results: unrecorded }
     : undefined;
   return { webhooks: page.webhooks.length, nextCursor: page.nextCursor, record };
 }
@@ -138,11 +150,16 @@ function chunk<T>(items: T[], size: number): T[][] {
 }
 
 /**
- * A batch of inline first attempts, one local activity. A batch that cannot complete (timeout,
+ * A batch of inline first attempts, one local activity; with `recordTo` (version 2), the activity
+ * also records those that end there and says which. A batch that cannot complete (timeout,
  * worker lost) hands each of its deliveries to a retry, as does an attempt that was not made.
  */
-async function firstAttempts({ tenantId, eventId, eventType }: FanoutInput, webhooks: MatchedWebhook[]): Promise<FirstAttemptResult[]> {
-  const { deliverFirstAttempts } = proxyLocalActivities<Activities>({
+async function firstAttempts(
+  { tenantId, eventId, eventType }: FanoutInput,
+  webhooks: MatchedWebhook[],
+  recordTo?: { fanoutRunId: string; firstPage: boolean },
+): Promise<{ results: FirstAttemptResult[]; recorded: string[] }> {
+  const { deliverFirstAttempts, deliverAndRecordFirstAttempts } = proxyLocalActivities<Activities>({
     // Each attempt's own HTTP timeout (≤ 30 s) ends it first; this is the backstop.
     startToCloseTimeout: '1 minute',
     // Never sent twice by this workflow: a retry of an attempt is its child's job, on the schedule.
@@ -151,16 +168,20 @@ async function firstAttempts({ tenantId, eventId, eventType }: FanoutInput, webh
   });
   const startedAt = new Date().toISOString();
   const deliveries = webhooks.map(({ deliveryId, webhookId }) => ({ deliveryId, webhookId }));
-  let results: (FirstAttemptResult | FirstAttemptNotMade)[];
+  let made: RecordedFirstAttempts;
   try {
-    results = await deliverFirstAttempts({ tenantId, eventId, eventType, deliveries });
+    made = recordTo
+      ? await deliverAndRecordFirstAttempts({ tenantId, eventId, eventType, deliveries, ...recordTo })
+      : { results: await deliverFirstAttempts({ tenantId, eventId, eventType, deliveries }), recorded: [] };
   } catch (err) {
     const message = (err instanceof ActivityFailure && err.cause ? err.cause : (err as Error)).message;
-    return webhooks.map((webhook) => unfinished(webhook, startedAt, `the first attempt did not complete; its outcome is unknown (${message})`));
+    const results = webhooks.map((webhook) => unfinished(webhook, startedAt, `the first attempt did not complete; its outcome is unknown (${message})`));
+    return { results, recorded: [] };
   }
-  return results.map((result, i) =>
+  const results = made.results.map((result, i) =>
     'notMade' in result ? unfinished(webhooks[i], startedAt, `the first attempt was not made (${result.notMade})`) : result,
   );
+  return { results, recorded: made.recorded };
 }
 
 /** `POST a.example (dlv_1, dlv_2), POST b.example (dlv_3)`: what the Web UI shows of a batch. */

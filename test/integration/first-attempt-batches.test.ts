@@ -4,6 +4,11 @@ import type { DeliveryInput } from '../../src/delivery/types';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { deliveryId } from '../../src/ids';
 import { generateWebhookSecret } from '../../src/signing/webhook-secret';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { deliverAndRecordFirstAttemptsActivity } from '../../src/activities/first-attempt';
+import { PageCache } from '../../src/activities/page-cache';
+import { WebhookHttpClient } from '../../src/delivery/http-client';
+import type { FirstAttemptsRecord, RecordedFirstAttempts } from '../../src/delivery/types';
 import { useHarness } from '../support/use-harness';
 import { requestsOf } from '../support/receiver';
 import { eventually } from '../support/stack';
@@ -49,5 +54,21 @@ describe('first attempts in batches (dev server)', () => {
     expect(retrying.status).toBe('retrying');
     expect(retrying.attempts[0]).toMatchObject({ attempt: 1, statusCode: null, error: input.firstAttempt!.error });
     await handle.terminate('test over');
+  });
+
+  it("a batch records what ended on its first attempt; a record that fails is left to the fan-out, and the attempts stand", async () => {
+    const { tenantId } = await ctx.harness.createTenant();
+    const deps = { models: ctx.harness.models, secretBox: ctx.harness.secretBox, http: new WebhookHttpClient({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'webhook-service/test' }), cache: new PageCache(), retryAfterMaxMs: 1000 };
+    // A webhook deleted since the page was read: its delivery ends at once, canceled, with no request.
+    const batch = { tenantId, eventId: 'gone-1', eventType: 'a.b', deliveries: [{ deliveryId: 'dlv_batch_gone', webhookId: 'wh_deleted' }], fanoutRunId: 'run-1', firstPage: true };
+    const records: FirstAttemptsRecord[] = [];
+    const recording = deliverAndRecordFirstAttemptsActivity(deps, async (record) => void records.push(record));
+    const made = (await new MockActivityEnvironment().run(recording, batch)) as RecordedFirstAttempts;
+    expect(made).toEqual({ results: [expect.objectContaining({ deliveryId: 'dlv_batch_gone', outcome: 'inactive' })], recorded: ['dlv_batch_gone'] });
+    expect(records).toEqual([{ tenantId, eventId: 'gone-1', eventType: 'a.b', fanoutRunId: 'run-1', firstPage: true, results: made.results }]);
+
+    const failing = deliverAndRecordFirstAttemptsActivity(deps, () => Promise.reject(new Error('MongoDB is down')));
+    const unrecorded = await new MockActivityEnvironment().run(failing, batch);
+    expect(unrecorded).toEqual({ results: made.results, recorded: [] });
   });
 });

@@ -334,7 +334,7 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     const fanoutHistory = main().getByRole('table').last();
     await fanoutHistory.getByRole('row').filter({ hasText: 'Workflow Execution Completed' }).first().waitFor({ timeout: UI_TIMEOUT });
     await shot('15-fanout-history');
-    const marker = fanoutHistory.getByRole('row').filter({ hasText: boldNames(FIND)[19] }).filter({ hasText: 'deliverFirstAttempts' }).filter({ hasText: `first attempts: POST ${host} (` }).filter({ hasText: failedId });
+    const marker = fanoutHistory.getByRole('row').filter({ hasText: boldNames(FIND)[19] }).filter({ hasText: 'deliverAndRecordFirstAttempts' }).filter({ hasText: `first attempts: POST ${host} (` }).filter({ hasText: failedId });
     await marker.first().waitFor({ timeout: UI_TIMEOUT });
     await marker.first().getByRole('button', { name: 'Expand details' }).click();
     // Its result: per delivery of the batch, the outcome, then the attempt record. The box draws

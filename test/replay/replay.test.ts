@@ -10,7 +10,8 @@ import { installQuietRuntime } from '../support/harness';
  * the workflows: v1 before first attempts moved inline, v2 after, v3 with truthful cancellation
  * and resends, v4 with each fan-out page recorded by the next run, v5 with several pages per
  * fan-out run, v6 with retried deliveries on their own task queue, v7 with first attempts in batches,
- * v8 with executions started at a workflow version (no patch markers). A change that breaks replay of
+ * v8 with executions started at a workflow version (no patch markers), v9 at version 2 (a batch
+ * records what ended on its first attempt). A change that breaks replay of
  * any of them must be guarded with `patched()` (see docs/delivery.md).
  */
 const root = join(__dirname, 'histories');
