@@ -76,10 +76,9 @@ export function deliverFirstAttemptsActivity(deps: AttemptDeps & { retryAfterMax
   };
 }
 
-/** A batch's first attempts and where their record goes (workflow version 2). */
+/** A batch's first attempts (workflow version 2), and where their record goes if the batch is to make it. */
 export interface FirstAttemptsToRecordInput extends FirstAttemptsInput {
-  fanoutRunId: string;
-  firstPage: boolean;
+  record: { fanoutRunId: string; firstPage: boolean } | null;
 }
 
 /** Outcomes a delivery's first attempt can end it with: no workflow of its own follows. */
@@ -105,10 +104,11 @@ export function deliverAndRecordFirstAttemptsActivity(
   record: (record: FirstAttemptsRecord) => Promise<void>,
 ) {
   const deliverFirstAttempts = deliverFirstAttemptsActivity(deps);
-  return async function deliverAndRecordFirstAttempts({ fanoutRunId, firstPage, ...batch }: FirstAttemptsToRecordInput): Promise<RecordedFirstAttempts> {
+  return async function deliverAndRecordFirstAttempts({ record: to, ...batch }: FirstAttemptsToRecordInput): Promise<RecordedFirstAttempts> {
     const results = await deliverFirstAttempts(batch);
     const ended = results.filter((r): r is FirstAttemptResult => !('notMade' in r) && ENDS_THERE.has(r.outcome));
-    if (!ended.length) return { results, recorded: [] };
+    if (!to || !ended.length) return { results, recorded: [] };
+    const { fanoutRunId, firstPage } = to;
     const { tenantId, eventId, eventType } = batch;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {

@@ -10,8 +10,9 @@
  * `version >= N`, or calls `patched()` as before.
  *
  * - 1: every change before it, with no `patched()` call.
- * - 2: a fan-out's batch of first attempts records the outcomes that end there in its own local
- *   activity (`deliverAndRecordFirstAttempts`); runs started at 1 keep a record activity per page.
+ * - 2: the batches of first attempts of a fan-out's last page record the outcomes that end there
+ *   in their own local activity (`deliverAndRecordFirstAttempts`); runs started at 1 keep a
+ *   record activity for every page.
  */
 export const WORKFLOW_VERSION = 2;
 

@@ -74,7 +74,7 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
   const recordInNextRun = current || patched(RECORD_IN_NEXT_RUN);
   const pagesPerRun = current || patched(PAGES_PER_RUN) ? FANOUT_PAGES_PER_RUN : 1;
   const batches = current || patched(FIRST_ATTEMPT_BATCHES);
-  // Since version 2, a batch's local activity records the outcomes that end on the first attempt.
+  // Since version 2, the batches of the fan-out's last page record the outcomes that end there.
   const recordsInBatch = startedAtVersion(input, 2);
   // Before batches, at most one page's record in flight; since, every page's of this run. A
   // worker lost mid-run sends again only what is not on record: at most this run's pages.
@@ -103,7 +103,7 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
 /**
  * One page: its webhooks' first attempts, and the retrying ones handed to their children.
  * Returns how many webhooks the page had, where the next page starts, and the page's record: of
- * every attempt, or (`recordsInBatch`) of those its batches did not record.
+ * every attempt, or (`recordsInBatch`, the fan-out's last page) of those its batches did not record.
  */
 async function attemptPage(
   input: FanoutInput,
@@ -115,7 +115,9 @@ async function attemptPage(
   const page = await loadFanoutPage({ tenantId, eventId, eventType, after: cursor ?? null, limit: FANOUT_PAGE_SIZE });
   // Recorded already: this is a reset or replayed run, and those deliveries are never sent again.
   const todo = page.webhooks.filter((webhook) => !webhook.recorded);
-  const recordTo = recordsInBatch ? { fanoutRunId: workflowInfo().runId, firstPage: !cursor } : undefined;
+  // Only the fan-out's last page: a record of a page with more to come runs beside the next
+  // pages' attempts instead, where inside the batches it would hold those pages back.
+  const recordTo = recordsInBatch ? (page.nextCursor ? null : { fanoutRunId: workflowInfo().runId, firstPage: !cursor }) : undefined;
   const attempted = batches
     ? await Promise.all(chunk(todo, FIRST_ATTEMPT_BATCH).map((batch) => firstAttempts(input, batch, recordTo)))
     : [{ results: await Promise.all(todo.map((webhook) => firstAttempt(input, webhook))), recorded: [] }];
@@ -150,14 +152,15 @@ function chunk<T>(items: T[], size: number): T[][] {
 }
 
 /**
- * A batch of inline first attempts, one local activity; with `recordTo` (version 2), the activity
- * also records those that end there and says which. A batch that cannot complete (timeout,
- * worker lost) hands each of its deliveries to a retry, as does an attempt that was not made.
+ * A batch of inline first attempts, one local activity. Since version 2 (`recordTo` not
+ * undefined), `deliverAndRecordFirstAttempts`, which with a `recordTo` also records those that
+ * end there and says which. A batch that cannot complete (timeout, worker lost) hands each of its
+ * deliveries to a retry, as does an attempt that was not made.
  */
 async function firstAttempts(
   { tenantId, eventId, eventType }: FanoutInput,
   webhooks: MatchedWebhook[],
-  recordTo?: { fanoutRunId: string; firstPage: boolean },
+  recordTo: { fanoutRunId: string; firstPage: boolean } | null | undefined,
 ): Promise<{ results: FirstAttemptResult[]; recorded: string[] }> {
   const { deliverFirstAttempts, deliverAndRecordFirstAttempts } = proxyLocalActivities<Activities>({
     // Each attempt's own HTTP timeout (≤ 30 s) ends it first; this is the backstop.
@@ -170,9 +173,10 @@ async function firstAttempts(
   const deliveries = webhooks.map(({ deliveryId, webhookId }) => ({ deliveryId, webhookId }));
   let made: RecordedFirstAttempts;
   try {
-    made = recordTo
-      ? await deliverAndRecordFirstAttempts({ tenantId, eventId, eventType, deliveries, ...recordTo })
-      : { results: await deliverFirstAttempts({ tenantId, eventId, eventType, deliveries }), recorded: [] };
+    made =
+      recordTo === undefined
+        ? { results: await deliverFirstAttempts({ tenantId, eventId, eventType, deliveries }), recorded: [] }
+        : await deliverAndRecordFirstAttempts({ tenantId, eventId, eventType, deliveries, record: recordTo });
   } catch (err) {
     const message = (err instanceof ActivityFailure && err.cause ? err.cause : (err as Error)).message;
     const results = webhooks.map((webhook) => unfinished(webhook, startedAt, `the first attempt did not complete; its outcome is unknown (${message})`));

@@ -60,7 +60,7 @@ describe('first attempts in batches (dev server)', () => {
     const { tenantId } = await ctx.harness.createTenant();
     const deps = { models: ctx.harness.models, secretBox: ctx.harness.secretBox, http: new WebhookHttpClient({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'webhook-service/test' }), cache: new PageCache(), retryAfterMaxMs: 1000 };
     // A webhook deleted since the page was read: its delivery ends at once, canceled, with no request.
-    const batch = { tenantId, eventId: 'gone-1', eventType: 'a.b', deliveries: [{ deliveryId: 'dlv_batch_gone', webhookId: 'wh_deleted' }], fanoutRunId: 'run-1', firstPage: true };
+    const batch = { tenantId, eventId: 'gone-1', eventType: 'a.b', deliveries: [{ deliveryId: 'dlv_batch_gone', webhookId: 'wh_deleted' }], record: { fanoutRunId: 'run-1', firstPage: true } };
     const records: FirstAttemptsRecord[] = [];
     const recording = deliverAndRecordFirstAttemptsActivity(deps, async (record) => void records.push(record));
     const made = (await new MockActivityEnvironment().run(recording, batch)) as RecordedFirstAttempts;
@@ -70,5 +70,9 @@ describe('first attempts in batches (dev server)', () => {
     const failing = deliverAndRecordFirstAttemptsActivity(deps, () => Promise.reject(new Error('MongoDB is down')));
     const unrecorded = await new MockActivityEnvironment().run(failing, batch);
     expect(unrecorded).toEqual({ results: made.results, recorded: [] });
+    // A page with more to come: the attempts alone, recorded by the fan-out beside the next page.
+    const notAsked = await new MockActivityEnvironment().run(recording, { ...batch, record: null });
+    expect(notAsked).toEqual({ results: made.results, recorded: [] });
+    expect(records).toHaveLength(1);
   });
 });
