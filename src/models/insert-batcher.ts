@@ -10,6 +10,14 @@ interface Queued<T> {
 const MAX_BATCH = 64;
 
 /**
+ * Longest a shared write may hold the ones behind it. After FerretDB was killed and restarted, a
+ * chaos run saw a write that never settled: alone it held one request, shared it held ingestion.
+ * Its callers then get a timeout (503, retry later); a write that lands after it counts as theirs
+ * when they retry (the same id and body is a duplicate of itself).
+ */
+export const WRITE_DEADLINE_MS = 10_000;
+
+/**
  * Inserts documents for concurrent callers in shared unordered `insertMany` writes (a group
  * commit): each caller still waits for its own document to be written, and gets its own error
  * (a duplicate key for its `_id` alone). One write is in flight at a time; what arrives meanwhile
@@ -33,16 +41,24 @@ export class InsertBatcher<T extends mongo.Document> {
     if (this.writing || !this.queue.length) return;
     const batch = this.queue.splice(0, MAX_BATCH);
     this.writing = true;
-    this.collection
-      .insertMany(
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new mongo.MongoNetworkTimeoutError(`insert not acknowledged within ${WRITE_DEADLINE_MS} ms`)), WRITE_DEADLINE_MS);
+    });
+    // Called in a then, so that a throw of the driver or mongoose still settles the batch.
+    const inserted = Promise.resolve().then(() =>
+      this.collection.insertMany(
         batch.map((q) => q.doc as mongo.OptionalUnlessRequiredId<T>),
         { ordered: false },
-      )
+      ),
+    );
+    Promise.race([inserted, deadline])
       .then(
         () => batch.forEach((q) => q.resolve()),
         (err: unknown) => settleFailed(batch, err),
       )
       .finally(() => {
+        clearTimeout(timer);
         this.writing = false;
         this.write();
       });

@@ -5,6 +5,7 @@ import { SecretBox } from '../../src/crypto/secret-box';
 import { deliveryId } from '../../src/ids';
 import { generateWebhookSecret } from '../../src/signing/webhook-secret';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { deliverAndRecordFirstAttemptsActivity } from '../../src/activities/first-attempt';
 import { PageCache } from '../../src/activities/page-cache';
 import { WebhookHttpClient } from '../../src/delivery/http-client';
@@ -61,17 +62,19 @@ describe('first attempts in batches (dev server)', () => {
     const deps = { models: ctx.harness.models, secretBox: ctx.harness.secretBox, http: new WebhookHttpClient({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'webhook-service/test' }), cache: new PageCache(), retryAfterMaxMs: 1000 };
     // A webhook deleted since the page was read: its delivery ends at once, canceled, with no request.
     const batch = { tenantId, eventId: 'gone-1', eventType: 'a.b', deliveries: [{ deliveryId: 'dlv_batch_gone', webhookId: 'wh_deleted' }], record: { fanoutRunId: 'run-1', firstPage: true } };
+    // The activity's own logs (a canceled delivery, a record left to the fan-out) are not the test's output.
+    const activityEnvironment = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN', () => undefined) });
     const records: FirstAttemptsRecord[] = [];
     const recording = deliverAndRecordFirstAttemptsActivity(deps, async (record) => void records.push(record));
-    const made = (await new MockActivityEnvironment().run(recording, batch)) as RecordedFirstAttempts;
+    const made = (await activityEnvironment().run(recording, batch)) as RecordedFirstAttempts;
     expect(made).toEqual({ results: [expect.objectContaining({ deliveryId: 'dlv_batch_gone', outcome: 'inactive' })], recorded: ['dlv_batch_gone'] });
     expect(records).toEqual([{ tenantId, eventId: 'gone-1', eventType: 'a.b', fanoutRunId: 'run-1', firstPage: true, results: made.results }]);
 
     const failing = deliverAndRecordFirstAttemptsActivity(deps, () => Promise.reject(new Error('MongoDB is down')));
-    const unrecorded = await new MockActivityEnvironment().run(failing, batch);
+    const unrecorded = await activityEnvironment().run(failing, batch);
     expect(unrecorded).toEqual({ results: made.results, recorded: [] });
     // A page with more to come: the attempts alone, recorded by the fan-out beside the next page.
-    const notAsked = await new MockActivityEnvironment().run(recording, { ...batch, record: null });
+    const notAsked = await activityEnvironment().run(recording, { ...batch, record: null });
     expect(notAsked).toEqual({ results: made.results, recorded: [] });
     expect(records).toHaveLength(1);
   });
