@@ -28,7 +28,10 @@ export class InsertBatcher<T extends mongo.Document> {
   private queue: Queued<T>[] = [];
   private writing = false;
 
-  constructor(private readonly collection: mongo.Collection<T>) {}
+  constructor(
+    private readonly collection: mongo.Collection<T>,
+    private readonly deadlineMs = WRITE_DEADLINE_MS,
+  ) {}
 
   insert(doc: T): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -43,7 +46,7 @@ export class InsertBatcher<T extends mongo.Document> {
     this.writing = true;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new mongo.MongoNetworkTimeoutError(`insert not acknowledged within ${WRITE_DEADLINE_MS} ms`)), WRITE_DEADLINE_MS);
+      timer = setTimeout(() => reject(new mongo.MongoNetworkTimeoutError(`insert not acknowledged within ${this.deadlineMs} ms`)), this.deadlineMs);
     });
     // Called in a then, so that a throw of the driver or mongoose still settles the batch.
     const inserted = Promise.resolve().then(() =>

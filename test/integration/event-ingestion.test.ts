@@ -159,4 +159,22 @@ describe('event ingestion (dev server)', () => {
       proxy.close();
     }
   });
+
+  it('a shared insert that never settles fails its writers with a timeout the API answers 503, and the next insert goes ahead', async () => {
+    const real = ctx.harness.models.Event.db.collection<{ _id: string }>(`insert_batcher_hung_${Date.now()}`);
+    let hang = true;
+    // The first write never settles (as one did after FerretDB was killed); the later ones are real.
+    const collection = new Proxy(real, {
+      get: (target, name) => (name === 'insertMany' && hang ? () => ((hang = false), new Promise(() => undefined)) : Reflect.get(target, name, target)),
+    });
+    const batcher = new InsertBatcher(collection, 200);
+    const stuck = await Promise.allSettled([batcher.insert({ _id: 'a' }), batcher.insert({ _id: 'b' })]);
+    for (const outcome of stuck) {
+      expect(outcome.status).toBe('rejected');
+      expect(dependencyFailure((outcome as PromiseRejectedResult).reason)?.kind).toBe('transient');
+    }
+    await batcher.insert({ _id: 'a' });
+    expect(await real.find().toArray()).toEqual([{ _id: 'a' }]);
+    await real.drop();
+  });
 });
