@@ -1,13 +1,14 @@
 import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
 import { markRetrying } from '../delivery-records/delivery-index';
 import { mergeAttemptLogs, openAttemptRecord, restoreAttemptLog } from '../delivery/attempt-log';
-import { DeliveryFailureType } from '../delivery/failure-types';
-import { delayAfterAttempt } from '../delivery/retry-schedule';
+import { DeliveryFailureType, OWN_FAILURE_REASON } from '../delivery/failure-types';
+import { delayAfterAttempt, ownFailureDelayMs } from '../delivery/retry-schedule';
 import type { AttemptOutcome } from '../delivery/outcome';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
 import { deliveriesFinished, retriesScheduled } from '../metrics/metrics';
 import type { Models } from '../models';
 import { writeCounters } from '../delivery/counter-writes';
+import type { EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
 import { attemptFailedSignal } from '../temporal/delivery-signals';
 import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
@@ -64,55 +65,85 @@ async function reportFailedAttempt(record: AttemptRecord): Promise<void> {
  * change made while a delivery is retrying applies from its next attempt. Throws an
  * `ApplicationFailure` of one of the `DeliveryFailureType`s for anything but a 2xx; a retryable
  * one carries the schedule's `nextRetryDelay`, so the activity's RetryPolicy runs the schedule.
+ *
+ * An attempt is an HTTP request: attempts are numbered from the attempt log (the requests made,
+ * an open record of one whose worker died included), never from the activity's own attempt
+ * count. A failure of the service's own parts before the request leaves (database, Temporal, the
+ * signing key) is an `OwnFailure`: retried after a short back-off, with no record and no attempt
+ * spent; the delivery ends `Exhausted` only when its log reaches the end of the schedule.
  */
 export function deliverActivity(deps: DeliverDeps) {
   const { models, retryAfterMaxMs } = deps;
   return async function deliver(input: DeliveryInput): Promise<DeliveryResult> {
     const context = Context.current();
-    // After an inline first attempt, this activity's attempts are the delivery's 2nd, 3rd, ...
-    const attempt = context.info.attempt + (input.firstAttempt ? 1 : 0);
-    const carried = context.info.attempt === 1 && input.firstAttempt ? [input.firstAttempt] : [];
-    const previous = mergeAttemptLogs(restoreAttemptLog(context.info.heartbeatDetails), carried);
-    const logContext = { deliveryId: input.deliveryId, eventId: input.eventId, webhookId: input.webhookId, attempt };
+    // The log so far: what the activity's earlier attempts heartbeated, and the fan-out's inline attempt.
+    const previous = mergeAttemptLogs(restoreAttemptLog(context.info.heartbeatDetails), input.firstAttempt ? [input.firstAttempt] : []);
+    // Requests made so far; this one is the delivery's `made + 1`-th, the schedule's position.
+    const made = previous.length;
+    const nth = made + 1;
+    // Its record's number: after the last one on record (runs begun by older code may have gaps).
+    const attempt = Math.max(made, previous.at(-1)?.attempt ?? 0) + 1;
+    const logContext = { deliveryId: input.deliveryId, eventId: input.eventId, webhookId: input.webhookId, attempt: nth };
     const fail = (type: DeliveryFailureType, message: string, attempts: AttemptRecord[], nextRetryDelay?: number) =>
-      ApplicationFailure.create({ type, message, details: [attempts], nonRetryable: type !== DeliveryFailureType.Retryable, nextRetryDelay });
+      ApplicationFailure.create({
+        type,
+        message,
+        details: [attempts],
+        nonRetryable: type !== DeliveryFailureType.Retryable && type !== DeliveryFailureType.OwnFailure,
+        nextRetryDelay,
+      });
+
+    // Answered 2xx before its worker could report it: delivered, never sent again.
+    if (previous.some((r) => r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300)) {
+      log.info('delivered by an earlier attempt, not sent again', logContext);
+      return { status: 'delivered', attempts: previous };
+    }
+    // The schedule ran out with an attempt whose outcome is unknown (its worker died mid-request).
+    if (made >= input.maxAttempts) {
+      log.warn('delivery exhausted', { ...logContext, attempt: made });
+      throw fail(DeliveryFailureType.Exhausted, `${previous.at(-1)?.error ?? 'no answer'} (attempt ${made}, the last)`, previous);
+    }
+
+    /** A part of the service failed before the request left: tried again soon, no attempt spent. */
+    const ownFailure = (err: unknown): never => {
+      if (err instanceof ApplicationFailure || err instanceof CancelledFailure) throw err;
+      // Activity attempts that made no request: the failures of our own parts so far, this one included.
+      const failures = Math.max(0, context.info.attempt - 1 - (made - (input.firstAttempt ? 1 : 0))) + 1;
+      const nextRetryDelay = ownFailureDelayMs(failures);
+      log.warn('attempt not made: a part of the service failed; tried again without spending an attempt', {
+        ...logContext,
+        error: (err as Error)?.message ?? String(err),
+        failures,
+        nextRetryDelay,
+      });
+      throw fail(DeliveryFailureType.OwnFailure, OWN_FAILURE_REASON, previous, nextRetryDelay);
+    };
 
     // The attempt log so far, heartbeated until the activity ends: its progress and cancellation channel.
     let progress = previous;
     const beat = setInterval(() => context.heartbeat(progress), DELIVER_HEARTBEAT_MS);
     context.heartbeat(progress);
     try {
-      // A delivered delivery is never sent again, whatever reset or replay runs this activity; a
-      // deliberate resend is sent once per resend id.
-      const recorded = await models.Delivery.findById(input.deliveryId).select({ status: 1, resends: 1 }).lean();
-      if (input.resendId ? recorded?.resends?.includes(input.resendId) : recorded?.status === 'delivered') {
-        log.info('already delivered, not sent again', { ...logContext, resendId: input.resendId });
-        return { status: 'delivered', attempts: previous };
-      }
-      const webhook = await models.Webhook.findOne({ _id: input.webhookId, tenantId: input.tenantId }).lean<WebhookDoc>();
-      if (!webhook || !webhook.active) {
-        const reason = !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}`;
-        log.info('delivery canceled', { ...logContext, reason });
-        await cancelOwnWorkflow(reason);
-        deliveriesFinished.inc({ outcome: 'canceled' });
-        // The workflow now waits for this activity's cancellation (WAIT_CANCELLATION_COMPLETED):
-        // it arrives with a heartbeat, and is answered as such; a run without that wait fails it.
-        const canceled = await context.sleep(INACTIVE_CANCEL_WAIT_MS).then(() => false, () => true);
-        if (canceled) throw new CancelledFailure(reason, [previous]);
-        throw fail(DeliveryFailureType.WebhookInactive, reason, previous);
-      }
-      const event = await loadEvent(deps, input.tenantId, input.eventId);
+      const ready = await prepare().catch(ownFailure);
+      if (ready === 'delivered') return { status: 'delivered', attempts: previous };
+      const { webhook, event } = ready;
       // Canceled before the request: nothing is sent.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
+      let sent = false;
       const { record, outcome } = await sendAttempt(
         deps,
         { deliveryId: input.deliveryId, webhook, event, attempt },
         (startedAt) => {
+          sent = true;
           progress = [...previous, openAttemptRecord(attempt, startedAt)];
           context.heartbeat(progress);
         },
         context.cancellationSignal,
-      );
+      ).catch((err: unknown) => {
+        // Before the request left (the request could not be signed): ours. After: its open record counts.
+        if (!sent) return ownFailure(err);
+        throw err;
+      });
       const attempts = (progress = [...previous, record]);
       // Sent with the failure too (last heartbeat details), so the next attempt starts from this log.
       context.heartbeat(attempts);
@@ -134,6 +165,30 @@ export function deliverActivity(deps: DeliverDeps) {
       clearInterval(beat);
     }
 
+    /** What the request needs, read live; 'delivered' when the delivery is on record as such. */
+    async function prepare(): Promise<'delivered' | { webhook: WebhookDoc; event: EventDoc }> {
+      // A delivered delivery is never sent again, whatever reset or replay runs this activity; a
+      // deliberate resend is sent once per resend id.
+      const recorded = await models.Delivery.findById(input.deliveryId).select({ status: 1, resends: 1 }).lean();
+      if (input.resendId ? recorded?.resends?.includes(input.resendId) : recorded?.status === 'delivered') {
+        log.info('already delivered, not sent again', { ...logContext, resendId: input.resendId });
+        return 'delivered';
+      }
+      const webhook = await models.Webhook.findOne({ _id: input.webhookId, tenantId: input.tenantId }).lean<WebhookDoc>();
+      if (!webhook || !webhook.active) {
+        const reason = !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}`;
+        log.info('delivery canceled', { ...logContext, reason });
+        await cancelOwnWorkflow(reason);
+        deliveriesFinished.inc({ outcome: 'canceled' });
+        // The workflow now waits for this activity's cancellation (WAIT_CANCELLATION_COMPLETED):
+        // it arrives with a heartbeat, and is answered as such; a run without that wait fails it.
+        const canceled = await context.sleep(INACTIVE_CANCEL_WAIT_MS).then(() => false, () => true);
+        if (canceled) throw new CancelledFailure(reason, [previous]);
+        throw fail(DeliveryFailureType.WebhookInactive, reason, previous);
+      }
+      return { webhook, event: await loadEvent(deps, input.tenantId, input.eventId) };
+    }
+
     /** The outcome of the attempt as the activity's result or failure. */
     async function settle(outcome: AttemptOutcome, record: AttemptRecord, attempts: AttemptRecord[], webhook: WebhookDoc): Promise<DeliveryResult> {
       switch (outcome.kind) {
@@ -147,10 +202,10 @@ export function deliverActivity(deps: DeliverDeps) {
           log.warn('URL refused', { ...logContext, reason: outcome.reason });
           throw fail(DeliveryFailureType.UrlRefused, outcome.reason, attempts);
         case 'retry': {
-          const scheduled = delayAfterAttempt(webhook.retrySchedule, attempt);
-          if (scheduled === undefined || attempt >= input.maxAttempts) {
+          const scheduled = delayAfterAttempt(webhook.retrySchedule, nth);
+          if (scheduled === undefined || nth >= input.maxAttempts) {
             log.warn('delivery exhausted', { ...logContext, reason: outcome.reason });
-            throw fail(DeliveryFailureType.Exhausted, `${outcome.reason} (attempt ${attempt}, the last)`, attempts);
+            throw fail(DeliveryFailureType.Exhausted, `${outcome.reason} (attempt ${nth}, the last)`, attempts);
           }
           const nextRetryDelay = Math.max(scheduled, Math.min(outcome.retryAfterMs ?? 0, retryAfterMaxMs));
           log.info('attempt failed, retry scheduled', { ...logContext, reason: outcome.reason, nextRetryDelay });

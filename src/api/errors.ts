@@ -44,6 +44,28 @@ const TRANSIENT_GRPC_CODES = new Set([14, 4, 8, 10]);
 const NETWORK_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
 
 /**
+ * MongoDB server error codes that mean "not now". FerretDB answers every failure of its
+ * PostgreSQL with InternalError (1): while PostgreSQL is down or restarting, every command gets
+ * it (`failed to connect to user=ferretdb …`). The others are MongoDB's own for a server that is
+ * unreachable, shutting down, stepping down or timed out.
+ */
+const TRANSIENT_MONGO_CODES = new Set([
+  1, // InternalError
+  6, // HostUnreachable
+  7, // HostNotFound
+  89, // NetworkTimeout
+  91, // ShutdownInProgress
+  189, // PrimarySteppedDown
+  262, // ExceededTimeLimit
+  9001, // SocketException
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+/**
  * How a failure of Temporal or MongoDB should be answered: `transient` (unreachable, overloaded,
  * timed out: the caller retries later, 503) or `permanent` (the server refused the request, e.g. an
  * unknown namespace or search attribute: retrying cannot help, 500). Anything else: undefined.
@@ -51,8 +73,11 @@ const NETWORK_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECO
 export function dependencyFailure(err: unknown): { kind: 'transient' | 'permanent'; message: string } | undefined {
   const e = err as { name?: string; code?: number | string; cause?: unknown; message?: string };
   if (!e || typeof e !== 'object') return undefined;
-  if (['MongoServerSelectionError', 'MongoNetworkError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoNetworkTimeoutError'].includes(e.name ?? '')) {
+  if (['MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNetworkError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoNetworkTimeoutError'].includes(e.name ?? '')) {
     return { kind: 'transient', message: 'MongoDB is unreachable' };
+  }
+  if (e.name?.startsWith('Mongo') && typeof e.code === 'number' && TRANSIENT_MONGO_CODES.has(e.code)) {
+    return { kind: 'transient', message: 'MongoDB is unavailable' };
   }
   if (e.name === 'ConnectionError' || e.name === 'TimeoutError') return { kind: 'transient', message: 'Temporal is unreachable' };
   if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return { kind: 'transient', message: 'a connection to MongoDB or Temporal failed' };

@@ -11,6 +11,7 @@ import { WORKFLOW_TYPES } from '../temporal/workflow-types';
 import { WORKFLOW_VERSION } from '../temporal/workflow-version';
 import { reopenDelivery } from './delivery-index';
 import { deliveryStatus } from './delivery-status';
+import { literal } from '../temporal/literal';
 
 /**
  * A delivery whose workflow ended before the deliveries index existed: indexed from its
@@ -90,7 +91,7 @@ export async function startDeliveryRun(
     args: [input],
     workflowIdReusePolicy,
     staticSummary: `${input.resendId ? 'resend: ' : ''}${doc.eventType} → ${input.host}`,
-    staticDetails: `Event ${doc.eventId} of tenant ${doc.tenantId} to webhook ${doc.webhookId}`,
+    staticDetails: `Event ${literal(doc.eventId)} of tenant ${literal(doc.tenantId)} to webhook ${literal(doc.webhookId)}`,
     typedSearchAttributes: [
       { key: TenantId, value: doc.tenantId },
       { key: EventId, value: doc.eventId },

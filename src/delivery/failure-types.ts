@@ -1,4 +1,4 @@
-/** `ApplicationFailure` types of a delivery; all but `Retryable` end it at once. */
+/** `ApplicationFailure` types of a delivery; all but `Retryable` and `OwnFailure` end it at once. */
 export enum DeliveryFailureType {
   /** Non-2xx response, timeout or network error: retried on the schedule. */
   Retryable = 'DeliveryRetryable',
@@ -10,6 +10,13 @@ export enum DeliveryFailureType {
   WebhookInactive = 'WebhookInactive',
   /** The URL resolves to an address the SSRF guard refuses. */
   UrlRefused = 'UrlRefused',
+  /**
+   * A part of the service itself (database, Temporal, the signing key) failed before the request
+   * left: retried after a short back-off, no attempt spent, never the end of the delivery.
+   */
+  OwnFailure = 'DeliveryOwnFailure',
+  /** A record activity refused its input for good (records own it): retrying cannot help. */
+  RecordRejected = 'RecordRejected',
 }
 
 export const NON_RETRYABLE_FAILURE_TYPES = [
@@ -18,3 +25,6 @@ export const NON_RETRYABLE_FAILURE_TYPES = [
   DeliveryFailureType.WebhookInactive,
   DeliveryFailureType.UrlRefused,
 ];
+
+/** What tenants read when a delivery's step failed inside the service: the details stay in the worker's log. */
+export const OWN_FAILURE_REASON = 'the webhook service could not make this attempt (an internal failure, retried without spending an attempt)';

@@ -38,3 +38,16 @@ export function maxAttempts(schedule: readonly string[] | undefined | null): num
 export function delayAfterAttempt(schedule: readonly string[] | undefined | null, attempt: number): number | undefined {
   return retryDelaysMs(schedule)[attempt - 1];
 }
+
+/** First wait after a failure of the service's own parts (database, Temporal) before an attempt. */
+export const OWN_FAILURE_FIRST_DELAY_MS = 1000;
+/** Longest such wait: a delivery resumes within this of its database coming back. */
+export const OWN_FAILURE_MAX_DELAY_MS = 30_000;
+
+/**
+ * Delay before trying again after the `failures`-th failure (1-based) of the service's own parts:
+ * doubling from 1 s to 30 s. Not the schedule: such a failure spends no attempt.
+ */
+export function ownFailureDelayMs(failures: number): number {
+  return Math.min(OWN_FAILURE_MAX_DELAY_MS, OWN_FAILURE_FIRST_DELAY_MS * 2 ** Math.max(0, Math.min(failures - 1, 16)));
+}

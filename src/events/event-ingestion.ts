@@ -13,6 +13,7 @@ import { WORKFLOW_TYPES } from '../temporal/workflow-types';
 import { WORKFLOW_VERSION } from '../temporal/workflow-version';
 import { isDuplicateKey } from '../models/duplicate-key';
 import { InsertBatcher } from '../models/insert-batcher';
+import { literal } from '../temporal/literal';
 
 type StoredEvent = { _id: string } & mongo.Document;
 
@@ -171,7 +172,7 @@ export class EventIngestion {
         // A page's first attempts run inside one workflow task, which the SDK heartbeats at 80% of
         // this timeout while they run; the timeout bounds how long a killed worker's task waits.
         workflowTaskTimeout: FANOUT_WORKFLOW_TASK_TIMEOUT,
-        staticSummary: `fan-out of ${eventType} ${eventId}`,
+        staticSummary: `fan-out of ${eventType} ${literal(eventId)}`,
         typedSearchAttributes: [
           { key: TenantId, value: tenantId },
           { key: EventId, value: eventId },

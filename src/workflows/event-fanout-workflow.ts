@@ -1,8 +1,8 @@
 import {
-  ActivityFailure,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   continueAsNew,
+  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -16,7 +16,10 @@ import { DeliveryStatus, EventId, EventType, TenantId, WebhookId } from '../temp
 import { retryTaskQueue } from '../temporal/task-queues';
 import { WORKFLOW_VERSION, startedAtVersion } from '../temporal/workflow-version';
 import { deliveryWorkflowId } from '../temporal/workflow-ids';
-import { DeliveryWorkflow } from './delivery-workflow';
+import { DeliveryWorkflow, RECORD_REJECTED } from './delivery-workflow';
+import { failureMessage, isRecordRejected } from './record-rejected';
+import { OWN_FAILURE_REASON } from '../delivery/failure-types';
+import { literal } from '../temporal/literal';
 
 /** Webhooks per page: each page's first attempts run in parallel, and its record is one bulk write. */
 export const FANOUT_PAGE_SIZE = 100;
@@ -49,6 +52,14 @@ export const PAGES_PER_RUN = 'pages-per-run';
  */
 export const FIRST_ATTEMPT_BATCHES = 'first-attempt-batches';
 
+/**
+ * The patch that hands a first attempt that was not made (its webhook or event unreadable, its
+ * request unsigned: a failure of the service's own parts) to its DeliveryWorkflow with no attempt
+ * on record, so the delivery still gets every attempt of its schedule; before it, such a
+ * delivery carried a first attempt that never reached the receiver.
+ */
+export const NOT_MADE_IS_NO_ATTEMPT = 'not-made-is-no-attempt';
+
 /** First attempts per local activity: a page of 100 is 4 of them. */
 export const FIRST_ATTEMPT_BATCH = 25;
 
@@ -57,6 +68,26 @@ const { loadFanoutPage, recordFirstAttempts } = proxyLocalActivities<Activities>
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
+
+/**
+ * A page's record. One refused for good (`RecordRejected`) is logged with its ids and the fan-out
+ * goes on: its deliveries' outcomes stay in this history, and a retry could never pass.
+ */
+async function recordPage(record: FirstAttemptsRecord): Promise<void> {
+  try {
+    await recordFirstAttempts(record);
+  } catch (err) {
+    if (!isRecordRejected(err) || !patched(RECORD_REJECTED)) throw err;
+    const { tenantId, eventId, fanoutRunId } = record;
+    log.error('first attempts not recorded: the record was rejected', {
+      tenantId,
+      eventId,
+      fanoutRunId,
+      deliveryIds: record.results.map((r) => r.deliveryId),
+      error: failureMessage(err),
+    });
+  }
+}
 
 /**
  * Fans one accepted event out to every matching active webhook, a page at a time. The first
@@ -78,25 +109,25 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
   const recordsInBatch = startedAtVersion(input, 2);
   // Before batches, at most one page's record in flight; since, every page's of this run. A
   // worker lost mid-run sends again only what is not on record: at most this run's pages.
-  let recording = input.unrecorded ? recordFirstAttempts(input.unrecorded) : Promise.resolve();
+  let recording = input.unrecorded ? recordPage(input.unrecorded) : Promise.resolve();
   let cursor = input.cursor;
   let started = input.started ?? 0;
   for (let pages = 1; ; pages++) {
     const page = await attemptPage(input, cursor, batches, recordsInBatch);
     started += page.webhooks;
     if (!page.nextCursor) {
-      await Promise.all([recording, page.record && recordFirstAttempts(page.record)]);
+      await Promise.all([recording, page.record && recordPage(page.record)]);
       return { deliveries: started };
     }
     cursor = page.nextCursor;
     if (pages >= pagesPerRun) {
-      if (!recordInNextRun) await Promise.all([recording, page.record && recordFirstAttempts(page.record)]);
+      if (!recordInNextRun) await Promise.all([recording, page.record && recordPage(page.record)]);
       else await recording;
       const unrecorded = recordInNextRun && page.record ? withoutResponses(page.record) : undefined;
       return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor, started, unrecorded });
     }
     if (!batches) await recording;
-    recording = Promise.all([recording, page.record && recordFirstAttempts(page.record)]).then(() => undefined);
+    recording = Promise.all([recording, page.record && recordPage(page.record)]).then(() => undefined);
   }
 }
 
@@ -178,24 +209,33 @@ async function firstAttempts(
         ? { results: await deliverFirstAttempts({ tenantId, eventId, eventType, deliveries }), recorded: [] }
         : await deliverAndRecordFirstAttempts({ tenantId, eventId, eventType, deliveries, record: recordTo });
   } catch (err) {
-    const message = (err instanceof ActivityFailure && err.cause ? err.cause : (err as Error)).message;
-    const results = webhooks.map((webhook) => unfinished(webhook, startedAt, `the first attempt did not complete; its outcome is unknown (${message})`));
+    log.warn('a batch of first attempts did not complete; its deliveries go to retries', { tenantId, eventId, error: failureMessage(err) });
+    const results = webhooks.map((webhook) => unfinished(webhook, startedAt, 'the first attempt did not complete; its outcome is unknown'));
     return { results, recorded: [] };
   }
-  const results = made.results.map((result, i) =>
-    'notMade' in result ? unfinished(webhooks[i], startedAt, `the first attempt was not made (${result.notMade})`) : result,
-  );
+  const results = made.results.map((result, i) => ('notMade' in result ? notMade(webhooks[i], startedAt, result.notMade) : result));
   return { results, recorded: made.recorded };
 }
 
-/** `POST a.example (dlv_1, dlv_2), POST b.example (dlv_3)`: what the Web UI shows of a batch. */
+/**
+ * A first attempt that was not made: a failure of the service's own parts, logged here. Since
+ * NOT_MADE_IS_NO_ATTEMPT its delivery goes to a retry with no attempt on record, at once.
+ */
+function notMade(webhook: MatchedWebhook, startedAt: string, why: string): FirstAttemptResult {
+  log.warn('first attempt not made; its delivery goes to a retry', { deliveryId: webhook.deliveryId, webhookId: webhook.webhookId, error: why });
+  if (!patched(NOT_MADE_IS_NO_ATTEMPT)) return unfinished(webhook, startedAt, `the first attempt was not made (${why})`);
+  const { deliveryId, webhookId } = webhook;
+  return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: 0, reason: OWN_FAILURE_REASON };
+}
+
+/** `POST a.example (dlv_1, dlv_2), POST b.example (dlv_3)`: what the Web UI shows of a batch (ids as code). */
 function byHost(webhooks: MatchedWebhook[]): string {
   const hosts = new Map<string, string[]>();
   for (const { host, deliveryId } of webhooks) {
     if (!hosts.has(host)) hosts.set(host, []);
     hosts.get(host)!.push(deliveryId);
   }
-  return [...hosts].map(([host, ids]) => `POST ${host} (${ids.join(', ')})`).join(', ');
+  return [...hosts].map(([host, ids]) => `POST ${host} (${ids.map(literal).join(', ')})`).join(', ');
 }
 
 /** A first attempt handed to a retry without an outcome of its own: its child waits the schedule's first delay. */
@@ -211,15 +251,15 @@ async function firstAttempt({ tenantId, eventId, eventType }: FanoutInput, webho
     startToCloseTimeout: '1 minute',
     // Never sent twice by this workflow: a retry of the attempt is the child's job, on the schedule.
     retry: { maximumAttempts: 1 },
-    summary: `first attempt: POST ${webhook.host} (${webhook.deliveryId})`,
+    summary: `first attempt: POST ${webhook.host} (${literal(webhook.deliveryId)})`,
   });
   const { deliveryId, webhookId } = webhook;
   const startedAt = new Date().toISOString();
   try {
     return await deliverFirstAttempt({ tenantId, eventId, eventType, deliveryId, webhookId });
   } catch (err) {
-    const message = (err instanceof ActivityFailure && err.cause ? err.cause : (err as Error)).message;
-    return unfinished(webhook, startedAt, `the first attempt did not complete; its outcome is unknown (${message})`);
+    log.warn('a first attempt did not complete; its delivery goes to a retry', { deliveryId, webhookId, error: failureMessage(err) });
+    return unfinished(webhook, startedAt, 'the first attempt did not complete; its outcome is unknown');
   }
 }
 
@@ -241,7 +281,7 @@ async function startDelivery(input: FanoutInput, webhook: MatchedWebhook, args: 
       // A replayed or reset fan-out must never deliver the same event to a webhook twice.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       staticSummary: `${eventType} → ${webhook.host}`,
-      staticDetails: `Event ${eventId} of tenant ${tenantId} to webhook ${webhook.webhookId}`,
+      staticDetails: `Event ${literal(eventId)} of tenant ${literal(tenantId)} to webhook ${literal(webhook.webhookId)}`,
       typedSearchAttributes: [
         { key: TenantId, value: tenantId },
         { key: EventId, value: eventId },
@@ -262,7 +302,8 @@ function startRetrying(input: FanoutInput, webhook: MatchedWebhook, result: Firs
     firstAttempt: result.attempt ?? undefined,
     firstDelayMs: result.nextRetryDelayMs ?? webhook.firstDelayMs ?? 0,
   };
-  return startDelivery(input, webhook, args, 'retrying');
+  // No attempt made (NOT_MADE_IS_NO_ATTEMPT): its workflow makes attempt 1.
+  return startDelivery(input, webhook, args, result.attempt ? 'retrying' : 'pending');
 }
 
 /** Fan-outs begun before first attempts moved inline: one DeliveryWorkflow per delivery. */
@@ -270,7 +311,7 @@ async function childPerDelivery(input: FanoutInput): Promise<FanoutResult> {
   const { matchWebhooks } = proxyActivities<Activities>({
     startToCloseTimeout: '1 minute',
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-    summary: `webhooks subscribed to ${input.eventType}${input.cursor ? ` after ${input.cursor}` : ''}`,
+    summary: `webhooks subscribed to ${input.eventType}${input.cursor ? ` after ${literal(input.cursor)}` : ''}`,
   });
   const page = await matchWebhooks({
     tenantId: input.tenantId,

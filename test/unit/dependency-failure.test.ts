@@ -1,4 +1,5 @@
 import express from 'express';
+import { MongoServerError } from 'mongodb';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { dependencyFailure, errorHandler } from '../../src/api/errors';
@@ -21,6 +22,19 @@ describe('dependencyFailure: how a failing dependency is answered', () => {
     expect(dependencyFailure(Object.assign(new Error('closed'), { name: 'MongoNetworkError' }))?.kind).toBe('transient');
     expect(dependencyFailure(new TypeError('x is not a function'))).toBeUndefined();
     expect(dependencyFailure(Object.assign(new Error('no such file'), { code: 'ENOENT' }))).toBeUndefined();
+  });
+
+  it("takes FerretDB's InternalError (its PostgreSQL is down) as transient; other refusals of the server stay unclassified", () => {
+    const pgDown = new MongoServerError({
+      ok: 0,
+      code: 1,
+      codeName: 'InternalError',
+      errmsg: 'failed to connect to `user=ferretdb database=postgres`: 127.0.0.1:5432 (127.0.0.1): dial error: dial tcp 127.0.0.1:5432: connect: connection refused',
+    });
+    expect(dependencyFailure(pgDown)).toEqual({ kind: 'transient', message: 'MongoDB is unavailable' });
+    expect(dependencyFailure(new MongoServerError({ ok: 0, code: 91, codeName: 'ShutdownInProgress', errmsg: 'shutting down' }))?.kind).toBe('transient');
+    expect(dependencyFailure(new MongoServerError({ ok: 0, code: 2, codeName: 'BadValue', errmsg: 'bad value' }))).toBeUndefined();
+    expect(dependencyFailure(new MongoServerError({ ok: 0, code: 11000, codeName: 'DuplicateKey', errmsg: 'E11000' }))).toBeUndefined();
   });
 
   it('reaches a producer as 503 with Retry-After in the one error shape', async () => {

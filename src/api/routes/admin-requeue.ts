@@ -6,6 +6,7 @@ import { RequeueWorkflow, requeueProgressQuery } from '../../workflows/requeue-w
 import { notFound } from '../errors';
 import { operationParamsSchema, requeueInputSchema } from '../schemas/operation';
 import { route } from '../validate';
+import { literal } from '../../temporal/literal';
 
 /** `/v1/admin/requeue` and `/v1/admin/operations/{id}`: bulk requeue as a durable workflow. */
 export function adminRequeueRouter(temporal: Client, taskQueue: string): Router {
@@ -21,7 +22,7 @@ export function adminRequeueRouter(temporal: Client, taskQueue: string): Router 
         workflowId: operationId,
         taskQueue,
         args: [input],
-        staticSummary: `${dryRun ? 'dry run: ' : ''}requeue failed deliveries ${JSON.stringify(filter)}`,
+        staticSummary: `${dryRun ? 'dry run: ' : ''}requeue failed deliveries ${literal(JSON.stringify(filter))}`,
       });
       res.status(202).json({ operationId });
     }),

@@ -1,0 +1,15 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { DeliveryFailureType } from '../delivery/failure-types';
+
+/**
+ * True when a record activity refused its input for good (`RecordRejected`, non-retryable): the
+ * workflows log it and go on, where a retry could never pass and would stall them.
+ */
+export function isRecordRejected(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === DeliveryFailureType.RecordRejected;
+}
+
+/** The error's text for the worker's log (never shown to tenants). */
+export function failureMessage(err: unknown): string {
+  return (err instanceof ActivityFailure && err.cause ? err.cause : (err as Error)).message;
+}
