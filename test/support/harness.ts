@@ -53,6 +53,8 @@ export interface HarnessOptions {
   temporalAddress?: string;
   /** Run against this Temporal environment (e.g. the time-skipping test server). @default the stack's dev server */
   testEnv?: TestWorkflowEnvironment;
+  /** MongoDB of the API and the worker (a private server a test stops). @default a database of its own on the test stack's server */
+  mongodbUri?: string;
   /** Activity settings of the worker. @default the product defaults */
   activities?: Pick<ActivityDeps, 'retryAfterMaxMs' | 'autoDisable'>;
 }
@@ -91,7 +93,7 @@ export class Harness {
     this.options = options;
     const stack = testStack();
     installQuietRuntime();
-    this.mongodbUri = stack.mongodbUri(uniqueName('db'));
+    this.mongodbUri = options.mongodbUri ?? stack.mongodbUri(uniqueName('db'));
     const { conn, models } = await connectMongo(this.mongodbUri);
     this.models = models;
     this.closers.push(async () => {
