@@ -2,6 +2,12 @@ import { resetWorkflow } from '../support/reset';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
+import { deliveryId } from '../../src/ids';
+import { requestsOf } from '../support/receiver';
+import { guideSection, queryTable } from '../support/operator-guide';
+
+/** docs/operations.md's query for the deliveries still retrying, as an operator pastes it. */
+const STILL_RETRYING = queryTable(guideSection('## Find deliveries in the Temporal Web UI')).get('Deliveries still retrying, all tenants')!;
 
 /** What an operator does in the Web UI: Reset a failed delivery to its first workflow task. */
 describe('resetting a failed delivery', () => {
@@ -64,5 +70,32 @@ describe('resetting a failed delivery', () => {
     const runId = await resetWorkflow(ctx.harness.client, eventWorkflowId(tenantId, 'ord-1'), firstTask.eventId, 'operator reset');
     expect(await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, 'ord-1'), runId).result()).toEqual({ deliveries: 2 });
     expect(inline()).toHaveLength(2);
+  });
+
+  it("after a reset of a retrying delivery (a batch reset's), the guide's 'still retrying' query lists its running run only", async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    ctx.receiver.respondWith({ status: 500 });
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/still-retrying'), events: ['invoice.*'], retrySchedule: ['1s', '1h'] });
+    const eventId = await ctx.harness.sendEvent(apiKey, { type: 'invoice.sent', data: {} });
+    const id = deliveryId(tenantId, eventId, webhookId);
+    // Retrying: attempt 2 failed, attempt 3 an hour away.
+    await eventually(() => (requestsOf(ctx.receiver.requests, id).length === 2 ? true : undefined), 60_000, 'attempt 2');
+    const handle = ctx.harness.client.workflow.getHandle(id);
+    const firstRun = (await handle.describe()).runId;
+    const firstTask = (await handle.fetchHistory()).events!.find((e) => e.workflowTaskCompletedEventAttributes)!;
+    // The reset terminates the running run, which keeps the DeliveryStatus it had: retrying.
+    const newRun = await resetWorkflow(ctx.harness.client, id, firstTask.eventId, 'batch reset');
+    const runs = async (query: string) => {
+      const found: { runId: string; status: string }[] = [];
+      for await (const run of ctx.harness.client.workflow.list({ query })) found.push({ runId: run.runId, status: run.status.name });
+      return found;
+    };
+    // Visibility has both runs, the old one terminated, the new one retrying in its turn.
+    await eventually(async () => {
+      const all = await runs(`WorkflowId = '${id}' AND DeliveryStatus = 'retrying'`);
+      return all.some((r) => r.runId === firstRun && r.status === 'TERMINATED') && all.some((r) => r.runId === newRun) ? true : undefined;
+    }, 30_000, 'visibility to show both runs');
+    expect(await runs(`${STILL_RETRYING} AND WebhookId = '${webhookId}'`)).toEqual([{ runId: newRun, status: 'RUNNING' }]);
+    await handle.terminate('test over');
   });
 });

@@ -4,6 +4,7 @@ import { freePort } from '../../src/embedded/ports';
 import { deliveryId } from '../../src/ids';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 import { WORKFLOW_VERSION } from '../../src/temporal/workflow-version';
+import { ATTEMPTS_FROM_LOG } from '../../src/workflows/delivery-workflow';
 import { useHarness } from '../support/use-harness';
 
 type History = temporal.api.history.v1.IHistory;
@@ -18,6 +19,15 @@ function markerNames(history: History): string[] {
   return history.events!.flatMap((e) => (e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes.markerName ?? ''] : []));
 }
 
+/** Ids of the patches the history recorded (`patched()` calls). */
+function patchIds(history: History): string[] {
+  return history.events!.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_patch') return [];
+    return [defaultPayloadConverter.fromPayload<{ id: string }>(marker.details!['patch-data']!.payloads![0]).id];
+  });
+}
+
 /** Search attributes the workflow upserted (`patched()` upserts `TemporalChangeVersion`, a visibility write each). */
 function upsertedAttributes(history: History): string[] {
   return history.events!.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
@@ -26,7 +36,7 @@ function upsertedAttributes(history: History): string[] {
 describe('workflow versions (dev server)', () => {
   const ctx = useHarness({ receivers: 1 });
 
-  it('a new fan-out and its delivery start at the current version and record no patch marker', async () => {
+  it('a new fan-out and its delivery start at the current version and record only the patches made since', async () => {
     const { apiKey, tenantId } = await ctx.harness.createTenant();
     // Nothing listens there: the first attempt fails and hands over to a DeliveryWorkflow, which
     // fails its one retry a second later.
@@ -41,9 +51,14 @@ describe('workflow versions (dev server)', () => {
 
     for (const history of [await fanout.fetchHistory(), await delivery.fetchHistory()]) {
       expect(startInput(history).version).toBe(WORKFLOW_VERSION);
-      expect(markerNames(history)).not.toContain('core_patch');
-      expect(upsertedAttributes(history)).not.toContain('TemporalChangeVersion');
     }
+    // The changes up to the version need no patch; those since go through patched() (a new path
+    // is never taken on a field its starter wrote): the delivery records its one, the fan-out none
+    // (its patches since are asked only when a first attempt is not made or a record rejected).
+    const fanoutHistory = await fanout.fetchHistory();
+    expect(markerNames(fanoutHistory)).not.toContain('core_patch');
+    expect(upsertedAttributes(fanoutHistory)).not.toContain('TemporalChangeVersion');
+    expect(patchIds(await delivery.fetchHistory())).toEqual([ATTEMPTS_FROM_LOG]);
     // The fan-out did make its attempt, inline: a local activity marker, not a patch.
     expect(markerNames(await fanout.fetchHistory())).toContain('core_local_activity');
   });
