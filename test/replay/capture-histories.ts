@@ -5,14 +5,18 @@
  * It writes test/replay/histories/<name>/<scenario>.json, one file per workflow run, covering a
  * delivered delivery, one retried then delivered, a failed one, a 410, a canceled one, a fan-out
  * over several pages, a bulk requeue, a resend of a delivered delivery and a delivery canceled
- * while its attempt is in flight.
+ * while its attempt is in flight, and (since v10) a first attempt that could not be made (its
+ * secret unreadable: a failure of the service's own parts) whose delivery waits it out.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
+import { SecretBox } from '../../src/crypto/secret-box';
+import { generateWebhookSecret } from '../../src/signing/webhook-secret';
 import { FANOUT_PAGE_SIZE, FANOUT_PAGES_PER_RUN } from '../../src/workflows/event-fanout-workflow';
 
 /** One more webhook than a fan-out run pages through: the fan-out continues as new once. */
@@ -116,5 +120,20 @@ describe('capture histories', () => {
     const held = await eventually(() => flaky.requests.filter((r) => JSON.parse(r.body).id === 'ev-canceled-mid')[1], 30_000, 'the held attempt');
     await h.client.workflow.getHandle(held.headers['webhook-id'] as string).cancel();
     await capture('delivery-canceled-mid-request', held.headers['webhook-id'] as string);
+
+    // A first attempt that cannot be made (a secret under a key this deployment lacks): the
+    // delivery's own workflow retries it without spending an attempt until the key is back.
+    const lockedHook = await hook(ok.url('/locked'), 'capture.notmade');
+    const secret = generateWebhookSecret();
+    await h.models.Webhook.updateOne({ _id: lockedHook }, { secret: new SecretBox('k-other', randomBytes(32)).encrypt(secret) });
+    await h.sendEvent(apiKey, { id: 'ev-not-made', type: 'capture.notmade', data: { kind: 'not-made' } });
+    const notMade = await deliveryOf('ev-not-made');
+    await eventually(async () => {
+      const pending = (await h.client.workflow.getHandle(notMade).describe().catch(() => undefined))?.raw.pendingActivities?.[0];
+      return (pending?.attempt ?? 0) >= 2 ? true : undefined;
+    }, 60_000, 'the delivery to retry the attempt it could not make');
+    await h.models.Webhook.updateOne({ _id: lockedHook }, { secret: h.secretBox.encrypt(secret) });
+    await capture('fanout-not-made', fanoutOf('ev-not-made'));
+    await capture('delivery-not-made', notMade);
   }, 300_000);
 });

@@ -11,7 +11,8 @@ import { installQuietRuntime } from '../support/harness';
  * and resends, v4 with each fan-out page recorded by the next run, v5 with several pages per
  * fan-out run, v6 with retried deliveries on their own task queue, v7 with first attempts in batches,
  * v8 with executions started at a workflow version (no patch markers), v9 at version 2 (a batch
- * records what ended on its first attempt). A change that breaks replay of
+ * records what ended on its first attempt), v10 with attempts numbered from the attempt log (no
+ * attempt limit) and a first attempt not made handed over with no attempt. A change that breaks replay of
  * any of them must be guarded with `patched()` (see docs/delivery.md).
  */
 const root = join(__dirname, 'histories');
@@ -26,7 +27,7 @@ describe('replay of captured histories', () => {
 
   it('has histories of every workflow type in every captured set', () => {
     const sets = new Set(histories.map((h) => h.set));
-    expect([...sets].sort()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3']));
+    expect([...sets].sort()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v10']));
     for (const set of sets) {
       const types = new Set(
         histories
