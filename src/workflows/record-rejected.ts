@@ -6,7 +6,9 @@ import { DeliveryFailureType } from '../delivery/failure-types';
  * workflows log it and go on, where a retry could never pass and would stall them.
  */
 export function isRecordRejected(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === DeliveryFailureType.RecordRejected;
+  // A local activity's failure reaches the workflow as itself, an activity's wrapped in ActivityFailure.
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  return failure instanceof ApplicationFailure && failure.type === DeliveryFailureType.RecordRejected;
 }
 
 /** The error's text for the worker's log (never shown to tenants). */
