@@ -116,13 +116,17 @@ export function deliverActivity(deps: DeliverDeps) {
         failures,
         nextRetryDelay,
       });
+      // The log goes with the failure (its last heartbeat details): the next attempt starts from it.
+      context.heartbeat(previous);
       throw fail(DeliveryFailureType.OwnFailure, OWN_FAILURE_REASON, previous, nextRetryDelay);
     };
 
-    // The attempt log so far, heartbeated until the activity ends: its progress and cancellation channel.
+    // The attempt log so far, heartbeated until the activity ends: its progress and cancellation
+    // channel. Not at once: the SDK sends an activity's first heartbeat at once and throttles the
+    // next ones, and the first must be the open record of the request, on the server before a
+    // worker that dies mid-request is gone (the next attempt then counts that request).
     let progress = previous;
     const beat = setInterval(() => context.heartbeat(progress), DELIVER_HEARTBEAT_MS);
-    context.heartbeat(progress);
     try {
       const ready = await prepare().catch(ownFailure);
       if (ready === 'delivered') return { status: 'delivered', attempts: previous };

@@ -1,0 +1,73 @@
+import type { ChildProcess } from 'node:child_process';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { deliveryId } from '../../src/ids';
+import type { AttemptRecord } from '../../src/delivery/types';
+import { requestsOf } from '../support/receiver';
+import { useHarness } from '../support/use-harness';
+import { eventually } from '../support/stack';
+import { harnessWorkerEnv, spawnWorkerProcess } from '../support/worker-process';
+
+/**
+ * The worker dies (SIGKILL of its process group) while a retried attempt waits for the receiver.
+ * The request may have arrived: it is an attempt. Its open record reached Temporal before the
+ * request left (the activity's first heartbeat, which the SDK does not hold back), so the next
+ * worker counts it: the receiver gets the schedule's requests and no more, and the log shows the
+ * lost one.
+ */
+describe('a worker killed during a retried attempt (dev server)', () => {
+  const ctx = useHarness({ receivers: 1, worker: false });
+  const workers: ChildProcess[] = [];
+  const startWorkerProcess = () => {
+    const worker = spawnWorkerProcess(harnessWorkerEnv(ctx.harness), { detached: true, stdio: 'ignore' });
+    workers.push(worker);
+    return worker;
+  };
+  const kill = async (worker: ChildProcess) => {
+    if (worker.exitCode !== null || worker.signalCode !== null) return;
+    const exited = new Promise((r) => worker.once('exit', r));
+    // The whole group: tsx runs the worker in a child process.
+    process.kill(-(worker.pid as number), 'SIGKILL');
+    await exited;
+  };
+  afterAll(async () => {
+    for (const worker of workers) await kill(worker);
+  });
+
+  it('counts the request it was making: exactly the scheduled requests, the lost one on record', async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/killed'), events: ['job.*'], retrySchedule: ['1s', '1s'] });
+    // Attempt 2 is held long past the kill; the others answer at once.
+    ctx.receiver.respondWith({ status: 500, body: 'first' }, { status: 500, body: 'held', delayMs: 30_000 }, { status: 500, body: 'after' });
+    const first = startWorkerProcess();
+    const eventId = await ctx.harness.sendEvent(apiKey, { type: 'job.done', data: {} });
+    const id = deliveryId(tenantId, eventId, webhookId);
+    const handle = ctx.harness.client.workflow.getHandle(id);
+
+    await eventually(() => (requestsOf(ctx.receiver.requests, id).length === 2 ? true : undefined), 60_000, 'attempt 2 at the receiver');
+    // The open record of attempt 2 is on the server at once (a throttled heartbeat would take 8 s).
+    await eventually(async () => {
+      const pending = (await handle.describe()).raw.pendingActivities?.[0];
+      const log = pending?.heartbeatDetails?.payloads?.[0] ? defaultPayloadConverter.fromPayload<AttemptRecord[]>(pending.heartbeatDetails.payloads[0]) : [];
+      return log.some((r) => r.attempt === 2 && r.durationMs === null) ? true : undefined;
+    }, 3_000, 'the open record of attempt 2');
+    await kill(first);
+
+    startWorkerProcess();
+    const failure = await handle.result().then(
+      () => undefined,
+      (err: WorkflowFailedError) => err.cause?.message,
+    );
+    expect(failure).toBe('delivery failed: HTTP 500 (attempt 3, the last)');
+    expect(requestsOf(ctx.receiver.requests, id)).toHaveLength(3);
+    const read = await eventually(async () => {
+      const res = await ctx.harness.call('GET', `/v1/deliveries/${id}`, { token: apiKey });
+      return res.body?.delivery?.status === 'failed' ? res.body.delivery : undefined;
+    }, 30_000, 'the delivery to read as failed');
+    expect(read.attempts.map((a: AttemptRecord) => [a.attempt, a.statusCode, a.errorClass])).toEqual([
+      [1, 500, null],
+      [2, null, 'worker_lost'],
+      [3, 500, null],
+    ]);
+  }, 180_000);
+});
