@@ -1,6 +1,8 @@
+import { processAlive } from '../../src/embedded/service-process';
 import { SupervisedService } from '../../src/embedded/supervised-service';
+import { eventually } from '../support/stack';
 
-/** `npm start` keeps the API and the worker running: a process that dies is started again. */
+/** `npm start` keeps every process it started running: a process that dies is started again. */
 describe('supervised services', () => {
   const node = process.execPath;
 
@@ -41,5 +43,44 @@ describe('supervised services', () => {
     while (waits.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await service.stop();
     expect(waits.slice(0, 5)).toEqual([20, 40, 80, 80, 80]);
+  });
+
+  it('kills what a dead process left in its group, runs beforeRestart, then starts it again', async () => {
+    // The leader starts a child in its group and prints its pid, as a postmaster starts backends.
+    const script = "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(c.pid); setInterval(() => {}, 1000)";
+    const events: string[] = [];
+    let orphan = 0;
+    const service = new SupervisedService({
+      name: 'leader',
+      command: node,
+      args: ['-e', script],
+      processGroup: true,
+      initialBackoffMs: 50,
+      beforeRestart: () => void events.push(`beforeRestart, orphan ${processAlive(orphan) ? 'alive' : 'gone'}`),
+      onRestarted: () => void events.push('restarted'),
+    });
+    try {
+      const first = service.process;
+      const { execFileSync } = await import('node:child_process');
+      orphan = await eventually(() => {
+        const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(first.pid)], { encoding: 'utf8' }).trim();
+        return out ? Number(out.split('\n')[0]) : undefined;
+      }, 10_000, 'the child');
+      process.kill(first.pid!, 'SIGKILL'); // the leader only: its child stays, in its group
+      await eventually(() => (events.includes('restarted') ? true : undefined), 10_000, 'the restart');
+      expect(events).toEqual(['beforeRestart, orphan gone', 'restarted']);
+      expect(service.process.running).toBe(true);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('restart: false leaves a dead process down', async () => {
+    const service = new SupervisedService({ name: 'once', command: node, args: ['-e', 'process.exit(0)'], restart: false, initialBackoffMs: 10 });
+    const first = service.process;
+    await first.exited;
+    await new Promise((r) => setTimeout(r, 200));
+    expect({ restarts: service.restarts, same: service.process === first }).toEqual({ restarts: 0, same: true });
+    await service.stop();
   });
 });
