@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { processAlive } from '../../src/embedded/service-process';
 import { SupervisedService } from '../../src/embedded/supervised-service';
 import { eventually } from '../support/stack';
@@ -46,8 +47,8 @@ describe('supervised services', () => {
   });
 
   it('kills what a dead process left in its group, runs beforeRestart, then starts it again', async () => {
-    // The leader starts a child in its group and prints its pid, as a postmaster starts backends.
-    const script = "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(c.pid); setInterval(() => {}, 1000)";
+    // The leader starts a child in its group, as a server starts helpers.
+    const script = "require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); setInterval(() => {}, 1000)";
     const events: string[] = [];
     let orphan = 0;
     const service = new SupervisedService({
@@ -61,11 +62,9 @@ describe('supervised services', () => {
     });
     try {
       const first = service.process;
-      const { execFileSync } = await import('node:child_process');
-      orphan = await eventually(() => {
-        const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(first.pid)], { encoding: 'utf8' }).trim();
-        return out ? Number(out.split('\n')[0]) : undefined;
-      }, 10_000, 'the child');
+      // `ps` exits 1 while the leader has no child yet.
+      const children = () => spawnSync('ps', ['-o', 'pid=', '--ppid', String(first.pid)], { encoding: 'utf8' }).stdout.trim();
+      orphan = await eventually(() => (children() ? Number(children().split('\n')[0]) : undefined), 10_000, 'the child');
       process.kill(first.pid!, 'SIGKILL'); // the leader only: its child stays, in its group
       await eventually(() => (events.includes('restarted') ? true : undefined), 10_000, 'the restart');
       expect(events).toEqual(['beforeRestart, orphan gone', 'restarted']);
