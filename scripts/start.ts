@@ -1,8 +1,8 @@
 /**
  * `npm start`, the embedded default: the Temporal dev server (SQLite under DATA_DIR, Web UI on),
  * the MongoDB-wire database (FerretDB on a private PostgreSQL cluster, state under DATA_DIR), then
- * the API and the worker, every one of them supervised (restarted after a crash). SIGINT (Ctrl-C),
- * SIGTERM or SIGHUP to this process or to `npm start`'s stop everything it started, and so does
+ * the API and the worker, every one of them supervised (restarted after a crash). SIGINT (Ctrl-C)
+ * or SIGTERM to this process or to `npm start`'s stop everything it started, and so does
  * the death of whatever started it; the next start finds the same data. TEMPORAL_ADDRESS or
  * MONGODB_URI use those servers instead of starting one.
  */
@@ -135,8 +135,9 @@ function shutdown(why: string, code: number): void {
 }
 
 // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and relayed by npm), and
-// a second signal must not kill it before it has stopped the servers it started.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal, 0));
+// a second signal must not kill it before it has stopped the servers it started. Not SIGHUP: a
+// closed terminal kills npm, which the parent check below sees, and `nohup npm start` must live on.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => shutdown(signal, 0));
 
 // Whatever started this (npm, a shell, a supervisor) dying, even by SIGKILL, makes this an orphan:
 // stop, rather than keep the ports of the next start. (This process's own death is covered by the
