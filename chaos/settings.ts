@@ -88,9 +88,10 @@ export const SMALL: ChaosSettings = {
   workerKillEveryMs: 3_000,
   workerKills: 1,
   kills: [
-    { atMs: 4_000, target: 'ferretdb' },
-    { atMs: 9_000, target: 'postgres', downMs: 8_000 },
-    { atMs: 15_000, target: 'api' },
+    { atMs: 3_000, target: 'ferretdb' },
+    { atMs: 7_000, target: 'postgres', downMs: 8_000 },
+    // After PostgreSQL is back: an API started while it is down exits at start (and is restarted).
+    { atMs: 19_000, target: 'api' },
   ],
   runCapMs: 200_000,
   reserveMs: 40_000,

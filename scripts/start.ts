@@ -13,7 +13,7 @@ import { DEV_SECRETS_FILE } from '../src/config/dev-secrets';
 import { startMongoWireServer } from '../src/embedded/mongo-wire-server';
 import { assertPortFree } from '../src/embedded/ports';
 import { serviceCommand } from '../src/embedded/service-command';
-import { processAlive, ServiceProcess } from '../src/embedded/service-process';
+import { processAlive, ServiceProcess, type SpawnedProcess } from '../src/embedded/service-process';
 import { SupervisedService, type Supervision } from '../src/embedded/supervised-service';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
 import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
@@ -34,10 +34,17 @@ function stopAll(): Promise<void> {
   stopping ??= (async () => {
     for (const service of started.reverse()) await service.stop().catch(() => undefined);
     const left = ServiceProcess.spawned.filter((p) => processAlive(p.pid));
-    for (const p of left) process.kill(p.processGroup ? -p.pid : p.pid, 'SIGTERM');
+    const signal = (p: SpawnedProcess, s: NodeJS.Signals) => {
+      try {
+        process.kill(p.processGroup ? -p.pid : p.pid, s);
+      } catch {
+        // gone meanwhile
+      }
+    };
+    for (const p of left) signal(p, 'SIGTERM');
     const deadline = Date.now() + 10_000;
     while (left.some((p) => processAlive(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    for (const p of left.filter((x) => processAlive(x.pid))) process.kill(p.processGroup ? -p.pid : p.pid, 'SIGKILL');
+    for (const p of left.filter((x) => processAlive(x.pid))) signal(p, 'SIGKILL');
   })();
   return stopping;
 }

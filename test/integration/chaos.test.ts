@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChaosRun, leftoverCheck, type ChaosResult } from '../../chaos/chaos-run';
+import { REFUSED } from '../../chaos/producers';
 import { SMALL } from '../../chaos/settings';
 
 /**
@@ -38,7 +39,8 @@ describe('chaos (small)', () => {
   it('the faults happened: the worker, FerretDB, PostgreSQL and the API killed and back, the receiver failing', () => {
     expect(result.workerKills).toBe(1);
     expect(result.workerRestarts).toBeGreaterThanOrEqual(1);
-    expect(result.apiRestarts).toBe(1);
+    // At least once: an API restarted while PostgreSQL is still down exits at start and is restarted again.
+    expect(result.apiRestarts).toBeGreaterThanOrEqual(1);
     expect(result.faultErrors).toEqual([]);
     expect(result.faults.map((f) => f.fault)).toEqual(expect.arrayContaining(['FerretDB SIGKILL', 'PostgreSQL postmaster SIGKILL, kept down 8s', 'API SIGKILL']));
     expect(result.receiver.errors).toBeGreaterThan(0);
@@ -54,9 +56,9 @@ describe('chaos (small)', () => {
     expect(result.counterMismatches).toEqual([]);
   });
 
-  it('refuses ingestion only with a prompt 503, never a 500', () => {
+  it('refuses ingestion only with a prompt 503, never a 500 (or no connection while the API is killed)', () => {
     for (const [status, answers] of Object.entries(result.ingestion.answers)) {
-      if (status === '202') continue;
+      if (status === '202' || status === REFUSED) continue;
       expect({ status, slow: answers.maxMs > SMALL.refusalBoundMs }).toEqual({ status: '503', slow: false });
     }
     expect(result.checks.filter((c) => !c.pass)).toEqual([]);
