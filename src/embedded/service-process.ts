@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'node:net';
@@ -23,7 +23,16 @@ export interface ServiceProcessOptions {
  * sends the service its stop signal when this process dies, even by SIGKILL, so nothing it
  * started is left running without it. Elsewhere (no setpriv) only a clean stop stops them.
  */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && existsSync(p));
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && existsSync(p) && supportsPdeathsig(p));
+
+/** util-linux before 2.33 has setpriv without --pdeathsig. */
+function supportsPdeathsig(setpriv: string): boolean {
+  try {
+    return execFileSync(setpriv, ['--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('--pdeathsig');
+  } catch {
+    return false;
+  }
+}
 
 /** What was started and whether it had its own process group: every one, for a check that none is left. */
 export interface SpawnedProcess {
