@@ -82,21 +82,18 @@ export class StackRunner {
       dbFile: join(this.workDir, 'temporal.db'),
       namespace: 'default',
       logFile: join(logs, 'temporal.log'),
+      // Supervised like the API and the worker: a chaos run kills the servers too.
+      supervise: this.options.supervise,
     });
-    // Through a closure: a chaos run restarts the dev server, and the new process is the one to stop.
-    this.started.push({ stop: (graceMs) => this.parts!.temporal.process.stop(graceMs) });
+    this.track(temporal.service);
     const mongo = await startMongoWireServer({
       port: await freePort(),
       dataDir: join(this.workDir, 'mongo'),
       logFile: join(logs, 'mongo.log'),
       tools: process.env,
+      supervise: this.options.supervise,
     });
-    this.started.push({
-      stop: async (graceMs) => {
-        await this.parts!.mongo.ferretdb.stop(graceMs);
-        await this.parts!.mongo.postgres.stop(graceMs);
-      },
-    });
+    this.track(mongo.process);
     this.parts = { temporal, mongo };
 
     const port = await freePort();
@@ -141,28 +138,39 @@ export class StackRunner {
     for (const [name, command] of services) {
       const options = { name, ...command, env, logFile: join(logs, `${name}.log`) };
       if (this.options.supervise && name !== 'floor-worker') {
-        const service = new SupervisedService({ ...options, ...this.options.supervise, processGroup: true });
-        this.started.push(service);
+        const service = this.track(new SupervisedService({ ...options, ...this.options.supervise, processGroup: true }));
         this.parts[name] = service;
         processes[name] = service.process;
         continue;
       }
-      const service = new ServiceProcess(options);
-      this.started.push(service);
+      const service = this.track(new ServiceProcess(options));
       processes[name] = service;
       void service.exited.then((code) => {
         if (!this.stopping) stack.failure ??= `${name} exited (code ${code}); see ${join(logs, `${name}.log`)}`;
       });
     }
     await processes.api.waitForPort(port);
+    if (this.stopping) throw new Error('the stack was stopped while it started');
     stack.apiPid = processes.api.pid;
     stack.workerPid = processes.worker.pid;
     return stack;
   }
 
-  /** Stops in reverse order: the workers and the API first, then the servers they use. */
+  /** Adds what was started to what `stop()` stops; after a stop began, it is stopped at once. */
+  private track<T extends { stop(graceMs?: number): Promise<void> }>(service: T): T {
+    if (this.stopping) void service.stop(5_000);
+    else this.started.push(service);
+    return service;
+  }
+
+  /**
+   * Stops in reverse order: the workers and the API first, then the servers they use. One that
+   * fails to stop does not keep the others running.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const service of this.started.splice(0).reverse()) await service.stop(5_000);
+    const errors: unknown[] = [];
+    for (const service of this.started.splice(0).reverse()) await service.stop(5_000).catch((err: unknown) => errors.push(err));
+    if (errors.length) throw errors[0];
   }
 }

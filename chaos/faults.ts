@@ -1,13 +1,14 @@
 /**
- * The faults a chaos run injects into its own stack, each as an operator would meet it: the
- * worker SIGKILLed (the supervisor restarts it), the Temporal dev server frozen with SIGSTOP or
- * restarted on the same SQLite file, FerretDB killed and started again after a while. Each
- * returns once the stack is whole again; `heal()` undoes whatever is still broken, for a run
- * that stops half-way.
+ * The faults a chaos run injects into its own stack, each as an operator would meet it: a
+ * process SIGKILLed (the worker, the API, the Temporal dev server, FerretDB, PostgreSQL's
+ * postmaster), each brought back by its supervisor as `npm start` does, and the Temporal dev
+ * server frozen with SIGSTOP. Each kill but the worker's returns once the supervisor has the
+ * process serving again; `heal()` undoes whatever is still broken, for a run that stops half-way.
  */
 import type { StackParts } from '../bench/stack';
 import { sleep } from '../bench/stats';
-import { ServiceProcess } from '../src/embedded/service-process';
+import { portOpen } from '../src/embedded/service-process';
+import type { SupervisedService } from '../src/embedded/supervised-service';
 
 export interface FaultLog {
   at: string;
@@ -16,14 +17,21 @@ export interface FaultLog {
   ms: number;
 }
 
+/** The longest a killed server may take to serve again before the fault gives up waiting. */
+const HEAL_CAP_MS = 120_000;
+
 export class Faults {
   readonly log: FaultLog[] = [];
   workerKills = 0;
   private frozen = false;
-  /** Set by `heal()`: no fault starts a process after that (the stack is being stopped). */
+  /** Set by `heal()`: no fault waits any longer (the stack is being stopped). */
   private healed = false;
 
-  constructor(private readonly parts: StackParts) {}
+  constructor(
+    private readonly parts: StackParts,
+    /** Where the API listens: a killed API is back once it accepts connections again. */
+    private readonly apiPort: number,
+  ) {}
 
   private async record(fault: string, run: () => Promise<void>): Promise<void> {
     const at = new Date().toISOString();
@@ -54,29 +62,50 @@ export class Faults {
     });
   }
 
-  /** Stops the Temporal dev server and starts it again on the same port and SQLite file. */
-  restartTemporal(): Promise<void> {
-    return this.record('Temporal dev server restarted on its SQLite file', async () => {
-      const old = this.parts.temporal.process;
-      await old.stop(10_000);
-      if (this.healed) return;
-      const again = new ServiceProcess(old.options);
-      this.parts.temporal.process = again;
-      await again.waitForPort(Number(this.parts.temporal.address.split(':')[1]));
-    });
+  killTemporal(): Promise<void> {
+    return this.killAndAwait('Temporal dev server SIGKILL', this.parts.temporal.service, Number(this.parts.temporal.address.split(':')[1]));
   }
 
-  /** Kills FerretDB (SIGKILL), waits `ms`, and starts it again on the same port. */
-  stopDatabase(ms: number): Promise<void> {
-    return this.record(`FerretDB killed and kept down for ${ms / 1000}s`, async () => {
-      const old = this.parts.mongo.ferretdb;
-      old.kill('SIGKILL');
+  killFerretDB(): Promise<void> {
+    return this.killAndAwait('FerretDB SIGKILL', this.parts.mongo.services.ferretdb, Number(new URL(this.parts.mongo.uri('x')).port));
+  }
+
+  /**
+   * SIGKILL to the postmaster alone, as the OOM killer does: its backends are left to notice.
+   * With `downMs`, its restart waits that long first (an outage longer than a retry's delay).
+   */
+  async killPostgres(downMs = 0): Promise<void> {
+    const postgres = this.parts.mongo.services.postgres;
+    const args = postgres.options.args;
+    const beforeRestart = postgres.options.beforeRestart;
+    if (downMs) {
+      postgres.options.beforeRestart = async () => {
+        postgres.options.beforeRestart = beforeRestart;
+        if (!this.healed) await sleep(downMs);
+        await beforeRestart?.();
+      };
+    }
+    const label = `PostgreSQL postmaster SIGKILL${downMs ? `, kept down ${downMs / 1000}s` : ''}`;
+    await this.killAndAwait(label, postgres, Number(args[args.indexOf('-p') + 1]), true);
+  }
+
+  killApi(): Promise<void> {
+    return this.killAndAwait('API SIGKILL', this.parts.api!, this.apiPort);
+  }
+
+  /** SIGKILLs the service's process (its group, unless `leaderOnly`) and waits until the supervisor has a new one listening on `port`. */
+  private killAndAwait(fault: string, service: SupervisedService, port: number, leaderOnly = false): Promise<void> {
+    return this.record(fault, async () => {
+      const old = service.process;
+      if (!old.running || this.healed) return;
+      if (leaderOnly) process.kill(old.pid!, 'SIGKILL');
+      else old.kill('SIGKILL');
       await old.exited;
-      await sleep(ms);
-      if (this.healed) return;
-      const again = new ServiceProcess(old.options);
-      this.parts.mongo.ferretdb = again;
-      await again.waitForPort(Number(new URL(this.parts.mongo.uri('x')).port));
+      const deadline = performance.now() + HEAL_CAP_MS;
+      while (!this.healed && !(service.process !== old && service.process.running && (await portOpen(port)))) {
+        if (performance.now() > deadline) throw new Error(`${fault}: not serving again within ${HEAL_CAP_MS / 1000}s`);
+        await sleep(100);
+      }
     });
   }
 
@@ -86,7 +115,7 @@ export class Faults {
     this.parts.temporal.process.kill('SIGCONT');
   }
 
-  /** Lets a frozen server run again, and keeps faults in progress from starting anything. */
+  /** Lets a frozen server run again, and keeps faults in progress from waiting on anything. */
   heal(): void {
     this.healed = true;
     this.thaw();

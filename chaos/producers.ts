@@ -25,10 +25,20 @@ export interface IngestionResult {
   accepted: Set<string>;
   /** Events that never got a 202 before the producers had to stop. */
   notAccepted: number;
-  /** By status ('202', '503', ...; 'no answer' for a dropped or timed-out request). */
+  /** By status ('202', '503', ...; NO_ANSWER for a timed-out request, REFUSED for a refused or reset connection). */
   answers: Record<string, AnswerTally>;
   /** Retries after a refusal or no answer. */
   retries: number;
+}
+
+/** An answer key: no answer within the timeout (a hang), and no connection at all (the API process down). */
+export const NO_ANSWER = 'no answer';
+export const REFUSED = 'refused (API down)';
+
+/** What a request that got no HTTP answer counts as. */
+export function unanswered(err: unknown): string {
+  const codes = [(err as { code?: string }).code, (err as { cause?: { code?: string } }).cause?.code];
+  return codes.some((c) => c === 'ECONNREFUSED' || c === 'ECONNRESET' || c === 'UND_ERR_SOCKET') ? REFUSED : NO_ANSWER;
 }
 
 function tally(answers: Record<string, AnswerTally>, key: string, ms: number): void {
@@ -67,8 +77,8 @@ export async function produce(options: ProducerOptions): Promise<IngestionResult
       await res.body.text();
       tally(result.answers, String(res.statusCode), performance.now() - t);
       return res.statusCode === 202;
-    } catch {
-      tally(result.answers, 'no answer', performance.now() - t);
+    } catch (err) {
+      tally(result.answers, unanswered(err), performance.now() - t);
       return false;
     }
   };

@@ -4,10 +4,10 @@
  */
 import { request } from 'undici';
 import { sleep } from '../bench/stats';
-import type { AnswerTally } from './producers';
+import { unanswered, type AnswerTally } from './producers';
 
 export class ReadinessProbe {
-  /** By status ('200', '503'; 'no answer' for a timed-out or refused request). */
+  /** By status ('200', '503'; see `unanswered` for requests without an answer). */
   readonly answers: Record<string, AnswerTally> = {};
   private running = false;
   private loop?: Promise<void>;
@@ -22,13 +22,13 @@ export class ReadinessProbe {
     this.loop = (async () => {
       while (this.running) {
         const t = performance.now();
-        let key = 'no answer';
+        let key: string;
         try {
           const res = await request(`${this.apiUrl}/readyz`, { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
           await res.body.text();
           key = String(res.statusCode);
-        } catch {
-          // counted as no answer
+        } catch (err) {
+          key = unanswered(err);
         }
         const ms = Math.round(performance.now() - t);
         const tally = (this.answers[key] ??= { count: 0, maxMs: 0 });

@@ -1,8 +1,12 @@
 /**
  * What a chaos run does and when: the full run of `npm run chaos` (issue 10: 5,000 events, the
- * worker killed every few seconds, the Temporal dev server frozen and restarted, the database
- * stopped) and the small one inside `npm test`. Times of faults count from the first event.
+ * worker killed every few seconds, the Temporal dev server frozen; issue 22: the Temporal dev
+ * server, FerretDB, PostgreSQL's postmaster and the API SIGKILLed, each brought back by its
+ * supervisor) and the small one inside `npm test`. Times of faults count from the first event.
  */
+
+/** A process a run SIGKILLs (the supervisor restarts it). */
+export type KillTarget = 'temporal' | 'ferretdb' | 'postgres' | 'api';
 export interface ChaosSettings {
   name: 'full' | 'small';
   events: number;
@@ -28,8 +32,8 @@ export interface ChaosSettings {
   /** At most this many worker kills. */
   workerKills: number;
   temporalFreeze?: { atMs: number; forMs: number };
-  temporalRestartAtMs?: number;
-  databaseStop?: { atMs: number; forMs: number };
+  /** SIGKILLs of the servers and the API, each awaited until its supervisor has it serving again. */
+  kills: { atMs: number; target: KillTarget; /** PostgreSQL only: its restart waits this long. */ downMs?: number }[];
   /** A refused ingestion (503) or readiness answer must come within this. */
   refusalBoundMs: number;
   /** The whole run, start-up to report, stops by itself after this. */
@@ -63,8 +67,13 @@ export const FULL: ChaosSettings = {
   workerKillEveryMs: 10_000,
   workerKills: 100,
   temporalFreeze: { atMs: 40_000, forMs: 30_000 },
-  databaseStop: { atMs: 100_000, forMs: 20_000 },
-  temporalRestartAtMs: 150_000,
+  kills: [
+    { atMs: 100_000, target: 'ferretdb' },
+    { atMs: 130_000, target: 'postgres', downMs: 20_000 },
+    { atMs: 160_000, target: 'temporal' },
+    { atMs: 190_000, target: 'api' },
+    { atMs: 250_000, target: 'postgres' },
+  ],
   runCapMs: 10 * 60_000,
   reserveMs: 60_000,
 };
@@ -78,15 +87,24 @@ export const SMALL: ChaosSettings = {
   producers: 8,
   workerKillEveryMs: 3_000,
   workerKills: 1,
-  databaseStop: { atMs: 12_000, forMs: 4_000 },
+  kills: [
+    { atMs: 3_000, target: 'ferretdb' },
+    { atMs: 7_000, target: 'postgres', downMs: 8_000 },
+    // After PostgreSQL is back: an API started while it is down exits at start (and is restarted).
+    { atMs: 19_000, target: 'api' },
+  ],
   runCapMs: 200_000,
   reserveMs: 40_000,
 };
 
-/** `CHAOS_EVENTS` scales the full run down (or up) without changing its faults. */
+/** `CHAOS_EVENTS` scales the full run down (or up) without changing its faults; `CHAOS_CAP_SECONDS` sets its cap. */
 export function chaosSettings(argv: readonly string[], env: NodeJS.ProcessEnv): ChaosSettings {
   const base = argv.includes('--small') ? SMALL : FULL;
   const events = env.CHAOS_EVENTS ? Number(env.CHAOS_EVENTS) : base.events;
   if (!Number.isInteger(events) || events < 1) throw new Error('CHAOS_EVENTS must be a positive integer');
-  return { ...base, events };
+  const capSeconds = env.CHAOS_CAP_SECONDS ? Number(env.CHAOS_CAP_SECONDS) : undefined;
+  if (capSeconds === undefined) return { ...base, events };
+  if (!Number.isInteger(capSeconds) || capSeconds < 1) throw new Error('CHAOS_CAP_SECONDS must be a positive integer');
+  // A shorter cap (e.g. to see a run stopped at its cap) keeps the same share of it for the books.
+  return { ...base, events, runCapMs: capSeconds * 1000, reserveMs: Math.round((base.reserveMs * capSeconds * 1000) / base.runCapMs) };
 }

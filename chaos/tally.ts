@@ -65,6 +65,16 @@ export function receivedDeliveries(receiver: FaultReceiver): Set<string> {
   return received;
 }
 
+/** HTTP requests the receiver got per `webhookKey eventId` (every webhook-id of that pair). */
+export function requestsByPair(receiver: FaultReceiver): Map<string, number> {
+  const requests = new Map<string, number>();
+  for (const d of receiver.deliveries.values()) {
+    const key = pairKey(d.webhookKey, d.eventId);
+    requests.set(key, (requests.get(key) ?? 0) + d.requests);
+  }
+  return requests;
+}
+
 /** Deliveries the product lists as failed, through GET /v1/webhooks/{id}/deliveries?status=failed. */
 export async function failedDeliveries(api: BenchApiClient, tenants: readonly Tenant[], webhooks: readonly ChaosWebhook[]): Promise<Set<string>> {
   const failed = new Set<string>();

@@ -10,4 +10,6 @@ tools="$(bash scripts/provision.sh)"
 set -a
 eval "$tools"
 set +a
-exec node_modules/.bin/tsx scripts/start.ts "$@"
+# node with the tsx loader, not the tsx command: one process between npm and the servers, so
+# a signal to npm start (relayed by npm) or to this pid reaches the supervisor directly.
+exec node --import tsx scripts/start.ts "$@"

@@ -1,8 +1,10 @@
 /**
  * `npm start`, the embedded default: the Temporal dev server (SQLite under DATA_DIR, Web UI on),
- * the MongoDB-wire database (FerretDB on a private PostgreSQL cluster, state under DATA_DIR), then the API and the worker. Ctrl-C stops
- * everything it started; the next start finds the same data. TEMPORAL_ADDRESS or MONGODB_URI
- * use those servers instead of starting one.
+ * the MongoDB-wire database (FerretDB on a private PostgreSQL cluster, state under DATA_DIR), then
+ * the API and the worker, every one of them supervised (restarted after a crash). SIGINT (Ctrl-C)
+ * or SIGTERM to this process or to `npm start`'s stop everything it started, and so does
+ * the death of whatever started it; the next start finds the same data. TEMPORAL_ADDRESS or
+ * MONGODB_URI use those servers instead of starting one.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,17 +13,47 @@ import { DEV_SECRETS_FILE } from '../src/config/dev-secrets';
 import { startMongoWireServer } from '../src/embedded/mongo-wire-server';
 import { assertPortFree } from '../src/embedded/ports';
 import { serviceCommand } from '../src/embedded/service-command';
-import { SupervisedService } from '../src/embedded/supervised-service';
+import { processAlive, ServiceProcess, type SpawnedProcess } from '../src/embedded/service-process';
+import { SupervisedService, type Supervision } from '../src/embedded/supervised-service';
 import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
 import { writeWorkflowBundle } from '../src/worker/workflow-bundle';
 
 const started: Array<{ stop(): Promise<void> }> = [];
-let stopping = false;
+let stopping: Promise<void> | undefined;
 
-/** Stops in reverse order: API and worker first, then the servers they use. */
-async function stopAll(): Promise<void> {
-  stopping = true;
-  for (const service of started.reverse()) await service.stop();
+/** The same back-off for every process: 1 s, doubling to 30 s while it keeps dying at start. */
+const supervise: Supervision = {
+  onRestart: (code, backoffMs, name) => console.error(`${name} exited (code ${code}); restarting in ${backoffMs / 1000}s`),
+};
+
+/**
+ * Stops in reverse order: API and worker first, then the servers they use. A process started
+ * but not yet handed over (a signal during start-up) is stopped by its pid.
+ */
+function stopAll(): Promise<void> {
+  stopping ??= (async () => {
+    for (const service of started.reverse()) await service.stop().catch(() => undefined);
+    const left = ServiceProcess.spawned.filter((p) => processAlive(p.pid));
+    const signal = (p: SpawnedProcess, s: NodeJS.Signals) => {
+      try {
+        process.kill(p.processGroup ? -p.pid : p.pid, s);
+      } catch {
+        // gone meanwhile
+      }
+    };
+    for (const p of left) signal(p, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (left.some((p) => processAlive(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    for (const p of left.filter((x) => processAlive(x.pid))) signal(p, 'SIGKILL');
+  })();
+  return stopping;
+}
+
+/** Adds a started service to those `stopAll` stops; one that comes after a stop began is stopped at once. */
+function track<T extends { stop(): Promise<void> }>(service: T): T {
+  if (stopping) void service.stop();
+  else started.push(service);
+  return service;
 }
 
 async function main(): Promise<void> {
@@ -47,8 +79,9 @@ async function main(): Promise<void> {
       dbFile: join(dataDir, 'temporal.db'),
       namespace: config.temporal.namespace,
       logFile: join(logs, 'temporal.log'),
+      supervise,
     });
-    started.push(temporal.process);
+    track(temporal.service);
     env.TEMPORAL_ADDRESS = temporal.address;
     uiUrl = temporal.uiUrl;
   }
@@ -60,8 +93,9 @@ async function main(): Promise<void> {
       dataDir: join(dataDir, 'mongo'),
       logFile: join(logs, 'mongo.log'),
       tools: process.env,
+      supervise,
     });
-    started.push(mongo.process);
+    track(mongo.process);
     env.MONGODB_URI = mongo.uri('webhooks');
   }
 
@@ -70,17 +104,14 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   env.WORKFLOW_BUNDLE_FILE = join(dataDir, 'workflow-bundle.js');
   await writeWorkflowBundle(env.WORKFLOW_BUNDLE_FILE);
+  if (stopping) return;
 
   let api: SupervisedService | undefined;
   for (const name of ['worker', 'api'] as const) {
     // A crashed API or worker is started again: accepted events wait in Temporal meanwhile.
-    const service = new SupervisedService({
-      name,
-      ...serviceCommand(name, env),
-      env,
-      onRestart: (code, backoffMs) => console.error(`${name} exited (code ${code}); restarting in ${backoffMs / 1000}s`),
-    });
-    started.push(service);
+    // Each in its own process group, as every server above: Ctrl-C reaches this process only,
+    // which stops them in order.
+    const service = track(new SupervisedService({ name, ...serviceCommand(name, env), env, processGroup: true, ...supervise }));
     if (name === 'api') api = service;
   }
   await api?.process.waitForPort(config.port);
@@ -101,22 +132,30 @@ The bundled Temporal CLI (inspect, reset and retry deliveries; see docs/operatio
   alias temporal='${process.env.TEMPORAL_CLI ?? 'temporal'}'
   temporal workflow list --address ${env.TEMPORAL_ADDRESS} --query 'WorkflowType = "DeliveryWorkflow"'
 
-Ctrl-C stops everything; a crashed API or worker is restarted.`);
+Ctrl-C (or SIGTERM to npm start) stops everything; a process that dies is restarted.`);
 }
 
-// `on`, not `once`: Ctrl-C reaches this process twice (directly and relayed by tsx), and a
-// second signal must not kill it before it has stopped the servers it started.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    console.log('\nstopping…');
-    void stopAll().then(() => process.exit(0));
-  });
+function shutdown(why: string, code: number): void {
+  if (stopping) return;
+  console.log(`\n${why}; stopping…`);
+  void stopAll().then(() => process.exit(code));
 }
 
-main().catch(async (err: unknown) => {
+// `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and relayed by npm), and
+// a second signal must not kill it before it has stopped the servers it started. Not SIGHUP: a
+// closed terminal kills npm, which the parent check below sees, and `nohup npm start` must live on.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => shutdown(signal, 0));
+
+// Whatever started this (npm, a shell, a supervisor) dying, even by SIGKILL, makes this an orphan:
+// stop, rather than keep the ports of the next start. (This process's own death is covered by the
+// parent-death signal each service gets: src/embedded/service-process.ts.)
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) shutdown(`the process that started this (pid ${parent}) is gone`, 1);
+}, 500).unref();
+
+main().catch((err: unknown) => {
   const message = err instanceof ConfigError ? `invalid configuration: ${err.message}` : err instanceof Error ? err.message : String(err);
   console.error(`npm start: ${message}`);
-  await stopAll();
-  process.exit(1);
+  if (!stopping) void stopAll().then(() => process.exit(1));
 });

@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { freePort } from './ports';
 import { startPostgres } from './postgres-server';
-import { ServiceProcess } from './service-process';
+import type { ServiceProcess } from './service-process';
+import { SupervisedService, type Supervision } from './supervised-service';
 
 export interface MongoWireServerOptions {
   port: number;
@@ -17,19 +18,23 @@ export interface MongoWireServerOptions {
   logFile?: string;
   /** What scripts/provision.sh printed: FERRETDB_BIN and POSTGRES_BIN_DIR. */
   tools: NodeJS.ProcessEnv;
+  /** Restart FerretDB and PostgreSQL whenever either dies. @default never restarted */
+  supervise?: Supervision;
 }
 
 export interface RunningMongo {
   uri: (database: string) => string;
   /** FerretDB then PostgreSQL, stopped in that order. */
   process: ServiceGroup;
-  ferretdb: ServiceProcess;
-  postgres: ServiceProcess;
+  services: { ferretdb: SupervisedService; postgres: SupervisedService };
+  /** The processes running now (new ones after a supervised restart). */
+  readonly ferretdb: ServiceProcess;
+  readonly postgres: ServiceProcess;
 }
 
-/** Processes stopped together, in order. */
+/** Services stopped together, in order. */
 export class ServiceGroup {
-  constructor(readonly members: ServiceProcess[]) {}
+  constructor(readonly members: { stop(graceMs?: number): Promise<void> }[]) {}
 
   async stop(graceMs?: number): Promise<void> {
     for (const member of this.members) await member.stop(graceMs);
@@ -48,9 +53,14 @@ export async function startMongoWireServer(options: MongoWireServerOptions): Pro
     dataDir: join(options.dataDir, 'postgres'),
     port: await freePort(),
     logFile: logDir && join(logDir, 'postgres.log'),
+    supervise: options.supervise,
   });
-  const ferretdb = new ServiceProcess({
+  const ferretdb = new SupervisedService({
+    ...options.supervise,
+    restart: options.supervise !== undefined,
     name: 'FerretDB',
+    // Supervised, it is stopped by its supervisor, in order: a Ctrl-C in the terminal must not reach it first.
+    processGroup: options.supervise !== undefined,
     command: FERRETDB_BIN,
     args: [`--listen-addr=127.0.0.1:${options.port}`],
     // By environment: a password on the command line is visible to every user of the machine.
@@ -58,16 +68,22 @@ export async function startMongoWireServer(options: MongoWireServerOptions): Pro
     logFile: options.logFile,
   });
   try {
-    await ferretdb.waitForPort(options.port);
+    await ferretdb.process.waitForPort(options.port);
   } catch (err) {
     await ferretdb.stop();
-    await postgres.process.stop();
+    await postgres.service.stop();
     throw err;
   }
+  const services = { ferretdb, postgres: postgres.service };
   return {
     uri: (database) => `mongodb://127.0.0.1:${options.port}/${database}`,
-    process: new ServiceGroup([ferretdb, postgres.process]),
-    ferretdb,
-    postgres: postgres.process,
+    process: new ServiceGroup([ferretdb, postgres.service]),
+    services,
+    get ferretdb() {
+      return services.ferretdb.process;
+    },
+    get postgres() {
+      return services.postgres.process;
+    },
   };
 }

@@ -11,7 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, chownSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
-import { ServiceProcess } from './service-process';
+import { SupervisedService, type Supervision } from './supervised-service';
+import type { ServiceProcess } from './service-process';
 
 /** The PostgreSQL role FerretDB logs in as; it owns the `postgres` database FerretDB writes to. */
 const ROLE = 'ferretdb';
@@ -23,12 +24,16 @@ export interface PostgresServerOptions {
   dataDir: string;
   port: number;
   logFile?: string;
+  /** Restart it when it dies, healing a killed postmaster's leftovers. @default never restarted */
+  supervise?: Supervision;
 }
 
 export interface RunningPostgres {
   /** Connection URL with the cluster's password: pass it by environment, never on a command line. */
   url: string;
-  process: ServiceProcess;
+  service: SupervisedService;
+  /** The postmaster running now. */
+  readonly process: ServiceProcess;
 }
 
 /** Thrown when the embedded PostgreSQL cannot be set up, with what to do about it. */
@@ -50,7 +55,13 @@ export async function startPostgres(options: PostgresServerOptions): Promise<Run
     // counter update of a 10,000-webhook fan-out's new webhooks cost more than the last.
     '-c', 'autovacuum_naptime=5',
   ];
-  const process = new ServiceProcess({
+  const pidFile = join(options.dataDir, 'postmaster.pid');
+  const service = new SupervisedService({
+    ...options.supervise,
+    restart: options.supervise !== undefined,
+    // The postmaster of postmaster.pid is dead and its group gone (the supervisor saw to it): a
+    // pid reused since by another process would otherwise make PostgreSQL refuse to start.
+    beforeRestart: () => rmSync(pidFile, { force: true }),
     name: 'PostgreSQL',
     command: join(options.binDir, 'postgres'),
     args,
@@ -62,12 +73,18 @@ export async function startPostgres(options: PostgresServerOptions): Promise<Run
     processGroup: true,
   });
   try {
-    await waitUntilReady(options, process);
+    await waitUntilReady(options, service.process);
   } catch (err) {
-    await process.stop();
+    await service.stop();
     throw err;
   }
-  return { url: `postgres://${ROLE}:${password}@127.0.0.1:${options.port}/postgres`, process };
+  return {
+    url: `postgres://${ROLE}:${password}@127.0.0.1:${options.port}/postgres`,
+    service,
+    get process() {
+      return service.process;
+    },
+  };
 }
 
 interface Owner {

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'node:net';
 
@@ -18,8 +18,33 @@ export interface ServiceProcessOptions {
   processGroup?: boolean;
 }
 
+/**
+ * setpriv (util-linux) sets the parent-death signal before it executes the service: the kernel
+ * sends the service its stop signal when this process dies, even by SIGKILL, so nothing it
+ * started is left running without it. Elsewhere (no setpriv) only a clean stop stops them.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && existsSync(p) && supportsPdeathsig(p));
+
+/** util-linux before 2.33 has setpriv without --pdeathsig. */
+function supportsPdeathsig(setpriv: string): boolean {
+  try {
+    return execFileSync(setpriv, ['--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('--pdeathsig');
+  } catch {
+    return false;
+  }
+}
+
+/** What was started and whether it had its own process group: every one, for a check that none is left. */
+export interface SpawnedProcess {
+  name: string;
+  pid: number;
+  processGroup: boolean;
+}
+
 /** A server process this project started and must stop. */
 export class ServiceProcess {
+  /** Every process this Node process started through this class, oldest first. */
+  static readonly spawned: SpawnedProcess[] = [];
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
 
@@ -29,13 +54,17 @@ export class ServiceProcess {
       mkdirSync(dirname(options.logFile), { recursive: true });
       stdio = ['ignore', 'pipe', 'pipe'];
     }
-    this.child = spawn(options.command, options.args, {
+    const [command, args] = SETPRIV
+      ? [SETPRIV, ['--pdeathsig', (options.stopSignal ?? 'SIGTERM').replace(/^SIG/, ''), '--', options.command, ...options.args]]
+      : [options.command, options.args];
+    this.child = spawn(command, args, {
       env: options.env ?? process.env,
       stdio,
       uid: options.user?.uid,
       gid: options.user?.gid,
       detached: options.processGroup ?? false,
     });
+    if (this.child.pid !== undefined) ServiceProcess.spawned.push({ name: options.name, pid: this.child.pid, processGroup: options.processGroup ?? false });
     if (options.logFile) {
       const log = createWriteStream(options.logFile, { flags: 'a' });
       this.child.stdout?.pipe(log);
@@ -57,25 +86,36 @@ export class ServiceProcess {
 
   /** The stop signal, then SIGKILL if it has not exited after `graceMs`. */
   async stop(graceMs = 10_000): Promise<void> {
-    if (!this.running) return;
-    this.kill(this.options.stopSignal ?? 'SIGTERM');
-    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
+    if (this.running) {
+      this.kill(this.options.stopSignal ?? 'SIGTERM');
+      const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await this.reapGroup(graceMs);
+  }
+
+  /**
+   * With its own process group, what is left of the group once its leader exited is killed, and
+   * this resolves once the group is gone. (PostgreSQL's backends are not in it: each starts a
+   * session of its own, and exits by itself when it sees its postmaster gone.)
+   */
+  async reapGroup(timeoutMs = 10_000): Promise<void> {
+    const pid = this.child.pid;
+    if (!this.options.processGroup || pid === undefined) return;
+    const deadline = Date.now() + timeoutMs;
+    while (groupAlive(pid)) {
+      signalGroup(pid, 'SIGKILL');
+      if (Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Sends `signal` to the process, or to its whole group when it has one. */
   kill(signal: NodeJS.Signals): void {
     if (!this.running || this.child.pid === undefined) return;
-    if (this.options.processGroup) {
-      try {
-        process.kill(-this.child.pid, signal);
-      } catch {
-        // the group is gone already
-      }
-    } else {
-      this.child.kill(signal);
-    }
+    if (this.options.processGroup) signalGroup(this.child.pid, signal);
+    else this.child.kill(signal);
   }
 
   /** Resolves once `host:port` accepts connections; rejects if the process exits or time runs out. */
@@ -84,14 +124,50 @@ export class ServiceProcess {
     const where = this.options.logFile ? ` (see ${this.options.logFile})` : '';
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`${this.options.name} exited before listening on ${host}:${port}${where}`);
-      const open = await new Promise<boolean>((resolve) => {
-        const socket = connect(port, host);
-        socket.once('connect', () => (socket.destroy(), resolve(true)));
-        socket.once('error', () => (socket.destroy(), resolve(false)));
-      });
-      if (open) return;
+      if (await portOpen(port, host)) return;
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error(`${this.options.name} did not listen on ${host}:${port} within ${timeoutMs / 1000}s${where}`);
+  }
+}
+
+/** Whether something accepts connections on `host:port`. */
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+/** Whether any process of group `pgid` is alive. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether process `pid` is alive: a zombie (exited, not yet reaped by its parent) is not. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group is gone already
   }
 }

@@ -1,11 +1,13 @@
 /**
- * A service `npm start` keeps running: when the API or the worker dies (a crash, an OOM kill, a
- * SIGKILL), it is started again after a back-off, so one crash never stops ingestion or delivery.
+ * A process `npm start` keeps running: when one it started dies (a crash, an OOM kill, a
+ * SIGKILL: the API, the worker, the Temporal dev server, FerretDB or PostgreSQL), it is started
+ * again after a back-off, so one crash never leaves the stack down until someone notices.
  * The back-off doubles while it keeps crashing soon after start, and resets once it has stayed up.
  */
 import { ServiceProcess, type ServiceProcessOptions } from './service-process';
 
-export interface SupervisedServiceOptions extends ServiceProcessOptions {
+/** How a service is restarted; the same for every process `npm start` runs. */
+export interface Supervision {
   /** First wait before a restart. @default 1000 */
   initialBackoffMs?: number;
   /** Longest wait before a restart. @default 30000 */
@@ -13,7 +15,16 @@ export interface SupervisedServiceOptions extends ServiceProcessOptions {
   /** Up this long, a process counts as healthy and the back-off starts over. @default 60000 */
   healthyAfterMs?: number;
   /** Told of every exit that leads to a restart. */
-  onRestart?: (code: number | null, backoffMs: number) => void;
+  onRestart?: (code: number | null, backoffMs: number, name: string) => void;
+}
+
+export interface SupervisedServiceOptions extends ServiceProcessOptions, Supervision {
+  /** False: never started again (a process a test or the bench breaks on purpose). @default true */
+  restart?: boolean;
+  /** Runs before each restart, once what is left of the dead process is gone (stale lock files). */
+  beforeRestart?: () => void | Promise<void>;
+  /** Told of each new process after a restart (e.g. to wait until it serves). */
+  onRestarted?: (process: ServiceProcess) => void;
 }
 
 export class SupervisedService {
@@ -34,24 +45,44 @@ export class SupervisedService {
     return this.current;
   }
 
+  get name(): string {
+    return this.options.name;
+  }
+
   private spawn(): ServiceProcess {
     const service = new ServiceProcess(this.options);
     const startedAt = Date.now();
     void service.exited.then((code) => {
-      if (this.stopping) return;
+      if (this.stopping || this.options.restart === false) return;
       if (Date.now() - startedAt >= (this.options.healthyAfterMs ?? 60_000)) this.backoffMs = this.options.initialBackoffMs ?? 1000;
       const wait = this.backoffMs;
       this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 30_000);
-      this.options.onRestart?.(code, wait);
-      this.timer = setTimeout(() => {
+      this.options.onRestart?.(code, wait, this.options.name);
+      void (async () => {
+        // What the dead process left in its group goes first: it may hold the ports or files
+        // the new one needs. (A new postmaster that still finds the old one's backends attached
+        // to its shared memory exits, and is started again after the next back-off.)
+        await service.reapGroup();
+        await new Promise<void>((resolve) => (this.timer = setTimeout(resolve, wait)));
+        if (this.stopping) return;
+        await this.options.beforeRestart?.();
         if (this.stopping) return;
         this.restarts++;
         this.current = this.spawn();
-      }, wait);
+        this.options.onRestarted?.(this.current);
+      })().catch((err: unknown) => {
+        console.error(`${this.options.name}: restart failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
     });
     return service;
   }
 
+  /** Sends `signal` to the process running now (its group when it has one). */
+  kill(signal: NodeJS.Signals): void {
+    this.current.kill(signal);
+  }
+
+  /** Stops it for good: no restart after this, even one whose back-off is running. */
   async stop(graceMs?: number): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);

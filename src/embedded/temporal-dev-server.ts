@@ -2,7 +2,8 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { freePort } from './ports';
-import { ServiceProcess } from './service-process';
+import type { ServiceProcess } from './service-process';
+import { SupervisedService, type Supervision } from './supervised-service';
 
 /** Workflow histories (the delivery audit log) are kept this long after a workflow closes. */
 export const RETENTION_DAYS = 30;
@@ -18,12 +19,16 @@ export interface TemporalDevServerOptions {
   dbFile?: string;
   namespace: string;
   logFile?: string;
+  /** Restart it when it dies (on the same ports and file). @default never restarted */
+  supervise?: Supervision;
 }
 
 export interface RunningTemporal {
   address: string;
   uiUrl?: string;
-  process: ServiceProcess;
+  service: SupervisedService;
+  /** The process running now (a new one after a supervised restart). */
+  readonly process: ServiceProcess;
 }
 
 /**
@@ -53,16 +58,32 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   }
   args.push(...(options.uiPort ? ['--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort)] : ['--headless']));
 
-  const process = new ServiceProcess({ name: 'Temporal dev server', command: options.cli, args, logFile: options.logFile });
+  const service = new SupervisedService({
+    ...options.supervise,
+    restart: options.supervise !== undefined,
+    name: 'Temporal dev server',
+    // Supervised, it is stopped by its supervisor, in order: a Ctrl-C in the terminal must not reach it first.
+    processGroup: options.supervise !== undefined,
+    command: options.cli,
+    args,
+    logFile: options.logFile,
+  });
   const address = `127.0.0.1:${options.port}`;
   try {
-    await process.waitForPort(options.port);
+    await service.process.waitForPort(options.port);
     await setRetention(address, options.namespace);
   } catch (err) {
-    await process.stop();
+    await service.stop();
     throw err;
   }
-  return { address, uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined, process };
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    service,
+    get process() {
+      return service.process;
+    },
+  };
 }
 
 async function setRetention(address: string, namespace: string): Promise<void> {

@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { processAlive } from '../../src/embedded/service-process';
 import { SupervisedService } from '../../src/embedded/supervised-service';
+import { eventually } from '../support/stack';
 
-/** `npm start` keeps the API and the worker running: a process that dies is started again. */
+/** `npm start` keeps every process it started running: a process that dies is started again. */
 describe('supervised services', () => {
   const node = process.execPath;
 
@@ -41,5 +44,42 @@ describe('supervised services', () => {
     while (waits.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await service.stop();
     expect(waits.slice(0, 5)).toEqual([20, 40, 80, 80, 80]);
+  });
+
+  it('kills what a dead process left in its group, runs beforeRestart, then starts it again', async () => {
+    // The leader starts a child in its group, as a server starts helpers.
+    const script = "require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); setInterval(() => {}, 1000)";
+    const events: string[] = [];
+    let orphan = 0;
+    const service = new SupervisedService({
+      name: 'leader',
+      command: node,
+      args: ['-e', script],
+      processGroup: true,
+      initialBackoffMs: 50,
+      beforeRestart: () => void events.push(`beforeRestart, orphan ${processAlive(orphan) ? 'alive' : 'gone'}`),
+      onRestarted: () => void events.push('restarted'),
+    });
+    try {
+      const first = service.process;
+      // `ps` exits 1 while the leader has no child yet.
+      const children = () => spawnSync('ps', ['-o', 'pid=', '--ppid', String(first.pid)], { encoding: 'utf8' }).stdout.trim();
+      orphan = await eventually(() => (children() ? Number(children().split('\n')[0]) : undefined), 10_000, 'the child');
+      process.kill(first.pid!, 'SIGKILL'); // the leader only: its child stays, in its group
+      await eventually(() => (events.includes('restarted') ? true : undefined), 10_000, 'the restart');
+      expect(events).toEqual(['beforeRestart, orphan gone', 'restarted']);
+      expect(service.process.running).toBe(true);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('restart: false leaves a dead process down', async () => {
+    const service = new SupervisedService({ name: 'once', command: node, args: ['-e', 'process.exit(0)'], restart: false, initialBackoffMs: 10 });
+    const first = service.process;
+    await first.exited;
+    await new Promise((r) => setTimeout(r, 200));
+    expect({ restarts: service.restarts, same: service.process === first }).toEqual({ restarts: 0, same: true });
+    await service.stop();
   });
 });
