@@ -23,40 +23,17 @@ describe('customer portal behind a TLS-terminating proxy', () => {
   const ctx = useHarness({ worker: false });
   const certDir = mkdtempSync(join(tmpdir(), 'portal-proxy-'));
   let proxy: HttpsServer;
-  let api: Server;
+  const apis: Server[] = [];
   let http: WebhookHttpClient;
   let browser: Browser;
   let publicUrl = '';
+  /** The API the proxy forwards to, and its own (internal, plain http) address. */
+  let upstream = 0;
   let apiUrl = '';
   const apiLogs: string[] = [];
 
-  /** A self-signed certificate for 127.0.0.1, valid for a day. */
-  function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
-    const key = join(certDir, 'key.pem');
-    const cert = join(certDir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    return { key: readFileSync(key), cert: readFileSync(cert) };
-  }
-
-  beforeAll(async () => {
-    // The proxy first: PUBLIC_URL names its port.
-    let upstream = 0;
-    proxy = createHttpsServer(selfSignedCertificate(), (req, res) => {
-      const forwarded = httpRequest(
-        { host: '127.0.0.1', port: upstream, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${upstream}`, 'x-forwarded-proto': 'https', 'x-forwarded-for': req.socket.remoteAddress ?? '' } },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forwarded.on('error', () => res.writeHead(502).end());
-      req.pipe(forwarded);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    publicUrl = `https://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-
-    // The API as `npm start` runs it behind that proxy: PUBLIC_URL set, https webhook URLs only.
-    http = new WebhookHttpClient({ allowHttp: false, allowedCidrs: [], userAgent: 'webhook-service/test' });
+  /** An API as `npm start` runs it behind the proxy (https webhook URLs only), with or without PUBLIC_URL; returns its port. */
+  async function startApi(configuredPublicUrl: string | undefined): Promise<number> {
     const app = createApp({
       models: ctx.harness.models,
       mongo: ctx.harness.models.Webhook.db,
@@ -71,24 +48,58 @@ describe('customer portal behind a TLS-terminating proxy', () => {
       defaultTimeoutSeconds: 5,
       secretRotationOverlapSeconds: 86400,
       rateLimit: { perSecond: 1000, burst: 1000 },
-      portal: { ...DEFAULT_PORTAL_SETTINGS, publicUrl },
+      portal: { ...DEFAULT_PORTAL_SETTINGS, publicUrl: configuredPublicUrl },
     });
-    api = await new Promise<Server>((resolve) => {
+    const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
-    upstream = (api.address() as { port: number }).port;
-    apiUrl = `http://127.0.0.1:${upstream}`;
+    apis.push(server);
+    return (server.address() as { port: number }).port;
+  }
+
+  /** The proxy forwards to the API on `port` from now on. */
+  function proxyTo(port: number): void {
+    upstream = port;
+    apiUrl = `http://127.0.0.1:${port}`;
+  }
+
+  /** A self-signed certificate for 127.0.0.1, valid for a day. */
+  function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
+    const key = join(certDir, 'key.pem');
+    const cert = join(certDir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    return { key: readFileSync(key), cert: readFileSync(cert) };
+  }
+
+  beforeAll(async () => {
+    // The proxy first: PUBLIC_URL names its port.
+    proxy = createHttpsServer(selfSignedCertificate(), (req, res) => {
+      const forwarded = httpRequest(
+        { host: '127.0.0.1', port: upstream, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${upstream}`, 'x-forwarded-proto': 'https', 'x-forwarded-for': req.socket.remoteAddress ?? '' } },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forwarded.on('error', () => res.writeHead(502).end());
+      req.pipe(forwarded);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    publicUrl = `https://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+
+    http = new WebhookHttpClient({ allowHttp: false, allowedCidrs: [], userAgent: 'webhook-service/test' });
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
     await new Promise((r) => proxy?.close(r));
-    await new Promise((r) => api?.close(r));
+    for (const api of apis) await new Promise((r) => api.close(r));
     await http?.close();
     rmSync(certDir, { recursive: true, force: true });
   });
 
   it('opens the single-use link through the proxy: the webhooks page shows, changes go through, the cookie is Secure', async () => {
+    proxyTo(await startApi(publicUrl));
     const { apiKey } = await ctx.harness.createTenant('Proxied');
     const webhook = await ctx.harness.createWebhook(apiKey, { url: 'https://127.0.0.1:9/proxied', events: ['invoice.*'] });
     // The producer's backend asks the API directly (not through the proxy); the link names the public address.
@@ -116,6 +127,27 @@ describe('customer portal behind a TLS-terminating proxy', () => {
     // This API refuses http webhook URLs, and its form says so.
     await page.goto(`${publicUrl}/portal/webhooks/new`);
     expect(await page.locator('#hint-url').innerText()).toBe('Where events are POSTed (https only).');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('without PUBLIC_URL, refuses to open (the request says http) and tells the operator what to set', async () => {
+    proxyTo(await startApi(undefined));
+    const { apiKey } = await ctx.harness.createTenant('Unconfigured');
+    const res = await fetch(`${apiUrl}/v1/portal-sessions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: '{}' });
+    // Built from the address the POST came to: the API's internal one, not the proxy's.
+    const link = (await res.json()) as { url: string };
+    expect(link.url.startsWith(`${apiUrl}/portal/open#`)).toBe(true);
+
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const { page, problems } = await watchedPage(context);
+    await page.goto(`${publicUrl}/portal/open${new URL(link.url).hash}`);
+    await page.getByRole('heading', { name: 'Cannot open the portal' }).waitFor();
+    expect(await page.locator('.error').innerText()).toContain('could not be confirmed as coming from this page');
+    expect(await context.cookies()).toEqual([]);
+    expect(apiLogs.filter((line) => line.includes('set PUBLIC_URL')).map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: 40, origin: publicUrl, expected: `http://127.0.0.1:${upstream}` }),
+    ]);
     expect(problems).toEqual([]);
     await context.close();
   });
