@@ -2,14 +2,13 @@ import type { SecretBox } from '../crypto/secret-box';
 import { completeAttemptRecord } from '../delivery/attempt-log';
 import type { WebhookHttpClient } from '../delivery/http-client';
 import { classifyAttempt, type AttemptOutcome } from '../delivery/outcome';
-import { buildSignedRequest } from '../delivery/signed-request';
+import { signedRequestTo, type SigningWebhook } from '../delivery/signed-request';
 import type { AttemptRecord } from '../delivery/types';
 import { eventEnvelope } from '../events/event-envelope';
 import { attemptDuration, deliveryAttempts, statusClass } from '../metrics/metrics';
 import type { Models } from '../models';
 import { eventKey, type EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
-import { signingSecrets, type StoredWebhookSecrets } from '../signing/signing-secrets';
 import type { PageCache } from './page-cache';
 
 export interface AttemptDeps {
@@ -32,7 +31,7 @@ export async function loadEvent({ models, cache }: AttemptDeps, tenantId: string
 
 /**
  * One signed HTTP attempt of a delivery, as the inline first attempt and the retries make it:
- * the secret is decrypted here, used for the signature and dropped; what comes back (the
+ * the secret and sealed header values are decrypted for the request and dropped; what comes back (the
  * attempt's record and outcome) never holds it.
  */
 export async function sendAttempt(
@@ -43,13 +42,7 @@ export async function sendAttempt(
   cancel?: AbortSignal,
 ): Promise<{ record: AttemptRecord; outcome: AttemptOutcome }> {
   const startedAt = new Date();
-  const request = buildSignedRequest({
-    deliveryId,
-    envelope: eventEnvelope(event),
-    secrets: signingSecrets(webhook as StoredWebhookSecrets, secretBox, startedAt),
-    customHeaders: webhook.headers.map((h) => ({ name: h.name as string, value: h.value as string })),
-    now: startedAt,
-  });
+  const request = signedRequestTo(webhook as SigningWebhook, secretBox, { deliveryId, envelope: eventEnvelope(event), now: startedAt });
   onRequestStart?.(startedAt);
   const result = await http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000, cancel);
   const record = completeAttemptRecord(attempt, startedAt, result);

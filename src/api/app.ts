@@ -151,6 +151,7 @@ export function createApp(deps: AppDeps): Express {
       tenantRoutes: tenantRoutes.flatMap(({ path, router, portal }) => (portal === false ? [] : [{ path, router, methods: portal }])),
       guards: [limit],
       publicUrl: portalSettings.publicUrl,
+      allowHttpUrls: deps.http.urlGuard.allowsHttp,
     }),
   );
 

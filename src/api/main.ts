@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/config';
+import { sealPlaintextHeaders } from '../crypto/seal-plaintext-headers';
 import { SecretBox } from '../crypto/secret-box';
 import { httpClientFromConfig } from '../delivery/http-client';
 import { createLogger } from '../logging/logger';
@@ -12,6 +13,10 @@ runMain('api', async () => {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api');
   const { conn, models } = await connectMongo(config.mongodbUri);
+  const secretBox = new SecretBox(config.secretsKeyId, config.secretsKey);
+  // Sensitive custom header values an earlier version stored in the clear (attempts send them either way).
+  const sealed = await sealPlaintextHeaders(models.Webhook.collection, secretBox);
+  if (sealed > 0) logger.info({ webhooks: sealed }, 'sealed sensitive custom header values stored in the clear');
   // Lazy: the API starts and answers 503 while Temporal is unreachable, instead of refusing to start.
   const connection = Connection.lazy({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
@@ -24,7 +29,7 @@ runMain('api', async () => {
     temporal,
     temporalConnection: connection,
     taskQueue: config.temporal.taskQueue,
-    secretBox: new SecretBox(config.secretsKeyId, config.secretsKey),
+    secretBox,
     logger,
     adminToken: config.adminToken,
     bodyLimitBytes: config.bodyLimitBytes,

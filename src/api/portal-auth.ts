@@ -1,3 +1,4 @@
+import { parseCookie } from 'cookie';
 import type { Request, RequestHandler, Response } from 'express';
 import { csrfTokenMatches, type PortalSessions } from '../portal/portal-sessions';
 import { ApiError } from './errors';
@@ -13,19 +14,30 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The session cookie's value, from the Cookie header (no cookie-parser needed for one cookie). */
+/** The session cookie's value, from the Cookie header. */
 export function sessionCookie(req: Request): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === PORTAL_COOKIE) return value.join('=');
-  }
-  return undefined;
+  return parseCookie(req.headers.cookie ?? '')[PORTAL_COOKIE];
 }
 
-/** Browsers send `Origin` on every cross-origin and same-origin POST: one from elsewhere is refused. */
-function sameOrigin(req: Request): boolean {
+/**
+ * The portal's origin as browsers see it: PUBLIC_URL's when set (behind a TLS-terminating proxy
+ * the request itself came over http, and maybe to another host name), else the request's own.
+ * Proxy headers (X-Forwarded-*) are never trusted: anyone can send them.
+ */
+export function portalOrigin(req: Request, publicUrl: string | undefined): string {
+  return publicUrl ? new URL(publicUrl).origin : `${req.protocol}://${req.headers.host}`;
+}
+
+/**
+ * Browsers send `Origin` on every cross-origin and same-origin POST: one from elsewhere is
+ * refused. Without PUBLIC_URL, a refusal is logged with the hint an operator behind a proxy needs.
+ */
+export function sameOrigin(req: Request, publicUrl: string | undefined): boolean {
   const origin = req.headers.origin;
-  return origin === undefined || origin === `${req.protocol}://${req.headers.host}`;
+  const expected = portalOrigin(req, publicUrl);
+  if (origin === undefined || origin === expected) return true;
+  if (!publicUrl) req.log?.warn({ origin, expected }, 'portal request refused: its Origin is not the address it came to (behind a proxy, set PUBLIC_URL)');
+  return false;
 }
 
 export const sessionExpired = () => new ApiError(401, 'portal_session_invalid', 'this portal session has expired or was ended; open a new portal link');
@@ -43,7 +55,7 @@ export function portalSessionAuth(sessions: PortalSessions, { readOnlyMayChange 
     if (!session || !token) return next(sessionExpired());
     if (!SAFE_METHODS.has(req.method)) {
       const csrf = req.headers[CSRF_HEADER];
-      if (!sameOrigin(req) || !csrfTokenMatches(token, typeof csrf === 'string' ? csrf : undefined)) {
+      if (!sameOrigin(req, sessions.publicUrl) || !csrfTokenMatches(token, typeof csrf === 'string' ? csrf : undefined)) {
         return next(new ApiError(403, 'csrf_failed', 'the request lacks this session\'s CSRF token (X-CSRF-Token) or comes from another site'));
       }
       if (session.readOnly && !readOnlyMayChange) {

@@ -1,4 +1,7 @@
+import { openHeaders, type StoredHeader } from '../crypto/sealed-headers';
+import type { SecretBox } from '../crypto/secret-box';
 import { legacySignature, signatureHeader } from '../signing/signature';
+import { signingSecrets, type StoredWebhookSecrets } from '../signing/signing-secrets';
 import type { EventEnvelope } from './types';
 
 export interface SignedRequestInput {
@@ -8,10 +11,15 @@ export interface SignedRequestInput {
   /** Current secret first, then a rotated one still inside its overlap. */
   secrets: readonly string[];
   customHeaders: readonly { name: string; value: string }[];
+  /** Also send the legacy `X-Webhook-Signature` (no timestamp: replayable). @default false */
+  legacySignature?: boolean;
   now: Date;
 }
 
-/** Body and headers of one attempt: Standard Webhooks headers plus the compatibility set of API.md. */
+/**
+ * Body and headers of one attempt: Standard Webhooks headers plus the compatibility set of
+ * API.md, whose replayable `X-Webhook-Signature` only when asked for.
+ */
 export function buildSignedRequest(input: SignedRequestInput): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(input.envelope);
   const timestamp = Math.floor(input.now.getTime() / 1000);
@@ -26,7 +34,33 @@ export function buildSignedRequest(input: SignedRequestInput): { body: string; h
     'x-webhook-event-id': input.envelope.id,
     'x-webhook-event-type': input.envelope.type,
     'x-webhook-timestamp': input.now.toISOString(),
-    'x-webhook-signature': legacySignature(input.secrets[0], body),
   });
+  if (input.legacySignature) headers['x-webhook-signature'] = legacySignature(input.secrets[0], body);
   return { body, headers };
+}
+
+/** What an attempt reads of the stored webhook: secrets and custom headers (sealed), and the legacy signature's opt-in. */
+export interface SigningWebhook extends StoredWebhookSecrets {
+  headers: readonly StoredHeader[];
+  /** Absent on webhooks created before the field existed: they keep getting the legacy header. */
+  legacySignature?: boolean | null;
+}
+
+/**
+ * The request of one attempt to a stored webhook: its secrets and sealed header values are
+ * decrypted here, at attempt time, and never leave the request.
+ */
+export function signedRequestTo(
+  webhook: SigningWebhook,
+  secretBox: SecretBox,
+  { deliveryId, envelope, now }: Pick<SignedRequestInput, 'deliveryId' | 'envelope' | 'now'>,
+): { body: string; headers: Record<string, string> } {
+  return buildSignedRequest({
+    deliveryId,
+    envelope,
+    secrets: signingSecrets(webhook, secretBox, now),
+    customHeaders: openHeaders(webhook.headers, secretBox),
+    legacySignature: webhook.legacySignature ?? true,
+    now,
+  });
 }

@@ -1,19 +1,17 @@
 import type { SecretBox } from '../crypto/secret-box';
 import { deliveryId, newId } from '../ids';
-import { signingSecrets, type StoredWebhookSecrets } from '../signing/signing-secrets';
 import type { WebhookHttpClient } from './http-client';
 import { classifyAttempt } from './outcome';
-import { buildSignedRequest } from './signed-request';
+import { signedRequestTo, type SigningWebhook } from './signed-request';
 import type { EventEnvelope } from './types';
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 
-export interface TestEventWebhook extends StoredWebhookSecrets {
+export interface TestEventWebhook extends SigningWebhook {
   _id: string;
   tenantId: string;
   url: string;
   timeoutSeconds: number;
-  headers: readonly { name?: string | null; value?: string | null }[];
 }
 
 export interface TestEventResult {
@@ -43,13 +41,7 @@ export async function sendTestEvent(
     data: { webhookId: webhook._id, message: 'This is a test event. It can be ignored.' },
     metadata: {},
   };
-  const request = buildSignedRequest({
-    deliveryId: deliveryId(webhook.tenantId, eventId, webhook._id),
-    envelope,
-    secrets: signingSecrets(webhook, deps.secretBox, now),
-    customHeaders: webhook.headers.map((h) => ({ name: h.name ?? '', value: h.value ?? '' })),
-    now,
-  });
+  const request = signedRequestTo(webhook, deps.secretBox, { deliveryId: deliveryId(webhook.tenantId, eventId, webhook._id), envelope, now });
   const result = await deps.http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000);
   return {
     success: classifyAttempt(result, Date.now()).kind === 'delivered',

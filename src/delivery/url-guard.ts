@@ -132,6 +132,11 @@ export class UrlGuard {
     if (options.destinationCidrs?.length) this.destinations = allowList(options.destinationCidrs);
   }
 
+  /** WEBHOOK_ALLOW_HTTP: whether http URLs are accepted besides https. */
+  get allowsHttp(): boolean {
+    return this.options.allowHttp;
+  }
+
   get resolvesHostnames(): boolean {
     return this.options.resolveHostnames ?? true;
   }

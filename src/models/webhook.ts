@@ -16,6 +16,8 @@ const encryptedSecretSchema = new Schema(
  * older MongoDB refuse keys with `.` or a leading `$`, and a list keeps any key intact.
  */
 const nameValueSchema = new Schema({ name: String, value: String }, { _id: false });
+/** A custom header: a sensitive one's value is `sealed` (crypto/sealed-headers.ts), never `value`. */
+const headerSchema = new Schema({ name: String, value: String, sealed: { type: encryptedSecretSchema, default: undefined } }, { _id: false });
 
 /**
  * A webhook's configuration, written by the API. The delivery engine's counters live in
@@ -30,10 +32,15 @@ const webhookSchema = new Schema(
     events: { type: [String], required: true },
     description: { type: String, default: null },
     active: { type: Boolean, default: true },
-    headers: { type: [nameValueSchema], default: [] },
+    headers: { type: [headerSchema], default: [] },
     metadata: { type: [nameValueSchema], default: [] },
     retrySchedule: { type: [String], default: undefined },
     timeoutSeconds: { type: Number, required: true },
+    /**
+     * Whether attempts carry the legacy `X-Webhook-Signature` (no timestamp: replayable). New
+     * webhooks: false unless asked for; absent on webhooks created before the field: sent.
+     */
+    legacySignature: { type: Boolean, default: undefined },
     secret: { type: encryptedSecretSchema, required: true },
     previousSecret: { type: encryptedSecretSchema, default: null },
     previousSecretExpiresAt: { type: Date, default: null },

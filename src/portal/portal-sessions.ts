@@ -81,6 +81,11 @@ export class PortalSessions {
     return this.settings.sessionTtlSeconds;
   }
 
+  /** PUBLIC_URL: the portal's address as browsers reach it, when set. */
+  get publicUrl(): string | undefined {
+    return this.settings.publicUrl;
+  }
+
   /** A new single-use link for `tenantId`, valid for `ttlSeconds` (the setting's default). */
   async issueLink(input: { tenantId: string; apiKeyId: string; readOnly: boolean; ttlSeconds?: number }): Promise<IssuedLink> {
     const now = new Date();

@@ -61,6 +61,8 @@ describe('secrets never leak', () => {
       ...leaks('SDK and activity logs', sdkLogText),
       ...lists.flatMap((res, i) => leaks(`list response ${i}`, JSON.stringify(res.body))),
       ...histories.flatMap((h, i) => leaks(`history ${i}`, historyText(h))),
+      // At rest: the credential header's value is sealed, the secrets encrypted.
+      ...leaks('webhooks collection', JSON.stringify(await ctx.harness.models.Webhook.collection.find({}).toArray())),
     ]).toEqual([]);
   });
 });

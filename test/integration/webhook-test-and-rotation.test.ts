@@ -48,7 +48,8 @@ describe('test a webhook and rotate its secret', () => {
   beforeEach(() => ctx.receiver.respondWith({ status: 200, body: 'ok' }));
 
   it('sends one signed webhook.test event with the custom headers and reports the answer', async () => {
-    const webhook = await createWebhook({ url: ctx.receiver.url('/test-ok'), headers: { 'X-Team': 'qa', Authorization: 'Bearer receiver-token' } });
+    // With the legacy signature (opt-in), to check it is computed as real attempts do.
+    const webhook = await createWebhook({ url: ctx.receiver.url('/test-ok'), headers: { 'X-Team': 'qa', Authorization: 'Bearer receiver-token' }, legacySignature: true });
     const result = await testWebhook(webhook.id);
     expect(result).toEqual({ success: true, statusCode: 200, durationMs: expect.any(Number), response: 'ok', error: null });
 
@@ -101,7 +102,7 @@ describe('test a webhook and rotate its secret', () => {
   });
 
   it('rotation: deliveries carry both signatures during the overlap, then only the new one', async () => {
-    const webhook = await createWebhook({ url: ctx.receiver.url('/rotating') });
+    const webhook = await createWebhook({ url: ctx.receiver.url('/rotating'), legacySignature: true });
     const oldSecret = webhook.secret;
     const before = Date.now();
     const res = await ctx.harness.call('POST', `/v1/webhooks/${webhook.id}/rotate-secret`, { token: apiKey });

@@ -74,9 +74,10 @@ describe('webhooks API', () => {
     const read = await call('GET', `/v1/webhooks/${webhook.id}`);
     const list = await call('GET', '/v1/webhooks');
     for (const body of [read.body, list.body]) expect(JSON.stringify(body)).not.toContain('receiver-token-123');
-    // Stored, to be sent with every attempt.
-    const stored = await ctx.harness.models.Webhook.findById(webhook.id).lean();
-    expect(stored!.headers).toContainEqual({ name: 'Authorization', value: 'Bearer receiver-token-123' });
+    // Stored to be sent with every attempt, sealed: the document holds no plaintext value (sensitive-headers.test.ts).
+    const stored = await ctx.harness.models.Webhook.collection.findOne({ _id: webhook.id as never });
+    expect(stored!.headers).toContainEqual({ name: 'Authorization', sealed: expect.objectContaining({ ciphertext: expect.any(String) }) });
+    expect(JSON.stringify(stored)).not.toContain('receiver-token-123');
   });
 
   it('refuses invalid input, naming each field path, in the one error shape', async () => {

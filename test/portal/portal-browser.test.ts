@@ -1,12 +1,28 @@
+import { createHmac } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { webhookResponseSchema } from '../../src/api/schemas/webhook';
-import { launchChromium, screenshot, watchedPage } from '../support/browser';
+import type { BrowserContext as Context } from 'playwright-core';
+import { launchChromium, screenshot, watchedPage as watchedBy } from '../support/browser';
 import { PortalClient } from '../support/portal-client';
 import { requestsOf } from '../support/receiver';
 import { valid } from '../support/shapes';
 import { verifiedPayload } from '../support/signatures';
 import { eventually } from '../support/stack';
 import { useHarness } from '../support/use-harness';
+
+/**
+ * A watched page that also counts as a problem any resource the console reports missing outside
+ * the portal's API (an asset, the favicon the browser asks for by itself): the API's own 404s are
+ * answers the pages show in words.
+ */
+async function watchedPage(context: Context) {
+  const watched = await watchedBy(context);
+  watched.page.on('console', (msg) => {
+    const resource = msg.location().url;
+    if (msg.type() === 'error' && /status of 404/.test(msg.text()) && !new URL(resource).pathname.startsWith('/portal/api/')) watched.problems.push(`404: ${resource}`);
+  });
+  return watched;
+}
 
 /**
  * The customer portal in a real browser (Debian's chromium) against the real stack: Temporal dev
@@ -76,6 +92,12 @@ describe('customer portal in a browser', () => {
     await page.getByRole('button', { name: 'Create webhook' }).click();
     await page.locator('#error-retrySchedule', { hasText: 'expected a delay' }).waitFor();
     expect(await page.locator('.form-errors').innerText()).toContain('Some values are not valid');
+    // Named in the form's words, not as the API's field path.
+    expect(await page.locator('#error-retrySchedule').innerText()).toMatch(/^Retry schedule, delay 1: expected a delay/);
+    expect(await page.locator('.form-errors').innerText()).toContain('Retry schedule, delay 1:');
+    expect(await page.locator('main').innerText()).not.toContain('retrySchedule');
+    // This service allows http webhook URLs (the harness's WEBHOOK_ALLOW_HTTP), and the form says so.
+    expect(await page.locator('#hint-url').innerText()).toBe('Where events are POSTed (https, or http: this service allows it).');
     await screenshot(page, '03-webhook-form-error');
     await page.getByLabel('Retry schedule').fill('1s');
     await page.getByRole('button', { name: 'Create webhook' }).click();
@@ -94,6 +116,7 @@ describe('customer portal in a browser', () => {
       timeoutSeconds: 5,
       retrySchedule: ['1s'],
       active: true,
+      legacySignature: false,
     });
     await screenshot(page, '04-webhook-created');
     // Shown once: the page reloaded has no secret.
@@ -111,6 +134,8 @@ describe('customer portal in a browser', () => {
     expect(received).toHaveLength(1);
     expect(verifiedPayload(received[0], firstSecret)).toMatchObject({ type: 'webhook.test', tenant_id: acme.tenantId });
     expect(received[0].headers['x-portal-test']).toBe('from-the-portal');
+    // The legacy, replayable signature was not asked for in the form.
+    expect(received[0].headers['x-webhook-signature']).toBeUndefined();
     await screenshot(page, '05-test-event');
   });
 
@@ -152,11 +177,9 @@ describe('customer portal in a browser', () => {
     await page.getByRole('button', { name: 'Retry' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Retry' }).click();
     await page.getByText('Retry started.').waitFor();
-    await eventually(async () => {
-      await page.reload();
-      await page.locator('dl.facts .badge').waitFor();
-      return (await page.locator('dl.facts .badge').innerText()) === 'delivered' ? true : undefined;
-    }, 60_000, 'the retried delivery to show delivered');
+    // The page follows the delivery by itself: no reload (which would drop the notice above).
+    await page.locator('dl.facts .badge', { hasText: 'delivered' }).waitFor({ timeout: 60_000 });
+    expect(await page.getByText('Retry started.').isVisible()).toBe(true);
     expect(await page.locator('.attempts').innerText()).toContain('ok now');
     expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     const delivered = requestsOf(ctx.receiver.requests, failedDeliveryId).filter((r) => r.path === '/portal-hook');
@@ -196,10 +219,47 @@ describe('customer portal in a browser', () => {
     expect(await page.locator('svg.chart circle.point.delivered').count()).toBeGreaterThanOrEqual(1);
     await screenshot(page, '10-webhook-detail');
 
+    // A narrower window redraws the charts at its width (their labels keep their size).
+    const chartWidth = async () => Number((await page.locator('svg.chart').first().getAttribute('viewBox'))!.split(' ')[2]);
+    const wide = await chartWidth();
+    await page.setViewportSize({ width: 640, height: 900 });
+    await eventually(async () => ((await chartWidth()) < wide ? true : undefined), 15_000, 'the charts redrawn narrower');
+    const mainWidth = await page.locator('#main').evaluate((el) => el.clientWidth);
+    expect(await chartWidth()).toBe(Math.round(Math.max(300, mainWidth - 32)));
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await eventually(async () => ((await chartWidth()) === wide ? true : undefined), 15_000, 'the charts redrawn at the first width');
+
     await page.goto(url('/portal/webhooks'));
     const row = page.locator('table.list tbody tr', { hasText: 'Billing sync' });
     expect(await row.innerText()).toMatch(/active[\s\S]*50 % \(1 of 2\)/);
     await screenshot(page, '01-webhooks');
+  });
+
+  it('edits one header and keeps the hidden value of another; turns the legacy signature on', async () => {
+    const hooked = await ctx.harness.createWebhook(acme.apiKey, {
+      url: ctx.receiver.url('/portal-headers'),
+      events: ['user.*'],
+      headers: { Authorization: 'Bearer portal-kept-credential', 'X-Env': 'prod' },
+    });
+    await page.goto(url(`/portal/webhooks/${hooked.webhookId}/edit`));
+    await page.getByRole('heading', { name: 'Edit webhook' }).waitFor();
+    const row = (name: string) => page.locator(`.header-row:has(input.header-name[value="${name}"])`);
+    // The hidden value is not in the page: its input is empty, and says so.
+    expect(await row('Authorization').locator('input.header-value').inputValue()).toBe('');
+    expect(await row('Authorization').locator('input.header-value').getAttribute('placeholder')).toContain('unchanged');
+    await row('X-Env').locator('input.header-value').fill('staging');
+    await page.getByLabel('Also send the legacy X-Webhook-Signature header').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Webhook saved.').waitFor();
+    expect(await page.locator('dl.facts').innerText()).toMatch(/X-Env: staging[\s\S]*Authorization: \(hidden\)/);
+
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await page.getByRole('heading', { name: 'Test event delivered' }).waitFor();
+    const received = ctx.receiver.requests.filter((r) => r.path === '/portal-headers').at(-1)!;
+    expect(received.headers).toMatchObject({ authorization: 'Bearer portal-kept-credential', 'x-env': 'staging' });
+    expect(received.headers['x-webhook-signature']).toBe(createHmac('sha256', hooked.secret).update(received.body).digest('hex'));
+    // At rest, the hidden value is sealed: the raw document never holds it.
+    expect(JSON.stringify(await ctx.harness.models.Webhook.collection.findOne({ _id: hooked.webhookId as never }))).not.toContain('portal-kept-credential');
   });
 
   it('disables, enables and deletes with confirmation, by keyboard alone', async () => {
@@ -280,10 +340,12 @@ describe('customer portal in a browser', () => {
     await ro.goto(link.url);
     await ro.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
     expect(await ro.locator('#session .readonly').innerText()).toBe('read-only');
+    // Shown disabled, as docs/portal.md says of every change a read-only session cannot make.
     expect(await ro.getByRole('link', { name: 'New webhook' }).count()).toBe(0);
+    expect(await ro.getByRole('button', { name: 'New webhook' }).isDisabled()).toBe(true);
     await ro.goto(url(`/portal/webhooks/${webhookId}`));
     await ro.locator('h1.url').waitFor();
-    for (const name of ['Send test event', 'Disable', 'Rotate secret', 'Delete']) expect(await ro.getByRole('button', { name }).isDisabled()).toBe(true);
+    for (const name of ['Edit', 'Send test event', 'Disable', 'Rotate secret', 'Delete']) expect(await ro.getByRole('button', { name }).isDisabled()).toBe(true);
     await screenshot(ro, '14-read-only');
     await readOnly.close();
   });

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { stringifySetCookie } from 'cookie';
 import express, { Router, type RequestHandler, type Response } from 'express';
 import { csrfTokenOf, type PortalSession, type PortalSessions } from '../../portal/portal-sessions';
 import { ApiError } from '../errors';
-import { PORTAL_COOKIE, portalSessionAuth, sessionCookie } from '../portal-auth';
+import { PORTAL_COOKIE, portalSessionAuth, sameOrigin, sessionCookie } from '../portal-auth';
 import { portalOpenInputSchema } from '../schemas/portal-session';
 import { route } from '../validate';
 
@@ -58,15 +59,17 @@ export interface PortalRouterDeps {
   guards: RequestHandler[];
   /** PUBLIC_URL: when https, the cookie is `Secure` even if TLS ends at a proxy in front. */
   publicUrl?: string;
+  /** WEBHOOK_ALLOW_HTTP: whether webhook URLs may be http, so the form says what the server accepts. @default false */
+  allowHttpUrls?: boolean;
 }
 
-export function portalRouter({ sessions, tenantRoutes, guards, publicUrl }: PortalRouterDeps): Router {
+export function portalRouter({ sessions, tenantRoutes, guards, publicUrl, allowHttpUrls = false }: PortalRouterDeps): Router {
   const router = Router();
   router.use(securityHeaders);
 
   const setCookie = (res: Response, value: string, maxAgeSeconds: number) => {
-    const secure = res.req.secure || publicUrl?.startsWith('https:') ? '; Secure' : '';
-    res.append('Set-Cookie', `${PORTAL_COOKIE}=${value}; Path=/portal; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
+    const secure = res.req.secure || publicUrl?.startsWith('https:') === true;
+    res.append('Set-Cookie', stringifySetCookie(PORTAL_COOKIE, value, { path: '/portal', httpOnly: true, sameSite: 'strict', maxAge: maxAgeSeconds, secure }));
   };
 
   const sessionState = async (session: PortalSession, sessionToken: string) => {
@@ -74,6 +77,7 @@ export function portalRouter({ sessions, tenantRoutes, guards, publicUrl }: Port
     return {
       session: { tenantId: session.tenantId, tenantName, readOnly: session.readOnly, expiresAt: session.expiresAt.toISOString() },
       csrfToken: csrfTokenOf(sessionToken),
+      service: { allowHttpUrls },
     };
   };
 
@@ -84,7 +88,7 @@ export function portalRouter({ sessions, tenantRoutes, guards, publicUrl }: Port
   api.post(
     '/session',
     route({ body: portalOpenInputSchema }, async ({ body }, req, res) => {
-      if (req.headers.origin !== undefined && req.headers.origin !== `${req.protocol}://${req.headers.host}`) {
+      if (!sameOrigin(req, publicUrl)) {
         throw new ApiError(403, 'csrf_failed', 'portal links are opened by the portal page itself');
       }
       const opened = await sessions.open(body.token);

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { SecretBox } from '../../crypto/secret-box';
+import { isSensitiveHeader, sealHeaders, sealPlaintext, type StoredHeader } from '../../crypto/sealed-headers';
 import type { WebhookHttpClient } from '../../delivery/http-client';
 import { sendTestEvent } from '../../delivery/test-event';
 import { UrlRefusedError } from '../../delivery/url-guard';
@@ -11,7 +12,7 @@ import { countersOf, type WebhookCounterDoc, type WebhookCounters } from '../../
 import { generateWebhookSecret } from '../../signing/webhook-secret';
 import { ApiError, notFound } from '../errors';
 import { decodeCursor, encodeCursor } from '../list-cursor';
-import { isSensitiveHeader } from '../schemas/custom-headers';
+import { CUSTOM_HEADER_LIMITS } from '../schemas/custom-headers';
 import {
   emptyBodySchema,
   webhookIdParamsSchema,
@@ -19,6 +20,7 @@ import {
   webhookListQuerySchema,
   webhookPatchSchema,
   type WebhookInput,
+  type WebhookPatch,
   type WebhookView,
 } from '../schemas/webhook';
 import { route } from '../validate';
@@ -42,18 +44,20 @@ const fromPairs = (pairs: Pairs) => Object.fromEntries(pairs.map((p) => [p.name 
  * a sensitive header's value.
  */
 export function webhookView(doc: WebhookDoc, counters: WebhookCounters): WebhookView {
-  const headers = doc.headers.map((h) => ({ name: h.name ?? '', value: h.value ?? '' }));
+  const headers = (doc.headers as StoredHeader[]).map((h) => ({ name: h.name ?? '', value: h.value ?? '', hidden: Boolean(h.sealed) || isSensitiveHeader(h.name ?? '') }));
   return {
     id: doc._id,
     url: doc.url,
     events: [...doc.events],
     description: doc.description ?? null,
     active: doc.active,
-    headers: fromPairs(headers.filter((h) => !isSensitiveHeader(h.name))),
-    sensitiveHeaders: headers.filter((h) => isSensitiveHeader(h.name)).map((h) => h.name),
+    headers: fromPairs(headers.filter((h) => !h.hidden)),
+    sensitiveHeaders: headers.filter((h) => h.hidden).map((h) => h.name),
     retrySchedule: doc.retrySchedule?.length ? [...doc.retrySchedule] : null,
     timeoutSeconds: doc.timeoutSeconds,
     metadata: fromPairs(doc.metadata),
+    // Absent on webhooks created before the field: they keep the header they always had.
+    legacySignature: doc.legacySignature ?? true,
     deliverySuccessCount: counters.deliverySuccessCount,
     deliveryFailureCount: counters.deliveryFailureCount,
     lastTriggeredAt: counters.lastTriggeredAt?.toISOString() ?? null,
@@ -63,15 +67,42 @@ export function webhookView(doc: WebhookDoc, counters: WebhookCounters): Webhook
   };
 }
 
-/** MongoDB `$set`/`$unset` of the user-settable fields present in `input`. */
-function userFieldUpdate(input: Partial<WebhookInput>): { $set: Record<string, unknown>; $unset: Record<string, 1> } {
+const headerError = (name: string, message: string) => new ApiError(400, 'validation_failed', 'request is invalid', [{ path: name ? `headers.${name}` : 'headers', message }]);
+
+/**
+ * The headers to store: sensitive values sealed; a null value keeps the stored value of that
+ * header (the name compared case-insensitively), sealed if an older version left it in the clear.
+ */
+function storedHeaders(input: Record<string, string | null>, current: readonly StoredHeader[], box: SecretBox): StoredHeader[] {
+  const stored: StoredHeader[] = [];
+  let bytes = 0;
+  for (const [name, value] of Object.entries(input)) {
+    if (value !== null) {
+      stored.push(...sealHeaders([{ name, value }], box));
+      bytes += name.length + value.length;
+      continue;
+    }
+    const kept = current.find((h) => (h.name ?? '').toLowerCase() === name.toLowerCase());
+    if (!kept) throw headerError(name, `${name} has no stored value to keep: give its value`);
+    const [resealed] = sealPlaintext([kept], box);
+    stored.push({ ...resealed, name });
+    // AES-GCM ciphertext is as long as the plaintext.
+    bytes += name.length + (kept.sealed ? Buffer.from(kept.sealed.ciphertext, 'base64').length : (kept.value ?? '').length);
+  }
+  if (bytes > CUSTOM_HEADER_LIMITS.totalBytes) throw headerError('', `custom headers may total at most ${CUSTOM_HEADER_LIMITS.totalBytes} bytes`);
+  return stored;
+}
+
+/** MongoDB `$set`/`$unset` of the user-settable fields present in `input` (`current`: the stored webhook, on an update). */
+function userFieldUpdate(input: WebhookPatch, box: SecretBox, current?: WebhookDoc): { $set: Record<string, unknown>; $unset: Record<string, 1> } {
   const $set: Record<string, unknown> = {};
   const $unset: Record<string, 1> = {};
   if (input.url !== undefined) $set.url = input.url;
   if (input.events !== undefined) $set.events = input.events;
   if (input.description !== undefined) $set.description = input.description;
   if (input.active !== undefined) $set.active = input.active;
-  if (input.headers !== undefined) $set.headers = toPairs(input.headers);
+  if (input.legacySignature !== undefined) $set.legacySignature = input.legacySignature;
+  if (input.headers !== undefined) $set.headers = storedHeaders(input.headers, (current?.headers ?? []) as StoredHeader[], box);
   if (input.metadata !== undefined) $set.metadata = toPairs(input.metadata);
   if (input.timeoutSeconds !== undefined) $set.timeoutSeconds = input.timeoutSeconds;
   if (input.retrySchedule === null) $unset.retrySchedule = 1;
@@ -108,10 +139,10 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
    * PATCH and PUT: a webhook made active again starts with a clean failure record (its streak
    * reset in its counters document, the only API write there).
    */
-  async function update(tenantId: string, id: string, input: Partial<WebhookInput>): Promise<WebhookView> {
+  async function update(tenantId: string, id: string, input: WebhookPatch): Promise<WebhookView> {
     const current = await findOwn(tenantId, id);
     if (input.url !== undefined) await checkUrl(input.url);
-    const { $set, $unset } = userFieldUpdate(input);
+    const { $set, $unset } = userFieldUpdate(input, secretBox, current);
     const enabled = input.active === true && !current.active;
     if (enabled) Object.assign($set, { disabledReason: null, disabledAt: null });
     const [doc, counters] = await Promise.all([
@@ -131,7 +162,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
     route({ body: webhookInputSchema }, async ({ body }, _req, res) => {
       await checkUrl(body.url);
       const secret = generateWebhookSecret();
-      const { $set } = userFieldUpdate({ active: true, timeoutSeconds: defaultTimeoutSeconds, ...body });
+      const { $set } = userFieldUpdate({ active: true, timeoutSeconds: defaultTimeoutSeconds, legacySignature: false, ...body }, secretBox);
       const doc = await Webhook.create({ ...$set, _id: newId('wh'), tenantId: res.locals.tenantId as string, secret: secretBox.encrypt(secret) });
       res.status(201).json({ webhook: { ...webhookView(doc.toObject() as WebhookDoc, countersOf(null)), secret } });
     }),
@@ -187,7 +218,8 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
   router.put(
     '/:id',
     route({ params: webhookIdParamsSchema, body: webhookInputSchema }, async ({ params, body }, _req, res) => {
-      // Whole replacement: what is left out goes back to its default.
+      // Whole replacement: what is left out goes back to its default, but for legacySignature,
+      // which a client written before the field would otherwise turn off for its receiver.
       const whole: WebhookInput = {
         description: null,
         active: true,

@@ -33,6 +33,9 @@ export const portalSessionStateSchema = z.strictObject({
     expiresAt: z.iso.datetime(),
   }),
   csrfToken: z.string().meta({ description: 'Send it as X-CSRF-Token on every change.' }),
+  service: z.strictObject({
+    allowHttpUrls: z.boolean().meta({ description: 'Whether webhook URLs may be http as well as https (WEBHOOK_ALLOW_HTTP), so forms say what is accepted.' }),
+  }),
 });
 
 /** `POST /portal/api/session`: the token from the link's fragment. */

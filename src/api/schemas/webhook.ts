@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { eventTypePatternSchema } from '../../events/event-type';
 import { retryScheduleSchema } from '../../delivery/retry-schedule';
-import { customHeadersSchema } from './custom-headers';
+import { customHeadersPatchSchema, customHeadersSchema } from './custom-headers';
 import { storedText } from './stored-text';
 
 export const metadataSchema = z
@@ -40,13 +40,25 @@ export const webhookInputSchema = z.strictObject({
     .meta({ description: 'Delays between attempts, 1 to 20 of them, each between 1s and 24h, e.g. ["1m", "5m", "1h"]; null uses the default schedule.' }),
   timeoutSeconds: z.number().int().min(1).max(30).optional().meta({ description: 'Per-attempt timeout. @default 10' }),
   metadata: metadataSchema.optional(),
+  legacySignature: z
+    .boolean()
+    .optional()
+    .meta({
+      description:
+        'Also send the legacy `X-Webhook-Signature` (hex HMAC of the body alone: no timestamp, so a captured request can be replayed). Opt-in: false for new webhooks; webhooks created before this field keep getting it until set to false. On PUT, leaving it out keeps the current value. @default false',
+    }),
 });
 export type WebhookInput = z.infer<typeof webhookInputSchema>;
 
-/** `PATCH /v1/webhooks/{id}`: only the fields given change; `headers` and `metadata` are replaced whole. */
+/**
+ * `PATCH /v1/webhooks/{id}`: only the fields given change; `headers` and `metadata` are replaced
+ * whole, a header given as null keeping its stored value.
+ */
 export const webhookPatchSchema = webhookInputSchema
+  .extend({ headers: customHeadersPatchSchema.optional() })
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
+export type WebhookPatch = z.infer<typeof webhookPatchSchema>;
 
 export const webhookListQuerySchema = z.strictObject({
   active: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
@@ -71,6 +83,7 @@ export const webhookSchema = z.strictObject({
   retrySchedule: z.array(z.string()).nullable(),
   timeoutSeconds: z.number().int(),
   metadata: z.record(z.string(), z.string()),
+  legacySignature: z.boolean().meta({ description: 'Whether attempts also carry the legacy, replayable `X-Webhook-Signature`.' }),
   deliverySuccessCount: z.number().int(),
   deliveryFailureCount: z.number().int(),
   lastTriggeredAt: timestamp.nullable(),

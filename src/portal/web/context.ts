@@ -3,6 +3,7 @@ import type { SessionState } from './types.js';
 /** What every page gets: the session, a way to move to another page, and one-shot state. */
 export interface PageContext {
   session: SessionState['session'];
+  service: SessionState['service'];
   /** Goes to a portal path (pushes history) and renders it. */
   navigate(path: string, flash?: Flash): void;
   /** Set by the page that navigated here (e.g. a secret to show once), then forgotten. */

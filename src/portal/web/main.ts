@@ -28,6 +28,7 @@ const ROUTES: [RegExp, Render, string][] = [
 
 const main = document.getElementById('main') as HTMLElement;
 let session: SessionState['session'] | undefined;
+let service: SessionState['service'] = { allowHttpUrls: false };
 let pendingFlash: Flash | undefined;
 
 function showSession(): void {
@@ -69,7 +70,7 @@ async function render(): Promise<void> {
     return;
   }
   document.title = `${match.title} · ${session.tenantName}`;
-  const ctx: PageContext = { session, navigate, flash, params: match.m!.groups ?? {}, query: new URLSearchParams(location.search) };
+  const ctx: PageContext = { session, service, navigate, flash, params: match.m!.groups ?? {}, query: new URLSearchParams(location.search) };
   try {
     await match.page(main, ctx);
   } catch (err) {
@@ -111,6 +112,7 @@ async function start(): Promise<void> {
       state = embedded ? (JSON.parse(embedded) as SessionState) : await sessionApi<SessionState>('GET');
     }
     session = state.session;
+    service = state.service ?? service;
     setCsrfToken(state.csrfToken);
     showSession();
     await render();

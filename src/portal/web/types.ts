@@ -10,6 +10,7 @@ export interface Webhook {
   sensitiveHeaders: string[];
   retrySchedule: string[] | null;
   timeoutSeconds: number;
+  legacySignature: boolean;
   deliverySuccessCount: number;
   deliveryFailureCount: number;
   lastTriggeredAt: string | null;
@@ -63,6 +64,8 @@ export interface WebhookStats {
 export interface SessionState {
   session: { tenantId: string; tenantName: string; readOnly: boolean; expiresAt: string };
   csrfToken: string;
+  /** What the service accepts, so forms say so. */
+  service: { allowHttpUrls: boolean };
 }
 
 export interface TestResult {

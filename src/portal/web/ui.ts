@@ -1,5 +1,6 @@
 import { ApiFailure } from './api.js';
 import { h, type Child } from './dom.js';
+import { fieldLabel } from './field-labels.js';
 import type { DeliveryStatus, Webhook } from './types.js';
 
 /** Pieces every page uses: error panels, status badges, confirmation dialogs, copy buttons. */
@@ -11,7 +12,7 @@ export function errorPanel(err: unknown): HTMLElement {
     'div',
     { class: 'error', role: 'alert' },
     h('p', {}, failure.words),
-    failure.details.length ? h('ul', {}, failure.details.map((d) => h('li', {}, h('code', {}, d.path), ': ', d.message))) : null,
+    failure.details.length ? h('ul', {}, failure.details.map((d) => h('li', {}, fieldLabel(d.path), ': ', d.message))) : null,
   );
 }
 

@@ -5,10 +5,17 @@ import { dateTime, duration, json } from '../format.js';
 import type { DeliveryDetail } from '../types.js';
 import { confirmAction, definitionList, errorPanel, notice, statusBadge } from '../ui.js';
 
-/** One delivery: every attempt (time, status, duration, error, response excerpt), retry, and the event's payload. */
-export async function deliveryPage(main: HTMLElement, ctx: PageContext): Promise<void> {
+/** How often a delivery still in progress is read again: soon at first, then less often. */
+const POLL_MS = { first: 1000, max: 10_000 } as const;
+
+/**
+ * One delivery: every attempt (time, status, duration, error, response excerpt), retry, and the
+ * event's payload. While it is pending or retrying the page reads it again and redraws when it
+ * moved on, until it settles or the user leaves the page.
+ */
+export async function deliveryPage(main: HTMLElement, ctx: PageContext, known?: DeliveryDetail, pollMs: number = POLL_MS.first): Promise<void> {
   const id = ctx.params.id;
-  const { delivery } = await api<{ delivery: DeliveryDetail }>('GET', `/deliveries/${encodeURIComponent(id)}`);
+  const delivery = known ?? (await api<{ delivery: DeliveryDetail }>('GET', `/deliveries/${encodeURIComponent(id)}`)).delivery;
   const feedback = h('div', { class: 'feedback', tabindex: -1 });
   const payload = h('section', { 'aria-labelledby': 'payload-title' }, h('h2', { id: 'payload-title' }, 'Event payload'), h('p', { class: 'loading' }, 'Loading…'));
 
@@ -32,6 +39,7 @@ export async function deliveryPage(main: HTMLElement, ctx: PageContext): Promise
       label,
     );
   const running = delivery.status === 'pending' || delivery.status === 'retrying';
+  const heading = h('h1', {}, 'Delivery ', h('code', {}, delivery.id));
 
   mount(
     main,
@@ -42,7 +50,7 @@ export async function deliveryPage(main: HTMLElement, ctx: PageContext): Promise
       ' / ',
       h('a', { href: `/portal/webhooks/${delivery.webhookId}/deliveries`, 'data-nav': true }, 'Deliveries'),
     ),
-    h('h1', {}, 'Delivery ', h('code', {}, delivery.id)),
+    heading,
     ctx.flash?.message ? notice(ctx.flash.message, 'ok') : null,
     h(
       'div',
@@ -87,6 +95,23 @@ export async function deliveryPage(main: HTMLElement, ctx: PageContext): Promise
       : h('p', { class: 'empty' }, 'No attempt yet.'),
     payload,
   );
+
+  if (running) setTimeout(() => void poll(), pollMs);
+  // Still this page (not left, not redrawn)? Then read the delivery again; redraw if it moved on.
+  async function poll(): Promise<void> {
+    if (!heading.isConnected) return;
+    let next = pollMs;
+    try {
+      const fresh = (await api<{ delivery: DeliveryDetail }>('GET', `/deliveries/${encodeURIComponent(id)}`)).delivery;
+      if (!heading.isConnected) return;
+      if (fresh.status !== delivery.status || fresh.attempts.length !== delivery.attempts.length) return await deliveryPage(main, ctx, fresh);
+      next = Math.min(pollMs * 2, POLL_MS.max);
+    } catch {
+      next = POLL_MS.max;
+    }
+    setTimeout(() => void poll(), next);
+    pollMs = next;
+  }
 
   try {
     const { event } = await api<{ event: unknown }>('GET', `/events/${encodeURIComponent(delivery.eventId)}?limit=1`);

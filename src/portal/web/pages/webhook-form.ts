@@ -2,16 +2,19 @@ import { api, ApiFailure } from '../api.js';
 import type { PageContext } from '../context.js';
 import { h, mount } from '../dom.js';
 import { json } from '../format.js';
+import { fieldLabel } from '../field-labels.js';
 import type { EventType, Webhook } from '../types.js';
 import { errorPanel } from '../ui.js';
 
 /**
  * Create or edit a webhook: URL, event types picked from the catalogue (with descriptions and
- * example payloads), custom headers, timeout and retry schedule. Sends POST /webhooks or PATCH
- * /webhooks/{id}; a refused field is named next to its input.
+ * example payloads), custom headers, timeout, retry schedule and the legacy signature. Sends POST
+ * /webhooks or PATCH /webhooks/{id}; a refused field is named next to its input, in its label's
+ * words. A sensitive header's value is never shown: left empty, it keeps its stored value (sent
+ * as null); typed, it is replaced.
  */
 
-const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule'] as const;
+const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule', 'legacySignature'] as const;
 type Field = (typeof FIELDS)[number];
 
 function field(name: Field, label: string, input: HTMLElement, hint?: string): HTMLElement {
@@ -29,13 +32,14 @@ function field(name: Field, label: string, input: HTMLElement, hint?: string): H
 function headerRow(name = '', value = '', hiddenValue = false): HTMLElement {
   const row: HTMLElement = h(
     'div',
-    { class: 'header-row' },
+    // A hidden value remembers its header's stored name: left empty under that name, it is kept.
+    { class: 'header-row', 'data-hidden-name': hiddenValue ? name : undefined },
     h('input', { type: 'text', class: 'header-name', 'aria-label': 'Header name', placeholder: 'X-Header-Name', value: name }),
     h('input', {
       type: 'text',
       class: 'header-value',
-      'aria-label': 'Header value',
-      placeholder: hiddenValue ? 'hidden: type the value again to keep it' : 'value',
+      'aria-label': hiddenValue ? `Header value (hidden; empty keeps it)` : 'Header value',
+      placeholder: hiddenValue ? 'unchanged (hidden): type a new value to replace it' : 'value',
       value,
     }),
     h('button', { type: 'button', class: 'secondary small', 'aria-label': `Remove header ${name}`.trim(), onclick: () => row.remove() }, 'Remove'),
@@ -93,14 +97,18 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
   for (const name of existing?.sensitiveHeaders ?? []) headers.append(headerRow(name, '', true));
   const headersBefore = () => JSON.stringify(readHeaders());
   const timeout = h('input', { id: 'f-timeoutSeconds', type: 'number', min: 1, max: 30, step: 1, value: existing?.timeoutSeconds ?? 10 });
+  const legacy = h('input', { id: 'f-legacySignature', type: 'checkbox', checked: existing?.legacySignature ?? false });
   const schedule = h('input', { id: 'f-retrySchedule', type: 'text', value: existing?.retrySchedule?.join(', ') ?? '', placeholder: 'default: 1m, 5m, 15m, 1h, 2h' });
   const summary = h('div', { class: 'form-errors' });
 
-  function readHeaders(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const row of headers.querySelectorAll('.header-row')) {
+  /** The headers as PATCH takes them: a hidden value left empty under its name is null (kept). */
+  function readHeaders(): Record<string, string | null> {
+    const out: Record<string, string | null> = {};
+    for (const row of headers.querySelectorAll<HTMLElement>('.header-row')) {
       const name = (row.querySelector('.header-name') as HTMLInputElement).value.trim();
-      if (name) out[name] = (row.querySelector('.header-value') as HTMLInputElement).value;
+      const value = (row.querySelector('.header-value') as HTMLInputElement).value;
+      const hiddenName = row.dataset.hiddenName;
+      if (name) out[name] = hiddenName !== undefined && value === '' && hiddenName.toLowerCase() === name.toLowerCase() ? null : value;
     }
     return out;
   }
@@ -113,7 +121,7 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
       for (const d of err.details) {
         const name = d.path.split('.')[0] as Field;
         const slot = main.querySelector(`#error-${FIELDS.includes(name) ? name : 'url'}`) as HTMLElement;
-        slot.textContent = [slot.textContent, `${d.path}: ${d.message}`].filter(Boolean).join(' · ');
+        slot.textContent = [slot.textContent, `${fieldLabel(d.path)}: ${d.message}`].filter(Boolean).join(' · ');
       }
     }
     summary.focus();
@@ -136,9 +144,10 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
           events,
           timeoutSeconds: Number(timeout.value),
           retrySchedule: schedule.value.trim() ? schedule.value.split(',').map((s) => s.trim()).filter(Boolean) : null,
+          legacySignature: legacy.checked,
         };
-        // Sensitive header values are never shown: send headers only when they were changed,
-        // so saving other fields keeps them.
+        // Headers only when they were changed; a hidden value left empty goes as null, which
+        // keeps the stored one.
         if (!existing || headersBefore() !== initialHeaders) body.headers = readHeaders();
         submit.disabled = true;
         try {
@@ -160,7 +169,7 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
       },
     },
     summary,
-    field('url', 'Endpoint URL', url, 'Where events are POSTed (https).'),
+    field('url', 'Endpoint URL', url, ctx.service.allowHttpUrls ? 'Where events are POSTed (https, or http: this service allows it).' : 'Where events are POSTed (https only).'),
     field('description', 'Description (optional)', description),
     h(
       'fieldset',
@@ -174,13 +183,24 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
       'fieldset',
       {},
       h('legend', {}, 'Custom headers'),
-      h('p', { class: 'hint' }, 'Sent with every request. Values of sensitive headers (Authorization, tokens, keys) are never shown again.'),
+      h('p', { class: 'hint' }, 'Sent with every request. Values of sensitive headers (Authorization, tokens, keys) are stored encrypted and never shown again: leave one empty to keep it.'),
       headers,
       h('button', { type: 'button', class: 'secondary small', onclick: () => headers.append(headerRow()) }, 'Add header'),
       h('p', { class: 'field-error', id: 'error-headers', role: 'alert' }),
     ),
     field('timeoutSeconds', 'Timeout (seconds)', timeout, 'How long one attempt may take, 1 to 30 seconds.'),
     field('retrySchedule', 'Retry schedule', schedule, 'Delays between attempts, e.g. 30s, 5m, 1h (at most 20, each up to 24h). Empty: the default.'),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { class: 'check' }, legacy, ' Also send the legacy ', h('code', {}, 'X-Webhook-Signature'), ' header'),
+      h(
+        'p',
+        { class: 'hint', id: 'hint-legacySignature' },
+        'Only for receivers that cannot verify webhook-signature yet: it signs the body alone, without a timestamp, so a captured request can be replayed.',
+      ),
+      h('p', { class: 'field-error', id: 'error-legacySignature', role: 'alert' }),
+    ),
     h('div', { class: 'actions' }),
   );
   summary.tabIndex = -1;

@@ -7,6 +7,25 @@ import type { TestResult, Webhook, WebhookStats } from '../types.js';
 import { confirmAction, definitionList, errorPanel, notice, secretPanel, webhookState } from '../ui.js';
 
 /**
+ * Draws the charts again when their box changes width (a window resized, a phone turned), at
+ * most once a frame, while they are on the page.
+ */
+function redrawOnResize(box: HTMLElement, draw: () => void): void {
+  let width = box.clientWidth;
+  let frame = 0;
+  const observer = new ResizeObserver(() => {
+    if (!box.isConnected) return observer.disconnect();
+    if (box.clientWidth === width || frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      width = box.clientWidth;
+      draw();
+    });
+  });
+  observer.observe(box);
+}
+
+/**
  * One webhook: its settings and state; enable, disable, delete (confirmed), rotate the secret
  * (shown once), send a test event and show the receiver's answer; the deliveries chart.
  */
@@ -52,7 +71,9 @@ export async function webhookPage(main: HTMLElement, ctx: PageContext): Promise<
     'div',
     { class: 'actions wrap' },
     h('a', { href: `/portal/webhooks/${id}/deliveries`, 'data-nav': true, class: 'button' }, 'Deliveries'),
-    ctx.session.readOnly ? null : h('a', { href: `/portal/webhooks/${id}/edit`, 'data-nav': true, class: 'button secondary' }, 'Edit'),
+    ctx.session.readOnly
+      ? h('button', { type: 'button', class: 'secondary', disabled: true, title: 'Read-only session' }, 'Edit')
+      : h('a', { href: `/portal/webhooks/${id}/edit`, 'data-nav': true, class: 'button secondary' }, 'Edit'),
     act('Send test event', async () => {
       say(notice('Sending a test event…'));
       const result = await api<TestResult>('POST', `${path}/test`, {});
@@ -110,6 +131,7 @@ export async function webhookPage(main: HTMLElement, ctx: PageContext): Promise<
       ['Last delivery', webhook.lastTriggeredAt ? `${ago(webhook.lastTriggeredAt)} (${dateTime(webhook.lastTriggeredAt)})` : 'never'],
       ['Timeout', `${webhook.timeoutSeconds} s`],
       ['Retry schedule', webhook.retrySchedule?.join(', ') ?? 'default (1m, 5m, 15m, 1h, 2h)'],
+      ['Legacy signature', webhook.legacySignature ? 'sent (X-Webhook-Signature, replayable)' : 'not sent'],
       [
         'Custom headers',
         Object.keys(webhook.headers).length + webhook.sensitiveHeaders.length
@@ -124,14 +146,17 @@ export async function webhookPage(main: HTMLElement, ctx: PageContext): Promise<
 
   try {
     const stats = await api<WebhookStats>('GET', `${path}/stats?hours=72`);
-    mount(
-      charts,
-      h('h2', { id: 'charts-title' }, 'Last 3 days'),
-      h('h3', {}, 'Deliveries per hour'),
-      deliveriesChart(stats),
-      h('h3', {}, 'Attempt latency (recent deliveries)'),
-      latencyChart(stats),
-    );
+    const draw = () =>
+      mount(
+        charts,
+        h('h2', { id: 'charts-title' }, 'Last 3 days'),
+        h('h3', {}, 'Deliveries per hour'),
+        deliveriesChart(stats),
+        h('h3', {}, 'Attempt latency (recent deliveries)'),
+        latencyChart(stats),
+      );
+    draw();
+    redrawOnResize(charts, draw);
   } catch (err) {
     mount(charts, h('h2', { id: 'charts-title' }, 'Last 3 days'), errorPanel(err));
   }

@@ -56,7 +56,15 @@ export async function webhooksPage(main: HTMLElement, ctx: PageContext): Promise
 
   mount(
     main,
-    h('div', { class: 'title-row' }, h('h1', {}, 'Webhooks'), ctx.session.readOnly ? null : h('a', { href: '/portal/webhooks/new', 'data-nav': true, class: 'button' }, 'New webhook')),
+    h(
+      'div',
+      { class: 'title-row' },
+      h('h1', {}, 'Webhooks'),
+      // A read-only session sees the change it cannot make, disabled (as every change button).
+      ctx.session.readOnly
+        ? h('button', { type: 'button', disabled: true, title: 'Read-only session' }, 'New webhook')
+        : h('a', { href: '/portal/webhooks/new', 'data-nav': true, class: 'button' }, 'New webhook'),
+    ),
     ctx.flash?.message ? notice(ctx.flash.message, 'ok') : null,
     first.count === 0
       ? h('p', { class: 'empty' }, 'No webhooks yet. A webhook sends the events you choose to a URL of yours.')

@@ -1,0 +1,29 @@
+/**
+ * Field paths of the API's error details (`retrySchedule.0`, `headers.X-Token`) in the words of
+ * the form's labels, so a refusal names what the user filled in.
+ */
+
+const LABELS: Record<string, string> = {
+  url: 'Endpoint URL',
+  description: 'Description',
+  events: 'Event types',
+  headers: 'Custom headers',
+  timeoutSeconds: 'Timeout',
+  retrySchedule: 'Retry schedule',
+  legacySignature: 'Legacy signature',
+  metadata: 'Metadata',
+  active: 'State',
+};
+
+export function fieldLabel(path: string): string {
+  if (!path) return 'Request';
+  const [head, ...rest] = path.split('.');
+  const label = LABELS[head] ?? head;
+  const sub = rest.join('.');
+  if (!sub) return label;
+  const index = /^\d+$/.test(sub) ? Number(sub) + 1 : undefined;
+  if (head === 'retrySchedule' && index) return `${label}, delay ${index}`;
+  if (head === 'events' && index) return `${label}, entry ${index}`;
+  if (head === 'headers') return `Header ${sub}`;
+  return `${label}, ${sub}`;
+}
