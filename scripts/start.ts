@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       dbFile: join(dataDir, 'temporal.db'),
       namespace: config.temporal.namespace,
       logFile: join(logs, 'temporal.log'),
+      retentionDays: config.retentionDays,
     });
     started.push(temporal.process);
     env.TEMPORAL_ADDRESS = temporal.address;

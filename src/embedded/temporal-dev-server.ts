@@ -4,7 +4,7 @@ import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { freePort } from './ports';
 import { ServiceProcess } from './service-process';
 
-/** Workflow histories (the delivery audit log) are kept this long after a workflow closes. */
+/** Workflow histories (the delivery audit log) are kept this long after a workflow closes, unless RETENTION_DAYS says otherwise. */
 export const RETENTION_DAYS = 30;
 
 export interface TemporalDevServerOptions {
@@ -18,6 +18,8 @@ export interface TemporalDevServerOptions {
   dbFile?: string;
   namespace: string;
   logFile?: string;
+  /** Days the namespace keeps closed workflows' histories: the service's one retention clock. @default RETENTION_DAYS */
+  retentionDays?: number;
 }
 
 export interface RunningTemporal {
@@ -57,7 +59,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   const address = `127.0.0.1:${options.port}`;
   try {
     await process.waitForPort(options.port);
-    await setRetention(address, options.namespace);
+    await setRetention(address, options.namespace, options.retentionDays ?? RETENTION_DAYS);
   } catch (err) {
     await process.stop();
     throw err;
@@ -65,7 +67,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   return { address, uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined, process };
 }
 
-async function setRetention(address: string, namespace: string): Promise<void> {
+async function setRetention(address: string, namespace: string, days: number): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
     const deadline = Date.now() + 30_000;
@@ -73,7 +75,7 @@ async function setRetention(address: string, namespace: string): Promise<void> {
       try {
         await connection.workflowService.updateNamespace({
           namespace,
-          config: { workflowExecutionRetentionTtl: msToTs(RETENTION_DAYS * 24 * 3600 * 1000) },
+          config: { workflowExecutionRetentionTtl: msToTs(days * 24 * 3600 * 1000) },
         });
         return;
       } catch (err) {
