@@ -43,7 +43,8 @@ const deliverySchema = new Schema(
 // Lists: a webhook's deliveries newest first (status filter), an event's deliveries.
 deliverySchema.index({ tenantId: 1, webhookId: 1, createdAt: -1, _id: -1 });
 deliverySchema.index({ tenantId: 1, eventId: 1, _id: 1 });
-// Stats (last 24 h) and the bulk requeue (failed ones in a time range).
+// Stats (last 24 h), the bulk requeue (failed ones in a time range) and the retention sweep
+// (finished ones of each status older than the retention).
 deliverySchema.index({ tenantId: 1, createdAt: -1, status: 1 });
 deliverySchema.index({ status: 1, createdAt: -1 });
 // Gone from lists with its history: the worker's retention sweep (RETENTION_DAYS) deletes a

@@ -28,6 +28,8 @@ const eventSchema = new Schema(
   { versionKey: false },
 );
 eventSchema.index({ tenantId: 1, type: 1 });
+// The retention sweep's range (on MongoDB; FerretDB v1 runs ranges in memory).
+eventSchema.index({ acceptedAt: 1 });
 
 export type EventDoc = InferSchemaType<typeof eventSchema> & { _id: string };
 

@@ -4,6 +4,7 @@ import type { Collection } from 'mongoose';
 const NOT_IMPLEMENTED = 238;
 /** A collection that does not exist yet. */
 const NAMESPACE_NOT_FOUND = 26;
+const INDEX_NOT_FOUND = 27;
 
 /**
  * An index on `field` that expires documents `afterSeconds` past its date: a TTL index on MongoDB
@@ -29,13 +30,14 @@ export async function sweepExpired(collection: Collection, field = 'expiresAt', 
 }
 
 /**
- * A plain index on `field`, replacing a TTL index an earlier version created there (MongoDB would
- * refuse the plain one beside it): data the retention sweep deletes must not also vanish by a
- * clock of its own.
+ * Drops the TTL index on `field` an earlier version created (MongoDB), so that documents the
+ * retention sweep keeps (a delivery still retrying) do not vanish by a clock of their own. No plain
+ * index takes its place: an older build, started again in a rollback, creates its TTL index anew
+ * instead of failing on a conflicting one.
  */
-export async function ensurePlainIndex(collection: Collection, field: string): Promise<void> {
+export async function dropExpiryIndex(collection: Collection, field: string): Promise<void> {
   const indexes = await collection.indexes().catch((err: { code?: number }) => (err.code === NAMESPACE_NOT_FOUND ? [] : Promise.reject(err)));
   const ttl = indexes.find((i) => i.expireAfterSeconds !== undefined && Object.keys(i.key).join() === field);
-  if (ttl?.name) await collection.dropIndex(ttl.name);
-  await collection.createIndex({ [field]: 1 });
+  // Another process starting at the same time may have dropped it first.
+  if (ttl?.name) await collection.dropIndex(ttl.name).catch((err: { code?: number }) => (err.code === INDEX_NOT_FOUND ? undefined : Promise.reject(err)));
 }

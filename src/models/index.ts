@@ -2,7 +2,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { apiKeyModel } from './api-key';
 import { deliveryModel } from './delivery';
 import { backfillCreatedHour } from './delivery-hour-backfill';
-import { ensureExpiryIndex, ensurePlainIndex } from './expiry-index';
+import { dropExpiryIndex, ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
 import { portalLinkModel } from './portal-link';
 import { portalSessionModel } from './portal-session';
@@ -40,8 +40,7 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
   const [expiresByItself] = await Promise.all([
     ensureExpiryIndex(models.PortalLink.collection),
     // Deliveries and events expire by the worker's retention sweep (models/retention-sweep.ts).
-    ensurePlainIndex(models.Delivery.collection, 'createdAt'),
-    ensurePlainIndex(models.Event.collection, 'acceptedAt'),
+    dropExpiryIndex(models.Delivery.collection, 'createdAt'),
     ensureExpiryIndex(models.PortalSession.collection),
     backfillCreatedHour(conn),
     copyLegacyWebhookCounters(conn),
