@@ -80,6 +80,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       logFile: join(logs, 'temporal.log'),
       supervise,
+      retentionDays: config.retentionDays,
     });
     track(temporal.service);
     env.TEMPORAL_ADDRESS = temporal.address;

@@ -1,4 +1,4 @@
-import { ExpiringMap } from '../cache/expiring-map';
+import { LRUCache } from 'lru-cache';
 import type { EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
 
@@ -40,15 +40,16 @@ export interface PageCacheOptions {
  * secret or state may have changed) and the event from here.
  */
 export class PageCache {
-  private readonly webhooks: ExpiringMap<WebhookDoc>;
-  private readonly events: ExpiringMap<EventDoc>;
-  private readonly matchLists: ExpiringMap<MatchList>;
+  private readonly webhooks: LRUCache<string, WebhookDoc>;
+  private readonly events: LRUCache<string, EventDoc>;
+  private readonly matchLists: LRUCache<string, MatchList>;
 
   constructor({ webhookTtlMs = 30_000, matchListTtlMs = 60_000, eventTtlMs = 600_000, eventBytes = 32 * 1024 * 1024 }: PageCacheOptions = {}) {
-    this.webhooks = new ExpiringMap(webhookTtlMs, 20_000);
-    this.events = new ExpiringMap(eventTtlMs, 2_000, eventBytes, (event) => 2 * event.data.length);
+    this.webhooks = new LRUCache({ max: 20_000, ttl: webhookTtlMs });
+    // An event larger than the whole budget is not kept (its attempts read it from the database).
+    this.events = new LRUCache({ max: 2_000, ttl: eventTtlMs, maxSize: eventBytes, sizeCalculation: (event) => Math.max(1, 2 * event.data.length) });
     // Few at a time, each up to MATCH_READ_LIMIT webhooks.
-    this.matchLists = new ExpiringMap(matchListTtlMs, 4);
+    this.matchLists = new LRUCache({ max: 4, ttl: matchListTtlMs });
   }
 
   matchList(key: string): MatchList | undefined {

@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /** A verified API key as the cache keeps it: never the key itself, only what the stored record says. */
 export interface CachedApiKey {
   keyId: string;
@@ -12,42 +14,41 @@ export interface CachedApiKey {
  * Unknown and revoked keys are never cached.
  */
 export class ApiKeyCache {
-  private readonly entries = new Map<string, CachedApiKey & { expiresAt: number }>();
-  /** Key ids recently found unrevoked (portal sessions check their key on every request), by id. */
-  private readonly liveIds = new Map<string, number>();
+  private readonly entries: LRUCache<string, CachedApiKey>;
+  /** Key ids recently found unrevoked (portal sessions check their key on every request). */
+  private readonly liveIds: LRUCache<string, true>;
 
-  constructor(private readonly ttlMs: number, private readonly maxEntries = 10_000) {}
-
-  get(lookup: string, now = Date.now()): CachedApiKey | undefined {
-    const entry = this.entries.get(lookup);
-    if (entry && entry.expiresAt > now) return entry;
-    if (entry) this.entries.delete(lookup);
-    return undefined;
+  constructor(
+    private readonly ttlMs: number,
+    maxEntries = 10_000,
+    /** The clock entries age by (tests move it). @default performance */
+    clock?: { now(): number },
+  ) {
+    const options = { max: maxEntries, ttl: Math.max(ttlMs, 0), ...(clock ? { perf: clock, ttlResolution: 0 } : {}) };
+    this.entries = new LRUCache(options);
+    this.liveIds = new LRUCache(options);
   }
 
-  set(lookup: string, key: CachedApiKey, now = Date.now()): void {
-    if (this.ttlMs <= 0) return;
-    this.entries.delete(lookup);
-    this.entries.set(lookup, { ...key, expiresAt: now + this.ttlMs });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+  get(lookup: string): CachedApiKey | undefined {
+    return this.entries.get(lookup);
+  }
+
+  set(lookup: string, key: CachedApiKey): void {
+    if (this.ttlMs > 0) this.entries.set(lookup, key);
   }
 
   /** Whether key `keyId` was found unrevoked less than `ttlMs` ago (markLive) and not revoked here since. */
-  isLive(keyId: string, now = Date.now()): boolean {
-    const expiresAt = this.liveIds.get(keyId);
-    if (expiresAt !== undefined && expiresAt <= now) this.liveIds.delete(keyId);
-    return expiresAt !== undefined && expiresAt > now;
+  isLive(keyId: string): boolean {
+    return this.liveIds.get(keyId) === true;
   }
 
-  markLive(keyId: string, now = Date.now()): void {
-    if (this.ttlMs <= 0) return;
-    this.liveIds.delete(keyId);
-    this.liveIds.set(keyId, now + this.ttlMs);
-    if (this.liveIds.size > this.maxEntries) this.liveIds.delete(this.liveIds.keys().next().value as string);
+  markLive(keyId: string): void {
+    if (this.ttlMs > 0) this.liveIds.set(keyId, true);
   }
 
   revoke(keyId: string): void {
-    for (const [lookup, entry] of this.entries) if (entry.keyId === keyId) this.entries.delete(lookup);
+    const lookups = [...this.entries.entries()].filter(([, entry]) => entry.keyId === keyId).map(([lookup]) => lookup);
+    for (const lookup of lookups) this.entries.delete(lookup);
     this.liveIds.delete(keyId);
   }
 }

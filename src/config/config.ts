@@ -107,6 +107,8 @@ const EnvSchema = z.object({
   PORTAL_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
   /** The service's address as browsers reach it, for portal links (e.g. https://hooks.example.com). @default the request's own */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Days payloads, deliveries, idempotency records and (npm start's) histories are kept: one clock. @default 30 */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Embedded Temporal dev server ports (npm start only). */
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -157,6 +159,7 @@ export interface Config {
   workflowBundleFile: string | undefined;
   apiKeyCacheMs: number;
   portal: PortalSettings;
+  retentionDays: number;
   embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
 }
 
@@ -219,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     workflowBundleFile: e.WORKFLOW_BUNDLE_FILE,
     apiKeyCacheMs: e.API_KEY_CACHE_SECONDS * 1000,
     portal: { linkTtlSeconds: e.PORTAL_LINK_TTL_SECONDS, sessionTtlSeconds: e.PORTAL_SESSION_TTL_SECONDS, publicUrl: e.PUBLIC_URL },
+    retentionDays: e.RETENTION_DAYS,
     embedded: { temporalPort: e.TEMPORAL_PORT, temporalUiPort: e.TEMPORAL_UI_PORT, mongoPort: e.MONGO_PORT },
   };
 }

@@ -5,7 +5,7 @@ import { freePort } from './ports';
 import type { ServiceProcess } from './service-process';
 import { SupervisedService, type Supervision } from './supervised-service';
 
-/** Workflow histories (the delivery audit log) are kept this long after a workflow closes. */
+/** Workflow histories (the delivery audit log) are kept this long after a workflow closes, unless RETENTION_DAYS says otherwise. */
 export const RETENTION_DAYS = 30;
 
 export interface TemporalDevServerOptions {
@@ -21,6 +21,8 @@ export interface TemporalDevServerOptions {
   logFile?: string;
   /** Restart it when it dies (on the same ports and file). @default never restarted */
   supervise?: Supervision;
+  /** Days the namespace keeps closed workflows' histories: the service's one retention clock. @default RETENTION_DAYS */
+  retentionDays?: number;
 }
 
 export interface RunningTemporal {
@@ -71,7 +73,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   const address = `127.0.0.1:${options.port}`;
   try {
     await service.process.waitForPort(options.port);
-    await setRetention(address, options.namespace);
+    await setRetention(address, options.namespace, options.retentionDays ?? RETENTION_DAYS);
   } catch (err) {
     await service.stop();
     throw err;
@@ -86,7 +88,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   };
 }
 
-async function setRetention(address: string, namespace: string): Promise<void> {
+async function setRetention(address: string, namespace: string, days: number): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
     const deadline = Date.now() + 30_000;
@@ -94,7 +96,7 @@ async function setRetention(address: string, namespace: string): Promise<void> {
       try {
         await connection.workflowService.updateNamespace({
           namespace,
-          config: { workflowExecutionRetentionTtl: msToTs(RETENTION_DAYS * 24 * 3600 * 1000) },
+          config: { workflowExecutionRetentionTtl: msToTs(days * 24 * 3600 * 1000) },
         });
         return;
       } catch (err) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { mongo } from 'mongoose';
+import pLimit from 'p-limit';
 import { newId } from '../ids';
 import { eventsIngested } from '../metrics/metrics';
 import type { Models } from '../models';
@@ -137,19 +138,18 @@ export class EventIngestion {
       const hash = hashes.get(event.id);
       if (hash !== undefined && hash !== this.bodyHash(event)) throw new IdempotencyConflictError(event.id, index);
     });
-    const accepted: AcceptedEvent[] = new Array(withIds.length);
-    let next = 0;
-    const worker = async () => {
-      for (let index = next++; index < withIds.length; index = next++) {
-        try {
-          accepted[index] = await this.accept(tenantId, withIds[index]);
-        } catch (err) {
-          throw err instanceof IdempotencyConflictError ? new IdempotencyConflictError(err.eventId, index) : err;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, withIds.length) }, worker));
-    return accepted;
+    const limit = pLimit(BATCH_CONCURRENCY);
+    return Promise.all(
+      withIds.map((event, index) =>
+        limit(() =>
+          this.accept(tenantId, event).catch((err: unknown) => {
+            // The answer is this error: start no more of the batch (its retry finds the rest).
+            limit.clearQueue();
+            throw err instanceof IdempotencyConflictError ? new IdempotencyConflictError(err.eventId, index) : err;
+          }),
+        ),
+      ),
+    );
   }
 
   private bodyHash(event: NewEvent): string {

@@ -1,8 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 
-/** How long a delivery stays listable: Temporal's history retention, where its attempts live. */
-export const DELIVERY_RETENTION_SECONDS = 30 * 86_400;
-
 /**
  * The index of deliveries: one small document per delivery (event × webhook), written in bulk a
  * page of the fan-out at a time. Lists, counts and stats read it, so they count deliveries, never
@@ -46,11 +43,12 @@ const deliverySchema = new Schema(
 // Lists: a webhook's deliveries newest first (status filter), an event's deliveries.
 deliverySchema.index({ tenantId: 1, webhookId: 1, createdAt: -1, _id: -1 });
 deliverySchema.index({ tenantId: 1, eventId: 1, _id: 1 });
-// Stats (last 24 h) and the bulk requeue (failed ones in a time range).
+// Stats (last 24 h), the bulk requeue (failed ones in a time range) and the retention sweep
+// (finished ones of each status older than the retention).
 deliverySchema.index({ tenantId: 1, createdAt: -1, status: 1 });
 deliverySchema.index({ status: 1, createdAt: -1 });
-// Gone from lists when Temporal has dropped its history: a TTL index where the server has them
-// (connectMongo), a sweep by the worker where not (FerretDB v1).
+// Gone from lists with its history: the worker's retention sweep (RETENTION_DAYS) deletes a
+// finished delivery that old (models/retention-sweep.ts).
 
 const HOUR_MS = 3_600_000;
 

@@ -3,7 +3,9 @@ import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 /**
  * An accepted event. Its payload is stored once here and read by each delivery attempt, so a
  * fan-out to thousands of webhooks does not copy it into thousands of workflow inputs
- * (Temporal caps payload and history sizes). `bodyHash` makes a repeated POST idempotent.
+ * (Temporal caps payload and history sizes). `bodyHash` makes a repeated POST idempotent. The
+ * document is the idempotency record too: both go RETENTION_DAYS after `acceptedAt`, once none of
+ * the event's deliveries is still pending or retrying (models/retention-sweep.ts).
  */
 const eventSchema = new Schema(
   {
@@ -26,6 +28,8 @@ const eventSchema = new Schema(
   { versionKey: false },
 );
 eventSchema.index({ tenantId: 1, type: 1 });
+// The retention sweep's range (on MongoDB; FerretDB v1 runs ranges in memory).
+eventSchema.index({ acceptedAt: 1 });
 
 export type EventDoc = InferSchemaType<typeof eventSchema> & { _id: string };
 

@@ -1,8 +1,8 @@
 import mongoose, { type Connection } from 'mongoose';
 import { apiKeyModel } from './api-key';
-import { DELIVERY_RETENTION_SECONDS, deliveryModel } from './delivery';
+import { deliveryModel } from './delivery';
 import { backfillCreatedHour } from './delivery-hour-backfill';
-import { ensureExpiryIndex } from './expiry-index';
+import { dropExpiryIndex, ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
 import { portalLinkModel } from './portal-link';
 import { portalSessionModel } from './portal-session';
@@ -28,7 +28,7 @@ export type Models = ReturnType<typeof createModels>;
 export interface MongoConnection {
   conn: Connection;
   models: Models;
-  /** False where the server has no TTL indexes (FerretDB v1): expired documents must be swept. */
+  /** False where the server has no TTL indexes (FerretDB v1): expired portal links and sessions must be swept. */
   expiresByItself: boolean;
 }
 
@@ -38,8 +38,9 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
   const models = createModels(conn);
   await Promise.all(Object.values(models).map((m) => m.init()));
   const [expiresByItself] = await Promise.all([
-    ensureExpiryIndex(models.Delivery.collection, 'createdAt', DELIVERY_RETENTION_SECONDS),
     ensureExpiryIndex(models.PortalLink.collection),
+    // Deliveries and events expire by the worker's retention sweep (models/retention-sweep.ts).
+    dropExpiryIndex(models.Delivery.collection, 'createdAt'),
     ensureExpiryIndex(models.PortalSession.collection),
     backfillCreatedHour(conn),
     copyLegacyWebhookCounters(conn),

@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import pLimit from 'p-limit';
 import { isDuplicateKey } from './duplicate-key';
 
 /**
@@ -81,12 +82,8 @@ export async function copyLegacyWebhookCounters(conn: Connection): Promise<numbe
     .toArray();
   // A webhook that never had a delivery has nothing to copy: no counters document reads as zeros.
   const legacy = found.filter((w) => FIELDS.some((f) => w[f]));
-  let copied = 0;
-  let next = 0;
-  const copier = async () => {
-    while (next < legacy.length) if (await copyOne(conn, legacy[next++])) copied++;
-  };
-  await Promise.all(Array.from({ length: PARALLEL }, copier));
+  const limit = pLimit(PARALLEL);
+  const copied = (await Promise.all(legacy.map((webhook) => limit(() => copyOne(conn, webhook))))).filter(Boolean).length;
   try {
     await migrations.updateOne({ _id: MARKER }, { $set: { doneAt: new Date() } }, { upsert: true });
   } catch (err) {

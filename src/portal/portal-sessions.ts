@@ -1,4 +1,4 @@
-import { ExpiringMap } from '../cache/expiring-map';
+import { LRUCache } from 'lru-cache';
 import { sweepExpired } from '../models/expiry-index';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newId } from '../ids';
@@ -63,8 +63,8 @@ export class PortalSessions {
    * API-key cache's bound on revocation); expiry and the key's revocation are checked on every
    * request all the same.
    */
-  private readonly cache: ExpiringMap<PortalSession>;
-  private readonly tenantNames: ExpiringMap<string>;
+  private readonly cache: LRUCache<string, PortalSession>;
+  private readonly tenantNames: LRUCache<string, string>;
 
   constructor(
     private readonly models: Models,
@@ -73,8 +73,8 @@ export class PortalSessions {
     private readonly apiKeys?: ApiKeyCache,
     private readonly cacheMs = 0,
   ) {
-    this.cache = new ExpiringMap(cacheMs, MAX_CACHED_SESSIONS);
-    this.tenantNames = new ExpiringMap(cacheMs, MAX_CACHED_SESSIONS);
+    this.cache = new LRUCache({ max: MAX_CACHED_SESSIONS, ttl: Math.max(cacheMs, 0) });
+    this.tenantNames = new LRUCache({ max: MAX_CACHED_SESSIONS, ttl: Math.max(cacheMs, 0) });
   }
 
   get sessionTtlSeconds(): number {
@@ -132,13 +132,13 @@ export class PortalSessions {
     if (!sessionToken || !TOKEN_PATTERN.test(sessionToken)) return undefined;
     const sessionHash = hash(sessionToken);
     const now = new Date();
-    const cached = this.cache.get(sessionHash, now.getTime());
+    const cached = this.cache.get(sessionHash);
     if (cached && cached.expiresAt > now) return (await this.keyStillValid(cached)) ? cached : undefined;
     this.cache.delete(sessionHash);
     const doc = await this.models.PortalSession.findOne({ sessionHash, expiresAt: { $gt: now } }).lean();
     if (!doc || !(await this.keyStillValid(doc))) return undefined;
     const session = view(doc as PortalSessionDoc);
-    if (this.cacheMs > 0) this.cache.set(sessionHash, session, now.getTime());
+    if (this.cacheMs > 0) this.cache.set(sessionHash, session);
     return session;
   }
 

@@ -4,10 +4,8 @@ import { loadConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
 import { httpClientFromConfig } from '../delivery/http-client';
 import { createLogger } from '../logging/logger';
-import type { Logger } from 'pino';
-import { connectMongo, type Models } from '../models';
-import { DELIVERY_RETENTION_SECONDS } from '../models/delivery';
-import { sweepExpired } from '../models/expiry-index';
+import { connectMongo } from '../models';
+import { startRetentionSweep } from '../models/retention-sweep';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { retryTaskQueue } from '../temporal/task-queues';
 import { createWorkers, runWorkers } from './create-worker';
@@ -33,9 +31,9 @@ runMain('worker', async () => {
     ? await startMetricsServer(config.host, config.workerMetricsPort, `http://127.0.0.1:${sdkMetricsPort}/metrics`)
     : undefined;
 
-  const { conn, models, expiresByItself } = await connectMongo(config.mongodbUri);
-  // Without TTL indexes (FerretDB v1), deliveries past the history retention are swept hourly.
-  const sweeper = expiresByItself ? undefined : startDeliverySweep(models, logger);
+  const { conn, models } = await connectMongo(config.mongodbUri);
+  // Deliveries and event payloads older than RETENTION_DAYS, needed by no live delivery, go hourly.
+  const sweeper = startRetentionSweep(models, config.retentionDays, logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await registerSearchAttributes(config.temporal.address, config.temporal.namespace, logger);
   // Every attempt this process can run at once (first attempts, and attempts on both queues)
@@ -67,20 +65,6 @@ runMain('worker', async () => {
     await conn.close();
   }
 });
-
-const SWEEP_EVERY_MS = 3_600_000;
-
-function startDeliverySweep(models: Models, logger: Logger): NodeJS.Timeout {
-  const sweep = () =>
-    sweepExpired(models.Delivery.collection, 'createdAt', DELIVERY_RETENTION_SECONDS).then(
-      (deleted) => deleted && logger.info({ deleted }, 'expired deliveries swept'),
-      (err: unknown) => logger.warn({ err }, 'delivery sweep failed; will try again'),
-    );
-  void sweep();
-  const timer = setInterval(() => void sweep(), SWEEP_EVERY_MS);
-  timer.unref();
-  return timer;
-}
 
 /** Best effort: a cluster that refuses (e.g. no operator permission) must have them registered by its operator. */
 async function registerSearchAttributes(address: string, namespace: string, logger: ReturnType<typeof createLogger>): Promise<void> {

@@ -180,7 +180,7 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     // The names the test clicks and reads are the guide's: a renamed step fails here first.
     expect(boldNames(FIND)).toEqual([
       'Workflows', 'View raw query', 'Enter a query', 'Search', 'runs', 'Workflow ID', 'Failed', 'Running', 'Completed',
-      'Event History', 'User Metadata', 'Input', 'Pending Activities', 'Attempt', 'Next Retry', 'Last Failure', 'Result', 'A delivery with no `dlv_…` workflow', 'Event History', 'Local Activity',
+      'Timeline', 'Event History', 'User Metadata', 'Input', 'Pending Activities', 'Attempt', 'Next Retry', 'Last Failure', 'Result', 'A delivery with no `dlv_…` workflow', 'Event History', 'Local Activity',
     ]);
     expect(boldNames(RETRY)).toEqual([
       'Workflow ID', 'Failed', 'Reset', 'More Actions', 'Reset Workflow', 'Choose an Event to reset to', 'Exclude …',
@@ -256,6 +256,9 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     await page.waitForURL(new RegExp(`/workflows/${failedId}/`));
     await pageStatus(/^\s*Failed\s*$/i).waitFor();
     await showing(main().getByRole('textbox', { name: 'Input' }), '"firstAttempt"');
+    // It opens on Timeline, as the guide says; the events are on the tab beside it.
+    const timeline = main().getByRole('tab', { name: /^Timeline/ });
+    await eventually(async () => ((await timeline.getAttribute('aria-selected')) === 'true' ? true : undefined), UI_TIMEOUT, 'the Timeline tab selected');
     await main().getByRole('tab', { name: /^Event History/ }).click();
     const history = main().getByRole('table').last();
     await showing(history.getByRole('row').filter({ hasText: 'Workflow Execution Started' }), `invoice.paid → ${host}`);
@@ -335,7 +338,7 @@ describe('the operator guide, Web UI steps performed as written (dev server Web 
     const fanoutHistory = main().getByRole('table').last();
     await fanoutHistory.getByRole('row').filter({ hasText: 'Workflow Execution Completed' }).first().waitFor({ timeout: UI_TIMEOUT });
     await shot('15-fanout-history');
-    const marker = fanoutHistory.getByRole('row').filter({ hasText: boldNames(FIND)[19] }).filter({ hasText: 'deliverAndRecordFirstAttempts' }).filter({ hasText: `first attempts: POST ${host} (` }).filter({ hasText: failedId });
+    const marker = fanoutHistory.getByRole('row').filter({ hasText: boldNames(FIND).at(-1)! }).filter({ hasText: 'deliverAndRecordFirstAttempts' }).filter({ hasText: `first attempts: POST ${host} (` }).filter({ hasText: failedId });
     await marker.first().waitFor({ timeout: UI_TIMEOUT });
     await marker.first().getByRole('button', { name: 'Expand details' }).click();
     // Its result: per delivery of the batch, the outcome, then the attempt record. The box draws

@@ -2,41 +2,53 @@ import { ApiKeyCache } from '../../src/api/api-key-cache';
 
 describe('API key cache', () => {
   const key = { keyId: 'key_1', tenantId: 'ten_1', hash: 'h' };
+  /** The cache's clock, moved by the test. */
+  const clock = { t: 1_000_000, now() { return this.t; } };
+  beforeEach(() => (clock.t = 1_000_000));
 
   it('serves a verified key until its time is up, then asks again', () => {
-    const cache = new ApiKeyCache(10_000);
-    cache.set('lookup', key, 1_000);
-    expect(cache.get('lookup', 10_999)).toEqual(expect.objectContaining(key));
-    expect(cache.get('lookup', 11_000)).toBeUndefined();
+    const cache = new ApiKeyCache(10_000, 10, clock);
+    cache.set('lookup', key);
+    clock.t += 10_000;
+    expect(cache.get('lookup')).toEqual(key);
+    clock.t += 1;
+    expect(cache.get('lookup')).toBeUndefined();
   });
 
-  it('drops a revoked key at once', () => {
-    const cache = new ApiKeyCache(10_000);
-    cache.set('lookup', key, 0);
+  it('drops a revoked key at once, and only that one', () => {
+    const cache = new ApiKeyCache(10_000, 10, clock);
+    const other = { ...key, keyId: 'key_2' };
+    cache.set('lookup', key);
+    cache.set('other', other);
     cache.revoke('key_1');
-    expect(cache.get('lookup', 1)).toBeUndefined();
+    expect([cache.get('lookup'), cache.get('other')]).toEqual([undefined, other]);
   });
 
-  it('keeps nothing when its time is 0, and no more than its size', () => {
-    const off = new ApiKeyCache(0);
-    off.set('lookup', key, 0);
-    expect(off.get('lookup', 0)).toBeUndefined();
-    const small = new ApiKeyCache(10_000, 2);
-    for (const lookup of ['a', 'b', 'c']) small.set(lookup, key, 0);
-    expect([small.get('a', 1), small.get('b', 1), small.get('c', 1)].map(Boolean)).toEqual([false, true, true]);
+  it('keeps nothing when its time is 0, and no more than its size, the least recently used going first', () => {
+    const off = new ApiKeyCache(0, 10, clock);
+    off.set('lookup', key);
+    expect(off.get('lookup')).toBeUndefined();
+    const small = new ApiKeyCache(10_000, 2, clock);
+    small.set('a', key);
+    small.set('b', key);
+    expect(small.get('a')).toEqual(key);
+    small.set('c', key);
+    expect([small.get('a'), small.get('b'), small.get('c')]).toEqual([key, undefined, key]);
   });
 
   it('remembers a key found unrevoked (portal sessions) until its time is up or it is revoked here', () => {
-    const cache = new ApiKeyCache(10_000);
-    expect(cache.isLive('key_1', 0)).toBe(false);
-    cache.markLive('key_1', 1_000);
-    expect(cache.isLive('key_1', 10_999)).toBe(true);
-    expect(cache.isLive('key_1', 11_000)).toBe(false);
-    cache.markLive('key_1', 20_000);
+    const cache = new ApiKeyCache(10_000, 10, clock);
+    expect(cache.isLive('key_1')).toBe(false);
+    cache.markLive('key_1');
+    clock.t += 10_000;
+    expect(cache.isLive('key_1')).toBe(true);
+    clock.t += 1;
+    expect(cache.isLive('key_1')).toBe(false);
+    cache.markLive('key_1');
     cache.revoke('key_1');
-    expect(cache.isLive('key_1', 20_001)).toBe(false);
-    const off = new ApiKeyCache(0);
-    off.markLive('key_1', 0);
-    expect(off.isLive('key_1', 0)).toBe(false);
+    expect(cache.isLive('key_1')).toBe(false);
+    const off = new ApiKeyCache(0, 10, clock);
+    off.markLive('key_1');
+    expect(off.isLive('key_1')).toBe(false);
   });
 });

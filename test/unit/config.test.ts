@@ -78,6 +78,12 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, [variable]: value }, quiet)).toThrow(new RegExp(`^${variable}:`));
   });
 
+  it('reads the retention, 30 days by default, and names a bad one', () => {
+    expect(loadConfig({ ...base }, quiet).retentionDays).toBe(30);
+    expect(loadConfig({ ...base, RETENTION_DAYS: '90' }, quiet).retentionDays).toBe(90);
+    expect(() => loadConfig({ ...base, RETENTION_DAYS: '0' }, quiet)).toThrow(/^RETENTION_DAYS: .*check the RETENTION_DAYS setting/);
+  });
+
   it('requires ADMIN_TOKEN and SECRETS_KEY in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', SECRETS_KEY: base.SECRETS_KEY }, quiet)).toThrow(/^ADMIN_TOKEN: is required/);
     expect(() => loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: base.ADMIN_TOKEN }, quiet)).toThrow(/^SECRETS_KEY: is required/);
