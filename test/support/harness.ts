@@ -53,6 +53,10 @@ export interface HarnessOptions {
   temporalAddress?: string;
   /** Run against this Temporal environment (e.g. the time-skipping test server). @default the stack's dev server */
   testEnv?: TestWorkflowEnvironment;
+  /** How long a request body may take to arrive (then 408). @default the product default */
+  bodyTimeoutMs?: number;
+  /** A METRICS_TOKEN for the API. @default none (the admin token reads /metrics) */
+  metricsToken?: string;
   /** Activity settings of the worker. @default the product defaults */
   activities?: Pick<ActivityDeps, 'retryAfterMaxMs' | 'autoDisable'>;
 }
@@ -132,6 +136,8 @@ export class Harness {
       defaultTimeoutSeconds: 5,
       secretRotationOverlapSeconds: options.secretRotationOverlapSeconds ?? 86400,
       rateLimit: options.rateLimit ?? { perSecond: 1000, burst: 1000 },
+      bodyTimeoutMs: options.bodyTimeoutMs,
+      metricsToken: options.metricsToken,
     });
     this.app = app;
     this.server = await new Promise<Server>((resolve) => {

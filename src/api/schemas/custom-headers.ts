@@ -14,12 +14,22 @@ export const CUSTOM_HEADER_LIMITS = { count: 20, nameLength: 256, valueLength: 4
 
 export const isSensitiveHeader = (name: string): boolean => SENSITIVE_HEADER.test(name);
 
-const headerName = z.string().min(1).max(CUSTOM_HEADER_LIMITS.nameLength).regex(HEADER_NAME, 'expected an RFC 7230 header name (token characters only)');
+/** The OpenAPI document's forms of the rules below (JSON Schema patterns have no flags). */
+const RESERVED_HEADER_ANY_CASE = RESERVED_HEADER.source.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
+const TRIMMED_HEADER_VALUE = '^(?:[\\x21-\\x7e](?:[\\t\\x20-\\x7e]*[\\x21-\\x7e])?)?$';
+
+const headerName = z
+  .string()
+  .min(1)
+  .max(CUSTOM_HEADER_LIMITS.nameLength)
+  .regex(HEADER_NAME, 'expected an RFC 7230 header name (token characters only)')
+  .meta({ not: { pattern: RESERVED_HEADER_ANY_CASE } });
 const headerValue = z
   .string()
   .max(CUSTOM_HEADER_LIMITS.valueLength)
   .regex(HEADER_VALUE, 'header values may hold visible ASCII, space and tab only (no CR, LF or other control characters)')
-  .refine((v) => v === v.trim(), 'header values cannot start or end with whitespace');
+  .refine((v) => v === v.trim(), 'header values cannot start or end with whitespace')
+  .meta({ pattern: TRIMMED_HEADER_VALUE });
 
 /** The webhook's own headers, sent with every attempt. */
 export const customHeadersSchema = z
@@ -38,6 +48,7 @@ export const customHeadersSchema = z
     }
   })
   .meta({
+    maxProperties: CUSTOM_HEADER_LIMITS.count,
     description:
       'Headers sent with every attempt. Reserved names (Content-Type, Content-Length, Host, User-Agent, webhook-*, X-Webhook-*, hop-by-hop) cannot be set. Values of credential-like names (Authorization, Cookie, *token*, *key*, *secret*, ...) are never shown again.',
   });
