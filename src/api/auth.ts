@@ -39,12 +39,10 @@ export function tenantAuth(models: Models, cache: ApiKeyCache): RequestHandler {
   };
 }
 
-/** Whether `token` is `expected` (both compared as SHA-256 digests, in constant time). */
-function sameToken(token: string, expected: Buffer): boolean {
-  return timingSafeEqual(createHash('sha256').update(token).digest(), expected);
-}
-
 const digestOf = (token: string) => createHash('sha256').update(token).digest();
+
+/** Whether `token` is the one whose digest is `expected` (SHA-256 digests compared in constant time). */
+const sameToken = (token: string, expected: Buffer): boolean => timingSafeEqual(digestOf(token), expected);
 
 /**
  * `GET /metrics`: the METRICS_TOKEN setting, or the admin token. Anything else is 401: the metrics
