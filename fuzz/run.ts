@@ -1,8 +1,11 @@
 /**
  * `npm run fuzz`: schemathesis (fuzz/provision-schemathesis.sh) against the API's own
- * `/openapi.json`, with a tenant API key, on a stack this run starts and stops itself. Passes when
- * it sent at least MIN_REQUESTS requests, none answered 5xx, and every answer conformed to the
- * document (status code, content type, headers, body schema).
+ * `/openapi.json`, with a tenant API key (the admin token on admin routes and /metrics), on a stack this run starts and stops itself. Passes when
+ * it sent at least MIN_REQUESTS requests, none answered 5xx, and every one of schemathesis's checks
+ * passed (`--checks all`: conformance of status, content type, headers and body; schema-valid data
+ * accepted and invalid data refused; 405 and Allow; auth enforced; resources usable after creation
+ * and gone after deletion). fuzz/hooks.py keeps generated requests to the two rules no OpenAPI
+ * document can state (allowed webhook destinations; body id equal to Idempotency-Key).
  *
  * Nothing leaves loopback: schemathesis invents webhook URLs with random host names, so the API
  * and the worker run with WEBHOOK_RESOLVE_HOSTNAMES=false (no name is ever looked up in DNS; only
@@ -23,7 +26,9 @@ const MIN_REQUESTS = 1000;
 const MAX_EXAMPLES = 40;
 /** The whole run stops by itself after this. */
 const RUN_CAP_MS = 15 * 60_000;
-const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_headers_conformance', 'response_schema_conformance'];
+/** Every check schemathesis has: none is left out. */
+const CHECKS = ['all'];
+const HOOKS = join(__dirname, 'hooks.py');
 const RESULTS_DIR = join(__dirname, 'results');
 
 /** The settings that keep every name unresolved and every connection on loopback. */
@@ -63,15 +68,20 @@ async function main(): Promise<number> {
   const tenant = await api.createTenant('fuzz');
   await api.close();
 
+  // Admin routes and /metrics are fuzzed with the admin token, the rest with the tenant's key: with
+  // the key alone they only ever answer 403 and 401, and no check reaches what they do.
+  const config = join(work, 'schemathesis.toml');
+  writeFileSync(config, `[[operations]]\ninclude-path-regex = "^/(v1/admin/|metrics$)"\nheaders = { Authorization = "Bearer ${stack.adminToken}" }\n`, { mode: 0o600 });
   const har = join(work, 'requests.har');
   const junit = join(work, 'junit.xml');
   const args = [
+    '--config-file', config,
     'run', `${stack.apiUrl}/openapi.json`,
     '--url', stack.apiUrl,
     '--header', `Authorization: Bearer ${tenant.apiKey}`,
     '--checks', CHECKS.join(','),
     '--max-examples', String(MAX_EXAMPLES),
-    '--phases', 'examples,coverage,fuzzing',
+    '--phases', 'examples,coverage,fuzzing,stateful',
     '--request-timeout', '30',
     '--suppress-health-check', 'all',
     '--report', 'har,junit',
@@ -79,10 +89,10 @@ async function main(): Promise<number> {
     '--report-junit-path', junit,
     ...process.argv.slice(2),
   ];
-  console.log(`fuzz: schemathesis ${args.slice(0, 2).join(' ')} … (checks: ${CHECKS.join(', ')})`);
+  console.log(`fuzz: schemathesis ${args.slice(2, 4).join(' ')} … (checks: ${CHECKS.join(', ')})`);
   const code = await new Promise<number>((resolve) => {
     // In the work dir: schemathesis keeps its example database in ./.schemathesis.
-    schemathesis = spawn(cli, args, { cwd: work, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' } });
+    schemathesis = spawn(cli, args, { cwd: work, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', SCHEMATHESIS_HOOKS: HOOKS, NO_COLOR: '1' } });
     schemathesis.once('exit', (c) => resolve(c ?? 1));
   });
 

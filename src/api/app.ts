@@ -12,11 +12,13 @@ import { EventIngestion } from '../events/event-ingestion';
 import type { Models } from '../models';
 import { httpRequests, registry, statusClass } from '../metrics/metrics';
 import { ApiKeyCache } from './api-key-cache';
-import { adminAuth, tenantAuth } from './auth';
+import { adminAuth, metricsAuth, tenantAuth } from './auth';
+import { bodyDeadline, declaredLengthLimit } from './body-bounds';
 import { ApiError, errorHandler } from './errors';
 import { buildOpenApiDocument } from './openapi/document';
 import { jsonBody } from './json-body';
 import { methodNotAllowed } from './method-not-allowed';
+import { wellFormedPath } from './path-escapes';
 import { OPERATIONS } from './openapi/operations';
 import { rateLimit, TenantRateLimiter } from './rate-limit';
 import { PortalSessions } from '../portal/portal-sessions';
@@ -57,16 +59,11 @@ export interface AppDeps {
   apiKeyCacheMs?: number;
   /** Customer portal links and sessions. @default DEFAULT_PORTAL_SETTINGS */
   portal?: PortalSettings;
+  /** A bearer token that may read `/metrics` besides the admin token. @default none */
+  metricsToken?: string;
+  /** How long a request body may take to arrive after its headers (then 408). @default 30000 */
+  bodyTimeoutMs?: number;
 }
-
-/** Bodies must be JSON: anything else with a body is 415. */
-const requireJson: RequestHandler = (req, _res, next) => {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && !req.is('application/json')) {
-    return next(new ApiError(415, 'unsupported_media_type', 'request body must be application/json'));
-  }
-  next();
-};
 
 /** Times every request under its route pattern: ids in the path become `:name`, never labels. */
 const timeRequests: RequestHandler = (req, res, next) => {
@@ -106,20 +103,24 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(timeRequests);
+  // Before anything reads a body: a declared length over the limit, and a body that never ends.
+  app.use(declaredLengthLimit(deps.bodyLimitBytes), bodyDeadline(deps.bodyTimeoutMs ?? 30_000));
+  app.use(wellFormedPath, methodNotAllowed(OPERATIONS));
   app.use(healthRouter(deps.temporalConnection, deps.mongo));
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', metricsAuth(deps.adminToken, deps.metricsToken), async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
   app.use(docsRouter(buildOpenApiDocument(OPERATIONS, productVersion())));
-  app.use(methodNotAllowed(OPERATIONS));
-  app.use(requireJson, jsonBody(deps.bodyLimitBytes));
+  // Bodies are parsed only once the caller is authenticated (below, per route family): an
+  // anonymous caller never makes the API parse JSON.
+  const body = jsonBody(deps.bodyLimitBytes);
 
   const portalSettings = deps.portal ?? DEFAULT_PORTAL_SETTINGS;
   const apiKeys = new ApiKeyCache(deps.apiKeyCacheMs ?? 10_000);
   const portalSessions = new PortalSessions(deps.models, portalSettings, apiKeys, deps.apiKeyCacheMs ?? 10_000);
   const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
 
-  app.use('/v1/admin', adminAuth(deps.adminToken, deps.models, apiKeys), adminRouter(deps.models, apiKeys), adminRequeueRouter(deps.temporal, deps.taskQueue));
+  app.use('/v1/admin', adminAuth(deps.adminToken, deps.models, apiKeys), ...body, adminRouter(deps.models, apiKeys), adminRequeueRouter(deps.temporal, deps.taskQueue));
   // The tenant routers, built once and served twice: under /v1 with an API key, and under
   // /portal/api/v1 with a portal session, so the portal can never show what the API would not.
   // `portal` lists the methods the portal may use (all when absent): it reads events, never sends them.
@@ -143,13 +144,15 @@ export function createApp(deps: AppDeps): Express {
     { path: '/portal-sessions', router: portalSessionsRouter(portalSessions, portalSettings.publicUrl), portal: false },
   ];
   const limit = rateLimit(new TenantRateLimiter(deps.rateLimit));
-  for (const { path, router } of tenantRoutes) app.use(`/v1${path}`, tenantAuth(deps.models, apiKeys), limit, router);
+  for (const { path, router } of tenantRoutes) app.use(`/v1${path}`, tenantAuth(deps.models, apiKeys), limit, ...body, router);
+  // Opening a portal link: the link's token is in the body, so this body comes before any session.
+  app.post('/portal/api/session', ...body);
   app.use(
     '/portal',
     portalRouter({
       sessions: portalSessions,
       tenantRoutes: tenantRoutes.flatMap(({ path, router, portal }) => (portal === false ? [] : [{ path, router, methods: portal }])),
-      guards: [limit],
+      guards: [limit, ...body],
       publicUrl: portalSettings.publicUrl,
       allowHttpUrls: deps.http.urlGuard.allowsHttp,
     }),

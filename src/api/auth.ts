@@ -39,16 +39,34 @@ export function tenantAuth(models: Models, cache: ApiKeyCache): RequestHandler {
   };
 }
 
+const digestOf = (token: string) => createHash('sha256').update(token).digest();
+
+/** Whether `token` is the one whose digest is `expected` (SHA-256 digests compared in constant time). */
+const sameToken = (token: string, expected: Buffer): boolean => timingSafeEqual(digestOf(token), expected);
+
+/**
+ * `GET /metrics`: the METRICS_TOKEN setting, or the admin token. Anything else is 401: the metrics
+ * name no tenant, but they tell how busy and how healthy the service is.
+ */
+export function metricsAuth(adminToken: string, metricsToken: string | undefined): RequestHandler {
+  const accepted = [adminToken, metricsToken].filter((t): t is string => !!t).map(digestOf);
+  return (req, _res, next) => {
+    const token = bearer(req.headers.authorization);
+    if (token && accepted.some((expected) => sameToken(token, expected))) return next();
+    next(new ApiError(401, 'unauthorized', token ? 'invalid metrics token' : 'missing metrics token (METRICS_TOKEN or the admin token)', [], { 'WWW-Authenticate': 'Bearer' }));
+  };
+}
+
 /**
  * Admin routes: the ADMIN_TOKEN setting. A valid tenant API key here is 403 (authenticated, not
  * allowed); anything else, a revoked or made-up key included, is 401.
  */
 export function adminAuth(adminToken: string, models: Models, cache: ApiKeyCache): RequestHandler {
-  const expected = createHash('sha256').update(adminToken).digest();
+  const expected = digestOf(adminToken);
   return async (req, _res, next) => {
     const token = bearer(req.headers.authorization);
     if (!token) return next(new ApiError(401, 'unauthorized', 'missing admin token', [], { 'WWW-Authenticate': 'Bearer' }));
-    if (timingSafeEqual(createHash('sha256').update(token).digest(), expected)) return next();
+    if (sameToken(token, expected)) return next();
     if (await verifiedKey(models, cache, token)) return next(new ApiError(403, 'forbidden', 'an API key cannot use admin routes'));
     next(new ApiError(401, 'unauthorized', 'invalid admin token', [], { 'WWW-Authenticate': 'Bearer' }));
   };

@@ -94,6 +94,21 @@ export function dependencyFailure(err: unknown): { kind: 'transient' | 'permanen
   return e.cause ? dependencyFailure(e.cause) : undefined;
 }
 
+/**
+ * A 4xx that Express's router or body-parser raised about the request itself: a path parameter
+ * with a malformed percent-escape, a body that is not what its Content-Encoding says, a request
+ * the client aborted. Never a 500.
+ */
+function requestFault(err: unknown): { status: number; code: string; message: string } | undefined {
+  const e = err as { status?: unknown; expose?: boolean; code?: unknown; message?: string };
+  if (!e || typeof e !== 'object' || typeof e.status !== 'number' || e.status < 400 || e.status > 499) return undefined;
+  if (err instanceof URIError) return { status: 400, code: 'invalid_path', message: 'the path has a malformed percent-escape' };
+  if (typeof e.code === 'string' && e.code.startsWith('Z_')) {
+    return { status: 400, code: 'invalid_body', message: 'request body is not encoded as its Content-Encoding says' };
+  }
+  return e.expose ? { status: e.status, code: 'bad_request', message: e.message ?? 'bad request' } : undefined;
+}
+
 export function errorBody(code: string, message: string, details: ErrorDetail[] = []) {
   return { error: { code, message, details } };
 }
@@ -101,6 +116,8 @@ export function errorBody(code: string, message: string, details: ErrorDetail[] 
 /** The one error-handling middleware: every failure leaves in the same shape. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
+    // Answered already (a body deadline ran out), and this is the parser giving up on that body.
+    if (res.headersSent) return;
     if (err instanceof ApiError) {
       res.set(err.headers).status(err.status).json(errorBody(err.code, err.message, err.details));
       return;
@@ -124,6 +141,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (type === 'entity.too.large') {
       res.status(413).json(errorBody('payload_too_large', 'request body exceeds the size limit'));
+      return;
+    }
+    const clientError = requestFault(err);
+    if (clientError) {
+      res.status(clientError.status).json(errorBody(clientError.code, clientError.message));
       return;
     }
     const dependency = dependencyFailure(err);

@@ -31,9 +31,28 @@ export function bodyShapeProblem(body: unknown, maxDepth: number): { path?: stri
   return undefined;
 }
 
-/** Parses `application/json` bodies up to `limitBytes`; invalid UTF-8 or nesting past the bound is 400. */
+/** `charset=utf-8` (or none): JSON is UTF-8 (RFC 8259); body-parser would decode UTF-16 and UTF-32 too. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+
+/**
+ * Bodies must be JSON in UTF-8: anything else with a body is 415, before a byte of it is read.
+ * Only on routes that take bodies, after authentication (see app.ts).
+ */
+const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) return next();
+  if (!req.is('application/json')) return next(new ApiError(415, 'unsupported_media_type', 'request body must be application/json'));
+  const charset = CHARSET.exec(req.headers['content-type'] ?? '')?.[1].toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8') {
+    return next(new ApiError(415, 'unsupported_media_type', `request body must be UTF-8 JSON, not charset=${charset.slice(0, 32)}`));
+  }
+  next();
+};
+
+/** Parses `application/json` bodies up to `limitBytes`; another type or charset is 415, invalid UTF-8 or nesting past the bound 400. */
 export function jsonBody(limitBytes: number): RequestHandler[] {
   return [
+    requireJson,
     express.json({
       limit: limitBytes,
       type: 'application/json',

@@ -33,6 +33,8 @@ runMain('api', async () => {
     logger,
     adminToken: config.adminToken,
     bodyLimitBytes: config.bodyLimitBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    metricsToken: config.metricsToken,
     http,
     defaultTimeoutSeconds: config.deliveryTimeoutSeconds,
     secretRotationOverlapSeconds: config.secretRotationOverlapSeconds,

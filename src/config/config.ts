@@ -66,6 +66,10 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted request body. @default 262144 (256 KB) */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
+  /** Seconds a request body may take to arrive after its headers; then 408. @default 30 */
+  REQUEST_BODY_TIMEOUT_SECONDS: seconds.max(600).default(30),
+  /** A bearer token for scraping the API's `/metrics` (the admin token works too). @default none */
+  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   /** Per-attempt timeout of a webhook that sets none. @default 10 */
   DELIVERY_TIMEOUT_SECONDS: seconds.max(30).default(10),
   /** Worker's Prometheus endpoint (its own metrics and the Temporal SDK's); 0 turns it off. @default 9464 */
@@ -148,6 +152,8 @@ export interface Config {
   webhookDestinationCidrs: string[];
   logLevel: string;
   bodyLimitBytes: number;
+  bodyTimeoutMs: number;
+  metricsToken: string | undefined;
   deliveryTimeoutSeconds: number;
   workerMetricsPort: number;
   secretRotationOverlapSeconds: number;
@@ -205,6 +211,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     webhookDestinationCidrs: e.WEBHOOK_DESTINATION_CIDRS,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    bodyTimeoutMs: e.REQUEST_BODY_TIMEOUT_SECONDS * 1000,
+    metricsToken: e.METRICS_TOKEN,
     deliveryTimeoutSeconds: e.DELIVERY_TIMEOUT_SECONDS,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     secretRotationOverlapSeconds: e.WEBHOOK_SECRET_ROTATION_OVERLAP_SECONDS,

@@ -13,11 +13,20 @@ export function parseDelay(delay: string): number {
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
 
-export const retryDelaySchema = z
-  .string()
-  // abort: the range check below parses the delay and must not run on a malformed one.
-  .regex(DURATION, { message: 'expected a delay such as 30s, 5m, 2h or 1d', abort: true })
-  .refine((d) => parseDelay(d) >= 1000 && parseDelay(d) <= MAX_RETRY_DELAY_MS, 'each delay must be between 1s and 24h');
+/**
+ * A delay a webhook may set: 1s to 24h, with no leading zero. One regular expression, not a
+ * pattern plus a range check, so the OpenAPI document refuses what the server refuses (`0d`).
+ */
+const DELAY_IN_RANGE = new RegExp(
+  `^(?:${[
+    '(?:[1-9][0-9]{0,3}|[1-7][0-9]{4}|8[0-5][0-9]{3}|86[0-3][0-9]{2}|86400)s', // 1..86400 s
+    '(?:[1-9][0-9]{0,2}|1[0-3][0-9]{2}|14[0-3][0-9]|1440)m', // 1..1440 m
+    '(?:[1-9]|1[0-9]|2[0-4])h', // 1..24 h
+    '1d',
+  ].join('|')})$`,
+);
+
+export const retryDelaySchema = z.string().regex(DELAY_IN_RANGE, 'expected a delay between 1s and 24h such as 30s, 5m, 2h or 1d');
 
 export const retryScheduleSchema = z.array(retryDelaySchema).min(1).max(20);
 

@@ -126,6 +126,97 @@ describe('bad input gets the right 4xx in the one error shape, and the process s
     expectError(await ctx.harness.call('DELETE', '/v1/nowhere', { token: apiKey }), 404, 'not_found');
   });
 
+  it('a malformed percent-escape in a path parameter is 400, with or without a key, in the API and the portal', async () => {
+    for (const path of ['/v1/webhooks/%FF/deliveries', '/v1/events/%ZZ', '/v1/webhooks/%E0%A4%A', '/portal/api/v1/webhooks/%FF/deliveries']) {
+      for (const token of [apiKey, undefined]) {
+        const res = await ctx.harness.call('GET', path, { token });
+        expect([path, token, res.status]).toEqual([path, token, 400]);
+        expectError(res, 400, 'invalid_path');
+      }
+    }
+  });
+
+  it('a cursor that is not one the service made is 400, whatever time it names (never a 500)', async () => {
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: 'http://127.0.0.1:9/', events: ['cursor.*'] });
+    const outOfRange = Buffer.from(JSON.stringify([8_640_000_000_000_001, 'dlv_x'])).toString('base64url');
+    for (const cursor of [outOfRange, '8640000000000001.dlv_x', '9007199254740991.wh_x', '-1.wh_x', '1.', 'x']) {
+      for (const path of [`/v1/webhooks/${webhookId}/deliveries`, '/v1/webhooks', '/v1/events/some-event']) {
+        const res = await ctx.harness.call('GET', `${path}?cursor=${encodeURIComponent(cursor)}`, { token: apiKey });
+        expect([cursor, path, res.status]).toEqual([cursor, path, 400]);
+        expect(pathsOf(expectError(res, 400, 'validation_failed'))).toEqual(['query.cursor']);
+      }
+    }
+    // The largest time a cursor can name is a time a Date holds.
+    expect((await ctx.harness.call('GET', `/v1/webhooks/${webhookId}/deliveries?cursor=999999999999999.dlv_x`, { token: apiKey })).status).toBe(200);
+  });
+
+  it('HEAD works wherever GET does, and OPTIONS lists exactly the methods routed', async () => {
+    for (const path of ['/v1/webhooks', '/healthz', '/openapi.json']) {
+      const head = await fetch(`${ctx.harness.baseUrl}${path}`, { method: 'HEAD', headers: { authorization: `Bearer ${apiKey}` } });
+      expect([path, head.status]).toEqual([path, 200]);
+      expect(head.headers.get('content-type')).toContain('application/json');
+    }
+    const options = async (path: string) => {
+      const res = await fetch(`${ctx.harness.baseUrl}${path}`, { method: 'OPTIONS', headers: { authorization: `Bearer ${apiKey}` } });
+      expect(res.status).toBe(204);
+      return res.headers.get('allow');
+    };
+    expect(await options('/v1/events/batch')).toBe('POST');
+    expect(await options('/v1/events/evt_1')).toBe('GET, HEAD');
+    expect(await options('/v1/webhooks/wh_1')).toBe('DELETE, GET, HEAD, PATCH, PUT');
+    // /v1/events/batch is its own path, as the OpenAPI document has it: GET there is 405, and no event is named batch.
+    const get = await ctx.harness.call('GET', '/v1/events/batch', { token: apiKey });
+    expectError(get, 405, 'method_not_allowed');
+    expect(get.headers.get('allow')).toBe('POST');
+    const named = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { id: 'batch', type: 'invoice.created', data: {} } });
+    expect(pathsOf(expectError(named, 400, 'validation_failed'))).toEqual(['id']);
+  });
+
+  it('a body id and a different Idempotency-Key are 400; the same in both is accepted', async () => {
+    const differ = await ctx.harness.call('POST', '/v1/events', { token: apiKey, headers: { 'idempotency-key': 'key-a' }, body: { id: 'id-b', type: 'invoice.created', data: {} } });
+    expect(pathsOf(expectError(differ, 400, 'validation_failed'))).toEqual(['headers.idempotency-key']);
+    for (const id of ['id-b', 'key-a']) expectError(await ctx.harness.call('GET', `/v1/events/${id}`, { token: apiKey }), 404, 'not_found');
+    const same = await ctx.harness.call('POST', '/v1/events', { token: apiKey, headers: { 'idempotency-key': 'same-1' }, body: { id: 'same-1', type: 'invoice.created', data: {} } });
+    expect(same.status).toBe(202);
+    expect(same.body.id).toBe('same-1');
+  });
+
+  it('tenants cannot send the service\'s own operational event types', async () => {
+    for (const type of ['webhook.disabled', 'delivery.exhausted']) {
+      const single = await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { id: `forged-${type}`, type, data: {} } });
+      expect(pathsOf(expectError(single, 400, 'validation_failed'))).toEqual(['type']);
+      const batch = await ctx.harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events: [{ id: `fine-${type}`, type: 'invoice.created', data: {} }, { type, data: {} }] } });
+      expect(pathsOf(expectError(batch, 400, 'validation_failed'))).toEqual(['events.1.type']);
+      expect(await ctx.harness.models.Event.countDocuments({ tenantId, eventId: { $in: [`forged-${type}`, `fine-${type}`] } })).toBe(0);
+    }
+    // Types that only share a family are the tenant's own.
+    expect((await ctx.harness.call('POST', '/v1/events', { token: apiKey, body: { type: 'webhook.created', data: {} } })).status).toBe(202);
+  });
+
+  it('a batch may repeat an id with the same body (one event); with another body it is 409 and nothing is accepted', async () => {
+    const event = { id: 'twice-1', type: 'invoice.created', data: { n: 1, m: [1, 2] }, metadata: { a: 'b' } };
+    const reordered = { metadata: { a: 'b' }, data: { m: [1, 2], n: 1 }, type: 'invoice.created', id: 'twice-1' };
+    const same = await ctx.harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events: [event, reordered] } });
+    expect(same.status).toBe(202);
+    expect(same.body.events.map((e: { id: string }) => e.id)).toEqual(['twice-1', 'twice-1']);
+    expect(same.body.events.map((e: { duplicate: boolean }) => e.duplicate).sort()).toEqual([false, true]);
+    expect(await ctx.harness.models.Event.countDocuments({ tenantId, eventId: 'twice-1' })).toBe(1);
+
+    const differ = await ctx.harness.call('POST', '/v1/events/batch', {
+      token: apiKey,
+      body: { events: [{ id: 'twice-ok', type: 'invoice.created', data: {} }, { id: 'twice-2', type: 'invoice.created', data: { v: 1 } }, { id: 'twice-2', type: 'invoice.created', data: { v: 2 } }] },
+    });
+    expect(pathsOf(expectError(differ, 409, 'idempotency_conflict'))).toEqual(['events.2']);
+    // An Idempotency-Key names events without an id `<key>.<index>`: a clash with a given id counts too.
+    const keyed = await ctx.harness.call('POST', '/v1/events/batch', {
+      token: apiKey,
+      headers: { 'idempotency-key': 'bk' },
+      body: { events: [{ type: 'invoice.created', data: {} }, { id: 'bk.0', type: 'invoice.created', data: { other: true } }] },
+    });
+    expect(pathsOf(expectError(keyed, 409, 'idempotency_conflict'))).toEqual(['events.1']);
+    expect(await ctx.harness.models.Event.countDocuments({ tenantId, eventId: { $in: ['twice-ok', 'twice-2', 'bk.0'] } })).toBe(0);
+  });
+
   it('headers over 16 KB get 431 in the one error shape, and the server keeps serving', async () => {
     const res = await rawRequest(ctx.harness.baseUrl, 'GET', '/v1/webhooks', { 'x-filler': 'x'.repeat(20 * 1024) });
     expectError(res, 431, 'headers_too_large');

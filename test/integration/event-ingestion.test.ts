@@ -52,9 +52,13 @@ describe('event ingestion (dev server)', () => {
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.details[0].path).toBe('events');
 
+    // An id twice in one batch: the same body is one event (as two requests would be), another body a 409.
     const twice = await ctx.harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events: [{ id: 'x', type: 'a.b', data: {} }, { id: 'x', type: 'a.b', data: {} }] } });
-    expect(twice.status).toBe(400);
-    expect(twice.body.error.details).toEqual([{ path: 'events.1.id', message: 'id x appears twice in the batch' }]);
+    expect(twice.status).toBe(202);
+    expect(twice.body.events.map((e: { id: string }) => e.id)).toEqual(['x', 'x']);
+    const differ = await ctx.harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events: [{ id: 'y', type: 'a.b', data: {} }, { id: 'y', type: 'a.b', data: { v: 1 } }] } });
+    expect(differ.status).toBe(409);
+    expect(differ.body.error.details).toEqual([{ path: 'events.1', message: 'event y appears earlier in the batch with a different body' }]);
   });
 
   it('answers 413 for a body over the limit (256 KB by default), in the one error shape', async () => {

@@ -1,5 +1,26 @@
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { useHarness } from '../support/use-harness';
 import { expectError, pathsOf } from '../support/shapes';
+
+/**
+ * Writes `head` and `body` on a raw socket and keeps it open (as a client whose body is still
+ * coming would); resolves with the answer once the server closes the connection.
+ */
+function rawExchange(baseUrl: string, head: string, body: string): Promise<{ status: number; headers: string; body: unknown; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1', () => socket.write(head.replace(/\n/g, '\r\n') + '\r\n' + body));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [headers, payload] = text.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1] ?? 0), headers, body: payload ? JSON.parse(payload) : undefined, ms: Date.now() - started });
+    });
+  });
+}
 
 describe('input limits and errors', () => {
   const ctx = useHarness({ worker: false });
@@ -15,6 +36,47 @@ describe('input limits and errors', () => {
       body: { url: 'http://127.0.0.1:9/', events: ['*'], description: 'x'.repeat(300 * 1024) },
     });
     expectError(res, 413, 'payload_too_large');
+  });
+
+  it('413 at once for a declared Content-Length over the limit, though the body never arrives', async () => {
+    // 10 GB declared, 7 bytes sent: the answer must not wait for the rest (it waited for Node's
+    // five-minute request timeout, then never said 413).
+    for (const token of [apiKey, undefined]) {
+      const res = await rawExchange(
+        ctx.harness.baseUrl,
+        `POST /v1/events HTTP/1.1\nHost: x\n${token ? `Authorization: Bearer ${token}\n` : ''}Content-Type: application/json\nContent-Length: 10000000000\n`,
+        '{"type"',
+      );
+      expectError(res, 413, 'payload_too_large');
+      expect(res.headers).toMatch(/\r\nconnection: close/i);
+      expect(res.ms).toBeLessThan(5_000);
+    }
+  });
+
+  it('415 for JSON in UTF-16 (JSON is UTF-8), 400 for a body that is not the gzip its Content-Encoding names', async () => {
+    const utf16 = await fetch(`${ctx.harness.baseUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json; charset=utf-16' },
+      body: Buffer.from('{"type":"invoice.created","data":{}}', 'utf16le'),
+    });
+    expectError({ status: utf16.status, body: await utf16.json() }, 415, 'unsupported_media_type');
+    for (const [charset, status] of [['utf-8', 202], ['UTF-8', 202], ['"utf-8"', 202], ['utf-32', 415], ['utf8', 415]] as const) {
+      const res = await ctx.harness.call('POST', '/v1/events', { token: apiKey, rawBody: '{"type":"invoice.created","data":{}}', headers: { 'content-type': `application/json; charset=${charset}` } });
+      expect([charset, res.status]).toEqual([charset, status]);
+    }
+
+    const notGzip = await fetch(`${ctx.harness.baseUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: '{"type":"invoice.created","data":{}}',
+    });
+    expectError({ status: notGzip.status, body: await notGzip.json() }, 400, 'invalid_body');
+    const gzipped = await fetch(`${ctx.harness.baseUrl}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync('{"type":"invoice.created","data":{"gzipped":true}}'),
+    });
+    expect(gzipped.status).toBe(202);
   });
 
   it('415 for a body that is not JSON, or JSON in a charset that is not a UTF', async () => {
@@ -38,6 +100,31 @@ describe('input limits and errors', () => {
 
   it('404 in the one shape for a route that does not exist', async () => {
     expectError(await ctx.harness.call('GET', '/v1/nothing-here', { token: apiKey }), 404, 'not_found');
+  });
+});
+
+describe('a request body that arrives too slowly', () => {
+  const BODY_TIMEOUT_MS = 1_000;
+  const ctx = useHarness({ worker: false, bodyTimeoutMs: BODY_TIMEOUT_MS });
+
+  it('gets 408 in the one error shape once the body deadline passes, with or without a key', async () => {
+    const { apiKey } = await ctx.harness.createTenant('Slow');
+    for (const token of [apiKey, undefined]) {
+      const res = await rawExchange(
+        ctx.harness.baseUrl,
+        `POST /v1/events HTTP/1.1\nHost: x\n${token ? `Authorization: Bearer ${token}\n` : ''}Content-Type: application/json\nContent-Length: 100\n`,
+        '{"type"',
+      );
+      if (token) {
+        expectError(res, 408, 'request_timeout');
+        expect(res.headers).toMatch(/\r\nconnection: close/i);
+      } else {
+        // Refused before its body was read; the connection still does not outlive the deadline.
+        expectError(res, 401, 'unauthorized');
+      }
+      expect(res.ms).toBeGreaterThanOrEqual(token ? BODY_TIMEOUT_MS - 50 : 0);
+      expect(res.ms).toBeLessThan(BODY_TIMEOUT_MS + 4_000);
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
+import { expectError } from '../support/shapes';
 
 /** The value of one sample of the Prometheus text, 0 when absent. */
 function sample(text: string, name: string, labels = ''): number {
@@ -7,13 +8,29 @@ function sample(text: string, name: string, labels = ''): number {
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
+const METRICS_TOKEN = `mtr_${'m'.repeat(32)}`;
+
 describe('metrics', () => {
-  const ctx = useHarness({ receivers: 1 });
-  const scrape = async () => {
-    const res = await fetch(`${ctx.harness.baseUrl}/metrics`);
+  const ctx = useHarness({ receivers: 1, metricsToken: METRICS_TOKEN });
+  const scrape = async (token = METRICS_TOKEN) => {
+    const res = await fetch(`${ctx.harness.baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     return res.text();
   };
+
+  it('need the metrics token or the admin token: anonymous, a tenant key or another token is 401 in the one error shape', async () => {
+    const { apiKey } = await ctx.harness.createTenant('Scraper');
+    for (const token of [undefined, apiKey, `${METRICS_TOKEN}x`]) {
+      const res = await ctx.harness.call('GET', '/metrics', { token });
+      expect([token, res.status]).toEqual([token, 401]);
+      expectError(res, 401, 'unauthorized');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(JSON.stringify(res.body)).not.toContain('webhook_');
+    }
+    expect(await scrape(METRICS_TOKEN)).toContain('webhook_api_request_duration_seconds');
+    expect(await scrape(ctx.harness.adminToken)).toContain('webhook_api_request_duration_seconds');
+  });
 
   it('count ingested events, deliveries and attempts, with bounded labels only', async () => {
     const { apiKey } = await ctx.harness.createTenant();

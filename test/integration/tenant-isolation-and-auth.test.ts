@@ -163,3 +163,25 @@ describe('admin: tenants and API keys', () => {
     expect(pathsOf(expectError(await admin('POST', '/tenants', { name: 'x', plan: 'pro' }), 400, 'validation_failed'))).toEqual(['plan']);
   });
 });
+
+describe('bodies are parsed only after authentication', () => {
+  const ctx = useHarness({ worker: false });
+  // 256 KB that would fail parsing: an anonymous caller gets 401, never the parser's 400.
+  const malformed = `{"type": "invoice.created", "data": "${'x'.repeat(256 * 1024 - 64)}`;
+
+  it('an anonymous or wrongly keyed 256 KB malformed body gets 401 on tenant and admin routes, not 400', async () => {
+    const { apiKey } = await ctx.harness.createTenant('Parsed');
+    for (const [method, path] of [['POST', '/v1/events'], ['POST', '/v1/events/batch'], ['PUT', '/v1/webhooks/wh_x'], ['POST', '/v1/admin/tenants']]) {
+      for (const token of [undefined, 'not-a-key']) {
+        const res = await ctx.harness.call(method, path, { token, rawBody: malformed, headers: { 'content-type': 'application/json' } });
+        expect([method, path, token, res.status]).toEqual([method, path, token, 401]);
+        expectError(res, 401, 'unauthorized');
+      }
+    }
+    // A body that is not JSON at all: 401 too, not 415.
+    expectError(await ctx.harness.call('POST', '/v1/events', { rawBody: 'a=b', headers: { 'content-type': 'text/plain' } }), 401, 'unauthorized');
+    // With the key, the same body is parsed and refused for what it is.
+    expectError(await ctx.harness.call('POST', '/v1/events', { token: apiKey, rawBody: malformed, headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');
+    expectError(await ctx.harness.call('POST', '/v1/admin/tenants', { token: ctx.harness.adminToken, rawBody: malformed, headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');
+  });
+});

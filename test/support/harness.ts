@@ -55,6 +55,10 @@ export interface HarnessOptions {
   testEnv?: TestWorkflowEnvironment;
   /** MongoDB of the API and the worker (a private server a test stops). @default a database of its own on the test stack's server */
   mongodbUri?: string;
+  /** How long a request body may take to arrive (then 408). @default the product default */
+  bodyTimeoutMs?: number;
+  /** A METRICS_TOKEN for the API. @default none (the admin token reads /metrics) */
+  metricsToken?: string;
   /** Activity settings of the worker. @default the product defaults */
   activities?: Pick<ActivityDeps, 'retryAfterMaxMs' | 'autoDisable'>;
 }
@@ -134,6 +138,8 @@ export class Harness {
       defaultTimeoutSeconds: 5,
       secretRotationOverlapSeconds: options.secretRotationOverlapSeconds ?? 86400,
       rateLimit: options.rateLimit ?? { perSecond: 1000, burst: 1000 },
+      bodyTimeoutMs: options.bodyTimeoutMs,
+      metricsToken: options.metricsToken,
     });
     this.app = app;
     this.server = await new Promise<Server>((resolve) => {

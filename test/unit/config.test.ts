@@ -50,6 +50,14 @@ describe('config', () => {
     expect(config.rateLimit).toEqual({ perSecond: 0.5, burst: 5 });
   });
 
+  it('reads the request body deadline and the metrics token', () => {
+    expect(loadConfig({ ...base }, quiet)).toMatchObject({ bodyTimeoutMs: 30_000, metricsToken: undefined });
+    const config = loadConfig({ ...base, REQUEST_BODY_TIMEOUT_SECONDS: '5', METRICS_TOKEN: 'm'.repeat(24) }, quiet);
+    expect(config).toMatchObject({ bodyTimeoutMs: 5_000, metricsToken: 'm'.repeat(24) });
+    expect(() => loadConfig({ ...base, METRICS_TOKEN: 'short' }, quiet)).toThrow(/^METRICS_TOKEN: /);
+    expect(() => loadConfig({ ...base, REQUEST_BODY_TIMEOUT_SECONDS: '0' }, quiet)).toThrow(/^REQUEST_BODY_TIMEOUT_SECONDS: /);
+  });
+
   it('reads the delivery settings', () => {
     const config = loadConfig({ ...base, RETRY_AFTER_MAX_SECONDS: '600', WEBHOOK_DISABLE_AFTER_FAILURES: '3', WEBHOOK_DISABLE_AFTER_FAILING_FOR: '12h' }, quiet);
     expect(config.retryAfterMaxMs).toBe(600_000);

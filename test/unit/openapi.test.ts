@@ -3,7 +3,11 @@ import { Client, Connection } from '@temporalio/client';
 import mongoose from 'mongoose';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
+import { cursorSchema } from '../../src/api/list-cursor';
 import { OPERATIONS } from '../../src/api/openapi/operations';
+import { eventIdSchema, newEventSchema } from '../../src/api/routes/events';
+import { retryDelaySchema } from '../../src/delivery/retry-schedule';
+import { OPERATIONAL_EVENT_TYPES } from '../../src/events/operational-event-types';
 import { healthResponseSchema } from '../../src/api/schemas/service';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { WebhookHttpClient } from '../../src/delivery/http-client';
@@ -108,6 +112,67 @@ describe('OpenAPI document and /docs', () => {
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
     expect(conflicts.sort()).toEqual(['POST /v1/deliveries/{id}/cancel', 'POST /v1/deliveries/{id}/resend', 'POST /v1/deliveries/{id}/retry', 'POST /v1/events', 'POST /v1/events/batch']);
+  });
+
+  /** Whether a string meets a string schema of the document (the keywords these schemas use). */
+  const meets = (schema: Record<string, unknown>, value: string): boolean => {
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern as string, 'u').test(value)) return false;
+    if (schema.minLength !== undefined && value.length < (schema.minLength as number)) return false;
+    if (schema.maxLength !== undefined && value.length > (schema.maxLength as number)) return false;
+    const not = schema.not as { const?: string; enum?: string[] } | undefined;
+    return !(not && (not.const === value || not.enum?.includes(value)));
+  };
+  const operation = (method: string, path: string) => document.paths[path][method] as {
+    summary: string;
+    security: unknown[];
+    parameters: { name: string; in: string; schema: Record<string, unknown> }[];
+    requestBody: { content: Record<string, { schema: { properties: Record<string, Record<string, unknown> & { items?: Record<string, unknown> }>; minProperties?: number } }> };
+    responses: Record<string, unknown>;
+  };
+  const bodyOf = (method: string, path: string) => operation(method, path).requestBody.content['application/json'].schema;
+
+  it('refuses what the server refuses: each string the document allows, the zod schema accepts, and the other way round', () => {
+    const cases: { name: string; schema: Record<string, unknown>; zod: { safeParse: (v: unknown) => { success: boolean } }; values: string[] }[] = [
+      {
+        name: 'retrySchedule item',
+        schema: bodyOf('post', '/v1/webhooks').properties.retrySchedule.anyOf
+          ? ((bodyOf('post', '/v1/webhooks').properties.retrySchedule.anyOf as Record<string, unknown>[]).find((s) => s.type === 'array')!.items as Record<string, unknown>)
+          : bodyOf('post', '/v1/webhooks').properties.retrySchedule.items!,
+        zod: retryDelaySchema,
+        values: ['0d', '0s', '1s', '59s', '86400s', '86401s', '1440m', '1441m', '24h', '25h', '1d', '2d', '01m', '5m', '100000s', '1w', ''],
+      },
+      {
+        name: 'list cursor',
+        schema: operation('get', '/v1/webhooks/{id}/deliveries').parameters.find((p) => p.name === 'cursor')!.schema,
+        zod: cursorSchema,
+        values: ['0', '0.0', '0.dlv_x', '1733380000000.wh_abc-DEF_1', '999999999999999.x', '8640000000000001.x', '-1.x', '01.x', '1.', '1.a.b', 'WzEsIngiXQ', `1.${'a'.repeat(65)}`],
+      },
+      { name: 'event type', schema: bodyOf('post', '/v1/events').properties.type, zod: newEventSchema.shape.type, values: ['invoice.created', 'webhook.disabled', 'delivery.exhausted', 'webhook.created', 'Bad'] },
+      { name: 'event id', schema: bodyOf('post', '/v1/events').properties.id, zod: eventIdSchema, values: ['batch', 'batch.0', 'evt_1', 'a b', ''] },
+    ];
+    for (const { name, schema, zod, values } of cases) {
+      expect(schema).toBeDefined();
+      for (const value of values) expect([name, value, meets(schema, value)]).toEqual([name, value, zod.safeParse(value).success]);
+    }
+    expect(Object.values(OPERATIONAL_EVENT_TYPES).every((type) => !newEventSchema.shape.type.safeParse(type).success)).toBe(true);
+    // An empty PATCH changes nothing and is refused: the document says so.
+    expect(bodyOf('patch', '/v1/webhooks/{id}').minProperties).toBe(1);
+    // The batch names no rule the server adds on top (an id twice is the same event, or 409).
+    expect(JSON.stringify(bodyOf('post', '/v1/events/batch'))).not.toMatch(/uniqueItems/);
+  });
+
+  it('documents /metrics as needing the metrics or the admin token, and GET /v1/events/batch as 405', () => {
+    const metrics = operation('get', '/metrics');
+    expect(metrics.security).toEqual([{ metricsToken: [] }, { adminToken: [] }]);
+    expect(Object.keys(metrics.responses).sort()).toEqual(['200', '401']);
+    expect(operation('get', '/v1/events/{id}').responses).toHaveProperty('405');
+    expect(operation('post', '/v1/events').responses).not.toHaveProperty('405');
+  });
+
+  it('says what the code does: revocation is cached on other API processes; deliveries come from the index', () => {
+    expect(operation('delete', '/v1/admin/tenants/{tenantId}/api-keys/{keyId}').summary).toMatch(/API_KEY_CACHE_SECONDS/);
+    expect(operation('get', '/v1/webhooks/{id}/deliveries').summary).toMatch(/deliveries index/);
+    expect(JSON.stringify(document)).not.toMatch(/visibility/i);
   });
 
   it('answers /healthz in its documented shape', async () => {

@@ -15,7 +15,8 @@ describe('the retry schedule', () => {
   it('accepts 1 to 20 delays, each between 1 s and 24 h', () => {
     expect(retryScheduleSchema.safeParse(['1s']).success).toBe(true);
     expect(retryScheduleSchema.safeParse(Array(20).fill('24h')).success).toBe(true);
-    for (const bad of [[], Array(21).fill('1m'), ['0s'], ['25h'], ['2d'], ['5 minutes'], ['1w']]) {
+    for (const good of [['86400s'], ['1440m'], ['1d'], ['59s', '10m', '23h']]) expect([good, retryScheduleSchema.safeParse(good).success]).toEqual([good, true]);
+    for (const bad of [[], Array(21).fill('1m'), ['0s'], ['0d'], ['25h'], ['2d'], ['1441m'], ['86401s'], ['05m'], ['5 minutes'], ['1w']]) {
       expect(retryScheduleSchema.safeParse(bad).success).toBe(false);
     }
   });

@@ -54,7 +54,8 @@ export interface Operation {
   path: string;
   summary: string;
   tag: string;
-  auth: 'tenant' | 'admin' | 'none';
+  /** Who may call it: a tenant API key, the admin token, the metrics (or admin) token, anyone. */
+  auth: 'tenant' | 'admin' | 'metrics' | 'none';
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -82,7 +83,7 @@ export const OPERATIONS: Operation[] = [
     responses: { 200: { description: 'Ready.', schema: readinessResponseSchema }, 503: { description: 'A backing service is unreachable.', schema: readinessResponseSchema } },
   },
   { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'service', auth: 'none', responses: { 200: { description: 'OpenAPI 3.1 document.', schema: z.record(z.string(), z.unknown()) } } },
-  { method: 'get', path: '/metrics', summary: 'Prometheus metrics of this API process', tag: 'service', auth: 'none', responses: { 200: { description: 'Prometheus text format.', contentType: 'text/plain' } } },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics of this API process (METRICS_TOKEN or the admin token)', tag: 'service', auth: 'metrics', responses: { 200: { description: 'Prometheus text format.', contentType: 'text/plain' } } },
   { method: 'get', path: '/docs', summary: 'Browsable API reference (served locally)', tag: 'service', auth: 'none', responses: { 200: { description: 'HTML page.', contentType: 'text/html' } } },
 
   // Admin
@@ -116,7 +117,7 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'delete',
     path: '/v1/admin/tenants/{tenantId}/api-keys/{keyId}',
-    summary: 'Revoke an API key: it stops working at once',
+    summary: 'Revoke an API key: it stops working at once on this API process, within API_KEY_CACHE_SECONDS (10 s) on the others',
     tag: 'admin',
     auth: 'admin',
     params: apiKeyParamsSchema,
@@ -221,7 +222,7 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/v1/webhooks/{id}/deliveries',
-    summary: 'Deliveries to a webhook, newest first, from Temporal visibility',
+    summary: 'Deliveries to a webhook, newest first, from the deliveries index',
     tag: 'deliveries',
     auth: 'tenant',
     params: webhookIdParamsSchema,
@@ -296,7 +297,7 @@ export const OPERATIONS: Operation[] = [
     tag: 'events',
     auth: 'tenant',
     body: newEventSchema,
-    headers: [{ name: 'Idempotency-Key', schema: eventIdSchema, description: 'Names the event when the body has no `id`.' }],
+    headers: [{ name: 'Idempotency-Key', schema: eventIdSchema, description: 'Names the event when the body has no `id`; with an `id`, it must be the same (else 400).' }],
     conflict: 'The id or Idempotency-Key was used before with a different body.',
     responses: { 202: { description: 'Durably accepted.', schema: eventAcceptedResponseSchema } },
   },
@@ -313,7 +314,7 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'post',
     path: '/v1/events/batch',
-    summary: 'Accept up to 100 events at once (all or none on an id conflict)',
+    summary: 'Accept up to 100 events at once (all or none on an id conflict; an id given twice with the same body is one event)',
     tag: 'events',
     auth: 'tenant',
     body: eventBatchSchema,

@@ -1,19 +1,11 @@
 import { Router } from 'express';
 import { listDeliveries } from '../../delivery-records/delivery-list';
 import type { Models } from '../../models';
-import { ApiError, notFound } from '../errors';
-import { decodeCursor, encodeCursor } from '../list-cursor';
+import { notFound } from '../errors';
+import { encodeCursor } from '../list-cursor';
 import { webhookDeliveriesQuerySchema } from '../schemas/delivery';
 import { webhookIdParamsSchema } from '../schemas/webhook';
 import { route } from '../validate';
-
-/** A cursor this service made, or a 400 naming the `cursor` parameter. */
-export function cursorPosition(cursor: string | undefined) {
-  if (cursor === undefined) return undefined;
-  const position = decodeCursor(cursor);
-  if (!position) throw new ApiError(400, 'validation_failed', 'request is invalid', [{ path: 'query.cursor', message: 'expected a cursor returned by a previous page' }]);
-  return position;
-}
 
 /** `GET /v1/webhooks/{id}/deliveries`: newest first, from the deliveries index. */
 export function webhookDeliveriesRouter(models: Models): Router {
@@ -36,7 +28,7 @@ export function webhookDeliveriesRouter(models: Models): Router {
             until: query.until ? new Date(query.until) : undefined,
           },
           query.limit,
-          cursorPosition(query.cursor),
+          query.cursor,
         ),
       ]);
       if (!exists) throw notFound('webhook');

@@ -11,7 +11,7 @@ import type { WebhookDoc } from '../../models/webhook';
 import { countersOf, type WebhookCounterDoc, type WebhookCounters } from '../../models/webhook-counter';
 import { generateWebhookSecret } from '../../signing/webhook-secret';
 import { ApiError, notFound } from '../errors';
-import { decodeCursor, encodeCursor } from '../list-cursor';
+import { encodeCursor } from '../list-cursor';
 import { CUSTOM_HEADER_LIMITS } from '../schemas/custom-headers';
 import {
   emptyBodySchema,
@@ -174,10 +174,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
       const filter: Record<string, unknown> = { tenantId: res.locals.tenantId };
       if (query.active !== undefined) filter.active = query.active;
       if (query.event) filter.events = query.event.endsWith('*') ? query.event : { $in: patternsMatching(query.event) };
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      if (query.cursor !== undefined && !after) {
-        throw new ApiError(400, 'validation_failed', 'request is invalid', [{ path: 'query.cursor', message: 'not a cursor this service returned' }]);
-      }
+      const after = query.cursor;
       const page = { ...filter };
       if (after) page.$or = [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }];
       const [docs, count] = await Promise.all([

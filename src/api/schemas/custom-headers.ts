@@ -13,12 +13,22 @@ const RESERVED_HEADER =
 
 export const CUSTOM_HEADER_LIMITS = { count: 20, nameLength: 256, valueLength: 4096, totalBytes: 8192 } as const;
 
-const headerName = z.string().min(1).max(CUSTOM_HEADER_LIMITS.nameLength).regex(HEADER_NAME, 'expected an RFC 7230 header name (token characters only)');
+/** The OpenAPI document's forms of the rules below (JSON Schema patterns have no flags). */
+const RESERVED_HEADER_ANY_CASE = RESERVED_HEADER.source.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
+const TRIMMED_HEADER_VALUE = '^(?:[\\x21-\\x7e](?:[\\t\\x20-\\x7e]*[\\x21-\\x7e])?)?$';
+
+const headerName = z
+  .string()
+  .min(1)
+  .max(CUSTOM_HEADER_LIMITS.nameLength)
+  .regex(HEADER_NAME, 'expected an RFC 7230 header name (token characters only)')
+  .meta({ not: { pattern: RESERVED_HEADER_ANY_CASE } });
 const headerValue = z
   .string()
   .max(CUSTOM_HEADER_LIMITS.valueLength)
   .regex(HEADER_VALUE, 'header values may hold visible ASCII, space and tab only (no CR, LF or other control characters)')
-  .refine((v) => v === v.trim(), 'header values cannot start or end with whitespace');
+  .refine((v) => v === v.trim(), 'header values cannot start or end with whitespace')
+  .meta({ pattern: TRIMMED_HEADER_VALUE });
 
 /** Count, total size, reserved names and case-insensitive duplicates; a kept value (null) counts no bytes here. */
 function checkHeaders(headers: Record<string, string | null>, ctx: z.RefinementCtx): void {
@@ -39,7 +49,7 @@ const DESCRIPTION =
   'Headers sent with every attempt. Reserved names (Content-Type, Content-Length, Host, User-Agent, webhook-*, X-Webhook-*, hop-by-hop) cannot be set. Values of credential-like names (Authorization, Cookie, *token*, *key*, *secret*, ...) are stored encrypted and never shown again.';
 
 /** The webhook's own headers, sent with every attempt. */
-export const customHeadersSchema = z.record(headerName, headerValue).superRefine(checkHeaders).meta({ description: DESCRIPTION });
+export const customHeadersSchema = z.record(headerName, headerValue).superRefine(checkHeaders).meta({ maxProperties: CUSTOM_HEADER_LIMITS.count, description: DESCRIPTION });
 
 /**
  * `headers` of a PATCH: as on create, and a value may be `null` to keep that header's stored
@@ -48,4 +58,7 @@ export const customHeadersSchema = z.record(headerName, headerValue).superRefine
 export const customHeadersPatchSchema = z
   .record(headerName, headerValue.nullable())
   .superRefine(checkHeaders)
-  .meta({ description: `${DESCRIPTION} The list replaces the stored one; a value of null keeps the stored value of that header (e.g. a sensitive one, whose value is never shown).` });
+  .meta({
+    maxProperties: CUSTOM_HEADER_LIMITS.count,
+    description: `${DESCRIPTION} The list replaces the stored one; a value of null keeps the stored value of that header (e.g. a sensitive one, whose value is never shown).`,
+  });

@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import { eventTypeSchema } from '../../events/event-type';
+import { cursorSchema } from '../list-cursor';
 
 export const deliveryStatusSchema = z.enum(['pending', 'retrying', 'delivered', 'failed', 'canceled']);
-export const cursorSchema = z
-  .string()
-  .max(4096)
-  .regex(/^[A-Za-z0-9_-]+$/, 'expected a cursor returned by a previous page')
-  .meta({ description: 'Opaque: the `nextCursor` of the previous page.' });
 
 export const deliveryIdParamsSchema = z.strictObject({
   id: z.string().regex(/^dlv_[A-Za-z0-9_-]{1,64}$/, 'expected a delivery id (dlv_…)'),

@@ -3,11 +3,12 @@ import { eventTypePatternSchema } from '../../events/event-type';
 import { retryScheduleSchema } from '../../delivery/retry-schedule';
 import { customHeadersPatchSchema, customHeadersSchema } from './custom-headers';
 import { storedText } from './stored-text';
+import { cursorSchema } from '../list-cursor';
 
 export const metadataSchema = z
   .record(storedText().min(1).max(128), storedText().max(1024))
   .refine((m) => Object.keys(m).length <= 50, 'at most 50 metadata entries')
-  .meta({ description: 'Free-form string pairs for your own use; never sent to the receiver.' });
+  .meta({ description: 'Free-form string pairs for your own use; never sent to the receiver.', maxProperties: 50 });
 
 const timestamp = z.iso.datetime();
 const webhookSecret = z
@@ -57,7 +58,8 @@ export type WebhookInput = z.infer<typeof webhookInputSchema>;
 export const webhookPatchSchema = webhookInputSchema
   .extend({ headers: customHeadersPatchSchema.optional() })
   .partial()
-  .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change');
+  .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change')
+  .meta({ minProperties: 1 });
 export type WebhookPatch = z.infer<typeof webhookPatchSchema>;
 
 export const webhookListQuerySchema = z.strictObject({
@@ -66,7 +68,7 @@ export const webhookListQuerySchema = z.strictObject({
     .optional()
     .meta({ description: 'An event type: webhooks that would receive it. A wildcard: webhooks subscribed with exactly that pattern.' }),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(512).optional().meta({ description: '`nextCursor` of the previous page.' }),
+  cursor: cursorSchema.optional(),
 });
 
 export const webhookIdParamsSchema = z.strictObject({ id: z.string().min(1).max(64) });
