@@ -179,6 +179,7 @@ export const OPERATIONS: Operation[] = [
     params: webhookIdParamsSchema,
     body: webhookPatchSchema,
     responses: { 200: { description: 'The changed webhook.', schema: webhookResponseSchema } },
+    conflict: 'A header given as null (keep its stored value) that this webhook does not have.',
   },
   {
     method: 'put',

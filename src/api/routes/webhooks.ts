@@ -68,6 +68,9 @@ export function webhookView(doc: WebhookDoc, counters: WebhookCounters): Webhook
 }
 
 const headerError = (name: string, message: string) => new ApiError(400, 'validation_failed', 'request is invalid', [{ path: name ? `headers.${name}` : 'headers', message }]);
+/** A well-formed `null` (keep) for a header this webhook does not have: a conflict with its state, not bad input. */
+const nothingToKeep = (name: string) =>
+  new ApiError(409, 'header_not_stored', `${name} has no stored value to keep: give its value`, [{ path: `headers.${name}`, message: 'no stored value to keep' }]);
 
 /**
  * The headers to store: sensitive values sealed; a null value keeps the stored value of that
@@ -83,7 +86,7 @@ function storedHeaders(input: Record<string, string | null>, current: readonly S
       continue;
     }
     const kept = current.find((h) => (h.name ?? '').toLowerCase() === name.toLowerCase());
-    if (!kept) throw headerError(name, `${name} has no stored value to keep: give its value`);
+    if (!kept) throw nothingToKeep(name);
     const [resealed] = sealPlaintext([kept], box);
     stored.push({ ...resealed, name });
     // AES-GCM ciphertext is as long as the plaintext.
