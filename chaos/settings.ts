@@ -90,8 +90,8 @@ export const SMALL: ChaosSettings = {
   kills: [
     { atMs: 3_000, target: 'ferretdb' },
     { atMs: 7_000, target: 'postgres', downMs: 8_000 },
-    // After PostgreSQL is back: an API started while it is down exits at start (and is restarted).
-    { atMs: 19_000, target: 'api' },
+    // While PostgreSQL is down: the restarted API listens and answers 503 until the database answers.
+    { atMs: 10_000, target: 'api' },
   ],
   runCapMs: 200_000,
   reserveMs: 40_000,

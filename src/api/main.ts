@@ -1,22 +1,44 @@
+import { createServer } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/config';
 import { sealPlaintextHeaders } from '../crypto/seal-plaintext-headers';
 import { SecretBox } from '../crypto/secret-box';
 import { httpClientFromConfig } from '../delivery/http-client';
 import { createLogger } from '../logging/logger';
-import { connectMongo } from '../models';
+import { connectWhenReachable } from '../models/connect-when-reachable';
 import { runMain } from '../run-main';
 import { createApp } from './app';
 import { answerClientErrors } from './client-errors';
+import { startingUp } from './starting-up';
 
 runMain('api', async () => {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api');
-  const { conn, models } = await connectMongo(config.mongodbUri);
+  // Listening before the database answers: a restart during its outage answers 503, not a refused connection.
+  const server = createServer(startingUp);
+  answerClientErrors(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.port} is already in use: set PORT to a free port`) : err),
+    );
+    server.listen(config.port, config.host);
+  });
+  const stopping = new AbortController();
+  const stopWhileStarting = () => {
+    stopping.abort();
+    server.close(() => process.exit(0));
+  };
+  process.once('SIGTERM', stopWhileStarting);
+  process.once('SIGINT', stopWhileStarting);
+  const { conn, models } = await connectWhenReachable(config.mongodbUri, logger, stopping.signal);
   const secretBox = new SecretBox(config.secretsKeyId, config.secretsKey);
   // Sensitive custom header values an earlier version stored in the clear (attempts send them either way).
-  const sealed = await sealPlaintextHeaders(models.Webhook.collection, secretBox);
-  if (sealed > 0) logger.info({ webhooks: sealed }, 'sealed sensitive custom header values stored in the clear');
+  // Best effort: a database that went away again must not stop the start; the next start or edit seals them.
+  await sealPlaintextHeaders(models.Webhook.collection, secretBox).then(
+    (sealed) => sealed > 0 && logger.info({ webhooks: sealed }, 'sealed sensitive custom header values stored in the clear'),
+    (err: Error) => logger.warn({ error: err.message }, 'sensitive custom header values stored in the clear not sealed yet'),
+  );
   // Lazy: the API starts and answers 503 while Temporal is unreachable, instead of refusing to start.
   const connection = Connection.lazy({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
@@ -42,14 +64,10 @@ runMain('api', async () => {
     apiKeyCacheMs: config.apiKeyCacheMs,
     portal: config.portal,
   });
-  const server = app.listen(config.port, config.host);
-  answerClientErrors(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${config.port} is already in use: set PORT to a free port`) : err),
-    );
-  });
+  server.removeListener('request', startingUp);
+  server.on('request', app);
+  process.removeListener('SIGTERM', stopWhileStarting);
+  process.removeListener('SIGINT', stopWhileStarting);
   logger.info({ url: `http://${config.host}:${config.port}` }, 'api listening');
 
   const shutdown = () => {

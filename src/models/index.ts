@@ -34,16 +34,23 @@ export interface MongoConnection {
 
 /** Opens a connection, builds the indexes the queries rely on and fills the fields they read. */
 export async function connectMongo(uri: string): Promise<MongoConnection> {
-  const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
-  const models = createModels(conn);
-  await Promise.all(Object.values(models).map((m) => m.init()));
-  const [expiresByItself] = await Promise.all([
-    ensureExpiryIndex(models.PortalLink.collection),
-    // Deliveries and events expire by the worker's retention sweep (models/retention-sweep.ts).
-    dropExpiryIndex(models.Delivery.collection, 'createdAt'),
-    ensureExpiryIndex(models.PortalSession.collection),
-    backfillCreatedHour(conn),
-    copyLegacyWebhookCounters(conn),
-  ]);
-  return { conn, models, expiresByItself };
+  const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5000 });
+  try {
+    await conn.asPromise();
+    const models = createModels(conn);
+    await Promise.all(Object.values(models).map((m) => m.init()));
+    const [expiresByItself] = await Promise.all([
+      ensureExpiryIndex(models.PortalLink.collection),
+      // Deliveries and events expire by the worker's retention sweep (models/retention-sweep.ts).
+      dropExpiryIndex(models.Delivery.collection, 'createdAt'),
+      ensureExpiryIndex(models.PortalSession.collection),
+      backfillCreatedHour(conn),
+      copyLegacyWebhookCounters(conn),
+    ]);
+    return { conn, models, expiresByItself };
+  } catch (err) {
+    // A connection that came up but could not be prepared (PostgreSQL under FerretDB down) is not kept.
+    await conn.close().catch(() => undefined);
+    throw err;
+  }
 }
