@@ -149,7 +149,8 @@ export class StackRunner {
         if (!this.stopping) stack.failure ??= `${name} exited (code ${code}); see ${join(logs, `${name}.log`)}`;
       });
     }
-    await processes.api.waitForPort(port);
+    // Ready, not only listening: until MongoDB and Temporal answer, the API answers 503.
+    await processes.api.waitForOk(`http://127.0.0.1:${port}/readyz`);
     if (this.stopping) throw new Error('the stack was stopped while it started');
     stack.apiPid = processes.api.pid;
     stack.workerPid = processes.worker.pid;

@@ -115,7 +115,8 @@ async function main(): Promise<void> {
     const service = track(new SupervisedService({ name, ...serviceCommand(name, env), env, processGroup: true, ...supervise }));
     if (name === 'api') api = service;
   }
-  await api?.process.waitForPort(config.port);
+  // Ready, not only listening: until MongoDB and Temporal answer, the API answers 503.
+  await api?.process.waitForOk(`http://127.0.0.1:${config.port}/readyz`, 120_000);
 
   const apiUrl = `http://${config.host}:${config.port}`;
   console.log(`

@@ -129,6 +129,19 @@ export class ServiceProcess {
     }
     throw new Error(`${this.options.name} did not listen on ${host}:${port} within ${timeoutMs / 1000}s${where}`);
   }
+
+  /** Waits until `url` answers 200: the API listens before its database answers, and is ready only then. */
+  async waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const where = this.options.logFile ? ` (see ${this.options.logFile})` : '';
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`${this.options.name} exited before ${url} answered 200${where}`);
+      const ok = await fetch(url, { signal: AbortSignal.timeout(5000) }).then((res) => (void res.body?.cancel(), res.ok), () => false);
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${this.options.name}: ${url} did not answer 200 within ${timeoutMs / 1000}s${where}`);
+  }
 }
 
 /** Whether something accepts connections on `host:port`. */
