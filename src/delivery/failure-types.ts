@@ -10,6 +10,8 @@ export enum DeliveryFailureType {
   WebhookInactive = 'WebhookInactive',
   /** The URL resolves to an address the SSRF guard refuses. */
   UrlRefused = 'UrlRefused',
+  /** A record of an outcome (index, counters, operational events) that can never pass (invalid data): not retried, the workflow logs it and goes on. */
+  RecordRejected = 'RecordRejected',
 }
 
 export const NON_RETRYABLE_FAILURE_TYPES = [

@@ -54,7 +54,7 @@ export interface HarnessOptions {
   /** Run against this Temporal environment (e.g. the time-skipping test server). @default the stack's dev server */
   testEnv?: TestWorkflowEnvironment;
   /** Activity settings of the worker. @default the product defaults */
-  activities?: Pick<ActivityDeps, 'retryAfterMaxMs' | 'autoDisable'>;
+  activities?: Pick<ActivityDeps, 'retryAfterMaxMs' | 'autoDisable' | 'recordFaults'>;
 }
 
 /**
