@@ -1,4 +1,9 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { mongo } from 'mongoose';
+import { createActivities } from '../../src/activities';
+import { DeliveryFailureType } from '../../src/delivery/failure-types';
+import { WebhookHttpClient } from '../../src/delivery/http-client';
 import { storedWebhook } from '../support/stored-webhook';
 import { eventually } from '../support/stack';
 import { useHarness } from '../support/use-harness';
@@ -73,5 +78,22 @@ describe('outcome records: a fault after the index change loses no side effect (
     expect(await webhookState(apiKey, ok.webhookId)).toEqual({ delivered: 1, failed: 0, streak: 0, active: true });
     expect(await webhookState(apiKey, gone.webhookId)).toEqual({ delivered: 0, failed: 1, streak: 1, active: false });
     expect(opsTypes()).toEqual(['delivery.exhausted', 'webhook.disabled']);
+  });
+
+  it('a record that can never pass is rejected at once (RecordRejected, not retried), and the index is untouched', async () => {
+    const { harness } = ctx;
+    const http = new WebhookHttpClient({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'test' });
+    try {
+      const activities = createActivities({ models: harness.models, secretBox: harness.secretBox, http });
+      const env = new MockActivityEnvironment(undefined, { client: harness.client });
+      const record = { tenantId: 'ten_x', webhookId: 'wh_x', deliveryId: 'dlv_rejected', eventId: 'e', eventType: 'order.paid', outcome: 'failed' as const, attempts: 2, lastError: 'HTTP 500', firstAttemptAt: 'not a time' };
+      const failure = await env.run(activities.recordDeliveryOutcome, record).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      expect(failure).toMatchObject({ type: DeliveryFailureType.RecordRejected, nonRetryable: true });
+      expect((failure as Error).message).toContain('firstAttemptAt');
+      expect(await harness.models.Delivery.findById('dlv_rejected').lean()).toBeNull();
+    } finally {
+      await http.close();
+    }
   });
 });
