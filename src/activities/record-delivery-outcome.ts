@@ -23,8 +23,8 @@ import type { OperationalEventSender } from './operational-event-sender';
 import { checkedRecord, rejectingPermanentErrors } from './record-rejected';
 
 /**
- * A test seam: runs right after a record changed the deliveries index (its outbox set), before
- * anything that change owes. A fault thrown here is a record failing midway.
+ * A test seam: runs right after a record wrote final outcomes to the deliveries index (their
+ * outbox set), before anything they owe. A fault thrown here is a record failing midway.
  */
 export interface RecordFaults {
   afterIndexChange?: (deliveryIds: readonly string[]) => Promise<void> | void;
@@ -243,8 +243,8 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
       await deps.models.Event.updateOne({ _id: eventKey(event.tenantId, event.eventId) }, { $max: { fanoutRecordedThrough: through } });
     }
     const recorded = await recordDeliveries(deps.models, deliveries);
-    if (recorded.size) await deps.faults?.afterIndexChange?.([...recorded]);
     const inserted: Owed[] = deliveries.flatMap((d) => (d.effects && recorded.has(d.id) ? [{ ...event, deliveryId: d.id, webhookId: d.webhookId, effects: d.effects, effectsKey }] : []));
+    if (inserted.length) await deps.faults?.afterIndexChange?.(inserted.map((o) => o.deliveryId));
     // Recorded before (a retried or replayed record, or the delivery's own workflow): what they still owe.
     const earlier = new Set(results.filter((r) => !recorded.has(r.deliveryId)).map((r) => r.deliveryId));
     const stillOwed: Owed[] = (await pendingEffectsOf(deps.models, event.tenantId, event.eventId, earlier)).filter((doc) => doc.effectsKey).map((doc) => ({
