@@ -6,7 +6,8 @@ import { deliverActivity } from './deliver';
 import { deliverAndRecordFirstAttemptsActivity, deliverFirstAttemptActivity, deliverFirstAttemptsActivity } from './first-attempt';
 import { loadFanoutPageActivity, matchWebhooksActivity } from './match-webhooks';
 import { PageCache } from './page-cache';
-import { recordDeliveryOutcomeActivity, recordFirstAttemptsActivity } from './record-delivery-outcome';
+import { OperationalEventSender } from './operational-event-sender';
+import { recordDeliveryOutcomeActivity, recordFirstAttemptsActivity, type RecordFaults } from './record-delivery-outcome';
 import { createRequeueActivities } from './requeue';
 
 export interface ActivityDeps {
@@ -17,12 +18,15 @@ export interface ActivityDeps {
   retryAfterMaxMs?: number;
   /** When failing webhooks are disabled. @default 20 consecutive failed deliveries or 5 days failing */
   autoDisable?: AutoDisablePolicy;
+  /** Test seam: faults injected into the outcome records. @default none */
+  recordFaults?: RecordFaults;
 }
 
-export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_600_000, autoDisable = DEFAULT_AUTO_DISABLE }: ActivityDeps) => {
+export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_600_000, autoDisable = DEFAULT_AUTO_DISABLE, recordFaults }: ActivityDeps) => {
   const cache = new PageCache();
   const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs };
-  const recordFirstAttempts = recordFirstAttemptsActivity({ models, autoDisable });
+  const outcomeDeps = { models, autoDisable, operationalEvents: new OperationalEventSender(models), faults: recordFaults };
+  const recordFirstAttempts = recordFirstAttemptsActivity(outcomeDeps);
   return {
     ...createRequeueActivities(models),
     /** Pages of fan-outs started before first attempts moved inline. */
@@ -36,7 +40,7 @@ export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_
     recordFirstAttempts,
     deliver: deliverActivity(attemptDeps),
     /** Index status, counters, auto-disable and operational events; returns the reason if it disabled the webhook. */
-    recordDeliveryOutcome: recordDeliveryOutcomeActivity({ models, autoDisable }),
+    recordDeliveryOutcome: recordDeliveryOutcomeActivity(outcomeDeps),
   };
 };
 

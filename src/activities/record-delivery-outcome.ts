@@ -1,119 +1,182 @@
+import { createHash } from 'node:crypto';
 import { Context, log } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import { finishDelivery, recordDeliveries, type IndexedDelivery } from '../delivery-records/delivery-index';
-import type { DeliveryStatus, FinalOutcome, FirstAttemptResult, FirstAttemptsRecord } from '../delivery/types';
 import {
-  applyDisableRules,
-  counterChange,
-  type AutoDisablePolicy,
-  type DeliveryOutcomeRecord,
-  type Disabled,
-} from '../delivery/webhook-health';
-import { EventIngestion, type NewEvent } from '../events/event-ingestion';
+  clearEffects,
+  clearPageEffects,
+  finishDelivery,
+  keepDisableDecision,
+  pendingEffectsOf,
+  recordDeliveries,
+  type IndexedDelivery,
+} from '../delivery-records/delivery-index';
+import type { DeliveryStatus, FinalOutcome, FirstAttemptResult, FirstAttemptsRecord } from '../delivery/types';
+import { disableRule, type AutoDisablePolicy, type DeliveryOutcomeRecord, type Disabled, type DisableRule } from '../delivery/webhook-health';
+import type { NewEvent } from '../events/event-ingestion';
 import { isOperationalEventType, OPERATIONAL_EVENT_TYPES } from '../events/operational-event-types';
-import { writeCounters, type CounterChange } from '../delivery/counter-writes';
+import { releaseCounterKeys, writeCounters, type CounterChange } from '../delivery/counter-writes';
 import type { WebhookCounters } from '../models/webhook-counter';
 import { deliveriesFinished, webhooksDisabled } from '../metrics/metrics';
 import type { Models } from '../models';
+import { countedAs, type PendingEffects } from '../models/delivery';
 import { eventKey } from '../models/event';
+import type { OperationalEventSender } from './operational-event-sender';
+import { checkedRecord, rejectingPermanentErrors } from './record-rejected';
 
 /**
- * The operational events a finished delivery causes. Their ids derive from the delivery and the
- * run that finished it, so a retried record sends each at most once. A failed delivery of an
- * operational event causes none, so failures cannot feed on themselves.
+ * A test seam: runs right after a record wrote final outcomes to the deliveries index (their
+ * outbox set), before anything they owe. A fault thrown here is a record failing midway.
  */
-function operationalEvents(record: DeliveryOutcomeRecord, disabled: Disabled | null, runId: string, now: Date): NewEvent[] {
-  const events: NewEvent[] = [];
-  if ((record.outcome === 'failed' || record.outcome === 'gone') && !isOperationalEventType(record.eventType)) {
-    events.push({
-      id: `${OPERATIONAL_EVENT_TYPES.deliveryExhausted}:${record.deliveryId}:${runId}`,
-      type: OPERATIONAL_EVENT_TYPES.deliveryExhausted,
-      data: {
-        deliveryId: record.deliveryId,
-        eventId: record.eventId,
-        eventType: record.eventType,
-        webhookId: record.webhookId,
-        outcome: record.outcome,
-        attempts: record.attempts,
-        lastError: record.lastError,
-      },
-    });
-  }
-  if (disabled) {
-    events.push({
-      id: `${OPERATIONAL_EVENT_TYPES.webhookDisabled}:${record.webhookId}:${runId}`,
-      type: OPERATIONAL_EVENT_TYPES.webhookDisabled,
-      data: { webhookId: record.webhookId, reason: disabled.reason, disabledAt: now.toISOString() },
-    });
-  }
-  return events;
+export interface RecordFaults {
+  afterIndexChange?: (deliveryIds: readonly string[]) => Promise<void> | void;
 }
 
-interface OutcomeDeps {
+export interface OutcomeDeps {
   models: Models;
   autoDisable: AutoDisablePolicy;
+  /** One per activities instance: operational events share its ingestion (and insert batcher). */
+  operationalEvents: OperationalEventSender;
+  faults?: RecordFaults;
+}
+
+/** A delivery whose recorded change still owes its effects (its outbox). */
+interface Owed {
+  tenantId: string;
+  webhookId: string;
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  effects: PendingEffects;
+  /** Which record wrote the outbox: its clear and the disable decision are conditional on it. */
+  effectsKey: string;
+}
+
+/** The ledger key of a change's counter update: one per delivery and recording run. */
+export function ledgerKey(deliveryId: string, runId: string): string {
+  return createHash('sha256').update(`${deliveryId}\n${runId}`).digest('base64url').slice(0, 22);
+}
+
+/** What a change moves on its webhook's counters; null when nothing (a canceled delivery never counted). */
+function counterChangeOf({ tenantId, webhookId, deliveryId, effects }: Owed): CounterChange | null {
+  const outcome = countedAs(effects.outcome) ?? 'canceled';
+  if (outcome === 'canceled' && !effects.from) return null;
+  const failedSince = effects.firstAttemptAt ? new Date(effects.firstAttemptAt) : effects.at;
+  return { tenantId, webhookId, outcome, from: effects.from, key: ledgerKey(deliveryId, effects.runId), ...(outcome === 'failed' ? { failedSince } : {}) };
+}
+
+/** The `delivery.exhausted` event a failed delivery causes (none for an operational event's own delivery, so failures cannot feed on themselves). */
+function exhaustedEvent(owed: Owed): NewEvent | null {
+  const { effects } = owed;
+  if ((effects.outcome !== 'failed' && effects.outcome !== 'gone') || isOperationalEventType(owed.eventType)) return null;
+  return {
+    id: `${OPERATIONAL_EVENT_TYPES.deliveryExhausted}:${owed.deliveryId}:${effects.runId}`,
+    type: OPERATIONAL_EVENT_TYPES.deliveryExhausted,
+    data: {
+      deliveryId: owed.deliveryId,
+      eventId: owed.eventId,
+      eventType: owed.eventType,
+      webhookId: owed.webhookId,
+      outcome: effects.outcome,
+      attempts: effects.attempts,
+      lastError: effects.lastError,
+    },
+  };
 }
 
 /**
- * After the counters of newly finished deliveries are written: auto-disable (on the counters
- * those writes returned, per webhook), metrics and operational events, for each. Returns the
- * reason per webhook this disabled.
+ * Auto-disable of a failed delivery's webhook, idempotent: the decision (on the counters after its
+ * change) is kept in the outbox before the webhook is disabled, conditional on it still being
+ * active; `webhook.disabled` is sent when this delivery's decision is the one that disabled it
+ * (its `disabledAt`), so a redo sends it again under the same id, and a concurrent one not at all.
  */
-async function afterCounters(
-  { models, autoDisable }: OutcomeDeps,
-  records: readonly DeliveryOutcomeRecord[],
-  countersBy: ReadonlyMap<string, WebhookCounters | null>,
-  now: Date,
-): Promise<Map<string, string>> {
-  const { info, client } = Context.current();
-  const runId = info.workflowExecution?.runId ?? 'unknown-run';
+async function autoDisable(deps: OutcomeDeps, owed: Owed, counters: WebhookCounters | null): Promise<Disabled | null> {
+  const { models } = deps;
+  const { effects } = owed;
+  let decision = effects.disable;
+  if (!decision) {
+    const rule = disableRule(effects.outcome, counters, deps.autoDisable, effects.at);
+    if (!rule) return null;
+    decision = { ...rule, at: new Date() };
+    await keepDisableDecision(models, owed.deliveryId, owed.effectsKey, decision);
+  }
+  const filter = { _id: owed.webhookId, tenantId: owed.tenantId };
+  const updated = await models.Webhook.updateOne({ ...filter, active: true }, { $set: { active: false, disabledReason: decision.reason, disabledAt: decision.at } });
+  if (updated.modifiedCount > 0) webhooksDisabled.inc({ reason: decision.rule });
+  const webhook = updated.modifiedCount > 0 ? null : await models.Webhook.findOne(filter).select({ active: 1, disabledAt: 1 }).lean<{ active: boolean; disabledAt: Date | null }>();
+  const ours = updated.modifiedCount > 0 || (webhook && !webhook.active && webhook.disabledAt?.getTime() === new Date(decision.at).getTime());
+  if (!ours) return null;
+  await deps.operationalEvents.send(owed.tenantId, {
+    id: `${OPERATIONAL_EVENT_TYPES.webhookDisabled}:${owed.webhookId}:${effects.runId}`,
+    type: OPERATIONAL_EVENT_TYPES.webhookDisabled,
+    data: { webhookId: owed.webhookId, reason: decision.reason, disabledAt: new Date(decision.at).toISOString() },
+  });
+  return { rule: decision.rule as DisableRule, reason: decision.reason };
+}
+
+/**
+ * Does what the recorded changes owe, each idempotently: counters (ledger keys), then for each
+ * failed one auto-disable and its operational events. Returns the reason per webhook disabled.
+ */
+async function doEffects(deps: OutcomeDeps, owed: readonly Owed[], triggered: readonly CounterChange[] = []): Promise<Map<string, string>> {
+  const own = owed.map(counterChangeOf);
+  const changes = [...own.filter((c): c is CounterChange => c !== null), ...triggered];
+  const written = await writeCounters(deps.models, changes);
+  const countersOf = new Map(changes.map((c, i) => [c, written[i]]));
   const disabledNow = new Map<string, string>();
-  for (const record of records) {
-    const disabled = await applyDisableRules(models, record, countersBy.get(record.webhookId) ?? null, autoDisable, now);
-    deliveriesFinished.inc({ outcome: record.outcome });
-    if (disabled) {
-      webhooksDisabled.inc({ reason: disabled.rule });
-      disabledNow.set(record.webhookId, disabled.reason);
-    }
-    await sendOperationalEvents(models, client, info.taskQueue, record, operationalEvents(record, disabled, runId, now));
+  for (const [i, o] of owed.entries()) {
+    if (o.effects.outcome !== 'failed' && o.effects.outcome !== 'gone') continue;
+    const change = own[i];
+    const disabled = await autoDisable(deps, o, change ? (countersOf.get(change) ?? null) : null);
+    if (disabled) disabledNow.set(o.webhookId, disabled.reason);
+    const exhausted = exhaustedEvent(o);
+    if (exhausted) await deps.operationalEvents.send(o.tenantId, exhausted);
   }
   return disabledNow;
 }
 
-async function sendOperationalEvents(models: Models, client: Client, taskQueue: string, record: DeliveryOutcomeRecord, events: NewEvent[]): Promise<void> {
-  if (!events.length) return;
-  const ingestion = new EventIngestion({ models, client, taskQueue });
-  for (const event of events) {
-    // Best effort: the delivery's outcome is already recorded and must not be recorded again.
-    await ingestion.accept(record.tenantId, event).catch((err: Error) =>
-      log.warn('operational event not sent', { type: event.type, webhookId: record.webhookId, error: err.message }),
-    );
-  }
+/** Once a change's effects are all done: its outbox cleared, its metric counted, its ledger key free to go. */
+async function cleared(deps: OutcomeDeps, o: Owed): Promise<void> {
+  if (!(await clearEffects(deps.models, o.deliveryId, o.effectsKey))) return;
+  deliveriesFinished.inc({ outcome: o.effects.outcome });
+  releaseCounterKeys(o.tenantId, o.webhookId, [ledgerKey(o.deliveryId, o.effects.runId)]);
 }
 
+const MAX_ROUNDS = 5;
+
 /**
- * A retried delivery ended (its DeliveryWorkflow, local activity): its status in the index, then
- * counters, auto-disable, metrics and operational events, only if that status change is new.
+ * A retried delivery ended (its DeliveryWorkflow, local activity): its status in the index with
+ * the outbox of what that change owes, then counters, auto-disable, metrics and operational
+ * events, then the outbox cleared. A retry finds the outbox still set and does the rest again;
+ * an earlier change's effects still owed are done first.
  */
 export function recordDeliveryOutcomeActivity(deps: OutcomeDeps) {
-  return async function recordOutcome(record: DeliveryOutcomeRecord): Promise<string | null> {
-    const now = new Date();
-    const isNew = await finishDelivery(
-      deps.models,
-      record.deliveryId,
-      {
-        ...record,
-        durationMs: record.durationMs ?? null,
-        reason: record.outcome === 'delivered' ? null : (record.reason ?? record.lastError),
-        startedAt: record.firstAttemptAt ? new Date(record.firstAttemptAt) : now,
-      },
-      now,
-    );
-    if (!isNew) return null;
-    const change = counterChange(record, now);
-    const [counters] = change ? await writeCounters(deps.models, [change]) : [null];
-    return (await afterCounters(deps, [record], new Map([[record.webhookId, counters]]), now)).get(record.webhookId) ?? null;
-  };
+  return rejectingPermanentErrors(async function recordOutcome(input: DeliveryOutcomeRecord): Promise<string | null> {
+    const record = checkedRecord(input);
+    const runId = Context.current().info.workflowExecution?.runId ?? 'unknown-run';
+    const owedOf = (effects: PendingEffects, effectsKey: string): Owed => ({ ...record, effects, effectsKey });
+    // Another change's effects first (at most a few: each loop clears one outbox).
+    for (let round = 1; ; round++) {
+      if (round > MAX_ROUNDS) throw new Error(`delivery ${record.deliveryId}: an earlier outcome's effects are still owed`);
+      const now = new Date();
+      const finished = await finishDelivery(
+        deps.models,
+        record.deliveryId,
+        {
+          ...record,
+          runId,
+          durationMs: record.durationMs ?? null,
+          reason: record.outcome === 'delivered' ? null : (record.reason ?? record.lastError),
+          startedAt: record.firstAttemptAt ? new Date(record.firstAttemptAt) : now,
+        },
+        now,
+      );
+      if (finished.kind === 'done') return null;
+      if (finished.kind === 'finished') await deps.faults?.afterIndexChange?.([record.deliveryId]);
+      const owed = owedOf(finished.effects, finished.effectsKey);
+      const disabled = await doEffects(deps, [owed]);
+      await cleared(deps, owed);
+      if (finished.kind !== 'blocked') return finished.kind === 'finished' || finished.effects.runId === runId ? (disabled.get(record.webhookId) ?? null) : null;
+    }
+  });
 }
 
 const STATUS_OF: Record<FirstAttemptResult['outcome'], DeliveryStatus> = {
@@ -124,20 +187,31 @@ const STATUS_OF: Record<FirstAttemptResult['outcome'], DeliveryStatus> = {
   retry: 'retrying',
   unfinished: 'retrying',
 };
-const FINAL_OF: Partial<Record<FirstAttemptResult['outcome'], FinalOutcome>> = { delivered: 'delivered', gone: 'gone', refused: 'failed' };
+const FINAL_OF: Partial<Record<FirstAttemptResult['outcome'], FinalOutcome>> = { delivered: 'delivered', gone: 'gone', refused: 'failed', inactive: 'canceled' };
+
+/** Which page record wrote an outbox: its run and the deliveries it lists, so a clear clears exactly its own. */
+function pageEffectsKey(fanoutRunId: string, results: readonly FirstAttemptResult[]): string {
+  const ids = results.map((r) => r.deliveryId).sort();
+  return createHash('sha256').update(`${fanoutRunId}\n${ids.join('\n')}`).digest('base64url').slice(0, 22);
+}
 
 /**
  * A page of first attempts (the fan-out, local activity): every delivery of the page in the index
- * with one bulk write, then the counters of those this call recorded (one update per webhook,
- * `lastTriggeredAt` with it), so a replayed record counts nothing twice.
+ * with one bulk write, the final ones with their outbox, then what those owe (their counters in one
+ * update per webhook, `lastTriggeredAt` with it; auto-disable and operational events of the failed
+ * ones), then their outboxes cleared in one update. A retried record does the effects still owed by
+ * the deliveries it finds recorded with their outbox set, so a replayed record counts nothing twice
+ * and a record that failed midway loses nothing.
  */
 export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
-  return async function recordFirstAttempts({ results, fanoutRunId, firstPage, ...event }: FirstAttemptsRecord): Promise<void> {
+  return rejectingPermanentErrors(async function recordFirstAttempts({ results, fanoutRunId, firstPage, ...event }: FirstAttemptsRecord): Promise<void> {
     const now = new Date();
+    const effectsKey = pageEffectsKey(fanoutRunId, results);
     const deliveries: IndexedDelivery[] = results.map((r) => {
       const status = STATUS_OF[r.outcome];
       const final = status !== 'retrying';
-      return {
+      const outcome = FINAL_OF[r.outcome];
+      const delivery: IndexedDelivery = {
         id: r.deliveryId,
         ...event,
         webhookId: r.webhookId,
@@ -151,6 +225,17 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
         createdAt: r.attempt ? new Date(r.attempt.startedAt) : now,
         completedAt: final ? now : null,
       };
+      if (!outcome) return delivery;
+      const effects: PendingEffects = {
+        runId: fanoutRunId,
+        outcome,
+        from: null,
+        attempts: 1,
+        lastError: r.attempt?.error ?? r.reason ?? null,
+        firstAttemptAt: r.attempt?.startedAt ?? null,
+        at: now,
+      };
+      return { ...delivery, counted: countedAs(outcome), effects, effectsKey };
     });
     // First the mark that a later page may be recorded, so that a rerun of it looks for its deliveries.
     if (!firstPage) {
@@ -158,33 +243,27 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
       await deps.models.Event.updateOne({ _id: eventKey(event.tenantId, event.eventId) }, { $max: { fanoutRecordedThrough: through } });
     }
     const recorded = await recordDeliveries(deps.models, deliveries);
-    const finished: DeliveryOutcomeRecord[] = [];
-    for (const r of results) {
-      const outcome = FINAL_OF[r.outcome];
-      if (!outcome || !recorded.has(r.deliveryId)) continue;
-      finished.push({
-        ...event,
-        deliveryId: r.deliveryId,
-        webhookId: r.webhookId,
-        outcome,
-        attempts: 1,
-        lastError: r.attempt?.error ?? r.reason ?? null,
-        firstAttemptAt: r.attempt?.startedAt ?? null,
-      });
+    const inserted: Owed[] = deliveries.flatMap((d) => (d.effects && recorded.has(d.id) ? [{ ...event, deliveryId: d.id, webhookId: d.webhookId, effects: d.effects, effectsKey }] : []));
+    if (inserted.length) await deps.faults?.afterIndexChange?.(inserted.map((o) => o.deliveryId));
+    // Recorded before (a retried or replayed record, or the delivery's own workflow): what they still owe.
+    const earlier = new Set(results.filter((r) => !recorded.has(r.deliveryId)).map((r) => r.deliveryId));
+    const stillOwed: Owed[] = (await pendingEffectsOf(deps.models, event.tenantId, event.eventId, earlier)).filter((doc) => doc.effectsKey).map((doc) => ({
+      ...event,
+      deliveryId: doc._id,
+      webhookId: doc.webhookId,
+      effects: doc.effects!,
+      effectsKey: doc.effectsKey!,
+    }));
+    // The attempts' times move `lastTriggeredAt` up (idempotent: `$max`).
+    const triggered: CounterChange[] = results.flatMap((r) => (r.attempt ? [{ tenantId: event.tenantId, webhookId: r.webhookId, triggeredAt: new Date(r.attempt.startedAt) }] : []));
+    await doEffects(deps, [...inserted, ...stillOwed], triggered);
+    if (inserted.length && (await clearPageEffects(deps.models, event.tenantId, event.eventId, effectsKey)) > 0) {
+      for (const o of inserted) {
+        deliveriesFinished.inc({ outcome: o.effects.outcome });
+        releaseCounterKeys(o.tenantId, o.webhookId, [ledgerKey(o.deliveryId, o.effects.runId)]);
+      }
     }
-    // One change per webhook of the page: its outcome if this call recorded it, and the attempt's time.
-    const finishedBy = new Map(finished.map((f) => [f.deliveryId, f]));
-    const changes: CounterChange[] = [];
-    for (const r of results) {
-      const f = finishedBy.get(r.deliveryId);
-      const change: CounterChange = (f && counterChange(f, now)) || { tenantId: event.tenantId, webhookId: r.webhookId };
-      if (r.attempt) change.triggeredAt = new Date(r.attempt.startedAt);
-      if (change.outcome || change.triggeredAt) changes.push(change);
-    }
-    const counters = await writeCounters(deps.models, changes);
-    const countersBy = new Map(changes.map((c, i) => [c.webhookId, counters[i]]));
-    for (const r of results) if (r.outcome === 'inactive' && recorded.has(r.deliveryId)) deliveriesFinished.inc({ outcome: 'canceled' });
-    await afterCounters(deps, finished.filter((f) => f.outcome !== 'delivered'), countersBy, now);
-    for (const f of finished) if (f.outcome === 'delivered') deliveriesFinished.inc({ outcome: 'delivered' });
-  };
+    for (const o of stillOwed) await cleared(deps, o);
+    if (stillOwed.length) log.info('effects of an earlier record done', { eventId: event.eventId, deliveries: stillOwed.length });
+  });
 }

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Models } from '../models';
 import type { DeliveryDoc } from '../models/delivery';
 import { deliveryFilter } from './delivery-list';
-import { indexedAttempts, type AttemptSource } from './delivery-reader';
+import { indexedAttempts, RunHistories, type AttemptSource } from './delivery-reader';
 
 /**
  * A webhook's recent deliveries at a glance (the portal's chart): per hour in which a delivery
@@ -84,7 +84,9 @@ export async function deliveryHistogram(client: Client, models: Models, tenantId
     if (bucket) bucket[BUCKET_OF[doc.status]]++;
   }
   const recent = mostRecent(docs, LATENCY_SAMPLE);
-  const logs = await inBatches(recent, CONCURRENCY, async (doc) => ({ deliveryId: doc._id, attempts: (await indexedAttempts(client, doc)).attempts }));
+  // Deliveries of one event share its fan-out run's history: each run is fetched once.
+  const histories = new RunHistories(client);
+  const logs = await inBatches(recent, CONCURRENCY, async (doc) => ({ deliveryId: doc._id, attempts: (await indexedAttempts(client, doc, histories)).attempts }));
   const attempts = logs.flatMap((d) =>
     d.attempts.flatMap((a) =>
       a.durationMs === null ? [] : [{ deliveryId: d.deliveryId, attempt: a.attempt, startedAt: a.startedAt, durationMs: a.durationMs, statusCode: a.statusCode, error: a.error }],

@@ -44,6 +44,31 @@ function decoder(client: Client) {
   return (payloads: Payloads): unknown => (payloads?.payloads?.[0] ? converter.fromPayload(payloads.payloads[0]) : undefined);
 }
 
+type History = temporal.api.history.v1.IHistory;
+
+/**
+ * The histories one request reads: a fan-out run's history (it holds the first attempts of up to
+ * a page of deliveries per batch) is fetched once, however many of its deliveries the request reads.
+ */
+export class RunHistories {
+  private readonly fetched = new Map<string, Promise<History>>();
+
+  constructor(private readonly client: Client) {}
+
+  /** The run's history; `fresh` fetches it again (it was read before what is looked for was written). */
+  get(workflowId: string, runId: string, fresh = false): Promise<History> {
+    const key = `${workflowId}\n${runId}`;
+    let history = fresh ? undefined : this.fetched.get(key);
+    if (!history) {
+      history = this.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      this.fetched.set(key, history);
+      // A failed fetch is not kept: the next reader tries again.
+      history.catch(() => this.fetched.get(key) === history && this.fetched.delete(key));
+    }
+    return history;
+  }
+}
+
 const logIn = (value: unknown): AttemptRecord[] => (Array.isArray(value) ? (value as AttemptRecord[]) : []);
 
 /**
@@ -92,10 +117,10 @@ async function runLog(client: Client, workflowId: string, runId: string, descrip
  * records that result, so for a few milliseconds the index can be ahead of the history: a missing
  * attempt is looked for again.
  */
-async function inlineAttempt(client: Client, workflowId: string, runId: string, deliveryId: string): Promise<AttemptRecord[]> {
+async function inlineAttempt(client: Client, histories: RunHistories, workflowId: string, runId: string, deliveryId: string): Promise<AttemptRecord[]> {
   const first = decoder(client);
   for (let tries = 0; tries < 20; tries++) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const history = await histories.get(workflowId, runId, tries > 0);
     for (const event of history.events ?? []) {
       const marker = event.markerRecordedEventAttributes;
       if (!marker?.details?.result) continue;
@@ -147,29 +172,39 @@ function numbered(logs: AttemptRecord[][]): AttemptRecord[] {
  * A delivery from before the index existed is read from its workflow alone. `undefined` when
  * there is no such delivery or it belongs to another tenant.
  */
-export async function readDelivery(client: Client, models: Models, id: string, tenantId: string): Promise<DeliveryDetail | undefined> {
+export async function readDelivery(
+  client: Client,
+  models: Models,
+  id: string,
+  tenantId: string,
+  histories = new RunHistories(client),
+): Promise<DeliveryDetail | undefined> {
   const doc = await models.Delivery.findOne({ _id: id, tenantId }).lean<DeliveryDoc>();
-  return doc ? readIndexedDelivery(client, doc) : readUnindexed(client, id, tenantId);
+  return doc ? readIndexedDelivery(client, doc, histories) : readUnindexed(client, id, tenantId);
 }
 
 /** What of a delivery's index document says where its attempts are. */
 export type AttemptSource = Pick<DeliveryDoc, '_id' | 'tenantId' | 'eventId' | 'retried' | 'fanoutRunId'>;
 
 /** A delivery's attempts from every history that holds one, and those histories' runs. */
-export async function indexedAttempts(client: Client, doc: AttemptSource): Promise<{ attempts: AttemptRecord[]; last: RunLog | undefined; auditLog: AuditLogRun[] }> {
+export async function indexedAttempts(
+  client: Client,
+  doc: AttemptSource,
+  histories = new RunHistories(client),
+): Promise<{ attempts: AttemptRecord[]; last: RunLog | undefined; auditLog: AuditLogRun[] }> {
   const { _id: id, tenantId } = doc;
   const latest = doc.retried ? await describe(client, id) : undefined;
   const runs = latest ? await deliveryRuns(client, id, latest) : [];
   const inline = doc.fanoutRunId ? { workflowId: eventWorkflowId(tenantId, doc.eventId), runId: doc.fanoutRunId } : undefined;
   const [first, ...logs] = await Promise.all([
-    inline ? inlineAttempt(client, inline.workflowId, inline.runId, id) : Promise.resolve([]),
+    inline ? inlineAttempt(client, histories, inline.workflowId, inline.runId, id) : Promise.resolve([]),
     ...runs.map((run) => runLog(client, id, run.runId, latest)),
   ]);
   return { attempts: numbered([first, ...logs.map((l) => l.attempts)]), last: logs.at(-1), auditLog: [...(inline ? [inline] : []), ...runs] };
 }
 
-async function readIndexedDelivery(client: Client, doc: DeliveryDoc): Promise<DeliveryDetail> {
-  const { attempts, last, auditLog } = await indexedAttempts(client, doc);
+async function readIndexedDelivery(client: Client, doc: DeliveryDoc, histories: RunHistories): Promise<DeliveryDetail> {
+  const { attempts, last, auditLog } = await indexedAttempts(client, doc, histories);
   const open = doc.status === 'pending' || doc.status === 'retrying';
   return {
     ...deliverySummary(doc),

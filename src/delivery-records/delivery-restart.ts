@@ -113,13 +113,32 @@ export type RestartOutcome = 'restarted' | 'delivered' | 'in_progress' | 'not_fo
  * `tenantId`, when given, must own the delivery (another tenant's delivery is `not_found`).
  */
 export async function restartDelivery(client: Client, models: Models, deliveryId: string, taskQueue: string, tenantId?: string): Promise<RestartOutcome> {
-  const doc = await indexedDelivery(client, models, deliveryId, tenantId);
-  if (!doc) return 'not_found';
-  if (doc.status === 'delivered') return 'delivered';
-  if (doc.status === 'pending' || doc.status === 'retrying') return 'in_progress';
-  const webhook = await models.Webhook.findOne({ _id: doc.webhookId, tenantId: doc.tenantId }).select({ url: 1, retrySchedule: 1 }).lean();
-  if (!webhook) return 'not_found';
-  if (!(await reopenDelivery(models, deliveryId))) return restartDelivery(client, models, deliveryId, taskQueue, tenantId);
+  for (let read = 1; read <= MAX_REOPEN_READS; read++) {
+    const doc = await indexedDelivery(client, models, deliveryId, tenantId);
+    if (!doc) return 'not_found';
+    if (doc.status === 'delivered') return 'delivered';
+    if (doc.status === 'pending' || doc.status === 'retrying') return 'in_progress';
+    const webhook = await models.Webhook.findOne({ _id: doc.webhookId, tenantId: doc.tenantId }).select({ url: 1, retrySchedule: 1 }).lean();
+    if (!webhook) return 'not_found';
+    // Changed between the read and the reopening (another retry, a run ending): read it again.
+    if (await reopenDelivery(models, deliveryId)) return startReopened(client, models, doc, webhook, taskQueue);
+  }
+  // Still changing after every read: someone else is moving it, which is what "in progress" says.
+  return 'in_progress';
+}
+
+/** Reads of a delivery that changed before it could be reopened, before a retry answers "in progress". */
+const MAX_REOPEN_READS = 5;
+
+/** Starts the run of a delivery this call reopened; undoes the reopening when no run was started. */
+async function startReopened(
+  client: Client,
+  models: Models,
+  doc: DeliveryDoc,
+  webhook: { url: string; retrySchedule?: string[] | null },
+  taskQueue: string,
+): Promise<RestartOutcome> {
+  const deliveryId = doc._id;
   const input = deliveryRunInput(doc, webhook.url, maxAttempts(webhook.retrySchedule));
   // Undoes the reopening when no run was started: the index keeps what it said.
   const unreopen = () => models.Delivery.updateOne({ _id: deliveryId, status: 'pending' }, { $set: { status: doc.status, completedAt: doc.completedAt, reason: doc.reason } });

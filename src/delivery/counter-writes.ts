@@ -11,17 +11,27 @@
  * (a group commit): a busy webhook costs one write per linger, whatever its delivery rate. On MongoDB,
  * whose updates are atomic, this only saves round trips. Several workers on FerretDB can still
  * lose an increment (docs/database.md).
+ *
+ * Counts are of deliveries by their current final status: a change moves a delivery from what
+ * the counters counted it as (`from`) to its outcome's count. Each change carries a key, and the
+ * counters document keeps a ledger of the keys applied, set in the same conditional update as the
+ * counts: a record redone after a partial success (its outbox still set) applies nothing twice.
  */
 import { isDuplicateKey } from '../models/duplicate-key';
 import type { Models } from '../models';
+import type { Counted } from '../models/delivery';
 import { countersOf, type WebhookCounterDoc, type WebhookCounters } from '../models/webhook-counter';
 
 /** What one delivery, or one first attempt, changes on its webhook. */
 export interface CounterChange {
   tenantId: string;
   webhookId: string;
-  /** A finished delivery counts as delivered or failed; a first attempt handed to a retry does not count yet. */
-  outcome?: 'delivered' | 'failed';
+  /** How the delivery ended: delivered ends a failing streak, failed adds to it, canceled leaves it. */
+  outcome?: 'delivered' | 'failed' | 'canceled';
+  /** What the counters counted the delivery as before: the count moves from there to the outcome's. */
+  from?: Counted | null;
+  /** Applied at most once per key (the ledger); required with an outcome. */
+  key?: string;
   /** Start of the failed delivery's first attempt: where a failing streak begins. */
   failedSince?: Date;
   /** Start of an attempt: the webhook's `lastTriggeredAt` moves up to it. */
@@ -30,8 +40,11 @@ export interface CounterChange {
 
 /** Changes of one webhook merged in arrival order, and who waits for them to be written. */
 interface Batch {
+  changes: CounterChange[];
   successes: number;
   failures: number;
+  /** Failed outcomes: each adds to the failing streak (a delivery failing again after a requeue too). */
+  failedOutcomes: number;
   /** Whether a success came in: then the streak is what followed the last one, and is set, not added. */
   sawSuccess: boolean;
   failuresSinceSuccess: number;
@@ -41,7 +54,16 @@ interface Batch {
   written: Promise<WebhookCounters | null>;
 }
 
-function merge(batch: Batch, change: CounterChange): void {
+type Tally = Omit<Batch, 'written'>;
+
+const emptyTally = (): Tally => ({ changes: [], successes: 0, failures: 0, failedOutcomes: 0, sawSuccess: false, failuresSinceSuccess: 0, failingSince: null, triggeredAt: null });
+
+function merge(batch: Tally, change: CounterChange): void {
+  batch.changes.push(change);
+  if (change.outcome) {
+    if (change.from === 'delivered') batch.successes--;
+    else if (change.from === 'failed') batch.failures--;
+  }
   if (change.outcome === 'delivered') {
     batch.successes++;
     batch.sawSuccess = true;
@@ -49,31 +71,39 @@ function merge(batch: Batch, change: CounterChange): void {
     batch.failingSince = null;
   } else if (change.outcome === 'failed') {
     batch.failures++;
+    batch.failedOutcomes++;
     batch.failuresSinceSuccess++;
     batch.failingSince ??= change.failedSince ?? new Date();
   }
   if (change.triggeredAt && (!batch.triggeredAt || change.triggeredAt > batch.triggeredAt)) batch.triggeredAt = change.triggeredAt;
 }
 
+const ledgerPath = (key: string) => `ledger.${key}`;
+
 /**
  * The one update of a merged batch to the webhook's counters document, right whatever that document
  * held before it (or whether it existed): a streak of failures adds to the streak and keeps the
- * earliest start (`$min` sets a missing `failingSince`), a success sets the streak to what followed it.
+ * earliest start (`$min` sets a missing `failingSince`), a success sets the streak to what followed
+ * it; the batch's keys go into the ledger, and `released` keys (their outbox cleared) leave it.
  */
-function batchUpdate(batch: Omit<Batch, 'written'>): Record<string, unknown> | null {
+function batchUpdate(batch: Tally, released: readonly string[] = []): Record<string, Record<string, unknown>> | null {
   const update: Record<string, Record<string, unknown>> = {};
   const inc: Record<string, number> = {};
+  const set: Record<string, unknown> = {};
   if (batch.successes) inc.deliverySuccessCount = batch.successes;
   if (batch.failures) inc.deliveryFailureCount = batch.failures;
   if (batch.sawSuccess) {
-    update.$set = { consecutiveFailureCount: batch.failuresSinceSuccess };
-    if (batch.failingSince) update.$set.failingSince = batch.failingSince;
+    set.consecutiveFailureCount = batch.failuresSinceSuccess;
+    if (batch.failingSince) set.failingSince = batch.failingSince;
     else update.$unset = { failingSince: '' };
-  } else if (batch.failures) {
-    inc.consecutiveFailureCount = batch.failures;
+  } else if (batch.failedOutcomes) {
+    inc.consecutiveFailureCount = batch.failedOutcomes;
     update.$min = { failingSince: batch.failingSince };
   }
+  for (const change of batch.changes) if (change.key) set[ledgerPath(change.key)] = 1;
+  if (released.length) update.$unset = { ...update.$unset, ...Object.fromEntries(released.map((key) => [ledgerPath(key), ''])) };
   if (Object.keys(inc).length) update.$inc = inc;
+  if (Object.keys(set).length) update.$set = set;
   if (batch.triggeredAt) update.$max = { lastTriggeredAt: batch.triggeredAt };
   return Object.keys(update).length ? update : null;
 }
@@ -89,9 +119,18 @@ const MAX_PARALLEL_WRITES = 16;
  */
 export const COUNTER_LINGER_MS = 200;
 
+/**
+ * How long a key stays in the ledger after its delivery's outbox was cleared: a duplicate record
+ * that read the outbox before the clear (an in-batch record that outlived its deadline) still
+ * finds it. Released keys leave with the webhook's next write.
+ */
+export const LEDGER_KEEP_MS = 5_000;
+
 class WebhookWriteQueues {
   /** Per webhook: the end of its queue, and the batch still collecting changes (not yet started). */
   private readonly queues = new Map<string, { tail: Promise<unknown>; open: Batch | null }>();
+  /** Per webhook: ledger keys whose outbox was cleared, and when. */
+  private readonly released = new Map<string, { key: string; at: number }[]>();
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -113,6 +152,30 @@ class WebhookWriteQueues {
     return run;
   }
 
+  release(tenantId: string, webhookId: string, keys: readonly string[]): void {
+    if (!keys.length) return;
+    const key = `${tenantId}/${webhookId}`;
+    const list = this.released.get(key) ?? [];
+    const at = Date.now();
+    for (const k of keys) list.push({ key: k, at });
+    this.released.set(key, list);
+  }
+
+  /** Released keys old enough to leave the ledger with the next write (not any of `inBatch`). */
+  private takeReleased(key: string, inBatch: ReadonlySet<string>): { keys: string[]; putBack: () => void } {
+    const list = this.released.get(key);
+    if (!list) return { keys: [], putBack: () => undefined };
+    const before = Date.now() - LEDGER_KEEP_MS;
+    const taken = list.filter((r) => r.at <= before && !inBatch.has(r.key));
+    const kept = list.filter((r) => !taken.includes(r));
+    if (kept.length) this.released.set(key, kept);
+    else this.released.delete(key);
+    return {
+      keys: taken.map((r) => r.key),
+      putBack: () => this.released.set(key, [...taken, ...(this.released.get(key) ?? [])]),
+    };
+  }
+
   /** Adds a change to its webhook's open batch, or opens one; resolves with the counters once that batch is written. */
   change(models: Models, change: CounterChange): Promise<WebhookCounters | null> {
     const key = `${change.tenantId}/${change.webhookId}`;
@@ -121,15 +184,20 @@ class WebhookWriteQueues {
       merge(queue.open, change);
       return queue.open.written;
     }
-    const batch: Batch = { successes: 0, failures: 0, sawSuccess: false, failuresSinceSuccess: 0, failingSince: null, triggeredAt: null, written: Promise.resolve(null) };
+    const batch: Batch = { ...emptyTally(), written: Promise.resolve(null) };
     merge(batch, change);
     queue.open = batch;
     batch.written = new Promise((resolve) => setTimeout(resolve, COUNTER_LINGER_MS)).then(() =>
       this.exclusive(key, async () => {
         if (queue.open === batch) queue.open = null; // from now on, changes go to the next batch
-        const update = batchUpdate(batch);
-        // Only failures feed auto-disable; without one the counters after the write are not needed.
-        return update && writeBatch(models, change.tenantId, change.webhookId, update, batch.failures > 0);
+        const released = this.takeReleased(key, new Set(batch.changes.flatMap((c) => (c.key ? [c.key] : []))));
+        try {
+          // Only failures feed auto-disable; without one the counters after the write are not needed.
+          return await writeBatch(models, change.tenantId, change.webhookId, batch, released.keys, batch.failedOutcomes > 0);
+        } catch (err) {
+          released.putBack();
+          throw err;
+        }
       }),
     );
     return batch.written;
@@ -147,25 +215,83 @@ class WebhookWriteQueues {
   }
 }
 
+type CountersCollection = ReturnType<typeof countersCollection>;
+const countersCollection = (models: Models) => models.WebhookCounter.collection;
+/** What auto-disable and the API read of a counters document: never the ledger. */
+const COUNTER_FIELDS = { ledger: 0 } as const;
+
 /**
- * One round trip: the update, upserting the counters document (a new webhook has none until its
- * first delivery), returning the counters after it when auto-disable needs them (a
- * `findOneAndUpdate` costs FerretDB a quarter more than an `updateOne`). Two processes upserting
- * a webhook's first counters at once: one insert wins, and the other's update, retried, applies
- * to it.
+ * One update of a webhook's counters document, upserting it (a new webhook has none until its
+ * first delivery), conditional on none of its keys being in the ledger yet, and returning the
+ * counters after it when auto-disable needs them (a `findOneAndUpdate` costs FerretDB a quarter
+ * more than an `updateOne`). False when it did not apply: a key was applied before (the upsert
+ * then meets the existing document: duplicate key), or two processes upserted the first counters
+ * at once.
  */
-async function writeBatch(models: Models, tenantId: string, webhookId: string, update: Record<string, unknown>, returnCounters: boolean): Promise<WebhookCounters | null> {
-  const filter = { _id: webhookId, tenantId };
-  const write = async () =>
-    returnCounters
-      ? countersOf(await models.WebhookCounter.findOneAndUpdate(filter, update, { upsert: true, returnDocument: 'after' }).lean<WebhookCounterDoc>())
-      : (await models.WebhookCounter.updateOne(filter, update, { upsert: true }), null);
+async function conditionalWrite(
+  counters: CountersCollection,
+  tenantId: string,
+  webhookId: string,
+  keys: readonly string[],
+  update: Record<string, unknown>,
+  returnCounters: boolean,
+): Promise<{ applied: boolean; counters: WebhookCounters | null }> {
+  const filter = { _id: webhookId as never, tenantId, ...Object.fromEntries(keys.map((k) => [ledgerPath(k), { $exists: false }])) };
   try {
-    return await write();
+    if (!returnCounters) {
+      await counters.updateOne(filter, update, { upsert: true });
+      return { applied: true, counters: null };
+    }
+    // No projection: FerretDB v1's findAndModify has none (countersOf reads only the counters).
+    const doc = await counters.findOneAndUpdate(filter, update, { upsert: true, returnDocument: 'after' });
+    return { applied: true, counters: countersOf(doc as Partial<WebhookCounterDoc> | null) };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
-    return await write();
+    return { applied: false, counters: null };
   }
+}
+
+/** Whether the ledger of a webhook's counters holds `key`. */
+async function inLedger(counters: CountersCollection, webhookId: string, key: string): Promise<boolean> {
+  return (await counters.countDocuments({ _id: webhookId as never, [ledgerPath(key)]: { $exists: true } }, { limit: 1 })) > 0;
+}
+
+/**
+ * Writes a merged batch: one round trip when none of its keys was applied before (every first
+ * record). When one was (a record redone after a partial success), each change is written on its
+ * own, and those in the ledger are skipped.
+ */
+async function writeBatch(
+  models: Models,
+  tenantId: string,
+  webhookId: string,
+  batch: Tally,
+  released: readonly string[],
+  returnCounters: boolean,
+): Promise<WebhookCounters | null> {
+  const counters = countersCollection(models);
+  const update = batchUpdate(batch, released);
+  if (!update) return null;
+  const keys = batch.changes.flatMap((c) => (c.key ? [c.key] : []));
+  for (let tries = 0; tries < 2; tries++) {
+    const first = await conditionalWrite(counters, tenantId, webhookId, keys, update, returnCounters);
+    if (first.applied) return first.counters;
+  }
+  // A key is in the ledger: the changes one by one, each applied unless its key is there.
+  for (const change of batch.changes) {
+    const one = emptyTally();
+    merge(one, change);
+    const single = batchUpdate(one);
+    if (!single) continue;
+    const own = change.key ? [change.key] : [];
+    for (let tries = 0; tries < 3; tries++) {
+      if ((await conditionalWrite(counters, tenantId, webhookId, own, single, false)).applied) break;
+      if (change.key && (await inLedger(counters, webhookId, change.key))) break;
+    }
+  }
+  if (released.length) await counters.updateOne({ _id: webhookId as never, tenantId }, { $unset: Object.fromEntries(released.map((k) => [ledgerPath(k), ''])) });
+  if (!returnCounters) return null;
+  return countersOf((await counters.findOne({ _id: webhookId as never, tenantId }, { projection: COUNTER_FIELDS })) as Partial<WebhookCounterDoc> | null);
 }
 
 const queues = new WebhookWriteQueues();
@@ -177,4 +303,9 @@ const queues = new WebhookWriteQueues();
  */
 export function writeCounters(models: Models, changes: readonly CounterChange[]): Promise<(WebhookCounters | null)[]> {
   return Promise.all(changes.map((change) => queues.change(models, change)));
+}
+
+/** The outboxes of these changes are cleared: their keys may leave the webhook's ledger (after LEDGER_KEEP_MS). */
+export function releaseCounterKeys(tenantId: string, webhookId: string, keys: readonly string[]): void {
+  queues.release(tenantId, webhookId, keys);
 }

@@ -15,7 +15,7 @@ export enum DeliveryFailureType {
    * left: retried after a short back-off, no attempt spent, never the end of the delivery.
    */
   OwnFailure = 'DeliveryOwnFailure',
-  /** A record activity refused its input for good (records own it): retrying cannot help. */
+  /** A record of an outcome (index, counters, operational events) that can never pass (invalid data): not retried, the workflow logs it and goes on. */
   RecordRejected = 'RecordRejected',
 }
 

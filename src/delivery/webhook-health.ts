@@ -1,9 +1,8 @@
 /**
- * A webhook's health after each finished delivery: what it changes on the webhook's counters, and
- * when a failing webhook is disabled automatically (so a dead receiver stops costing attempts).
+ * A webhook's health after each finished delivery: when a failing webhook is disabled
+ * automatically (so a dead receiver stops costing attempts). Applied by the outcome records
+ * (activities/record-delivery-outcome.ts), idempotently.
  */
-import type { CounterChange } from './counter-writes';
-import type { Models } from '../models';
 import type { WebhookCounters } from '../models/webhook-counter';
 import type { FinalOutcome } from './types';
 
@@ -51,13 +50,6 @@ function describeSpan(ms: number): string {
   return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
-/** What one finished delivery changes on its webhook's counters (none for a canceled one). */
-export function counterChange({ tenantId, webhookId, outcome, firstAttemptAt }: Pick<DeliveryOutcomeRecord, 'tenantId' | 'webhookId' | 'outcome' | 'firstAttemptAt'>, now: Date): CounterChange | null {
-  if (outcome === 'canceled') return null;
-  if (outcome === 'delivered') return { tenantId, webhookId, outcome: 'delivered' };
-  return { tenantId, webhookId, outcome: 'failed', failedSince: firstAttemptAt ? new Date(firstAttemptAt) : now };
-}
-
 /** Which rule, if any, disables a webhook after this outcome, given its counters after it was counted. */
 export function disableRule(outcome: FinalOutcome, counters: WebhookCounters | null, policy: AutoDisablePolicy, now: Date): Disabled | null {
   if (outcome === 'gone') return { rule: 'gone', reason: GONE_REASON };
@@ -69,23 +61,4 @@ export function disableRule(outcome: FinalOutcome, counters: WebhookCounters | n
     return { rule: 'failing_too_long', reason: `deliveries have failed for more than ${describeSpan(policy.failingForMs)} without a success` };
   }
   return null;
-}
-
-/**
- * After a failed delivery's counters are written: disables the webhook when the receiver is gone
- * or has failed too long (judged on the counters that write returned: no read), and says why when
- * this call disabled it. The one write of the engine to a webhook document, and a rare one:
- * conditional on the webhook still being active, so of concurrent calls one disables it.
- */
-export async function applyDisableRules(
-  models: Models,
-  { tenantId, webhookId, outcome }: Pick<DeliveryOutcomeRecord, 'tenantId' | 'webhookId' | 'outcome'>,
-  counters: WebhookCounters | null,
-  policy: AutoDisablePolicy,
-  now: Date,
-): Promise<Disabled | null> {
-  const disabled = disableRule(outcome, counters, policy, now);
-  if (!disabled) return null;
-  const updated = await models.Webhook.updateOne({ _id: webhookId, tenantId, active: true }, { $set: { active: false, disabledReason: disabled.reason, disabledAt: now } });
-  return updated.modifiedCount > 0 ? disabled : null;
 }

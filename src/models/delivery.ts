@@ -1,4 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import type { FinalOutcome } from '../delivery/types';
 
 /**
  * The index of deliveries: one small document per delivery (event × webhook), written in bulk a
@@ -37,6 +38,12 @@ const deliverySchema = new Schema(
      */
     createdHour: { type: Number, required: true },
     completedAt: { type: Date, default: null },
+    /** What the webhook's counters count this delivery as: `delivered`, `failed`, or null (neither). Absent before it was kept. */
+    counted: { type: String, default: undefined },
+    /** The outbox: what the last status change still owes (counters, auto-disable, operational events), until all of it is done. */
+    effects: { type: Schema.Types.Mixed, default: undefined },
+    /** Which record wrote `effects` (the run of a retried delivery's, a hash for a page's): its clear is conditional on it, and a page's clears its own in one update. */
+    effectsKey: { type: String, default: undefined },
   },
   { versionKey: false },
 );
@@ -58,6 +65,36 @@ export const createdHourOf = (createdAt: Date): number => Math.floor(createdAt.g
 /** When hour `hour` (a `createdHour`) begins. */
 export const hourStart = (hour: number): Date => new Date(hour * HOUR_MS);
 
-export type DeliveryDoc = InferSchemaType<typeof deliverySchema> & { _id: string };
+export type DeliveryDoc = Omit<InferSchemaType<typeof deliverySchema>, 'counted' | 'effects' | 'effectsKey'> & { _id: string; counted?: Counted | null; effects?: PendingEffects | null; effectsKey?: string | null };
+
+/** How a delivery counts on its webhook's counters: each delivery once, by its current final status. */
+export type Counted = 'delivered' | 'failed';
+
+/** The counter a delivery that ended so counts in (a canceled one counts in none). */
+export const countedAs = (outcome: FinalOutcome): Counted | null => (outcome === 'delivered' ? 'delivered' : outcome === 'canceled' ? null : 'failed');
+
+/** What counters counted a delivery indexed before `counted` was kept as: its final status. */
+export const countedOf = (doc: Pick<DeliveryDoc, 'status' | 'counted'>): Counted | null =>
+  doc.counted !== undefined ? doc.counted : doc.status === 'delivered' || doc.status === 'failed' ? doc.status : null;
+
+/**
+ * The side effects a delivery's status change owes, written with that change (the outbox) and
+ * cleared once all are done: a record that fails midway redoes them from here, each idempotent.
+ */
+export interface PendingEffects {
+  /** The run that recorded the change: the ledger key of its counter change and its operational events' ids derive from it. */
+  runId: string;
+  outcome: FinalOutcome;
+  /** What the counters counted the delivery as before the change: the count moves from there. */
+  from: Counted | null;
+  attempts: number;
+  lastError: string | null;
+  /** Start of the delivery's first attempt (ISO 8601): a failing streak begins there. */
+  firstAttemptAt: string | null;
+  /** When the change was recorded. */
+  at: Date;
+  /** Auto-disable's decision, kept before the webhook is disabled so a redo sends its event once. */
+  disable?: { rule: string; reason: string; at: Date };
+}
 
 export const deliveryModel = (conn: Connection) => conn.model('Delivery', deliverySchema);

@@ -1,12 +1,12 @@
-import { finishDelivery, recordDeliveries, type IndexedDelivery } from '../../src/delivery-records/delivery-index';
+import { clearEffects, finishDelivery, recordDeliveries, type IndexedDelivery } from '../../src/delivery-records/delivery-index';
 import { newId } from '../../src/ids';
 import { useHarness } from '../support/use-harness';
 
 /**
  * A retried delivery can end before the fan-out's page record that lists it as retrying is
  * written, or while it is: under load the two writes meet. Whichever lands first, the index must
- * end with the delivery's final status, and the end must count as new exactly once (the counters
- * move on it). An upsert is a read and then an insert (on FerretDB, two statements), so the page
+ * end with the delivery's final status, and the end must count as new exactly once (its outbox owes
+ * the counters). An upsert is a read and then an insert (on FerretDB, two statements), so the page
  * record's insert can land between the two and fail the upsert with a duplicate key.
  */
 describe('deliveries index: a retried delivery ending while its page record is written (MongoDB-wire server)', () => {
@@ -35,7 +35,7 @@ describe('deliveries index: a retried delivery ending while its page record is w
       finishDelivery(
         ctx.harness.models,
         id,
-        { tenantId: 'ten_race', webhookId: 'wh_race', eventId: `evt_${id}`, eventType: 'race.test', outcome: 'failed', attempts: 2, durationMs: null, reason: 'HTTP 500', startedAt: now },
+        { tenantId: 'ten_race', webhookId: 'wh_race', eventId: `evt_${id}`, eventType: 'race.test', outcome: 'failed', attempts: 2, durationMs: null, reason: 'HTTP 500', startedAt: now, runId: 'run-2', lastError: 'HTTP 500' },
         now,
       );
 
@@ -53,9 +53,14 @@ describe('deliveries index: a retried delivery ending while its page record is w
     expect(docs).toHaveLength(ids.length);
     expect(docs.filter((d) => d.status !== 'failed').map((d) => `${d._id}: ${d.status}`)).toEqual([]);
     expect(docs.every((d) => d.attempts === 2)).toBe(true);
-    expect(counted.filter((c) => !c)).toHaveLength(0);
+    expect(counted.filter((c) => c.kind !== 'finished')).toHaveLength(0);
 
-    // Recorded again (a replayed local activity): nothing is new.
-    expect(await Promise.all(ids.map(end))).toEqual(ids.map(() => false));
+    // Recorded again (a retried local activity): nothing is new, and what the end owes is still owed.
+    expect((await Promise.all(ids.map(end))).map((r) => r.kind)).toEqual(ids.map(() => 'pending'));
+    // Once its effects are done (outbox cleared), a replay finds nothing to do.
+    // 16 at a time: FerretDB v1 holds a query's connection through its write, and hundreds of
+    // concurrent updates of one client exhaust its PostgreSQL pool and wait on each other.
+    for (let i = 0; i < ids.length; i += 16) await Promise.all(ids.slice(i, i + 16).map((id) => clearEffects(ctx.harness.models, id, 'run-2')));
+    expect((await Promise.all(ids.map(end))).map((r) => r.kind)).toEqual(ids.map(() => 'done'));
   });
 });

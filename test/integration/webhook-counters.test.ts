@@ -96,4 +96,25 @@ describe('webhook counters', () => {
     const edited = await models.Webhook.find({ _id: { $in: ids.slice(0, 20) } }).lean<WebhookDoc[]>();
     expect(edited.map((w) => w.description).sort()).toEqual(ids.slice(0, 20).map((id) => `edited ${id}`).sort());
   });
+
+  it('applies a keyed change once: a change redone after it was written (alone or in a batch with new ones) counts nothing twice', async () => {
+    const [id] = await webhooks(1);
+    const failed: CounterChange = { tenantId, webhookId: id, outcome: 'failed', from: null, key: 'k-failed', failedSince: at(1) };
+    expect(await writeCounters(models, [failed])).toEqual([expect.objectContaining({ deliveryFailureCount: 1, consecutiveFailureCount: 1 })]);
+    // The record failed after this write and is redone: alone, then merged with a new change.
+    const [again] = await writeCounters(models, [failed]);
+    expect(again).toMatchObject({ deliveryFailureCount: 1, consecutiveFailureCount: 1 });
+    await writeCounters(models, [failed, { tenantId, webhookId: id, outcome: 'delivered', from: null, key: 'k-other' }]);
+    expect(await read(id)).toMatchObject({ deliverySuccessCount: 1, deliveryFailureCount: 1, consecutiveFailureCount: 0 });
+  });
+
+  it('counts deliveries, not outcomes: a failed delivery requeued to success moves from failed to delivered', async () => {
+    const [id] = await webhooks(1);
+    await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'failed', from: null, key: 'run-1', failedSince: at(1) }]);
+    await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'delivered', from: 'failed', key: 'run-2' }]);
+    expect(await read(id)).toMatchObject({ deliverySuccessCount: 1, deliveryFailureCount: 0, consecutiveFailureCount: 0, failingSince: null });
+    // The same change redone moves nothing more.
+    await writeCounters(models, [{ tenantId, webhookId: id, outcome: 'delivered', from: 'failed', key: 'run-2' }]);
+    expect(await read(id)).toMatchObject({ deliverySuccessCount: 1, deliveryFailureCount: 0 });
+  });
 });

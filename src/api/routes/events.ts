@@ -6,7 +6,7 @@ import { eventTypeSchema } from '../../events/event-type';
 import { isOperationalEventType, OPERATIONAL_EVENT_TYPES } from '../../events/operational-event-types';
 import type { Client } from '@temporalio/client';
 import { listDeliveries } from '../../delivery-records/delivery-list';
-import { readDelivery, type DeliveryDetail } from '../../delivery-records/delivery-reader';
+import { readDelivery, RunHistories, type DeliveryDetail } from '../../delivery-records/delivery-reader';
 import { eventEnvelope } from '../../events/event-envelope';
 import type { Models } from '../../models';
 import { eventKey, type EventDoc } from '../../models/event';
@@ -108,8 +108,10 @@ export function eventsRouter(ingestion: EventIngestion, models: Models, temporal
       if (!event) throw notFound('event');
       const page = await listDeliveries(models, { tenantId, eventId: params.id }, query.limit, query.cursor);
       const deliveries: DeliveryDetail[] = [];
+      // The event's fan-out history holds every first attempt: fetched once for the page.
+      const histories = new RunHistories(temporal);
       for (let i = 0; i < page.deliveries.length; i += READ_CONCURRENCY) {
-        const read = await Promise.all(page.deliveries.slice(i, i + READ_CONCURRENCY).map((d) => readDelivery(temporal, models, d.id, tenantId)));
+        const read = await Promise.all(page.deliveries.slice(i, i + READ_CONCURRENCY).map((d) => readDelivery(temporal, models, d.id, tenantId, histories)));
         deliveries.push(...read.filter((d): d is DeliveryDetail => d !== undefined));
       }
       res.json({ event: eventEnvelope(event), deliveries, nextCursor: page.next && encodeCursor(page.next) });
