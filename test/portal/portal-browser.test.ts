@@ -232,7 +232,7 @@ describe('customer portal in a browser', () => {
 
     await page.goto(url('/portal/webhooks'));
     const row = page.locator('table.list tbody tr', { hasText: 'Billing sync' });
-    expect(await row.innerText()).toMatch(/active[\s\S]*50 % \(1 of 2\)/);
+    expect(await row.innerText()).toMatch(/active[\s\S]*100 % \(1 of 1\)/);
     await screenshot(page, '01-webhooks');
   });
 

@@ -113,6 +113,9 @@ describe('customer portal behind a TLS-terminating proxy', () => {
     await page.goto(link.url);
     await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
     expect(page.url()).toBe(`${publicUrl}/portal/webhooks`);
+    // Served over https (PUBLIC_URL): browsers are told to keep to it.
+    const page0 = await fetch(`${apiUrl}/portal/`);
+    expect(page0.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
     expect(await page.locator('table.list tbody tr').innerText()).toContain('https://127.0.0.1:9/proxied');
     expect(await context.cookies()).toEqual([expect.objectContaining({ name: 'portal_session', path: '/portal', httpOnly: true, sameSite: 'Strict', secure: true })]);
     await screenshot(page, '20-behind-tls-proxy');

@@ -184,6 +184,12 @@ describe('POST /v1/portal-sessions and the portal session', () => {
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).not.toContain('unsafe-inline');
       expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      // Plain http on loopback (no https PUBLIC_URL): no HSTS, which would pin the host to https.
+      expect(res.headers.get('strict-transport-security')).toBeNull();
       const html = await res.text();
       expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
       expect(html).not.toMatch(/<style|\sstyle=/);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringifySetCookie } from 'cookie';
 import express, { Router, type RequestHandler, type Response } from 'express';
+import helmet from 'helmet';
 import { csrfTokenOf, type PortalSession, type PortalSessions } from '../../portal/portal-sessions';
 import { ApiError } from '../errors';
 import { PORTAL_COOKIE, portalSessionAuth, sameOrigin, sessionCookie } from '../portal-auth';
@@ -18,30 +19,33 @@ import { route } from '../validate';
 export const PORTAL_WEB_DIR = resolve(__dirname, '..', '..', '..', 'dist', 'portal-web');
 
 /** No inline script or style, nothing from elsewhere, never framed (clickjacking). */
-export const PORTAL_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const securityHeaders: RequestHandler = (_req, res, next) => {
-  res.set({
-    'Content-Security-Policy': PORTAL_CSP,
-    'X-Frame-Options': 'DENY',
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Resource-Policy': 'same-origin',
-  });
-  next();
+const PORTAL_CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
 };
+
+/**
+ * The portal's security headers, by helmet (the maintained set, kept current with browsers) on
+ * this CSP; HSTS only where the portal is served over https (`PUBLIC_URL`), never on a plain-http
+ * loopback address.
+ */
+const securityHeaders = (https: boolean): RequestHandler =>
+  helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: PORTAL_CSP_DIRECTIVES },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    strictTransportSecurity: https ? { maxAge: 31_536_000 } : false,
+  });
 
 /** The placeholder in index.html that the session's state replaces. */
 const SESSION_META = '<meta name="portal-session" content="">';
@@ -65,7 +69,7 @@ export interface PortalRouterDeps {
 
 export function portalRouter({ sessions, tenantRoutes, guards, publicUrl, allowHttpUrls = false }: PortalRouterDeps): Router {
   const router = Router();
-  router.use(securityHeaders);
+  router.use(securityHeaders(publicUrl?.startsWith('https:') === true));
 
   const setCookie = (res: Response, value: string, maxAgeSeconds: number) => {
     const secure = res.req.secure || publicUrl?.startsWith('https:') === true;
