@@ -11,7 +11,7 @@ import { writeCounters } from '../delivery/counter-writes';
 import type { EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
 import { attemptFailedSignal } from '../temporal/delivery-signals';
-import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
+import { EventMissingError, loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
 
 /**
  * How often the activity heartbeats while it runs (the SDK throttles what it sends): a heartbeat
@@ -107,6 +107,11 @@ export function deliverActivity(deps: DeliverDeps) {
     /** A part of the service failed before the request left: tried again soon, no attempt spent. */
     const ownFailure = (err: unknown): never => {
       if (err instanceof ApplicationFailure || err instanceof CancelledFailure) throw err;
+      // Not an outage: no retry brings a swept payload back, so the delivery ends rather than waiting forever.
+      if (err instanceof EventMissingError) {
+        log.warn('event payload no longer stored; delivery ends failed', logContext);
+        throw fail(DeliveryFailureType.EventExpired, 'the event is no longer stored (past the retention period): nothing left to send', previous);
+      }
       // Activity attempts that made no request: the failures of our own parts so far, this one included.
       const failures = Math.max(0, context.info.attempt - 1 - (made - (input.firstAttempt ? 1 : 0))) + 1;
       const nextRetryDelay = ownFailureDelayMs(failures);

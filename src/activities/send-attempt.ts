@@ -18,13 +18,21 @@ export interface AttemptDeps {
   cache: PageCache;
 }
 
+/** Thrown when an event's payload is not in storage: the retention sweep removed it (it is inserted before its fan-out starts). */
+export class EventMissingError extends Error {
+  override readonly name = 'EventMissingError';
+  constructor(readonly eventId: string) {
+    super(`event ${eventId} is missing from storage`);
+  }
+}
+
 /** The stored event; its payload never changes, so it is read once per worker and kept. */
 export async function loadEvent({ models, cache }: AttemptDeps, tenantId: string, eventId: string): Promise<EventDoc> {
   const key = eventKey(tenantId, eventId);
   const cached = cache.event(key);
   if (cached) return cached;
   const event = await models.Event.findById(key).lean<EventDoc>();
-  if (!event) throw new Error(`event ${eventId} is missing from storage`);
+  if (!event) throw new EventMissingError(eventId);
   cache.putEvent(event);
   return event;
 }

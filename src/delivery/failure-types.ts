@@ -10,6 +10,8 @@ export enum DeliveryFailureType {
   WebhookInactive = 'WebhookInactive',
   /** The URL resolves to an address the SSRF guard refuses. */
   UrlRefused = 'UrlRefused',
+  /** The event's payload is no longer stored (past `RETENTION_DAYS`): nothing to send, it ends failed. */
+  EventExpired = 'DeliveryEventExpired',
   /**
    * A part of the service itself (database, Temporal, the signing key) failed before the request
    * left: retried after a short back-off, no attempt spent, never the end of the delivery.

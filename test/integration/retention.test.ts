@@ -94,4 +94,30 @@ describe('retention (RETENTION_DAYS)', () => {
     expect(await sweepRetention(ctx.harness.models, DAYS)).toEqual({ deliveries: 1, events: 1 });
     expect((await ctx.harness.call('GET', `/v1/events/${eventId}`, { token: apiKey })).status).toBe(404);
   });
+
+  it('ends a retrying delivery whose payload is no longer stored as failed, with the reason, instead of retrying forever', async () => {
+    const [, receiver] = ctx.receivers;
+    receiver.respondWith({ status: 500, body: 'down' });
+    const { apiKey, tenantId } = await ctx.harness.createTenant('Payload gone');
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: receiver.url('/gone-payload'), events: ['*'], retrySchedule: ['1s', '1s'] });
+    await ctx.harness.stopRetryWorker();
+    const eventId = await ctx.harness.sendEvent(apiKey, { type: 'order.paid', data: { total: 4 } });
+    const id = deliveryId(tenantId, eventId, webhookId);
+    await eventually(async () => ((await ctx.harness.models.Delivery.findById(id).lean())?.status === 'retrying' ? true : undefined), 30_000, 'the delivery retrying');
+    // The payload goes (as a sweep racing a late retry, or a history kept longer than payloads);
+    // a new worker has no copy of it in memory.
+    await ctx.harness.models.Event.deleteOne({ _id: eventKey(tenantId, eventId) });
+    await ctx.harness.stopWorker();
+    await ctx.harness.startWorker();
+
+    await expect(ctx.harness.client.workflow.getHandle(id).result()).rejects.toThrow();
+    const delivery = await eventually(async () => {
+      const res = await ctx.harness.call('GET', `/v1/deliveries/${id}`, { token: apiKey });
+      return res.body?.delivery?.status === 'failed' ? res.body.delivery : undefined;
+    }, 30_000, 'the delivery recorded failed');
+    expect(delivery.reason).toBe('the event is no longer stored (past the retention period): nothing left to send');
+    // Only the first attempt reached the receiver: nothing was sent without its payload.
+    expect(requestsOf(receiver.requests, id)).toHaveLength(1);
+    expect(delivery.attempts).toHaveLength(1);
+  });
 });
