@@ -7,7 +7,7 @@ import { deliverAndRecordFirstAttemptsActivity, deliverFirstAttemptActivity, del
 import { loadFanoutPageActivity, matchWebhooksActivity } from './match-webhooks';
 import { PageCache } from './page-cache';
 import { OperationalEventSender } from './operational-event-sender';
-import { recordDeliveryOutcomeActivity, recordFirstAttemptsActivity, type RecordFaults } from './record-delivery-outcome';
+import { owedEffectsFinisher, recordDeliveryOutcomeActivity, recordFirstAttemptsActivity, type RecordFaults } from './record-delivery-outcome';
 import { createRequeueActivities } from './requeue';
 
 export interface ActivityDeps {
@@ -31,7 +31,7 @@ export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_
     ...createRequeueActivities(models),
     /** Pages of fan-outs started before first attempts moved inline. */
     matchWebhooks: matchWebhooksActivity(models),
-    loadFanoutPage: loadFanoutPageActivity(models, cache),
+    loadFanoutPage: loadFanoutPageActivity(models, cache, owedEffectsFinisher(outcomeDeps)),
     /** One delivery's first attempt: fan-outs begun before first attempts were batched. */
     deliverFirstAttempt: deliverFirstAttemptActivity(attemptDeps),
     /** A batch's first attempts: fan-outs begun before workflow version 2. */

@@ -6,6 +6,7 @@ import type { MatchedWebhook, MatchPage } from '../delivery/types';
 import { eventKey, type EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
 import type { MatchList, PageCache } from './page-cache';
+import type { RecordedWithOutbox } from './record-delivery-outcome';
 
 export interface MatchWebhooksInput {
   tenantId: string;
@@ -80,7 +81,7 @@ async function matchList(models: Models, cache: PageCache, input: MatchWebhooksI
  * already recorded (a reset or replayed fan-out), so none of them is sent again. An event that no
  * webhook matches costs the match query alone: its payload is read only for a page to send.
  */
-export function loadFanoutPageActivity(models: Models, cache: PageCache) {
+export function loadFanoutPageActivity(models: Models, cache: PageCache, finishOwedEffects: (docs: readonly RecordedWithOutbox[]) => Promise<void>) {
   return async function loadFanoutPage(input: MatchWebhooksInput): Promise<MatchPage> {
     const list = await matchList(models, cache, input);
     const after = input.after ?? '';
@@ -93,8 +94,9 @@ export function loadFanoutPageActivity(models: Models, cache: PageCache) {
     const eventRead = models.Event.findById(eventKey(input.tenantId, input.eventId)).lean<EventDoc>().exec();
     const [event, recorded] = await Promise.all([eventRead, recordedDeliveries(models, input, eventRead, found)]);
     if (event) cache.putEvent(event);
+    await finishOwedEffects(recorded.withOutbox);
     return {
-      webhooks: found.map((m, i) => ({ ...m, firstDelayMs: delayAfterAttempt(page[i].retrySchedule, 1), recorded: recorded.has(m.deliveryId) })),
+      webhooks: found.map((m, i) => ({ ...m, firstDelayMs: delayAfterAttempt(page[i].retrySchedule, 1), recorded: recorded.ids.has(m.deliveryId) })),
       nextCursor: rest.length > input.limit || list.more ? page[page.length - 1]._id : null,
     };
   };
@@ -107,13 +109,18 @@ export function loadFanoutPageActivity(models: Models, cache: PageCache) {
  * page costs no query, where the query would read every delivery of the event so far (FerretDB
  * cannot push `$in` down).
  */
-async function recordedDeliveries(models: Models, { tenantId, eventId, after }: MatchWebhooksInput, event: Promise<EventDoc | null>, page: MatchedWebhook[]): Promise<Set<string>> {
+async function recordedDeliveries(
+  models: Models,
+  { tenantId, eventId, after }: MatchWebhooksInput,
+  event: Promise<EventDoc | null>,
+  page: MatchedWebhook[],
+): Promise<{ ids: Set<string>; withOutbox: RecordedWithOutbox[] }> {
   if (after !== null) {
     const through = (await event)?.fanoutRecordedThrough;
-    if (!through || through < page[0].webhookId) return new Set();
+    if (!through || through < page[0].webhookId) return { ids: new Set(), withOutbox: [] };
   }
   const docs = await models.Delivery.find({ tenantId, eventId, _id: { $in: page.map((m) => m.deliveryId) } })
-    .select({ _id: 1 })
-    .lean();
-  return new Set(docs.map((d) => d._id));
+    .select({ _id: 1, tenantId: 1, webhookId: 1, eventId: 1, eventType: 1, effects: 1, effectsKey: 1 })
+    .lean<RecordedWithOutbox[]>();
+  return { ids: new Set(docs.map((d) => d._id)), withOutbox: docs.filter((d) => d.effects && d.effectsKey) };
 }

@@ -17,7 +17,7 @@ import { releaseCounterKeys, writeCounters, type CounterChange } from '../delive
 import type { WebhookCounters } from '../models/webhook-counter';
 import { deliveriesFinished, webhooksDisabled } from '../metrics/metrics';
 import type { Models } from '../models';
-import { countedAs, type PendingEffects } from '../models/delivery';
+import { countedAs, type DeliveryDoc, type PendingEffects } from '../models/delivery';
 import { eventKey } from '../models/event';
 import type { OperationalEventSender } from './operational-event-sender';
 import { checkedRecord, rejectingPermanentErrors } from './record-rejected';
@@ -138,6 +138,28 @@ async function cleared(deps: OutcomeDeps, o: Owed): Promise<void> {
   if (!(await clearEffects(deps.models, o.deliveryId, o.effectsKey))) return;
   deliveriesFinished.inc({ outcome: o.effects.outcome });
   releaseCounterKeys(o.tenantId, o.webhookId, [ledgerKey(o.deliveryId, o.effects.runId)]);
+}
+
+/** A delivery found in the index with its outbox still set, as a page's load reads it. */
+export type RecordedWithOutbox = Pick<DeliveryDoc, '_id' | 'tenantId' | 'webhookId' | 'eventId' | 'eventType' | 'effects' | 'effectsKey'>;
+
+/**
+ * Finishes what deliveries found recorded still owe (a batch whose worker died after its
+ * record's index write and before the counters): the fan-out's rerun skips recorded deliveries,
+ * so no page record lists them again, and the page's load, which finds them, finishes them.
+ */
+export function owedEffectsFinisher(deps: OutcomeDeps) {
+  return async function finishOwedEffects(docs: readonly RecordedWithOutbox[]): Promise<void> {
+    const owed: Owed[] = docs.flatMap((d) =>
+      d.effects && d.effectsKey
+        ? [{ tenantId: d.tenantId, webhookId: d.webhookId, deliveryId: d._id, eventId: d.eventId, eventType: d.eventType, effects: d.effects, effectsKey: d.effectsKey }]
+        : [],
+    );
+    if (!owed.length) return;
+    await doEffects(deps, owed);
+    for (const o of owed) await cleared(deps, o);
+    log.info('effects of recorded deliveries finished by the page that found them', { eventId: owed[0].eventId, deliveries: owed.length });
+  };
 }
 
 const MAX_ROUNDS = 5;

@@ -80,6 +80,41 @@ describe('outcome records: a fault after the index change loses no side effect (
     expect(opsTypes()).toEqual(['delivery.exhausted', 'webhook.disabled']);
   });
 
+  it("a page's load finishes the outbox of a delivery it finds recorded (its batch's worker died after the index write, before the counters)", async () => {
+    const { harness, receivers: [receiver] } = ctx;
+    const { apiKey, tenantId } = await harness.createTenant();
+    const { webhookId } = await harness.createWebhook(apiKey, { url: receiver.url('/rerun'), events: ['refund.*'] });
+    receiver.respondWith({ status: 200 });
+    await harness.sendEvent(apiKey, { id: 'outbox-rerun', type: 'refund.paid', data: {} });
+    const deliveryId = (await eventually(() => receiver.requests.find((r) => r.path === '/rerun'), 30_000, 'the first attempt')).headers['webhook-id'] as string;
+    await eventually(async () => ((await webhookState(apiKey, webhookId)).delivered === 1 ? true : undefined), 30_000, 'the delivered count');
+    await eventually(async () => ((await harness.models.Delivery.findById(deliveryId).lean())?.effects ? undefined : true), 30_000, 'the outbox cleared');
+
+    // The state a killed worker leaves: the index written with its outbox, the counters not.
+    const effects = { runId: 'run-of-a-killed-worker', outcome: 'delivered', from: null, attempts: 1, lastError: null, firstAttemptAt: null, at: new Date() };
+    await harness.models.Delivery.collection.updateOne({ _id: deliveryId as never }, { $set: { effects, effectsKey: 'page-of-a-killed-worker' } });
+    await harness.models.WebhookCounter.collection.updateOne({ _id: webhookId as never }, { $inc: { deliverySuccessCount: -1 } });
+    expect((await webhookState(apiKey, webhookId)).delivered).toBe(0);
+
+    // The fan-out's rerun loads the page: the delivery is recorded (not sent again), and what it owed is done.
+    const http = new WebhookHttpClient({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'test' });
+    const input = { tenantId, eventId: 'outbox-rerun', eventType: 'refund.paid', after: null, limit: 100 };
+    try {
+      const activities = createActivities({ models: harness.models, secretBox: harness.secretBox, http });
+      const load = () => new MockActivityEnvironment(undefined, { client: harness.client }).run(activities.loadFanoutPage, input);
+      const page = (await load()) as Awaited<ReturnType<typeof activities.loadFanoutPage>>;
+      expect(page.webhooks).toEqual([expect.objectContaining({ deliveryId, recorded: true })]);
+      expect((await webhookState(apiKey, webhookId)).delivered).toBe(1);
+      expect((await harness.models.Delivery.findById(deliveryId).lean())?.effects).toBeFalsy();
+      // Done once: a second load finds nothing owed and counts nothing again.
+      await load();
+      expect((await webhookState(apiKey, webhookId)).delivered).toBe(1);
+    } finally {
+      await http.close();
+    }
+    expect(receiver.requests.filter((r) => r.path === '/rerun')).toHaveLength(1);
+  });
+
   it('a record that can never pass is rejected at once (RecordRejected, not retried), and the index is untouched', async () => {
     const { harness } = ctx;
     const http = new WebhookHttpClient({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'test' });
