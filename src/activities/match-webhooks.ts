@@ -81,7 +81,7 @@ async function matchList(models: Models, cache: PageCache, input: MatchWebhooksI
  * already recorded (a reset or replayed fan-out), so none of them is sent again. An event that no
  * webhook matches costs the match query alone: its payload is read only for a page to send.
  */
-export function loadFanoutPageActivity(models: Models, cache: PageCache, finishOwedEffects: (docs: readonly RecordedWithOutbox[]) => Promise<void>) {
+export function loadFanoutPageActivity(models: Models, cache: PageCache, finishOwedEffects: (docs: readonly RecordedWithOutbox[], readAt: number) => Promise<void>) {
   return async function loadFanoutPage(input: MatchWebhooksInput): Promise<MatchPage> {
     const list = await matchList(models, cache, input);
     const after = input.after ?? '';
@@ -94,7 +94,7 @@ export function loadFanoutPageActivity(models: Models, cache: PageCache, finishO
     const eventRead = models.Event.findById(eventKey(input.tenantId, input.eventId)).lean<EventDoc>().exec();
     const [event, recorded] = await Promise.all([eventRead, recordedDeliveries(models, input, eventRead, found)]);
     if (event) cache.putEvent(event);
-    await finishOwedEffects(recorded.withOutbox);
+    await finishOwedEffects(recorded.withOutbox, recorded.readAt);
     return {
       webhooks: found.map((m, i) => ({ ...m, firstDelayMs: delayAfterAttempt(page[i].retrySchedule, 1), recorded: recorded.ids.has(m.deliveryId) })),
       nextCursor: rest.length > input.limit || list.more ? page[page.length - 1]._id : null,
@@ -114,13 +114,14 @@ async function recordedDeliveries(
   { tenantId, eventId, after }: MatchWebhooksInput,
   event: Promise<EventDoc | null>,
   page: MatchedWebhook[],
-): Promise<{ ids: Set<string>; withOutbox: RecordedWithOutbox[] }> {
+): Promise<{ ids: Set<string>; withOutbox: RecordedWithOutbox[]; readAt: number }> {
   if (after !== null) {
     const through = (await event)?.fanoutRecordedThrough;
-    if (!through || through < page[0].webhookId) return { ids: new Set(), withOutbox: [] };
+    if (!through || through < page[0].webhookId) return { ids: new Set(), withOutbox: [], readAt: Date.now() };
   }
+  const readAt = Date.now();
   const docs = await models.Delivery.find({ tenantId, eventId, _id: { $in: page.map((m) => m.deliveryId) } })
     .select({ _id: 1, tenantId: 1, webhookId: 1, eventId: 1, eventType: 1, effects: 1, effectsKey: 1 })
     .lean<RecordedWithOutbox[]>();
-  return { ids: new Set(docs.map((d) => d._id)), withOutbox: docs.filter((d) => d.effects && d.effectsKey) };
+  return { ids: new Set(docs.map((d) => d._id)), withOutbox: docs.filter((d) => d.effects && d.effectsKey), readAt };
 }

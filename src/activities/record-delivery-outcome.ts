@@ -48,6 +48,8 @@ interface Owed {
   effects: PendingEffects;
   /** Which record wrote the outbox: its clear and the disable decision are conditional on it. */
   effectsKey: string;
+  /** When the outbox was read (or written by this record): a change read too long ago is read again. */
+  readAt: number;
 }
 
 /** The ledger key of a change's counter update: one per delivery and recording run. */
@@ -56,11 +58,20 @@ export function ledgerKey(deliveryId: string, runId: string): string {
 }
 
 /** What a change moves on its webhook's counters; null when nothing (a canceled delivery never counted). */
-function counterChangeOf({ tenantId, webhookId, deliveryId, effects }: Owed): CounterChange | null {
+function counterChangeOf({ tenantId, webhookId, deliveryId, effects, readAt }: Owed): CounterChange | null {
   const outcome = countedAs(effects.outcome) ?? 'canceled';
   if (outcome === 'canceled' && !effects.from) return null;
   const failedSince = effects.firstAttemptAt ? new Date(effects.firstAttemptAt) : effects.at;
-  return { tenantId, webhookId, outcome, from: effects.from, key: ledgerKey(deliveryId, effects.runId), ...(outcome === 'failed' ? { failedSince } : {}) };
+  return {
+    tenantId,
+    webhookId,
+    outcome,
+    from: effects.from,
+    key: ledgerKey(deliveryId, effects.runId),
+    deliveryId,
+    readAt,
+    ...(outcome === 'failed' ? { failedSince } : {}),
+  };
 }
 
 /** The `delivery.exhausted` event a failed delivery causes (none for an operational event's own delivery, so failures cannot feed on themselves). */
@@ -149,10 +160,10 @@ export type RecordedWithOutbox = Pick<DeliveryDoc, '_id' | 'tenantId' | 'webhook
  * so no page record lists them again, and the page's load, which finds them, finishes them.
  */
 export function owedEffectsFinisher(deps: OutcomeDeps) {
-  return async function finishOwedEffects(docs: readonly RecordedWithOutbox[]): Promise<void> {
+  return async function finishOwedEffects(docs: readonly RecordedWithOutbox[], readAt: number): Promise<void> {
     const owed: Owed[] = docs.flatMap((d) =>
       d.effects && d.effectsKey
-        ? [{ tenantId: d.tenantId, webhookId: d.webhookId, deliveryId: d._id, eventId: d.eventId, eventType: d.eventType, effects: d.effects, effectsKey: d.effectsKey }]
+        ? [{ tenantId: d.tenantId, webhookId: d.webhookId, deliveryId: d._id, eventId: d.eventId, eventType: d.eventType, effects: d.effects, effectsKey: d.effectsKey, readAt }]
         : [],
     );
     if (!owed.length) return;
@@ -174,11 +185,12 @@ export function recordDeliveryOutcomeActivity(deps: OutcomeDeps) {
   return rejectingPermanentErrors(async function recordOutcome(input: DeliveryOutcomeRecord): Promise<string | null> {
     const record = checkedRecord(input);
     const runId = Context.current().info.workflowExecution?.runId ?? 'unknown-run';
-    const owedOf = (effects: PendingEffects, effectsKey: string): Owed => ({ ...record, effects, effectsKey });
+    const owedOf = (effects: PendingEffects, effectsKey: string, readAt: number): Owed => ({ ...record, effects, effectsKey, readAt });
     // Another change's effects first (at most a few: each loop clears one outbox).
     for (let round = 1; ; round++) {
       if (round > MAX_ROUNDS) throw new Error(`delivery ${record.deliveryId}: an earlier outcome's effects are still owed`);
       const now = new Date();
+      const readAt = Date.now();
       const finished = await finishDelivery(
         deps.models,
         record.deliveryId,
@@ -193,7 +205,7 @@ export function recordDeliveryOutcomeActivity(deps: OutcomeDeps) {
       );
       if (finished.kind === 'done') return null;
       if (finished.kind === 'finished') await deps.faults?.afterIndexChange?.([record.deliveryId]);
-      const owed = owedOf(finished.effects, finished.effectsKey);
+      const owed = owedOf(finished.effects, finished.effectsKey, readAt);
       const disabled = await doEffects(deps, [owed]);
       await cleared(deps, owed);
       if (finished.kind !== 'blocked') return finished.kind === 'finished' || finished.effects.runId === runId ? (disabled.get(record.webhookId) ?? null) : null;
@@ -264,17 +276,22 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
       const through = results.reduce((max, r) => (r.webhookId > max ? r.webhookId : max), '');
       await deps.models.Event.updateOne({ _id: eventKey(event.tenantId, event.eventId) }, { $max: { fanoutRecordedThrough: through } });
     }
+    const writtenAt = Date.now();
     const recorded = await recordDeliveries(deps.models, deliveries);
-    const inserted: Owed[] = deliveries.flatMap((d) => (d.effects && recorded.has(d.id) ? [{ ...event, deliveryId: d.id, webhookId: d.webhookId, effects: d.effects, effectsKey }] : []));
+    const inserted: Owed[] = deliveries.flatMap((d) =>
+      d.effects && recorded.has(d.id) ? [{ ...event, deliveryId: d.id, webhookId: d.webhookId, effects: d.effects, effectsKey, readAt: writtenAt }] : [],
+    );
     if (inserted.length) await deps.faults?.afterIndexChange?.(inserted.map((o) => o.deliveryId));
     // Recorded before (a retried or replayed record, or the delivery's own workflow): what they still owe.
     const earlier = new Set(results.filter((r) => !recorded.has(r.deliveryId)).map((r) => r.deliveryId));
+    const readAt = Date.now();
     const stillOwed: Owed[] = (await pendingEffectsOf(deps.models, event.tenantId, event.eventId, earlier)).filter((doc) => doc.effectsKey).map((doc) => ({
       ...event,
       deliveryId: doc._id,
       webhookId: doc.webhookId,
       effects: doc.effects!,
       effectsKey: doc.effectsKey!,
+      readAt,
     }));
     // The attempts' times move `lastTriggeredAt` up (idempotent: `$max`).
     const triggered: CounterChange[] = results.flatMap((r) => (r.attempt ? [{ tenantId: event.tenantId, webhookId: r.webhookId, triggeredAt: new Date(r.attempt.startedAt) }] : []));

@@ -16,6 +16,9 @@
  * the counters counted it as (`from`) to its outcome's count. Each change carries a key, and the
  * counters document keeps a ledger of the keys applied, set in the same conditional update as the
  * counts: a record redone after a partial success (its outbox still set) applies nothing twice.
+ * A key leaves the ledger LEDGER_KEEP_MS after its outbox was cleared, so a change read from an
+ * outbox longer ago than READ_FRESH_MS is not written (StaleOutboxRead: its record reads again);
+ * keys whose release a killed worker forgot go with the ledger sweep (ledger-sweep.ts).
  */
 import { isDuplicateKey } from '../models/duplicate-key';
 import type { Models } from '../models';
@@ -32,14 +35,18 @@ export interface CounterChange {
   from?: Counted | null;
   /** Applied at most once per key (the ledger); required with an outcome. */
   key?: string;
+  /** The delivery of the key: kept with it in the ledger, so the sweep can tell when it may go. */
+  deliveryId?: string;
+  /** When the outbox this change comes from was read (Date.now() before the read was sent). */
+  readAt?: number;
   /** Start of the failed delivery's first attempt: where a failing streak begins. */
   failedSince?: Date;
   /** Start of an attempt: the webhook's `lastTriggeredAt` moves up to it. */
   triggeredAt?: Date;
 }
 
-/** Changes of one webhook merged in arrival order, and who waits for them to be written. */
-interface Batch {
+/** What a merged batch of one webhook's changes moves, and the changes in it. */
+interface Tally {
   changes: CounterChange[];
   successes: number;
   failures: number;
@@ -50,13 +57,34 @@ interface Batch {
   failuresSinceSuccess: number;
   failingSince: Date | null;
   triggeredAt: Date | null;
-  /** The counters after the write that included this batch: auto-disable decides on them. */
-  written: Promise<WebhookCounters | null>;
 }
 
-type Tally = Omit<Batch, 'written'>;
+/** The changes of one webhook that arrive while its write lingers, and who waits for them to be written. */
+interface Batch {
+  changes: CounterChange[];
+  /** The counters after the write that included this batch: auto-disable decides on them. */
+  written: Promise<WebhookCounters | null>;
+  /** Changes left out of the write: their outbox was read too long ago (see READ_FRESH_MS). */
+  stale: Set<CounterChange>;
+}
 
 const emptyTally = (): Tally => ({ changes: [], successes: 0, failures: 0, failedOutcomes: 0, sawSuccess: false, failuresSinceSuccess: 0, failingSince: null, triggeredAt: null });
+
+/**
+ * The changes merged in arrival order, each key once: two records of one delivery (its own
+ * workflow's and a page record that found its outbox) can land in one batch, whose conditional
+ * write would otherwise apply the change twice under one key (the chaos run's over-count).
+ */
+function tallyOf(changes: readonly CounterChange[]): Tally {
+  const tally = emptyTally();
+  const keys = new Set<string>();
+  for (const change of changes) {
+    if (change.key && keys.has(change.key)) continue;
+    if (change.key) keys.add(change.key);
+    merge(tally, change);
+  }
+  return tally;
+}
 
 function merge(batch: Tally, change: CounterChange): void {
   batch.changes.push(change);
@@ -80,6 +108,12 @@ function merge(batch: Tally, change: CounterChange): void {
 
 const ledgerPath = (key: string) => `ledger.${key}`;
 
+/** A ledger entry: the delivery whose change the key applied, and when (ms). */
+export interface LedgerEntry {
+  d: string;
+  at: number;
+}
+
 /**
  * The one update of a merged batch to the webhook's counters document, right whatever that document
  * held before it (or whether it existed): a streak of failures adds to the streak and keeps the
@@ -100,7 +134,8 @@ function batchUpdate(batch: Tally, released: readonly string[] = []): Record<str
     inc.consecutiveFailureCount = batch.failedOutcomes;
     update.$min = { failingSince: batch.failingSince };
   }
-  for (const change of batch.changes) if (change.key) set[ledgerPath(change.key)] = 1;
+  const at = Date.now();
+  for (const change of batch.changes) if (change.key) set[ledgerPath(change.key)] = { d: change.deliveryId ?? '', at } satisfies LedgerEntry;
   if (released.length) update.$unset = { ...update.$unset, ...Object.fromEntries(released.map((key) => [ledgerPath(key), ''])) };
   if (Object.keys(inc).length) update.$inc = inc;
   if (Object.keys(set).length) update.$set = set;
@@ -121,10 +156,25 @@ export const COUNTER_LINGER_MS = 200;
 
 /**
  * How long a key stays in the ledger after its delivery's outbox was cleared: a duplicate record
- * that read the outbox before the clear (an in-batch record that outlived its deadline) still
- * finds it. Released keys leave with the webhook's next write.
+ * that read the outbox before the clear (a local activity's attempt that outlived its timeout
+ * while its retry ran) still finds it. Released keys leave with the webhook's next write.
  */
-export const LEDGER_KEEP_MS = 5_000;
+export const LEDGER_KEEP_MS = 10_000;
+
+/**
+ * How old an outbox read may be when its change is written: the rest of LEDGER_KEEP_MS covers
+ * the write's own round trip. An older read (a record stalled in an outage while another did its
+ * work) may be of an outbox cleared since, whose key may have left the ledger: it is read again.
+ */
+export const READ_FRESH_MS = 5_000;
+
+/** A change's outbox was read more than READ_FRESH_MS ago: its record must read it again (retryable). */
+export class StaleOutboxRead extends Error {
+  override readonly name = 'StaleOutboxRead';
+  constructor(readonly deliveryId: string | undefined) {
+    super(`the outbox of delivery ${deliveryId ?? '(none)'} was read too long ago to be written; read it again`);
+  }
+}
 
 class WebhookWriteQueues {
   /** Per webhook: the end of its queue, and the batch still collecting changes (not yet started). */
@@ -161,6 +211,13 @@ class WebhookWriteQueues {
     this.released.set(key, list);
   }
 
+  /** An update of the webhook's ledger alone, in turn with this process's other writes to its counters. */
+  ledgerUpdate(models: Models, tenantId: string, webhookId: string, update: Record<string, Record<string, unknown>>): Promise<void> {
+    return this.exclusive(`${tenantId}/${webhookId}`, async () => {
+      await countersCollection(models).updateOne({ _id: webhookId as never, tenantId }, update);
+    });
+  }
+
   /** Released keys old enough to leave the ledger with the next write (not any of `inBatch`). */
   private takeReleased(key: string, inBatch: ReadonlySet<string>): { keys: string[]; putBack: () => void } {
     const list = this.released.get(key);
@@ -180,27 +237,33 @@ class WebhookWriteQueues {
   change(models: Models, change: CounterChange): Promise<WebhookCounters | null> {
     const key = `${change.tenantId}/${change.webhookId}`;
     const queue = this.queue(key);
-    if (queue.open) {
-      merge(queue.open, change);
-      return queue.open.written;
-    }
-    const batch: Batch = { ...emptyTally(), written: Promise.resolve(null) };
-    merge(batch, change);
+    const batch = queue.open ?? this.open(models, key, change, queue);
+    batch.changes.push(change);
+    return batch.written.then((counters) => {
+      if (batch.stale.has(change)) throw new StaleOutboxRead(change.deliveryId);
+      return counters;
+    });
+  }
+
+  /** A new batch for the webhook, written after COUNTER_LINGER_MS with the changes merged into it by then. */
+  private open(models: Models, key: string, first: CounterChange, queue: { open: Batch | null }): Batch {
+    const batch: Batch = { changes: [], written: Promise.resolve(null), stale: new Set() };
     queue.open = batch;
     batch.written = new Promise((resolve) => setTimeout(resolve, COUNTER_LINGER_MS)).then(() =>
       this.exclusive(key, async () => {
         if (queue.open === batch) queue.open = null; // from now on, changes go to the next batch
-        const released = this.takeReleased(key, new Set(batch.changes.flatMap((c) => (c.key ? [c.key] : []))));
+        const fresh = freshPart(batch);
+        const released = this.takeReleased(key, new Set(fresh.changes.flatMap((c) => (c.key ? [c.key] : []))));
         try {
           // Only failures feed auto-disable; without one the counters after the write are not needed.
-          return await writeBatch(models, change.tenantId, change.webhookId, batch, released.keys, batch.failedOutcomes > 0);
+          return await writeBatch(models, first.tenantId, first.webhookId, fresh, released.keys, fresh.failedOutcomes > 0);
         } catch (err) {
           released.putBack();
           throw err;
         }
       }),
     );
-    return batch.written;
+    return batch;
   }
 
   private async limited<T>(op: () => Promise<T>): Promise<T> {
@@ -213,6 +276,13 @@ class WebhookWriteQueues {
       this.waiting.shift()?.();
     }
   }
+}
+
+/** The batch's tally without its changes read from an outbox too long ago (they go to `batch.stale`); taken as the write starts. */
+function freshPart(batch: Batch): Tally {
+  const oldest = Date.now() - READ_FRESH_MS;
+  for (const change of batch.changes) if (change.readAt !== undefined && change.readAt < oldest) batch.stale.add(change);
+  return tallyOf(batch.changes.filter((change) => !batch.stale.has(change)));
 }
 
 type CountersCollection = ReturnType<typeof countersCollection>;
@@ -308,4 +378,15 @@ export function writeCounters(models: Models, changes: readonly CounterChange[])
 /** The outboxes of these changes are cleared: their keys may leave the webhook's ledger (after LEDGER_KEEP_MS). */
 export function releaseCounterKeys(tenantId: string, webhookId: string, keys: readonly string[]): void {
   queues.release(tenantId, webhookId, keys);
+}
+
+/**
+ * For the ledger sweep: removes keys, and dates entries (`{d: '', at}`) that had no time; in turn
+ * with this process's counter writes to the document (never two writes of one process at once).
+ */
+export async function sweepLedgerKeys(models: Models, tenantId: string, webhookId: string, remove: readonly string[], date: readonly string[], at: number): Promise<void> {
+  const update: Record<string, Record<string, unknown>> = {};
+  if (remove.length) update.$unset = Object.fromEntries(remove.map((k) => [ledgerPath(k), '']));
+  if (date.length) update.$set = Object.fromEntries(date.map((k) => [ledgerPath(k), { d: '', at } satisfies LedgerEntry]));
+  if (Object.keys(update).length) await queues.ledgerUpdate(models, tenantId, webhookId, update);
 }

@@ -6,6 +6,7 @@ import { httpClientFromConfig } from '../delivery/http-client';
 import { createLogger } from '../logging/logger';
 import { connectMongo } from '../models';
 import { startRetentionSweep } from '../models/retention-sweep';
+import { startLedgerSweep } from '../delivery/ledger-sweep';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
 import { retryTaskQueue } from '../temporal/task-queues';
 import { createWorkers, runWorkers } from './create-worker';
@@ -34,6 +35,8 @@ runMain('worker', async () => {
   const { conn, models } = await connectMongo(config.mongodbUri);
   // Deliveries and event payloads older than RETENTION_DAYS, needed by no live delivery, go hourly.
   const sweeper = startRetentionSweep(models, config.retentionDays, logger);
+  // Counter ledger keys a killed worker forgot to release go every ten minutes.
+  const ledgerSweeper = startLedgerSweep(models, logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await registerSearchAttributes(config.temporal.address, config.temporal.namespace, logger);
   // Every attempt this process can run at once (first attempts, and attempts on both queues)
@@ -59,6 +62,7 @@ runMain('worker', async () => {
     await runWorkers(workers); // returns after SIGINT/SIGTERM, once in-flight tasks are done
   } finally {
     clearInterval(sweeper);
+    clearInterval(ledgerSweeper);
     metricsServer?.close();
     await connection.close();
     await http.close();
