@@ -4,7 +4,7 @@ import { loadConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
 import { httpClientFromConfig } from '../delivery/http-client';
 import { createLogger } from '../logging/logger';
-import { connectMongo } from '../models';
+import { connectWhenReachable } from '../models/connect-when-reachable';
 import { startRetentionSweep } from '../models/retention-sweep';
 import { startLedgerSweep } from '../delivery/ledger-sweep';
 import { ensureSearchAttributes } from '../temporal/ensure-search-attributes';
@@ -32,7 +32,20 @@ runMain('worker', async () => {
     ? await startMetricsServer(config.host, config.workerMetricsPort, `http://127.0.0.1:${sdkMetricsPort}/metrics`)
     : undefined;
 
-  const { conn, models } = await connectMongo(config.mongodbUri);
+  // The database before Temporal: a worker started during its outage waits for it (as the API
+  // does) and polls only once its activities can read and record. A signal meanwhile ends it at
+  // once: nothing has been polled, so no task is left half done.
+  const stopping = new AbortController();
+  const stopWhileWaiting = () => {
+    stopping.abort();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stopWhileWaiting);
+  process.once('SIGINT', stopWhileWaiting);
+  const { conn, models } = await connectWhenReachable(config.mongodbUri, logger, stopping.signal);
+  // From here the SDK's own handlers stop the workers, once in-flight tasks are done.
+  process.removeListener('SIGTERM', stopWhileWaiting);
+  process.removeListener('SIGINT', stopWhileWaiting);
   // Deliveries and event payloads older than RETENTION_DAYS, needed by no live delivery, go hourly.
   const sweeper = startRetentionSweep(models, config.retentionDays, logger);
   // Counter ledger keys a killed worker forgot to release go every ten minutes.

@@ -3,14 +3,26 @@ import { join } from 'node:path';
 import type { Harness } from './harness';
 import { testStack } from './stack';
 
+export interface SpawnWorkerOptions {
+  stdio: StdioOptions;
+  /** Its own process group (killed whole: the tsx launcher runs the worker in a child). @default false */
+  detached?: boolean;
+  /** The worker in one process (`node --import tsx`, no launcher): its exit code and signals are the worker's own. @default false */
+  oneProcess?: boolean;
+}
+
 /**
  * A worker process on the test stack, started as `npm run start:worker` starts one: through tsx,
  * configured from the environment only. `env` adds to (or overrides) the settings every test
  * worker has; `harnessWorkerEnv` gives it a harness's task queue, database and secrets key.
  */
-export function spawnWorkerProcess(env: NodeJS.ProcessEnv, options: { stdio: StdioOptions; detached?: boolean }): ChildProcess {
+export function spawnWorkerProcess(env: NodeJS.ProcessEnv, options: SpawnWorkerOptions): ChildProcess {
   const root = join(__dirname, '../..');
-  return spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/worker/main.ts')], {
+  const { oneProcess, ...spawnOptions } = options;
+  const [command, args] = oneProcess
+    ? [process.execPath, ['--import', 'tsx', join(root, 'src/worker/main.ts')]]
+    : [join(root, 'node_modules/.bin/tsx'), [join(root, 'src/worker/main.ts')]];
+  return spawn(command, args, {
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -21,7 +33,7 @@ export function spawnWorkerProcess(env: NodeJS.ProcessEnv, options: { stdio: Std
       LOG_LEVEL: 'warn',
       ...env,
     },
-    ...options,
+    ...spawnOptions,
   });
 }
 
