@@ -64,6 +64,8 @@ async function main(): Promise<void> {
     ...process.env,
     ADMIN_TOKEN: config.adminToken,
     SECRETS_KEY: config.secretsKey.toString('base64'),
+    // One build at a time here: the build started is the current one, a restarted older one too.
+    WORKER_PROMOTE: process.env.WORKER_PROMOTE ?? 'always',
   };
   await assertPortFree(config.port, 'PORT');
 

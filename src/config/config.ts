@@ -103,6 +103,22 @@ const EnvSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
   /** The workflow code bundled by the process that started this worker (`npm start`); the worker bundles it itself when unset. */
   WORKFLOW_BUNDLE_FILE: z.string().min(1).optional(),
+  /**
+   * Worker Versioning (docs/operations.md, "Deploys and rollbacks"): each fan-out runs on the build
+   * that started it, and retried deliveries move to the current build. `false` only where every
+   * worker runs one build (the time-skipping tests). @default true
+   */
+  WORKER_VERSIONING: bool.default(true),
+  /** The Worker Deployment this worker's build belongs to. @default webhook-service */
+  WORKER_DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, _ and - only').default('webhook-service'),
+  /** This build's id; by default a hash of its workflow code, so one code is one build. */
+  WORKER_BUILD_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . and - only').optional(),
+  /**
+   * When this worker makes its build the current one (new executions go to it): `new`, only a build
+   * never current before (a deploy promotes itself, a superseded build restarting does not take over);
+   * `always` (npm start: one build at a time); `never` (an operator promotes it). @default new
+   */
+  WORKER_PROMOTE: z.enum(['new', 'always', 'never']).default('new'),
   /** Seconds a verified API key is trusted without reading MongoDB; revoking a key takes effect within this, at once on the API process that revoked it. @default 10 */
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** How long a customer portal link can be opened when the request names no expiresInSeconds. @default 300 */
@@ -136,6 +152,13 @@ export interface WorkerConcurrency {
   maxCachedWorkflows: number;
 }
 
+export interface WorkerVersioningSettings {
+  deploymentName: string;
+  /** Absent: derived from the workflow code (temporal/worker-deployment.ts). */
+  buildId: string | undefined;
+  promote: 'new' | 'always' | 'never';
+}
+
 export interface Config {
   env: 'development' | 'test' | 'production';
   host: string;
@@ -163,6 +186,8 @@ export interface Config {
   autoDisable: AutoDisablePolicy;
   worker: WorkerConcurrency;
   workflowBundleFile: string | undefined;
+  /** Null: this worker polls unversioned. */
+  workerVersioning: WorkerVersioningSettings | null;
   apiKeyCacheMs: number;
   portal: PortalSettings;
   retentionDays: number;
@@ -228,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     },
     workflowBundleFile: e.WORKFLOW_BUNDLE_FILE,
+    workerVersioning: e.WORKER_VERSIONING ? { deploymentName: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID, promote: e.WORKER_PROMOTE } : null,
     apiKeyCacheMs: e.API_KEY_CACHE_SECONDS * 1000,
     portal: { linkTtlSeconds: e.PORTAL_LINK_TTL_SECONDS, sessionTtlSeconds: e.PORTAL_SESSION_TTL_SECONDS, publicUrl: e.PUBLIC_URL },
     retentionDays: e.RETENTION_DAYS,

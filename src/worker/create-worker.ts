@@ -1,7 +1,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import type { WorkerConcurrency } from '../config/config';
+import type { WorkerConcurrency, WorkerVersioningSettings } from '../config/config';
 import { retryTaskQueue } from '../temporal/task-queues';
+import { deploymentVersionOf, type DeploymentVersion } from '../temporal/worker-deployment';
 import { workflowBundle } from './workflow-bundle';
 
 /** The defaults of the WORKER_* settings (config.ts). */
@@ -25,6 +26,14 @@ export interface CreateWorkersOptions {
   workflowBundleFile?: string;
   /** Slots and cache of these workers. @default DEFAULT_WORKER_CONCURRENCY */
   concurrency?: WorkerConcurrency;
+  /** Poll as a version of a Worker Deployment (temporal/worker-deployment.ts). @default unversioned */
+  versioning?: WorkerVersioningSettings | null;
+}
+
+export interface CreatedWorkers {
+  workers: [fanouts: Worker, retries: Worker];
+  /** The version they poll as; null when unversioned. */
+  version: DeploymentVersion | null;
 }
 
 /**
@@ -32,12 +41,16 @@ export interface CreateWorkersOptions {
  * set of activities: one polls `taskQueue` (fan-outs and their inline first attempts, requeues),
  * the other its retry queue (retried deliveries) with a small workflow-task budget of its own.
  */
-export async function createWorkers(options: CreateWorkersOptions): Promise<[fanouts: Worker, retries: Worker]> {
+export async function createWorkers(options: CreateWorkersOptions): Promise<CreatedWorkers> {
   const concurrency = options.concurrency ?? DEFAULT_WORKER_CONCURRENCY;
+  const bundle = await workflowBundle(options.workflowBundleFile);
+  const version = options.versioning ? deploymentVersionOf(options.versioning, bundle.code) : null;
   const shared = {
     connection: options.connection,
     namespace: options.namespace,
-    workflowBundle: await workflowBundle(options.workflowBundleFile),
+    workflowBundle: bundle,
+    // Fan-outs and requeues are pinned to the build that started them; DeliveryWorkflow says AUTO_UPGRADE itself.
+    ...(version ? { workerDeploymentOptions: { useWorkerVersioning: true as const, version, defaultVersioningBehavior: 'PINNED' as const } } : {}),
     activities: createActivities(options.deps),
     maxConcurrentActivityTaskExecutions: concurrency.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: concurrency.maxConcurrentLocalActivities,
@@ -52,7 +65,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<[fan
     // and replaying its short history is cheap; each cached workflow costs worker memory.
     maxCachedWorkflows: Math.min(concurrency.maxCachedWorkflows, RETRY_CACHED_WORKFLOWS),
   });
-  return [fanouts, retries];
+  return { workers: [fanouts, retries], version };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
@@ -13,6 +13,9 @@ import { createWorkers, runWorkers } from './create-worker';
 import { startMetricsServer } from './metrics-server';
 import { freePort } from '../embedded/ports';
 import { runMain } from '../run-main';
+import { hostname } from 'node:os';
+import type { WorkerVersioningSettings } from '../config/config';
+import { adoptPinnedRuns, promoteVersion, type DeploymentVersion } from '../temporal/worker-deployment';
 
 runMain('worker', async () => {
   const config = loadConfig();
@@ -56,12 +59,13 @@ runMain('worker', async () => {
   // gets its own connection: none waits for one.
   const http = httpClientFromConfig(config, 2 * config.worker.maxConcurrentActivities + config.worker.maxConcurrentLocalActivities);
   try {
-    const workers = await createWorkers({
+    const { workers, version } = await createWorkers({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       concurrency: config.worker,
       workflowBundleFile: config.workflowBundleFile,
+      versioning: config.workerVersioning,
       deps: {
         models,
         secretBox: new SecretBox(config.secretsKeyId, config.secretsKey),
@@ -71,8 +75,10 @@ runMain('worker', async () => {
       },
     });
     const taskQueues = [config.temporal.taskQueue, retryTaskQueue(config.temporal.taskQueue)];
-    logger.info({ taskQueues, namespace: config.temporal.namespace }, 'worker started');
-    await runWorkers(workers); // returns after SIGINT/SIGTERM, once in-flight tasks are done
+    logger.info({ taskQueues, namespace: config.temporal.namespace, version }, 'worker started');
+    const running = runWorkers(workers); // returns after SIGINT/SIGTERM, once in-flight tasks are done
+    if (version) void promote(config.temporal.address, config.temporal.namespace, version, config.workerVersioning!.promote, logger);
+    await running;
   } finally {
     clearInterval(sweeper);
     clearInterval(ledgerSweeper);
@@ -82,6 +88,28 @@ runMain('worker', async () => {
     await conn.close();
   }
 });
+
+/**
+ * Makes this build current as WORKER_PROMOTE says, once the server has seen it poll; in the
+ * background (the workers poll meanwhile). A failure is logged: new executions then wait for an
+ * operator to make a version current (docs/operations.md).
+ */
+async function promote(address: string, namespace: string, version: DeploymentVersion, mode: WorkerVersioningSettings['promote'], logger: ReturnType<typeof createLogger>): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const outcome = await promoteVersion(connection, namespace, version, mode, `worker ${hostname()}:${process.pid}`);
+    logger.info({ version, outcome }, outcome === 'promoted' ? 'this build is now the current version' : 'this build was not made current');
+    // One build at a time: the runs of earlier builds have no worker left but this one.
+    if (mode === 'always') {
+      const adopted = await adoptPinnedRuns(new Client({ connection, namespace }), version);
+      if (adopted) logger.info({ version, adopted }, 'runs pinned to earlier builds moved to this one');
+    }
+  } catch (err) {
+    logger.error({ err, version }, 'could not make this build the current version; make it current as docs/operations.md says');
+  } finally {
+    await connection.close();
+  }
+}
 
 /** Best effort: a cluster that refuses (e.g. no operator permission) must have them registered by its operator. */
 async function registerSearchAttributes(address: string, namespace: string, logger: ReturnType<typeof createLogger>): Promise<void> {

@@ -159,7 +159,8 @@ export class Harness {
     const http = new WebhookHttpClient(LOCAL_RECEIVERS);
     const env = this.options.testEnv;
     const native = env ? env.nativeConnection : await NativeConnection.connect({ address: this.options.temporalAddress ?? testStack().temporalAddress });
-    const workers = await createWorkers({
+    // Unversioned: the suites share one dev server, and run one build.
+    const { workers } = await createWorkers({
       connection: native,
       namespace: 'default',
       taskQueue: this.taskQueue,
