@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { freePort } from './ports';
 import { startPostgres } from './postgres-server';
+import { ServiceGroup } from './service-group';
 import type { ServiceProcess } from './service-process';
 import { SupervisedService, type Supervision } from './supervised-service';
 
@@ -30,15 +31,6 @@ export interface RunningMongo {
   /** The processes running now (new ones after a supervised restart). */
   readonly ferretdb: ServiceProcess;
   readonly postgres: ServiceProcess;
-}
-
-/** Services stopped together, in order. */
-export class ServiceGroup {
-  constructor(readonly members: { stop(graceMs?: number): Promise<void> }[]) {}
-
-  async stop(graceMs?: number): Promise<void> {
-    for (const member of this.members) await member.stop(graceMs);
-  }
 }
 
 /** Starts PostgreSQL (creating its cluster on first use), then FerretDB on it. */

@@ -30,3 +30,41 @@ export function assertPortFree(port: number, variable: string): Promise<void> {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });
 }
+
+/** Whether `port` can be bound on 127.0.0.1 now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port in `[from, to]` that was free on 127.0.0.1 a moment ago, found by random tries. */
+async function freePortIn(from: number, to: number): Promise<number> {
+  for (let tries = 0; tries < 1000; tries++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port on 127.0.0.1 between ${from} and ${to}`);
+}
+
+export interface FreePortsOptions {
+  /** Ports not to return (chosen already). */
+  taken?: Iterable<number>;
+  /** Only ports in `[from, to]`. @default any port the system hands out */
+  range?: [from: number, to: number];
+}
+
+/** `count` distinct ports that were free on 127.0.0.1 a moment ago. */
+export async function freePorts(count: number, options: FreePortsOptions = {}): Promise<number[]> {
+  const seen = new Set(options.taken);
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = options.range ? await freePortIn(...options.range) : await freePort();
+    if (seen.has(port)) continue;
+    seen.add(port);
+    ports.push(port);
+  }
+  return ports;
+}

@@ -15,7 +15,7 @@ import { SupervisedService, type Supervision } from './supervised-service';
 import type { ServiceProcess } from './service-process';
 
 /** The PostgreSQL role FerretDB logs in as; it owns the `postgres` database FerretDB writes to. */
-const ROLE = 'ferretdb';
+const FERRETDB_ROLE = 'ferretdb';
 
 export interface PostgresServerOptions {
   /** Directory of PostgreSQL's programs (initdb, postgres, pg_isready); see scripts/provision.sh. */
@@ -23,6 +23,8 @@ export interface PostgresServerOptions {
   /** The cluster's directory; created with initdb when it holds none. */
   dataDir: string;
   port: number;
+  /** The superuser initdb creates, whom the URL logs in as. @default 'ferretdb' */
+  role?: string;
   logFile?: string;
   /** Restart it when it dies, healing a killed postmaster's leftovers. @default never restarted */
   supervise?: Supervision;
@@ -79,7 +81,7 @@ export async function startPostgres(options: PostgresServerOptions): Promise<Run
     throw err;
   }
   return {
-    url: `postgres://${ROLE}:${password}@127.0.0.1:${options.port}/postgres`,
+    url: `postgres://${options.role ?? FERRETDB_ROLE}:${password}@127.0.0.1:${options.port}/postgres`,
     service,
     get process() {
       return service.process;
@@ -127,7 +129,7 @@ function ensureCluster(options: PostgresServerOptions, owner: Owner | undefined)
     }
     execFileSync(
       join(options.binDir, 'initdb'),
-      ['-D', scratch, '-U', ROLE, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions'],
+      ['-D', scratch, '-U', options.role ?? FERRETDB_ROLE, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions'],
       { stdio: ['ignore', 'ignore', 'pipe'], uid: owner?.uid, gid: owner?.gid },
     );
   } catch (err) {

@@ -67,8 +67,11 @@ export class ServiceProcess {
     if (this.child.pid !== undefined) ServiceProcess.spawned.push({ name: options.name, pid: this.child.pid, processGroup: options.processGroup ?? false });
     if (options.logFile) {
       const log = createWriteStream(options.logFile, { flags: 'a' });
-      this.child.stdout?.pipe(log);
-      this.child.stderr?.pipe(log);
+      // Ended once both streams have closed: the first to end must not end the file under the
+      // other (a Temporal service's last lines crashed this process with "write after end").
+      this.child.stdout?.pipe(log, { end: false });
+      this.child.stderr?.pipe(log, { end: false });
+      this.child.once('close', () => log.end());
     }
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code) => resolve(code));
