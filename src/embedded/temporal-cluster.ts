@@ -87,6 +87,8 @@ export interface RunningTemporalCluster {
   namespace: string;
   uiUrl?: string;
   services: TemporalClusterServices;
+  /** Each history process's ports, in the order of `services.history`, kept by a restart: its host is 127.0.0.1:<grpc>. */
+  historyPorts: TemporalServicePorts[];
   /** Everything, stopped in order: the Web UI, the internal worker, frontend, history, matching, then PostgreSQL. */
   process: ServiceGroup;
 }
@@ -230,6 +232,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       namespace,
       uiUrl,
       services,
+      historyPorts: servicePorts.history,
       process: new ServiceGroup([
         ...(ui ? [ui] : []),
         // In this order each stops within milliseconds: the internal worker while the frontend
@@ -247,6 +250,26 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     await postgres.service.stop();
     throw err;
   }
+}
+
+/**
+ * Starts history process `index` (0-based) again, on its ports and configuration, once the one
+ * before has exited (a fault a test or the bench injects), and resolves once it has joined the
+ * cluster; the shards are then shared again. For a cluster started without `supervise` (a
+ * supervised one restarts its processes itself); `process.stop()` stops the new one.
+ */
+export async function restartHistoryProcess(cluster: RunningTemporalCluster, index: number, timeoutMs = 60_000): Promise<SupervisedService> {
+  const dead = cluster.services.history[index];
+  const ports = cluster.historyPorts[index];
+  if (!dead || !ports) throw new TemporalClusterError(`the cluster has no history process ${index + 1}`);
+  if (dead.options.restart !== false) throw new TemporalClusterError('the cluster is supervised: its history processes restart by themselves');
+  if (dead.process.running) throw new TemporalClusterError(`history process ${index + 1} is still running: wait for its exit first`);
+  await dead.process.reapGroup();
+  const restarted = new SupervisedService(dead.options);
+  // The cluster's stop (its ServiceGroup) reads this array when it runs.
+  cluster.services.history[index] = restarted;
+  await restarted.process.waitForPort(ports.membership, timeoutMs);
+  return restarted;
 }
 
 /** Waits for the frontend's health check, then registers the namespace and the search attributes (retrying while the services come up). */
