@@ -1,5 +1,5 @@
 /**
- * `npm start` run as a user runs it, for tests of what it supervises and how it stops: its own
+ * `npm start` (or `npm run cluster`) run as a user runs it, for tests of what it supervises and how it stops: its own
  * DATA_DIR and free ports, no TEMPORAL_ADDRESS or MONGODB_URI (so it starts every server), and
  * the process tree under it read from `ps`.
  */
@@ -14,7 +14,7 @@ export interface RunningNpmStart {
   npmPid: number;
   apiUrl: string;
   adminToken: string;
-  /** Every port it serves on: the API, Temporal's front end and Web UI, FerretDB. */
+  /** Every port it serves on: the API, Temporal's front end and Web UI, FerretDB, the (first) worker's metrics. */
   ports: number[];
   output: () => string;
 }
@@ -54,9 +54,17 @@ export function findProcess(root: number, pattern: RegExp): ProcessRow | undefin
   return descendants(root).find((r) => pattern.test(r.args));
 }
 
-/** Starts `npm start` in `dataDir` and waits until it says it is running. */
-export async function startNpmStart(dataDir: string, adminToken: string): Promise<RunningNpmStart> {
-  const [port, temporalPort, uiPort, mongoPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+export interface NpmStartOptions {
+  /** The npm script: `start` or `cluster`. @default 'start' */
+  script?: string;
+  /** How long it may take to say it is running. @default 180000 */
+  timeoutMs?: number;
+}
+
+/** Starts `npm start` (or `npm run <script>`) in `dataDir` and waits until it says it is running. */
+export async function startNpmStart(dataDir: string, adminToken: string, options: NpmStartOptions = {}): Promise<RunningNpmStart> {
+  const script = options.script ?? 'start';
+  const [port, temporalPort, uiPort, mongoPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'development',
@@ -65,7 +73,7 @@ export async function startNpmStart(dataDir: string, adminToken: string): Promis
     TEMPORAL_PORT: String(temporalPort),
     TEMPORAL_UI_PORT: String(uiPort),
     MONGO_PORT: String(mongoPort),
-    WORKER_METRICS_PORT: String(await freePort()),
+    WORKER_METRICS_PORT: String(metricsPort),
     ADMIN_TOKEN: adminToken,
     WEBHOOK_ALLOW_HTTP: 'true',
     WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
@@ -75,7 +83,7 @@ export async function startNpmStart(dataDir: string, adminToken: string): Promis
   delete env.MONGODB_URI;
   let output = '';
   // Its own process group, so the test can clean up after a failure; signals go to single pids.
-  const child = spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npm', script === 'start' ? ['start'] : ['run', script], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
   const running: RunningNpmStart = {
@@ -83,16 +91,16 @@ export async function startNpmStart(dataDir: string, adminToken: string): Promis
     npmPid: child.pid!,
     apiUrl: `http://127.0.0.1:${port}`,
     adminToken,
-    ports: [port, temporalPort, uiPort, mongoPort],
+    ports: [port, temporalPort, uiPort, mongoPort, metricsPort],
     output: () => output,
   };
   await eventually(
     () => {
-      if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
+      if (child.exitCode !== null) throw new Error(`npm ${script} exited (${child.exitCode}):\n${output}`);
       return output.includes('webhook service is running') ? true : undefined;
     },
-    180_000,
-    'npm start to say it is running',
+    options.timeoutMs ?? 180_000,
+    `npm ${script} to say it is running`,
   );
   return running;
 }
