@@ -49,7 +49,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Crea
     connection: options.connection,
     namespace: options.namespace,
     workflowBundle: bundle,
-    // Fan-outs and requeues are pinned to the build that started them; DeliveryWorkflow says AUTO_UPGRADE itself.
+    // Every run is pinned to the build that started it (deliveries too: a rollback must not replay a newer patch).
     ...(version ? { workerDeploymentOptions: { useWorkerVersioning: true as const, version, defaultVersioningBehavior: 'PINNED' as const } } : {}),
     activities: createActivities(options.deps),
     maxConcurrentActivityTaskExecutions: concurrency.maxConcurrentActivities,
