@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowNotFoundError, isGrpcServiceError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { tsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { mergeAttemptLogs } from '../delivery/attempt-log';
@@ -69,6 +69,23 @@ export class RunHistories {
   }
 }
 
+/**
+ * A run's history, or none when Temporal no longer has the run (its retention ended before the
+ * index's, or the cluster's data was replaced): the delivery is then read from the index alone,
+ * with the attempts that history held missing, instead of failing the read.
+ */
+const GRPC_NOT_FOUND = 5;
+
+async function historyUnlessGone(history: Promise<History>): Promise<History> {
+  try {
+    return await history;
+  } catch (err) {
+    // fetchHistory passes the server's NOT_FOUND through as it is.
+    if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)) return { events: [] };
+    throw err;
+  }
+}
+
 const logIn = (value: unknown): AttemptRecord[] => (Array.isArray(value) ? (value as AttemptRecord[]) : []);
 
 /**
@@ -80,7 +97,7 @@ async function runLog(client: Client, workflowId: string, runId: string, descrip
   const failureLog = (failure: Failure) => logIn(first(failure?.applicationFailureInfo?.details));
   let attempts: AttemptRecord[] = [];
   let reason: string | null = null;
-  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const history = await historyUnlessGone(client.workflow.getHandle(workflowId, runId).fetchHistory());
   for (const event of history.events ?? []) {
     if (event.activityTaskCompletedEventAttributes) {
       attempts = mergeAttemptLogs(logIn((first(event.activityTaskCompletedEventAttributes.result) as { attempts?: unknown })?.attempts), attempts);
@@ -120,7 +137,8 @@ async function runLog(client: Client, workflowId: string, runId: string, descrip
 async function inlineAttempt(client: Client, histories: RunHistories, workflowId: string, runId: string, deliveryId: string): Promise<AttemptRecord[]> {
   const first = decoder(client);
   for (let tries = 0; tries < 20; tries++) {
-    const history = await histories.get(workflowId, runId, tries > 0);
+    const history = await historyUnlessGone(histories.get(workflowId, runId, tries > 0));
+    if (!history.events?.length) return [];
     for (const event of history.events ?? []) {
       const marker = event.markerRecordedEventAttributes;
       if (!marker?.details?.result) continue;

@@ -176,4 +176,18 @@ describe('deliveries API', () => {
     expect(delivered).toMatchObject({ id: failed.id, eventId: 'l-1' });
     expect(ctx.receiver.requests.filter((r) => r.path === '/legacy')).toHaveLength(3);
   });
+
+  it('reads a delivery and its event whose history Temporal no longer has: from the index, without those attempts', async () => {
+    const hook = await webhook('/gone', ['1s']);
+    await send('gone.now', 'gone-1');
+    const delivered = await firstWith(hook, 'delivered');
+    // The fan-out run the index names is gone (its retention ended first, or the cluster's data was replaced).
+    await ctx.harness.models.Delivery.updateOne({ _id: delivered.id }, { $set: { fanoutRunId: '00000000-0000-4000-8000-000000000000' } });
+    const read = await ctx.harness.call('GET', `/v1/deliveries/${delivered.id}`, { token: tenant.apiKey });
+    expect(read.status).toBe(200);
+    expect(read.body.delivery).toMatchObject({ id: delivered.id, status: 'delivered', attempts: [] });
+    const event = await ctx.harness.call('GET', '/v1/events/gone-1', { token: tenant.apiKey });
+    expect(event.status).toBe(200);
+    expect(event.body.deliveries).toEqual([expect.objectContaining({ id: delivered.id, status: 'delivered', attempts: [] })]);
+  });
 });
