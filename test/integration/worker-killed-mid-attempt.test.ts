@@ -70,4 +70,39 @@ describe('a worker killed during a retried attempt (dev server)', () => {
       [3, 500, null],
     ]);
   }, 180_000);
+
+  it('a request lost on the last attempt is followed by one more: the delivery ends on an answer someone saw', async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/last'), events: ['job.*'], retrySchedule: ['1s', '1s'] });
+    // One worker process at a time: the one killed must be the one making the attempt.
+    for (const worker of workers) await kill(worker);
+    // Attempt 3, the last, is held past the kill (the receiver would have answered 200); the next answers 200 at once.
+    ctx.receiver.respondWith({ status: 500, body: 'first' }, { status: 500, body: 'second' }, { status: 200, body: 'held', delayMs: 30_000 }, { status: 200, body: 'seen' });
+    const first = startWorkerProcess();
+    const eventId = await ctx.harness.sendEvent(apiKey, { type: 'job.done', data: {} });
+    const id = deliveryId(tenantId, eventId, webhookId);
+    const handle = ctx.harness.client.workflow.getHandle(id);
+
+    await eventually(() => (requestsOf(ctx.receiver.requests, id).length === 3 ? true : undefined), 60_000, 'attempt 3 at the receiver');
+    await eventually(async () => {
+      const pending = (await handle.describe()).raw.pendingActivities?.[0];
+      const log = pending?.heartbeatDetails?.payloads?.[0] ? defaultPayloadConverter.fromPayload<AttemptRecord[]>(pending.heartbeatDetails.payloads[0]) : [];
+      return log.some((r) => r.attempt === 3 && r.durationMs === null) ? true : undefined;
+    }, 3_000, 'the open record of attempt 3');
+    await kill(first);
+
+    startWorkerProcess();
+    await handle.result();
+    expect(requestsOf(ctx.receiver.requests, id)).toHaveLength(4);
+    const read = await eventually(async () => {
+      const res = await ctx.harness.call('GET', `/v1/deliveries/${id}`, { token: apiKey });
+      return res.body?.delivery?.status === 'delivered' ? res.body.delivery : undefined;
+    }, 30_000, 'the delivery to read as delivered');
+    expect(read.attempts.map((a: AttemptRecord) => [a.attempt, a.statusCode, a.errorClass])).toEqual([
+      [1, 500, null],
+      [2, 500, null],
+      [3, null, 'worker_lost'],
+      [4, 200, null],
+    ]);
+  }, 180_000);
 });
