@@ -138,6 +138,7 @@ export function deliverActivity(deps: DeliverDeps) {
     try {
       const ready = await prepare().catch(ownFailure);
       if (ready === 'delivered') return { status: 'delivered', attempts: previous };
+      if ('answered' in ready) return { status: 'delivered', attempts: mergeAttemptLogs([ready.answered], previous) };
       const { webhook, event } = ready;
       // Canceled before the request: nothing is sent.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
@@ -164,6 +165,12 @@ export function deliverActivity(deps: DeliverDeps) {
         log.info('attempt aborted by the delivery\'s cancellation', logContext);
         throw new CancelledFailure(record.error ?? 'canceled', [attempts]);
       }
+      // A 2xx is kept first, where a later attempt finds it if this result never reaches Temporal.
+      if (outcome.kind === 'delivered' && !input.resendId) {
+        await models.Delivery.updateOne({ _id: input.deliveryId }, { $set: { answered: record } }).catch((err: Error) =>
+          log.warn('2xx answer not kept', { ...logContext, error: err.message }),
+        );
+      }
       // Best effort: the receiver has answered, and nothing may turn that answer into a resend.
       await Promise.all([
         // In the webhook's counter write queue: on FerretDB two writes of one document must not overlap.
@@ -178,13 +185,19 @@ export function deliverActivity(deps: DeliverDeps) {
     }
 
     /** What the request needs, read live; 'delivered' when the delivery is on record as such. */
-    async function prepare(): Promise<'delivered' | { webhook: WebhookDoc; event: EventDoc }> {
+    async function prepare(): Promise<'delivered' | { answered: AttemptRecord } | { webhook: WebhookDoc; event: EventDoc }> {
       // A delivered delivery is never sent again, whatever reset or replay runs this activity; a
       // deliberate resend is sent once per resend id.
-      const recorded = await models.Delivery.findById(input.deliveryId).select({ status: 1, resends: 1 }).lean();
+      const recorded = await models.Delivery.findById(input.deliveryId).select({ status: 1, resends: 1, answered: 1 }).lean();
       if (input.resendId ? recorded?.resends?.includes(input.resendId) : recorded?.status === 'delivered') {
         log.info('already delivered, not sent again', { ...logContext, resendId: input.resendId });
         return 'delivered';
+      }
+      // An earlier attempt was answered 2xx and its result lost on the way to Temporal.
+      const answered = recorded?.answered as AttemptRecord | undefined;
+      if (!input.resendId && answered) {
+        log.info('answered 2xx by an earlier attempt whose result was lost; not sent again', { ...logContext, answeredAttempt: answered.attempt });
+        return { answered };
       }
       const webhook = await models.Webhook.findOne({ _id: input.webhookId, tenantId: input.tenantId }).lean<WebhookDoc>();
       if (!webhook || !webhook.active) {

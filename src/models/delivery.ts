@@ -30,6 +30,12 @@ const deliverySchema = new Schema(
     retried: { type: Boolean, default: false },
     /** Resends of this delivered delivery whose attempt was made: each is sent once. */
     resends: { type: [String], default: undefined },
+    /**
+     * A retried attempt the receiver answered 2xx, kept the moment the answer came: an activity
+     * whose result never reached Temporal (its worker died, or the server timed it out) finds it,
+     * and the delivery ends delivered instead of on the next attempts' answers.
+     */
+    answered: { type: Schema.Types.Mixed, default: undefined },
     createdAt: { type: Date, required: true },
     /**
      * The hour of `createdAt` (hours since the epoch, createdHourOf): an equality FerretDB v1

@@ -1,11 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { deliveryId } from '../../src/ids';
 import type { AttemptRecord } from '../../src/delivery/types';
 import { requestsOf } from '../support/receiver';
 import { useHarness } from '../support/use-harness';
-import { eventually } from '../support/stack';
+import { eventually, testStack } from '../support/stack';
 import { harnessWorkerEnv, spawnWorkerProcess } from '../support/worker-process';
 
 /**
@@ -18,8 +19,8 @@ import { harnessWorkerEnv, spawnWorkerProcess } from '../support/worker-process'
 describe('a worker killed during a retried attempt (dev server)', () => {
   const ctx = useHarness({ receivers: 1, worker: false });
   const workers: ChildProcess[] = [];
-  const startWorkerProcess = () => {
-    const worker = spawnWorkerProcess(harnessWorkerEnv(ctx.harness), { detached: true, stdio: 'ignore' });
+  const startWorkerProcess = (env: NodeJS.ProcessEnv = {}) => {
+    const worker = spawnWorkerProcess({ ...harnessWorkerEnv(ctx.harness), ...env }, { detached: true, stdio: 'ignore' });
     workers.push(worker);
     return worker;
   };
@@ -104,5 +105,56 @@ describe('a worker killed during a retried attempt (dev server)', () => {
       [3, null, 'worker_lost'],
       [4, 200, null],
     ]);
+  }, 180_000);
+
+  it("a 2xx whose result never reached Temporal is kept: the next attempt ends the delivery delivered without sending again", async () => {
+    for (const worker of workers) await kill(worker);
+    // The worker reaches Temporal through a proxy this test cuts while the receiver holds its 2xx.
+    const target = new URL(`http://${testStack().temporalAddress}`);
+    const sockets = new Set<Socket>();
+    let cut = false;
+    const proxy = createServer((downstream) => {
+      if (cut) return void downstream.destroy();
+      const upstream = connect(Number(target.port), target.hostname);
+      for (const socket of [downstream, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => sockets.delete(socket));
+      }
+      downstream.pipe(upstream).pipe(downstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { apiKey, tenantId } = await ctx.harness.createTenant();
+      const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/answered'), events: ['job.*'], retrySchedule: ['1s', '1s'] });
+      ctx.receiver.respondWith({ status: 500, body: 'first' }, { status: 200, body: 'answered', delayMs: 1000 }, { status: 500, body: 'third' });
+      const first = startWorkerProcess({ TEMPORAL_ADDRESS: `127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+      const eventId = await ctx.harness.sendEvent(apiKey, { type: 'job.done', data: {} });
+      const id = deliveryId(tenantId, eventId, webhookId);
+      const handle = ctx.harness.client.workflow.getHandle(id);
+
+      await eventually(() => (requestsOf(ctx.receiver.requests, id).length === 2 ? true : undefined), 60_000, 'attempt 2 at the receiver');
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+      // The receiver answers 200 a second later; the worker cannot report it. Then it is gone.
+      await eventually(async () => ((await ctx.harness.models.Delivery.findById(id).lean())?.answered ? true : undefined), 10_000, 'the 2xx kept');
+      await kill(first);
+
+      startWorkerProcess();
+      const result = await handle.result();
+      expect(result.status).toBe('delivered');
+      expect(requestsOf(ctx.receiver.requests, id)).toHaveLength(2);
+      const read = await eventually(async () => {
+        const res = await ctx.harness.call('GET', `/v1/deliveries/${id}`, { token: apiKey });
+        return res.body?.delivery?.status === 'delivered' ? res.body.delivery : undefined;
+      }, 30_000, 'the delivery to read as delivered');
+      expect(read.attempts.map((a: AttemptRecord) => [a.attempt, a.statusCode])).toEqual([
+        [1, 500],
+        [2, 200],
+      ]);
+    } finally {
+      proxy.close();
+      for (const socket of sockets) socket.destroy();
+    }
   }, 180_000);
 });
