@@ -208,7 +208,8 @@ describe('a Temporal cluster of separate services on PostgreSQL', () => {
         const res = await fleet.call('POST', '/v1/events', { token: apiKey, body: event }).catch(() => ({ status: 0, body: undefined }));
         if (res.status === 202) return refusals;
         if ((res.status > 0 && res.status < 500) || refusals >= 60) throw new Error(`event ${event.id} refused: ${res.status} ${JSON.stringify(res.body)}`);
-        await new Promise((r) => setTimeout(r, 1000)); // a producer's back-off
+        // Sent again once the API says it can take events (what a producer's Retry-After waits for).
+        await eventually(async () => ((await fleet.call('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200 ? true : undefined), 60_000, 'the API ready again');
       }
     };
     const deliveredCount = (tenantId: string) => fleet.models.Delivery.countDocuments({ tenantId, status: 'delivered' });

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { deliveryId } from '../../src/ids';
 import type { AttemptRecord } from '../../src/delivery/types';
 import { requestsOf } from '../support/receiver';
@@ -34,6 +34,13 @@ describe('a worker killed during a retried attempt (dev server)', () => {
   afterAll(async () => {
     for (const worker of workers) await kill(worker);
   });
+  /** Waits for the open record of `attempt` in the pending activity's heartbeat on the server (at once: the first heartbeat is not held back). */
+  const openRecordOnServer = (handle: WorkflowHandle, attempt: number) =>
+    eventually(async () => {
+      const pending = (await handle.describe()).raw.pendingActivities?.[0];
+      const log = pending?.heartbeatDetails?.payloads?.[0] ? defaultPayloadConverter.fromPayload<AttemptRecord[]>(pending.heartbeatDetails.payloads[0]) : [];
+      return log.some((r) => r.attempt === attempt && r.durationMs === null) ? true : undefined;
+    }, 3_000, `the open record of attempt ${attempt}`);
 
   it('counts the request it was making: exactly the scheduled requests, the lost one on record', async () => {
     const { apiKey, tenantId } = await ctx.harness.createTenant();
@@ -47,11 +54,7 @@ describe('a worker killed during a retried attempt (dev server)', () => {
 
     await eventually(() => (requestsOf(ctx.receiver.requests, id).length === 2 ? true : undefined), 60_000, 'attempt 2 at the receiver');
     // The open record of attempt 2 is on the server at once (a throttled heartbeat would take 8 s).
-    await eventually(async () => {
-      const pending = (await handle.describe()).raw.pendingActivities?.[0];
-      const log = pending?.heartbeatDetails?.payloads?.[0] ? defaultPayloadConverter.fromPayload<AttemptRecord[]>(pending.heartbeatDetails.payloads[0]) : [];
-      return log.some((r) => r.attempt === 2 && r.durationMs === null) ? true : undefined;
-    }, 3_000, 'the open record of attempt 2');
+    await openRecordOnServer(handle, 2);
     await kill(first);
 
     startWorkerProcess();
@@ -85,11 +88,7 @@ describe('a worker killed during a retried attempt (dev server)', () => {
     const handle = ctx.harness.client.workflow.getHandle(id);
 
     await eventually(() => (requestsOf(ctx.receiver.requests, id).length === 3 ? true : undefined), 60_000, 'attempt 3 at the receiver');
-    await eventually(async () => {
-      const pending = (await handle.describe()).raw.pendingActivities?.[0];
-      const log = pending?.heartbeatDetails?.payloads?.[0] ? defaultPayloadConverter.fromPayload<AttemptRecord[]>(pending.heartbeatDetails.payloads[0]) : [];
-      return log.some((r) => r.attempt === 3 && r.durationMs === null) ? true : undefined;
-    }, 3_000, 'the open record of attempt 3');
+    await openRecordOnServer(handle, 3);
     await kill(first);
 
     startWorkerProcess();
