@@ -258,6 +258,7 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
         retried: !final,
         createdAt: r.attempt ? new Date(r.attempt.startedAt) : now,
         completedAt: final ? now : null,
+        ...(r.attempt ? { firstAttempt: { ...r.attempt, response: null } } : {}),
       };
       if (!outcome) return delivery;
       const effects: PendingEffects = {

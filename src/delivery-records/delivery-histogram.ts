@@ -40,7 +40,7 @@ const HOUR_MS = 3_600_000;
 /** Deliveries whose attempts make the latency series: bounded, each costs a history read. */
 export const LATENCY_SAMPLE = 25;
 /** What the counts use, and what says where a delivery's attempts are (indexedAttempts). */
-const READ_FIELDS = { status: 1, createdAt: 1, tenantId: 1, eventId: 1, retried: 1, fanoutRunId: 1 };
+const READ_FIELDS = { status: 1, createdAt: 1, tenantId: 1, eventId: 1, retried: 1, fanoutRunId: 1, firstAttempt: 1 };
 type ReadDoc = AttemptSource & Pick<DeliveryDoc, 'status' | 'createdAt'>;
 /** History reads in flight at once. */
 const CONCURRENCY = 8;

@@ -1,7 +1,7 @@
 import { mongo } from 'mongoose';
 import type { Models } from '../models';
 import { countedAs, createdHourOf, type Counted, type DeliveryDoc, type PendingEffects } from '../models/delivery';
-import type { DeliveryStatus, FinalOutcome } from '../delivery/types';
+import type { AttemptRecord, DeliveryStatus, FinalOutcome } from '../delivery/types';
 import { isDuplicateKey } from '../models/duplicate-key';
 
 /**
@@ -26,6 +26,8 @@ export interface IndexedDelivery {
   retried: boolean;
   createdAt: Date;
   completedAt: Date | null;
+  /** The inline first attempt, without its response excerpt (the Delivery model's `firstAttempt`). */
+  firstAttempt?: AttemptRecord;
   /** A final one: what the counters count it as, what its recording owes, and which record owes it. */
   counted?: Counted | null;
   effects?: PendingEffects;

@@ -132,13 +132,21 @@ async function runLog(client: Client, workflowId: string, runId: string, descrip
  * The inline first attempt of `deliveryId`: in the result of its local activity (its own, or its
  * batch's) in the fan-out run's history. The index is written during the workflow task that
  * records that result, so for a few milliseconds the index can be ahead of the history: a missing
- * attempt is looked for again.
+ * attempt is looked for again, unless the index kept its record (`kept`, without the response
+ * excerpt), which is then what the history will never hold when that workflow task never completes.
  */
-async function inlineAttempt(client: Client, histories: RunHistories, workflowId: string, runId: string, deliveryId: string): Promise<AttemptRecord[]> {
+async function inlineAttempt(
+  client: Client,
+  histories: RunHistories,
+  workflowId: string,
+  runId: string,
+  deliveryId: string,
+  kept: AttemptRecord | undefined,
+): Promise<AttemptRecord[]> {
   const first = decoder(client);
   for (let tries = 0; tries < 20; tries++) {
     const history = await historyUnlessGone(histories.get(workflowId, runId, tries > 0));
-    if (!history.events?.length) return [];
+    if (!history.events?.length) return kept ? [kept] : [];
     for (const event of history.events ?? []) {
       const marker = event.markerRecordedEventAttributes;
       if (!marker?.details?.result) continue;
@@ -149,6 +157,7 @@ async function inlineAttempt(client: Client, histories: RunHistories, workflowId
       const result = batch ? batch.find((r) => r?.deliveryId === deliveryId) : (value as Partial<FirstAttemptResult> | undefined);
       if (result?.deliveryId === deliveryId) return result.attempt ? [result.attempt] : [];
     }
+    if (kept) return [kept];
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return [];
@@ -202,7 +211,7 @@ export async function readDelivery(
 }
 
 /** What of a delivery's index document says where its attempts are. */
-export type AttemptSource = Pick<DeliveryDoc, '_id' | 'tenantId' | 'eventId' | 'retried' | 'fanoutRunId'>;
+export type AttemptSource = Pick<DeliveryDoc, '_id' | 'tenantId' | 'eventId' | 'retried' | 'fanoutRunId' | 'firstAttempt'>;
 
 /** A delivery's attempts from every history that holds one, and those histories' runs. */
 export async function indexedAttempts(
@@ -215,7 +224,7 @@ export async function indexedAttempts(
   const runs = latest ? await deliveryRuns(client, id, latest) : [];
   const inline = doc.fanoutRunId ? { workflowId: eventWorkflowId(tenantId, doc.eventId), runId: doc.fanoutRunId } : undefined;
   const [first, ...logs] = await Promise.all([
-    inline ? inlineAttempt(client, histories, inline.workflowId, inline.runId, id) : Promise.resolve([]),
+    inline ? inlineAttempt(client, histories, inline.workflowId, inline.runId, id, doc.firstAttempt as AttemptRecord | undefined) : Promise.resolve([]),
     ...runs.map((run) => runLog(client, id, run.runId, latest)),
   ]);
   return { attempts: numbered([first, ...logs.map((l) => l.attempts)]), last: logs.at(-1), auditLog: [...(inline ? [inline] : []), ...runs] };

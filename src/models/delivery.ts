@@ -36,6 +36,13 @@ const deliverySchema = new Schema(
      * and the delivery ends delivered instead of on the next attempts' answers.
      */
     answered: { type: Schema.Types.Mixed, default: undefined },
+    /**
+     * The inline first attempt's record (its response excerpt left out), written with the page's
+     * record inside the local activity that made it: when that workflow task never completed (its
+     * worker died), the fan-out's next try finds the delivery recorded and sends nothing, so its
+     * history never holds the attempt, and the audit log reads it here.
+     */
+    firstAttempt: { type: Schema.Types.Mixed, default: undefined },
     createdAt: { type: Date, required: true },
     /**
      * The hour of `createdAt` (hours since the epoch, createdHourOf): an equality FerretDB v1

@@ -138,7 +138,9 @@ describe('npm run cluster', () => {
     stack = await startNpmStart(join(dataDir, 'a'), adminToken, { script: 'cluster', timeoutMs: 300_000 });
     const read = await api('/v1/events/first', { key: tenantKey });
     expect(read.status).toBe(200);
-    // The attempts come from the delivery's history: the cluster's database kept it.
+    // The attempts come from the cluster's database: the fan-out's history, or the index's record
+    // of the attempt when the first round's SIGKILL hit the worker that made it before its
+    // workflow task completed (the fan-out's next try then finds it recorded and sends nothing).
     expect(read.body.deliveries).toEqual([expect.objectContaining({ status: 'delivered', attempts: [expect.objectContaining({ attempt: 1, statusCode: 200 })] })]);
 
     remember();

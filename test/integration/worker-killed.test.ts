@@ -78,3 +78,53 @@ describe('a worker killed during inline first attempts', () => {
     }
   }, 240_000);
 });
+
+/**
+ * The worker dies after its inline first attempt was made and recorded in the index, before the
+ * workflow task holding the attempt's result reached Temporal: the fan-out's next try finds the
+ * delivery recorded and sends nothing, so the attempt is in no history. Its own task queue and
+ * unversioned workers (the suite above leaves a current Worker Deployment version on its queue).
+ */
+describe('a worker killed after its first attempt was recorded, before its workflow task completed', () => {
+  const ctx = useHarness({ receivers: 1, worker: false });
+  const spawned: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const w of spawned) {
+      if (w.exitCode !== null || w.signalCode !== null) continue;
+      const exited = new Promise((r) => w.once('exit', r));
+      try {
+        process.kill(-(w.pid as number), 'SIGKILL');
+      } catch {
+        w.kill('SIGKILL'); // not a group leader (oneProcess)
+      }
+      await exited;
+    }
+  });
+
+  it('keeps the attempt in the audit log and sends it once', async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant();
+    await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/recorded'), events: ['recorded.*'] });
+    ctx.receiver.respondWith({ status: 200, body: 'ok' });
+    // This worker kills itself the moment the index holds the delivery, its attempt made.
+    const dying = spawnWorkerProcess(
+      { ...harnessWorkerEnv(ctx.harness), WORKER_VERSIONING: 'false' },
+      { stdio: 'ignore', oneProcess: true, entry: 'test/fixtures/worker-dies-after-record.ts' },
+    );
+    spawned.push(dying);
+    const died = new Promise((r) => dying.once('exit', (_code, signal) => r(signal)));
+    const eventId = await ctx.harness.sendEvent(apiKey, { id: 'recorded-1', type: 'recorded.test', data: {} });
+    expect(await died).toBe('SIGKILL');
+    expect((await ctx.harness.models.Delivery.findOne({ tenantId, eventId }).lean())?.status).toBe('delivered');
+
+    // The next worker runs the fan-out's workflow task again: the delivery is recorded, so it is not sent again.
+    spawned.push(spawnWorkerProcess({ ...harnessWorkerEnv(ctx.harness), WORKER_VERSIONING: 'false' }, { stdio: 'ignore', detached: true }));
+    await ctx.harness.client.workflow.getHandle(`event/${tenantId}/${eventId}`).result();
+    const requests = ctx.receiver.requests.filter((r) => r.path === '/recorded');
+    expect(requests).toHaveLength(1);
+
+    const read = await ctx.harness.call('GET', `/v1/events/${eventId}`, { token: apiKey });
+    expect(read.body.deliveries).toEqual([
+      expect.objectContaining({ status: 'delivered', attempts: [expect.objectContaining({ attempt: 1, statusCode: 200, startedAt: expect.any(String) })] }),
+    ]);
+  }, 120_000);
+});

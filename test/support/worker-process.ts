@@ -9,6 +9,8 @@ export interface SpawnWorkerOptions {
   detached?: boolean;
   /** The worker in one process (`node --import tsx`, no launcher): its exit code and signals are the worker's own. @default false */
   oneProcess?: boolean;
+  /** The worker's entry, from the repository's root. @default 'src/worker/main.ts' */
+  entry?: string;
 }
 
 /**
@@ -18,10 +20,10 @@ export interface SpawnWorkerOptions {
  */
 export function spawnWorkerProcess(env: NodeJS.ProcessEnv, options: SpawnWorkerOptions): ChildProcess {
   const root = join(__dirname, '../..');
-  const { oneProcess, ...spawnOptions } = options;
+  const { oneProcess, entry = 'src/worker/main.ts', ...spawnOptions } = options;
   const [command, args] = oneProcess
-    ? [process.execPath, ['--import', 'tsx', join(root, 'src/worker/main.ts')]]
-    : [join(root, 'node_modules/.bin/tsx'), [join(root, 'src/worker/main.ts')]];
+    ? [process.execPath, ['--import', 'tsx', join(root, entry)]]
+    : [join(root, 'node_modules/.bin/tsx'), [join(root, entry)]];
   return spawn(command, args, {
     env: {
       ...process.env,
