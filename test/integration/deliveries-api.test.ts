@@ -177,15 +177,20 @@ describe('deliveries API', () => {
     expect(ctx.receiver.requests.filter((r) => r.path === '/legacy')).toHaveLength(3);
   });
 
-  it('reads a delivery and its event whose history Temporal no longer has: from the index, without those attempts', async () => {
+  it('reads a delivery and its event whose history Temporal no longer has: from the index, with the first attempt it kept', async () => {
     const hook = await webhook('/gone', ['1s']);
     await send('gone.now', 'gone-1');
     const delivered = await firstWith(hook, 'delivered');
+    const before = (await ctx.harness.call('GET', `/v1/deliveries/${delivered.id}`, { token: tenant.apiKey })).body.delivery;
+    expect(before.attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: 200 })]);
     // The fan-out run the index names is gone (its retention ended first, or the cluster's data was replaced).
     await ctx.harness.models.Delivery.updateOne({ _id: delivered.id }, { $set: { fanoutRunId: '00000000-0000-4000-8000-000000000000' } });
     const read = await ctx.harness.call('GET', `/v1/deliveries/${delivered.id}`, { token: tenant.apiKey });
     expect(read.status).toBe(200);
-    expect(read.body.delivery).toMatchObject({ id: delivered.id, status: 'delivered', attempts: [] });
+    // The index's record of the attempt: all of it but the response excerpt, which only the history held.
+    expect(read.body.delivery).toMatchObject({ id: delivered.id, status: 'delivered', attempts: [{ ...before.attempts[0], response: null }] });
+    // A delivery indexed before the index kept first attempts: read without them.
+    await ctx.harness.models.Delivery.updateOne({ _id: delivered.id }, { $unset: { firstAttempt: 1 } });
     const event = await ctx.harness.call('GET', '/v1/events/gone-1', { token: tenant.apiKey });
     expect(event.status).toBe(200);
     expect(event.body.deliveries).toEqual([expect.objectContaining({ id: delivered.id, status: 'delivered', attempts: [] })]);
