@@ -114,6 +114,8 @@ export interface DeliveryRound {
   acceptedToArrivalMs: number[];
   ingestMs: number[];
   firstError?: string;
+  /** The round's tenant: its workflows are the round's (the capacity model reads their histories). */
+  tenantId?: string;
 }
 
 function deliveryRound(arrivals: PhaseArrivals, accepted: Accepted, fanOut: number, startedAt: number, firstError?: string): DeliveryRound {
@@ -199,7 +201,7 @@ export async function endToEndRound(
   const accepted = newAccepted();
   const startedAt = performance.now();
   const load = await producers(api, tenant, arrivals, accepted, fanOut, phase);
-  return deliveryRound(arrivals, accepted, fanOut, startedAt, load.firstError);
+  return { ...deliveryRound(arrivals, accepted, fanOut, startedAt, load.firstError), tenantId: tenant.tenantId };
 }
 
 /** Open-loop events at `ratePerSecond` to a tenant with one webhook: one point of the latency chart. */
@@ -249,6 +251,7 @@ export interface RetryStormResult extends DeliveryResult {
   deliveredByRetry: number;
   /** From the first send until every delivery was delivered (null if some never were). */
   allDeliveredMs: number | null;
+  tenantId: string;
 }
 
 /**
@@ -281,6 +284,7 @@ export async function retryStorm(
     failedFirst: arrivals.failedFirst,
     deliveredByRetry,
     allDeliveredMs: base.complete ? Math.round(lastDelivered - startedAt) : null,
+    tenantId: tenant.tenantId,
   };
 }
 

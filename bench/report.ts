@@ -6,6 +6,8 @@ import type { FloorResult, FloorUnloadedResult, RawPostsResult, RawStartsResult 
 import type { BigFanoutResult, DeliveryResult, IngestResult, RetryStormResult } from './product';
 import type { PortalPageResult } from './portal-page';
 import type { LatencySummary } from './stats';
+import type { CapacityFigure, CapacityResults } from './capacity';
+import type { Tier } from './cpu-meter';
 
 export interface PhaseResults {
   rawPosts?: RawPostsResult;
@@ -27,6 +29,8 @@ export interface PhaseResults {
   peakRssAfterStartupMb: { api: number | null; worker: number | null };
   /** The peak so far after each phase: which phase raised it. */
   peakRssAfterPhaseMb: { phase: string; api: number | null; worker: number | null }[];
+  /** The capacity model's inputs (docs/scaling.md). */
+  capacity?: CapacityResults;
 }
 
 export type Status = 'pass' | 'short' | 'n/a';
@@ -148,4 +152,43 @@ export function markdownTable(list: readonly Figure[]): string {
     return `| ${f.name} | ${fmt(f.value, unit)} | ${base} | ${ratioText} | ${result} | ${f.note ?? ''} |`;
   });
   return ['| figure | value | baseline (same run) | ratio | target | note |', '|---|---|---|---|---|---|', ...rows].join('\n');
+}
+
+const TIER_NAMES: [Tier | 'services', string][] = [
+  ['api', 'API'],
+  ['worker', 'worker processes'],
+  ['temporal', 'Temporal services'],
+  ['temporalDatabase', "Temporal's PostgreSQL (cluster; the dev server's SQLite is in its process)"],
+  ['database', 'MongoDB-wire server (FerretDB and its PostgreSQL)'],
+  ['services', 'all of the above'],
+  ['bench', 'the bench itself (receiver, producers; not in the model)'],
+];
+
+/** The capacity model's inputs: CPU ms per delivery by tier and Temporal Cloud Actions per delivery, by Temporal and fan-out; then the cluster's topologies. */
+export function capacityTable(c: CapacityResults): string {
+  const columns: [string, CapacityFigure | undefined][] = [
+    ['dev server, fan-out 1', c.devServer.fanOut1],
+    ['dev server, fan-out 10', c.devServer.fanOut10],
+    ['cluster, fan-out 1', c.cluster?.fanOut1],
+    ['cluster, fan-out 10', c.cluster?.fanOut10],
+  ];
+  const row = (name: string, of: (f: CapacityFigure) => number | undefined) => `| ${name} | ${columns.map(([, f]) => fmt(f ? of(f) : null)).join(' | ')} |`;
+  const kinds = [...new Set(columns.flatMap(([, f]) => Object.keys(f?.actions?.byKind ?? {})))].sort();
+  const lines = [
+    `| per delivery | ${columns.map(([name]) => name).join(' | ')} |`,
+    `|---|${columns.map(() => '---').join('|')}|`,
+    row('deliveries/s (at saturation, this machine)', (f) => f.deliveriesPerSecond),
+    ...TIER_NAMES.map(([tier, name]) => row(`CPU ms: ${name}`, (f) => f.cpu?.perDeliveryMs[tier])),
+    row('Temporal Cloud Actions', (f) => f.actions?.total),
+    ...kinds.map((kind) => row(`Actions: ${kind}`, (f) => f.actions?.byKind[kind] ?? 0)),
+  ];
+  const storm = c.devServer.retryStorm;
+  if (storm) lines.push('', `Retry storm (dev server, fan-out 10, ~30 % of first attempts retried once): ${storm.total} Actions per delivery over ${storm.deliveries} deliveries (${Object.entries(storm.byKind).map(([k, v]) => `${k} ${v}`).join(', ')}).`);
+  if (c.cluster?.scale.length) {
+    lines.push('', '| cluster topology (fan-out 1, saturation) | deliveries/s | CPU ms per delivery (all services) | worker | Temporal services |', '|---|---|---|---|---|');
+    for (const step of c.cluster.scale) {
+      lines.push(`| ${step.historyProcesses} history, ${step.workers} worker process${step.workers > 1 ? 'es' : ''} | ${fmt(step.result.deliveriesPerSecond)}${step.result.complete ? '' : ` (incomplete: ${step.result.delivered} of ${step.result.expected})`} | ${fmt(step.cpu?.perDeliveryMs.services)} | ${fmt(step.cpu?.perDeliveryMs.worker)} | ${fmt(step.cpu?.perDeliveryMs.temporal)} |`);
+    }
+  }
+  return lines.join('\n');
 }

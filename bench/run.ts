@@ -6,6 +6,7 @@
  * (failure, Ctrl-C, the run's own time cap) it stops everything it started.
  */
 import { portalPage } from './portal-page';
+import { actionsOf, clusterCapacity, meteredRound, tierCpu, type CapacityResults } from './capacity';
 import { Client, Connection } from '@temporalio/client';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -17,7 +18,8 @@ import { peakRssMb } from './peak-rss';
 import { EVENT_TYPE, bigFanout, deliveryResult, endToEndAtRate, endToEndRound, ingestFixedRate, ingestResult, ingestSaturationRound, oneProducer, retryStorm, tenantWithWebhooks } from './product';
 import { mergeLoads } from './load';
 import { BenchReceiver } from './receiver';
-import { figures, markdownTable, type PhaseResults } from './report';
+import type { PhaseRunner } from './capacity';
+import { capacityTable, figures, markdownTable, type PhaseResults } from './report';
 import { benchSettings, type ClosedLoopPhase } from './settings';
 import { FLOOR_TASK_QUEUE, StackRunner, type BenchStack } from './stack';
 import { settle } from './settle';
@@ -39,11 +41,14 @@ const warnings: string[] = [];
 let stopping: Promise<void> | undefined;
 /** The work dir (logs, databases) is removed unless the run failed or BENCH_KEEP_LOGS=1. */
 let keepWork = process.env.BENCH_KEEP_LOGS === '1';
+/** The cluster's stack, while the capacity phases run. */
+let clusterRunner: StackRunner | undefined;
 
 /** Stops everything this run started, once, whoever asks first. */
 function stopAll(): Promise<void> {
   stopping ??= (async () => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+    await clusterRunner?.stop().catch(() => undefined);
     await stackRunner.stop();
     await receiver.stop();
     if (keepWork) console.error(`bench: logs and data kept in ${work}`);
@@ -90,12 +95,14 @@ async function main(): Promise<number> {
 
   const s = settings;
   const peakRss = () => ({ api: stack.apiPid ? peakRssMb(stack.apiPid) : null, worker: stack.workerPid ? peakRssMb(stack.workerPid) : null });
-  const r: PhaseResults = { loadSteps: [], peakRssMb: { api: null, worker: null }, peakRssAfterStartupMb: peakRss(), peakRssAfterPhaseMb: [] };
+  const capacity: CapacityResults = { devServer: {} };
+  const r: PhaseResults = { loadSteps: [], peakRssMb: { api: null, worker: null }, peakRssAfterStartupMb: peakRss(), peakRssAfterPhaseMb: [], capacity };
   let failedPhases = 0;
-  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+  /** Runs a phase of the stack `on`: skipped unless --only names it, after the previous phases' workflows closed. */
+  const phaseOn = (on: { stack: BenchStack; client: Client }): PhaseRunner => async (name, run) => {
     if (settings.only && !settings.only.some((word) => name.toLowerCase().includes(word))) return undefined;
-    if (stack.failure) throw new Error(stack.failure);
-    const { terminated } = await settle(client, settings.settleMs);
+    if (on.stack.failure) throw new Error(on.stack.failure);
+    const { terminated } = await settle(on.client, settings.settleMs);
     if (terminated) warnings.push(`before ${name}: terminated ${terminated} workflows still running after ${settings.settleMs / 1000}s`);
     const t = performance.now();
     process.stdout.write(`bench: ${name}… `);
@@ -109,10 +116,11 @@ async function main(): Promise<number> {
       failedPhases++;
       return undefined;
     } finally {
-      if (stack.failure) warnings.push(stack.failure);
-      r.peakRssAfterPhaseMb.push({ phase: name, ...peakRss() });
+      if (on.stack.failure) warnings.push(on.stack.failure);
+      if (on.stack === stack) r.peakRssAfterPhaseMb.push({ phase: name, ...peakRss() });
     }
   };
+  const phase = phaseOn({ stack, client });
 
   r.rawPosts = await phase('raw signed POSTs', () => rawPosts(receiver, s.rawPosts));
   r.floorUnloaded = await phase('local-activity floor, one at a time', () => floorUnloaded(client, s.oneProducer.count, s.oneProducer.capMs, tag));
@@ -146,10 +154,21 @@ async function main(): Promise<number> {
   ] as const) {
     const turns = await inTurns(
       (n) => phase(`local-activity floor, fan-out ${fanOut}, round ${n}`, () => floorRound(client, round(floorSettings), fanOut, `${tag}-${n}`)),
-      (n) => phase(`end to end, fan-out ${fanOut}, round ${n}`, () => endToEndRound(api, receiver, `e2e${fanOut}-${n}`, fanOut, round(e2eSettings))),
+      // Metered: each tier's CPU from before the round to after its workflows closed.
+      (n) =>
+        phase(`end to end, fan-out ${fanOut}, round ${n}`, () =>
+          meteredRound(() => stackRunner.tierPids(), client, s.settleMs, () => endToEndRound(api, receiver, `e2e${fanOut}-${n}`, fanOut, round(e2eSettings))),
+        ),
     );
     const floorFigure = turns.baselines.length ? floorResult(turns.baselines) : undefined;
     const e2eFigure = turns.products.length ? deliveryResult(turns.products) : undefined;
+    if (e2eFigure) {
+      capacity.devServer[fanOut === 1 ? 'fanOut1' : 'fanOut10'] = {
+        deliveriesPerSecond: e2eFigure.deliveriesPerSecond,
+        cpu: tierCpu(turns.products),
+        actions: await actionsOf(client, turns.products),
+      };
+    }
     if (fanOut === 1) [r.floor1, r.e2e1] = [floorFigure, e2eFigure];
     else [r.floor10, r.e2e10] = [floorFigure, e2eFigure];
   }
@@ -163,11 +182,31 @@ async function main(): Promise<number> {
     if (step) r.loadSteps.push({ ...step, fraction });
   }
   r.retryStorm = await phase('retry storm', () => retryStorm(api, receiver, s.retryStorm, 10));
+  if (r.retryStorm) capacity.devServer.retryStorm = await actionsOf(client, [r.retryStorm]);
   r.bigFanout = await phase(`one event to ${s.bigFanout.webhooks} webhooks`, () =>
     bigFanout(api, receiver, s.bigFanout.webhooks, s.bigFanout.capMs, webhookSeeder(stack, s.bigFanout.webhooks, EVENT_TYPE)),
   );
   r.portalPage = await phase(`portal deliveries page, ${s.portalPage.deliveries} deliveries`, () => portalPage(api, stack, s.portalPage.deliveries, s.portalPage.loads));
   r.peakRssMb = peakRss();
+  // The capacity model on the cluster: the dev server's stack is stopped first, so the machine is the cluster's alone.
+  if (!s.only || s.only.some((word) => 'cluster'.includes(word) || word.includes('cluster'))) {
+    await stackRunner.stop();
+    try {
+      capacity.cluster = await clusterCapacity({
+        workDir: work,
+        receiver,
+        rounds: s.rounds,
+        e2e1: s.e2e1,
+        e2e10: s.e2e10,
+        settleMs: s.settleMs,
+        phaseOn,
+        onStack: (runner) => (clusterRunner = runner),
+      });
+    } catch (err) {
+      warnings.push(`the cluster's capacity phases failed: ${message(err)}`);
+      failedPhases++;
+    }
+  }
   if (receiver.strays) warnings.push(`${receiver.strays} requests reached the receiver outside any phase`);
 
   const list = figures(r, s.quick);
@@ -206,6 +245,7 @@ async function main(): Promise<number> {
   );
   console.log(`\n## Benchmark ${stamp} (${Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000)} s, ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
   console.log(markdownTable(list));
+  console.log(`\n### Capacity model inputs (docs/scaling.md)\n\n${capacityTable(capacity)}`);
   for (const w of warnings) console.log(`\nwarning: ${w}`);
   console.log(`\nresults: ${jsonFile}\nchart:   ${chartFile}`);
   if (failedPhases && !stopping) keepWork = true;

@@ -56,14 +56,14 @@ export class Faults {
   freezeTemporal(ms: number): Promise<void> {
     return this.record(`Temporal dev server frozen (SIGSTOP) for ${ms / 1000}s`, async () => {
       this.frozen = true;
-      this.parts.temporal.process.kill('SIGSTOP');
+      this.parts.temporal!.process.kill('SIGSTOP');
       await sleep(ms);
       this.thaw();
     });
   }
 
   killTemporal(): Promise<void> {
-    return this.killAndAwait('Temporal dev server SIGKILL', this.parts.temporal.service, Number(this.parts.temporal.address.split(':')[1]));
+    return this.killAndAwait('Temporal dev server SIGKILL', this.parts.temporal!.service, Number(this.parts.temporal!.address.split(':')[1]));
   }
 
   killFerretDB(): Promise<void> {
@@ -112,7 +112,7 @@ export class Faults {
   private thaw(): void {
     if (!this.frozen) return;
     this.frozen = false;
-    this.parts.temporal.process.kill('SIGCONT');
+    this.parts.temporal!.process.kill('SIGCONT');
   }
 
   /** Lets a frozen server run again, and keeps faults in progress from waiting on anything. */
