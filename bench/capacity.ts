@@ -7,8 +7,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { join } from 'node:path';
-import type { BenchApiClient } from './api-client';
-import { BenchApiClient as ApiClient } from './api-client';
+import { BenchApiClient } from './api-client';
 import { perDelivery, tenantActions, type ActionCount } from './cloud-actions';
 import { addCpu, cpuBetween, readCpu, TIERS, type CpuReading, type TierPids } from './cpu-meter';
 import { deliveryResult, endToEndRound, EVENT_TYPE, tenantWithWebhooks, type DeliveryResult, type DeliveryRound } from './product';
@@ -125,7 +124,7 @@ export async function clusterCapacity(options: ClusterRunOptions): Promise<Clust
   options.onStack(runner);
   const startedAt = performance.now();
   const stack = await runner.start();
-  const api: BenchApiClient = new ApiClient(stack.apiUrl, stack.adminToken);
+  const api = new BenchApiClient(stack.apiUrl, stack.adminToken);
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
   const phase = options.phaseOn({ stack, client });
@@ -157,7 +156,6 @@ export async function clusterCapacity(options: ClusterRunOptions): Promise<Clust
     const step = async (historyProcesses: number, workers: number, label: string) => {
       const done = await rounds(label, 1, options.e2e1, 1);
       if (done.length) result.scale.push({ historyProcesses, workers, result: deliveryResult(done), cpu: tierCpu(done) });
-      return done;
     };
 
     for (const [fanOut, settings] of [
