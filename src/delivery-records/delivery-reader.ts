@@ -86,6 +86,20 @@ async function historyUnlessGone(history: Promise<History>): Promise<History> {
   }
 }
 
+/** Whether the run has ended (its last event closes it): nothing more will be recorded in it. */
+function closed(history: History): boolean {
+  const last = history.events?.at(-1);
+  return Boolean(
+    last &&
+      (last.workflowExecutionCompletedEventAttributes ||
+        last.workflowExecutionFailedEventAttributes ||
+        last.workflowExecutionTimedOutEventAttributes ||
+        last.workflowExecutionCanceledEventAttributes ||
+        last.workflowExecutionTerminatedEventAttributes ||
+        last.workflowExecutionContinuedAsNewEventAttributes),
+  );
+}
+
 const logIn = (value: unknown): AttemptRecord[] => (Array.isArray(value) ? (value as AttemptRecord[]) : []);
 
 /**
@@ -132,8 +146,9 @@ async function runLog(client: Client, workflowId: string, runId: string, descrip
  * The inline first attempt of `deliveryId`: in the result of its local activity (its own, or its
  * batch's) in the fan-out run's history. The index is written during the workflow task that
  * records that result, so for a few milliseconds the index can be ahead of the history: a missing
- * attempt is looked for again, unless the index kept its record (`kept`, without the response
- * excerpt), which is then what the history will never hold when that workflow task never completes.
+ * attempt is looked for again while the run is open. The index's record (`kept`, without the
+ * response excerpt) stands in when the history does not hold it: the workflow task that made it
+ * never completed (its worker died after the record), or the history is gone.
  */
 async function inlineAttempt(
   client: Client,
@@ -157,10 +172,10 @@ async function inlineAttempt(
       const result = batch ? batch.find((r) => r?.deliveryId === deliveryId) : (value as Partial<FirstAttemptResult> | undefined);
       if (result?.deliveryId === deliveryId) return result.attempt ? [result.attempt] : [];
     }
-    if (kept) return [kept];
+    if (kept && closed(history)) return [kept];
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return [];
+  return kept ? [kept] : [];
 }
 
 /** Every run of a delivery's workflow id, oldest first (requeues and retries start new runs). */
