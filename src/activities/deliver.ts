@@ -2,7 +2,7 @@ import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/
 import { markRetrying } from '../delivery-records/delivery-index';
 import { mergeAttemptLogs, openAttemptRecord, restoreAttemptLog } from '../delivery/attempt-log';
 import { DeliveryFailureType, OWN_FAILURE_REASON } from '../delivery/failure-types';
-import { delayAfterAttempt, ownFailureDelayMs } from '../delivery/retry-schedule';
+import { ownFailureDelayMs, retryDelayAfter } from '../delivery/retry-schedule';
 import type { AttemptOutcome } from '../delivery/outcome';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
 import { deliveriesFinished, retriesScheduled } from '../metrics/metrics';
@@ -227,7 +227,7 @@ export function deliverActivity(deps: DeliverDeps) {
           log.warn('URL refused', { ...logContext, reason: outcome.reason });
           throw fail(DeliveryFailureType.UrlRefused, outcome.reason, attempts);
         case 'retry': {
-          const scheduled = delayAfterAttempt(webhook.retrySchedule, nth);
+          const scheduled = retryDelayAfter(webhook.retrySchedule, nth, input.deliveryId);
           if (scheduled === undefined || nth >= input.maxAttempts) {
             log.warn('delivery exhausted', { ...logContext, reason: outcome.reason });
             throw fail(DeliveryFailureType.Exhausted, `${outcome.reason} (attempt ${nth}, the last)`, attempts);

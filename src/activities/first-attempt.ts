@@ -1,5 +1,5 @@
 import { log } from '@temporalio/activity';
-import { delayAfterAttempt } from '../delivery/retry-schedule';
+import { retryDelayAfter } from '../delivery/retry-schedule';
 import type { EventRef, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, RecordedFirstAttempts } from '../delivery/types';
 import { retriesScheduled } from '../metrics/metrics';
 import type { WebhookDoc } from '../models/webhook';
@@ -45,7 +45,7 @@ export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxM
         log.warn('URL refused', { ...logContext, reason: outcome.reason });
         return { deliveryId, webhookId, outcome: 'refused', attempt: record, reason: outcome.reason };
       case 'retry': {
-        const scheduled = delayAfterAttempt(webhook.retrySchedule, 1) ?? 0;
+        const scheduled = retryDelayAfter(webhook.retrySchedule, 1, deliveryId) ?? 0;
         const nextRetryDelayMs = Math.max(scheduled, Math.min(outcome.retryAfterMs ?? 0, deps.retryAfterMaxMs));
         log.info('attempt failed, retry scheduled', { ...logContext, reason: outcome.reason, nextRetryDelay: nextRetryDelayMs });
         retriesScheduled.inc();

@@ -1,7 +1,7 @@
 import { patternsMatching } from '../events/event-type';
 import { deliveryId } from '../ids';
 import type { Models } from '../models';
-import { delayAfterAttempt, maxAttempts } from '../delivery/retry-schedule';
+import { maxAttempts, retryDelayAfter } from '../delivery/retry-schedule';
 import type { MatchedWebhook, MatchPage } from '../delivery/types';
 import { eventKey, type EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
@@ -96,7 +96,7 @@ export function loadFanoutPageActivity(models: Models, cache: PageCache, finishO
     if (event) cache.putEvent(event);
     await finishOwedEffects(recorded.withOutbox, recorded.readAt);
     return {
-      webhooks: found.map((m, i) => ({ ...m, firstDelayMs: delayAfterAttempt(page[i].retrySchedule, 1), recorded: recorded.ids.has(m.deliveryId) })),
+      webhooks: found.map((m, i) => ({ ...m, firstDelayMs: retryDelayAfter(page[i].retrySchedule, 1, m.deliveryId), recorded: recorded.ids.has(m.deliveryId) })),
       nextCursor: rest.length > input.limit || list.more ? page[page.length - 1]._id : null,
     };
   };

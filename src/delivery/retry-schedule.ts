@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jitteredDelayMs } from './retry-jitter';
 
 /** First attempt at once, then retries after these delays: 6 attempts in all. */
 export const DEFAULT_RETRY_SCHEDULE = ['1m', '5m', '15m', '1h', '2h'] as const;
@@ -41,11 +42,18 @@ export function maxAttempts(schedule: readonly string[] | undefined | null): num
 }
 
 /**
- * Delay before the attempt that follows `attempt` (1-based), or undefined when `attempt`
- * was the last one. The one function that reads the schedule.
+ * The schedule's delay before the attempt that follows `attempt` (1-based), or undefined when
+ * `attempt` was the last one. The one function that reads the schedule; a delivery waits
+ * `retryDelayAfter`, this jittered.
  */
 export function delayAfterAttempt(schedule: readonly string[] | undefined | null, attempt: number): number | undefined {
   return retryDelaysMs(schedule)[attempt - 1];
+}
+
+/** How long `deliveryId` waits after its attempt `attempt` failed: the schedule's delay, jittered (retry-jitter.ts); undefined after the last. */
+export function retryDelayAfter(schedule: readonly string[] | undefined | null, attempt: number, deliveryId: string): number | undefined {
+  const delay = delayAfterAttempt(schedule, attempt);
+  return delay === undefined ? undefined : jitteredDelayMs(delay, deliveryId, attempt);
 }
 
 /** First wait after a failure of the service's own parts (database, Temporal) before an attempt. */

@@ -2,6 +2,8 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { deliveryId } from '../../src/ids';
+import { RETRY_JITTER } from '../../src/delivery/retry-jitter';
+import { retryDelayAfter } from '../../src/delivery/retry-schedule';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../../src/delivery/types';
 import { Harness } from '../support/harness';
 import { TestReceiver, requestsOf } from '../support/receiver';
@@ -81,7 +83,7 @@ describe('the attempt schedule on the time-skipping test server', () => {
     }, 30_000, 'the delivery to show retrying');
   }
 
-  it('runs the default schedule: attempts at 0, 1m, 6m, 21m, 1h21m, 3h21m (± 2 s), then fails with all six on record', async () => {
+  it('runs the default schedule: attempts after 1m, 5m, 15m, 1h, 2h, each ±20 % (this delivery\'s own jitter, ± 2 s), then fails with all six on record', async () => {
     receiver.respondWith({ status: 503, body: 'maintenance' });
     const { secret, eventId, id, handle } = await deliverOne({ url: receiver.url('/default-schedule') });
 
@@ -96,8 +98,14 @@ describe('the attempt schedule on the time-skipping test server', () => {
 
     const history = await handle.fetchHistory();
     const times = attemptTimes(history.events!, attempts);
-    const expected = [0, 1 * MINUTE, 6 * MINUTE, 21 * MINUTE, 81 * MINUTE, 201 * MINUTE];
-    times.forEach((t, i) => expect(Math.abs(t - times[0] - expected[i])).toBeLessThanOrEqual(TOLERANCE));
+    const scheduled = [1 * MINUTE, 5 * MINUTE, 15 * MINUTE, 60 * MINUTE, 120 * MINUTE];
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    // Within the jitter's bounds, and exactly this delivery's draw (the same on every run).
+    gaps.forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual(scheduled[i]! * (1 - RETRY_JITTER) - TOLERANCE);
+      expect(gap).toBeLessThanOrEqual(scheduled[i]! * (1 + RETRY_JITTER) + TOLERANCE);
+      expect(Math.abs(gap - retryDelayAfter(null, i + 1, id)!)).toBeLessThanOrEqual(TOLERANCE);
+    });
 
     const requests = requestsOf(receiver.requests, id);
     expect(requests).toHaveLength(6);
@@ -129,7 +137,7 @@ describe('the attempt schedule on the time-skipping test server', () => {
     }, 30_000, 'the delivery in the index');
     expect(read.body.delivery).toMatchObject({ status: 'retrying', attempts: [expect.objectContaining({ attempt: 1, statusCode: 500, response: 'oops' })] });
     const due = Date.parse(read.body.delivery.nextAttemptAt) - Date.parse(read.body.delivery.attempts[0].startedAt);
-    expect(Math.abs(due - MINUTE)).toBeLessThanOrEqual(TOLERANCE);
+    expect(Math.abs(due - retryDelayAfter(null, 1, id)!)).toBeLessThanOrEqual(TOLERANCE);
 
     // Attempt 2 fails too: the Web UI's pending activity shows the attempt count, the last failure
     // and the log so far (attempt 1 carried from the fan-out, attempt 2).

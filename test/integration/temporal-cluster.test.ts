@@ -8,6 +8,7 @@ import { freePort } from '../../src/embedded/ports';
 import { processAlive } from '../../src/embedded/service-process';
 import { restartHistoryProcess, startTemporalCluster, type RunningTemporalCluster } from '../../src/embedded/temporal-cluster';
 import { deliveryId } from '../../src/ids';
+import { retryDelayAfter } from '../../src/delivery/retry-schedule';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { adoptPinnedRuns, buildIdOf } from '../../src/temporal/worker-deployment';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
@@ -287,17 +288,19 @@ describe('a Temporal cluster of separate services on PostgreSQL', () => {
         expect(verifiedPayload(request, secret)).toMatchObject({ id: eventId, type: 'order.paid', data: { total: 31 } });
       }
 
-      // Attempt 1 at once, 2 a second after it failed, 3 three seconds after that: each delay
-      // starts once the attempt before is recorded, so it may come up to 2 s late (as in attempt-schedule.test.ts).
+      // Attempt 1 at once, 2 a second (±20 %: its jitter) after it failed, 3 three seconds after
+      // that: each delay starts once the attempt before is recorded, so it may come up to 2 s late
+      // (as in attempt-schedule.test.ts).
       const retried = deliveryId(tenantId, eventId, flakyHook.webhookId);
       await fleet.client.workflow.getHandle(retried).result();
       const times = requestsOf(flaky.requests, retried).map((r) => r.receivedAt);
       expect(times).toHaveLength(3);
       const gaps = [times[1]! - times[0]!, times[2]! - times[1]!];
-      expect(gaps[0]).toBeGreaterThanOrEqual(1000);
-      expect(gaps[0]).toBeLessThan(3000);
-      expect(gaps[1]).toBeGreaterThanOrEqual(3000);
-      expect(gaps[1]).toBeLessThan(5000);
+      const delays = [1, 2].map((attempt) => retryDelayAfter(['1s', '3s'], attempt, retried)!);
+      expect(gaps[0]).toBeGreaterThanOrEqual(delays[0]!);
+      expect(gaps[0]).toBeLessThan(delays[0]! + 2000);
+      expect(gaps[1]).toBeGreaterThanOrEqual(delays[1]!);
+      expect(gaps[1]).toBeLessThan(delays[1]! + 2000);
       const read = await eventually(async () => {
         const delivery = (await fleet.call('GET', `/v1/deliveries/${retried}`, { token: apiKey })).body?.delivery;
         return delivery?.status === 'delivered' ? delivery : undefined;

@@ -38,7 +38,7 @@ export const webhookInputSchema = z.strictObject({
   retrySchedule: retryScheduleSchema
     .nullable()
     .optional()
-    .meta({ description: 'Delays between attempts, 1 to 20 of them, each between 1s and 24h, e.g. ["1m", "5m", "1h"]; null uses the default schedule.' }),
+    .meta({ description: 'Delays between attempts, 1 to 20 of them, each between 1s and 24h, e.g. ["1m", "5m", "1h"]; each is jittered ±20 % per delivery. null uses the default schedule.' }),
   timeoutSeconds: z.number().int().min(1).max(30).optional().meta({ description: 'Per-attempt timeout. @default 10' }),
   metadata: metadataSchema.optional(),
   legacySignature: z
