@@ -99,7 +99,7 @@ export const eventFilterSchema = z
     }
   })
   .meta({
-    description: `MongoDB-style query over the event as the receiver gets it ({id, type, timestamp, tenant_id, data, metadata}), e.g. {"data.amount": {"$gte": 1000}}; only events it matches are delivered. Operators: ${FILTER_OPERATORS.join(' ')}. At most ${FILTER_MAX_BYTES} bytes of JSON; each $regex at most ${FILTER_REGEX_MAX_LENGTH} characters.`,
+    description: `MongoDB-style query over the event as the receiver gets it ({id, type, timestamp, tenant_id, data, metadata}), e.g. {"data.amount": {"$gte": 1000}}; only events it matches are delivered. Operators: ${FILTER_OPERATORS.join(' ')}; any other ($where included) is refused. At most ${FILTER_MAX_BYTES} bytes of JSON; each $regex at most ${FILTER_REGEX_MAX_LENGTH} characters.`,
   });
 
 /**
