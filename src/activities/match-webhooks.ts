@@ -1,3 +1,6 @@
+import { log } from '@temporalio/activity';
+import { eventPassesFilter } from '../delivery/event-filter';
+import { eventEnvelope } from '../events/event-envelope';
 import { patternsMatching } from '../events/event-type';
 import { deliveryId } from '../ids';
 import type { Models } from '../models';
@@ -39,15 +42,38 @@ function matched(tenantId: string, eventId: string, w: Pick<WebhookDoc, '_id' | 
 }
 
 /**
+ * Ids of the webhooks of `page` whose payload filter the event passes (all those without one): an
+ * event filtered out makes no delivery, so no attempt and no count. With no event to test, all of
+ * them, whose attempts then find it gone as they did before filters; a stored filter that cannot
+ * run (never one the API accepted) lets the event through rather than stall the fan-out.
+ */
+function passingFilters(page: readonly WebhookDoc[], event: EventDoc | null): Set<string> {
+  const filtered = page.filter((w) => w.filter);
+  if (!event || !filtered.length) return new Set(page.map((w) => w._id));
+  const envelope = eventEnvelope(event);
+  const passes = (w: WebhookDoc) => {
+    try {
+      return eventPassesFilter(w.filter, envelope);
+    } catch (err) {
+      log.warn('payload filter could not run; the event is delivered', { webhookId: w._id, eventId: event.eventId, error: (err as Error).message });
+      return true;
+    }
+  };
+  return new Set(page.filter((w) => !w.filter || passes(w)).map((w) => w._id));
+}
+
+/**
  * The fan-out's page as fan-outs started before first attempts moved inline read it (their
  * histories schedule this activity, so it stays registered while such runs may exist).
  */
 export function matchWebhooksActivity(models: Models) {
   return async function matchWebhooks(input: MatchWebhooksInput): Promise<MatchPage> {
-    const webhooks = await findPage(models, input).select({ _id: 1, url: 1, retrySchedule: 1 }).lean<WebhookDoc[]>();
+    const webhooks = await findPage(models, input).select({ _id: 1, url: 1, retrySchedule: 1, filter: 1 }).lean<WebhookDoc[]>();
     const page = webhooks.slice(0, input.limit);
+    const event = page.some((w) => w.filter) ? await models.Event.findById(eventKey(input.tenantId, input.eventId)).lean<EventDoc>() : null;
+    const passing = passingFilters(page, event);
     return {
-      webhooks: page.map((w) => matched(input.tenantId, input.eventId, w)),
+      webhooks: page.filter((w) => passing.has(w._id)).map((w) => matched(input.tenantId, input.eventId, w)),
       nextCursor: webhooks.length > input.limit ? page[page.length - 1]._id : null,
     };
   };
@@ -95,8 +121,13 @@ export function loadFanoutPageActivity(models: Models, cache: PageCache, finishO
     const [event, recorded] = await Promise.all([eventRead, recordedDeliveries(models, input, eventRead, found)]);
     if (event) cache.putEvent(event);
     await finishOwedEffects(recorded.withOutbox, recorded.readAt);
+    // Filtered after the reads, so the page's event read stays beside its deliveries' read; the
+    // cursor is the unfiltered page's, and a page the filters empty still leads to the next.
+    const passing = passingFilters(page, event);
     return {
-      webhooks: found.map((m, i) => ({ ...m, firstDelayMs: retryDelayAfter(page[i].retrySchedule, 1, m.deliveryId), recorded: recorded.ids.has(m.deliveryId) })),
+      webhooks: found
+        .map((m, i) => ({ ...m, firstDelayMs: retryDelayAfter(page[i].retrySchedule, 1, m.deliveryId), recorded: recorded.ids.has(m.deliveryId) }))
+        .filter((m) => passing.has(m.webhookId)),
       nextCursor: rest.length > input.limit || list.more ? page[page.length - 1]._id : null,
     };
   };

@@ -41,6 +41,11 @@ const webhookSchema = new Schema(
      * webhooks: false unless asked for; absent on webhooks created before the field: sent.
      */
     legacySignature: { type: Boolean, default: undefined },
+    /**
+     * The payload filter (delivery/event-filter.ts) as JSON text: its keys (`data.amount`, `$gte`)
+     * are what FerretDB and older MongoDB refuse as field names. Null: every event of its types.
+     */
+    filter: { type: String, default: null },
     secret: { type: encryptedSecretSchema, required: true },
     previousSecret: { type: encryptedSecretSchema, default: null },
     previousSecretExpiresAt: { type: Date, default: null },

@@ -19,6 +19,7 @@ describe('tenant isolation', () => {
   const validBodies: Record<string, unknown> = {
     'put /v1/webhooks/{id}': { url: 'http://127.0.0.1:9/taken-over', events: ['*'] },
     'patch /v1/webhooks/{id}': { description: 'taken over' },
+    'post /v1/webhooks/{id}/filter-test': { type: 'invoice.created', data: {} },
   };
 
   /** The route's path with the owner's ids filled in, by resource (the first segment after /v1/). */
@@ -61,6 +62,7 @@ describe('tenant isolation', () => {
         'delete /v1/webhooks/{id}',
         'post /v1/webhooks/{id}/rotate-secret',
         'post /v1/webhooks/{id}/test',
+        'post /v1/webhooks/{id}/filter-test',
         'post /v1/events',
         'get /v1/event-types',
       ]),

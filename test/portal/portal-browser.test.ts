@@ -263,6 +263,37 @@ describe('customer portal in a browser', () => {
     expect(JSON.stringify(await ctx.harness.models.Webhook.collection.findOne({ _id: hooked.webhookId as never }))).not.toContain('portal-kept-credential');
   });
 
+  it('edits the payload filter as JSON: not JSON and a refused filter are named at the field', async () => {
+    const hooked = await ctx.harness.createWebhook(acme.apiKey, { url: ctx.receiver.url('/portal-filter'), events: ['invoice.*'], filter: { 'data.amount': { $gte: 1000 } } });
+    await page.goto(url(`/portal/webhooks/${hooked.webhookId}/edit`));
+    await page.getByRole('heading', { name: 'Edit webhook' }).waitFor();
+    const filter = page.getByLabel('Payload filter (optional)');
+    expect(JSON.parse(await filter.inputValue())).toEqual({ 'data.amount': { $gte: 1000 } });
+
+    await filter.fill('{"data.amount": ');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#error-filter', { hasText: 'not valid JSON' }).waitFor();
+    await filter.fill('{"$where": "this.data.amount > 1"}');
+    await page.getByRole('button', { name: 'Save' }).click();
+    // The API's own words, in the form's.
+    await page.locator('#error-filter', { hasText: '$where is not allowed' }).waitFor();
+    expect(await page.locator('#error-filter').innerText()).toMatch(/^Payload filter, \$where: operator \$where is not allowed/);
+    await screenshot(page, '10b-webhook-filter-error');
+    expect(valid(webhookResponseSchema, (await ctx.harness.call('GET', `/v1/webhooks/${hooked.webhookId}`, { token: acme.apiKey })).body).webhook.filter).toEqual({ 'data.amount': { $gte: 1000 } });
+
+    await filter.fill('{"metadata.region": {"$in": ["eu"]}}');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Webhook saved.').waitFor();
+    expect(await page.locator('dl.facts').innerText()).toContain('{"metadata.region":{"$in":["eu"]}}');
+    expect(valid(webhookResponseSchema, (await ctx.harness.call('GET', `/v1/webhooks/${hooked.webhookId}`, { token: acme.apiKey })).body).webhook.filter).toEqual({ 'metadata.region': { $in: ['eu'] } });
+    // Emptied: no filter.
+    await page.goto(url(`/portal/webhooks/${hooked.webhookId}/edit`));
+    await page.getByLabel('Payload filter (optional)').fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Webhook saved.').waitFor();
+    expect(valid(webhookResponseSchema, (await ctx.harness.call('GET', `/v1/webhooks/${hooked.webhookId}`, { token: acme.apiKey })).body).webhook.filter).toBeNull();
+  });
+
   it('disables, enables and deletes with confirmation, by keyboard alone', async () => {
     const spare = await ctx.harness.createWebhook(acme.apiKey, { url: ctx.receiver.url('/spare'), events: ['user.*'] });
     await page.goto(url(`/portal/webhooks/${spare.webhookId}`));

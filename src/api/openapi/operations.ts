@@ -26,6 +26,7 @@ import { portalSessionCreatedResponseSchema, portalSessionInputSchema } from '..
 import { webhookStatsQuerySchema, webhookStatsResponseSchema } from '../schemas/webhook-stats';
 import {
   emptyBodySchema,
+  filterTestResponseSchema,
   secretRotationResponseSchema,
   webhookCreatedResponseSchema,
   webhookIdParamsSchema,
@@ -219,6 +220,16 @@ export const OPERATIONS: Operation[] = [
     params: webhookIdParamsSchema,
     body: emptyBodySchema,
     responses: { 200: { description: 'The attempt\'s outcome (200 even when the receiver failed).', schema: webhookTestResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/{id}/filter-test',
+    summary: 'Whether the webhook would get an event (the body of POST /v1/events): its type subscribed to and its payload filter passed; nothing is stored or sent',
+    tag: 'webhooks',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    body: newEventSchema,
+    responses: { 200: { description: 'Whether it matches.', schema: filterTestResponseSchema } },
   },
   {
     method: 'get',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { eventTypePatternSchema } from '../../events/event-type';
 import { retryScheduleSchema } from '../../delivery/retry-schedule';
+import { eventFilterSchema } from '../../delivery/event-filter';
 import { customHeadersPatchSchema, customHeadersSchema } from './custom-headers';
 import { storedText } from './stored-text';
 import { cursorSchema } from '../list-cursor';
@@ -41,6 +42,7 @@ export const webhookInputSchema = z.strictObject({
     .meta({ description: 'Delays between attempts, 1 to 20 of them, each between 1s and 24h, e.g. ["1m", "5m", "1h"]; each is jittered ±20 % per delivery. null uses the default schedule.' }),
   timeoutSeconds: z.number().int().min(1).max(30).optional().meta({ description: 'Per-attempt timeout. @default 10' }),
   metadata: metadataSchema.optional(),
+  filter: eventFilterSchema.nullable().optional().meta({ description: 'The payload filter; null (the default): every event of the subscribed types.' }),
   legacySignature: z
     .boolean()
     .optional()
@@ -85,6 +87,10 @@ export const webhookSchema = z.strictObject({
   retrySchedule: z.array(z.string()).nullable(),
   timeoutSeconds: z.number().int(),
   metadata: z.record(z.string(), z.string()),
+  filter: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .meta({ description: 'The payload filter: only events it matches are delivered (see POST /v1/webhooks/{id}/filter-test); null: every event of the subscribed types.' }),
   legacySignature: z.boolean().meta({ description: 'Whether attempts also carry the legacy, replayable `X-Webhook-Signature`.' }),
   deliverySuccessCount: z.number().int(),
   deliveryFailureCount: z.number().int(),
@@ -114,6 +120,10 @@ export const webhookTestResponseSchema = z.strictObject({
   durationMs: z.number().int().min(0),
   response: z.string().max(1000).nullable().meta({ description: 'First 1000 characters of the response body.' }),
   error: z.string().nullable().meta({ description: 'Timeout, network error or refused URL, when there was no response.' }),
+});
+
+export const filterTestResponseSchema = z.strictObject({
+  matches: z.boolean().meta({ description: 'Whether the webhook would get this event: its type is one the webhook subscribes to, and the event passes its filter (if any).' }),
 });
 
 /** No body, or an empty object: rotate-secret and test take no options. */

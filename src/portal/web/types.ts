@@ -10,6 +10,8 @@ export interface Webhook {
   sensitiveHeaders: string[];
   retrySchedule: string[] | null;
   timeoutSeconds: number;
+  /** The payload filter; null: every event of its types. */
+  filter: Record<string, unknown> | null;
   legacySignature: boolean;
   deliverySuccessCount: number;
   deliveryFailureCount: number;

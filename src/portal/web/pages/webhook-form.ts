@@ -8,13 +8,13 @@ import { errorPanel } from '../ui.js';
 
 /**
  * Create or edit a webhook: URL, event types picked from the catalogue (with descriptions and
- * example payloads), custom headers, timeout, retry schedule and the legacy signature. Sends POST
- * /webhooks or PATCH /webhooks/{id}; a refused field is named next to its input, in its label's
- * words. A sensitive header's value is never shown: left empty, it keeps its stored value (sent
- * as null); typed, it is replaced.
+ * example payloads), custom headers, timeout, retry schedule, payload filter (JSON) and the legacy
+ * signature. Sends POST /webhooks or PATCH /webhooks/{id}; a refused field is named next to its
+ * input, in its label's words. A sensitive header's value is never shown: left empty, it keeps its
+ * stored value (sent as null); typed, it is replaced.
  */
 
-const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule', 'legacySignature'] as const;
+const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule', 'filter', 'legacySignature'] as const;
 type Field = (typeof FIELDS)[number];
 
 function field(name: Field, label: string, input: HTMLElement, hint?: string): HTMLElement {
@@ -99,6 +99,13 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
   const timeout = h('input', { id: 'f-timeoutSeconds', type: 'number', min: 1, max: 30, step: 1, value: existing?.timeoutSeconds ?? 10 });
   const legacy = h('input', { id: 'f-legacySignature', type: 'checkbox', checked: existing?.legacySignature ?? false });
   const schedule = h('input', { id: 'f-retrySchedule', type: 'text', value: existing?.retrySchedule?.join(', ') ?? '', placeholder: 'default: 1m, 5m, 15m, 1h, 2h' });
+  const filter = h('textarea', {
+    id: 'f-filter',
+    rows: 4,
+    spellcheck: 'false',
+    placeholder: '{"data.amount": {"$gte": 1000}}',
+  });
+  filter.value = existing?.filter ? JSON.stringify(existing.filter, null, 2) : '';
   const summary = h('div', { class: 'form-errors' });
 
   /** The headers as PATCH takes them: a hidden value left empty under its name is null (kept). */
@@ -134,6 +141,14 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
       novalidate: true,
       onsubmit: async (event: Event) => {
         event.preventDefault();
+        // Not JSON is said before anything is sent; the API judges the filter itself.
+        let filterValue: unknown = null;
+        try {
+          filterValue = filter.value.trim() ? JSON.parse(filter.value) : null;
+        } catch (err) {
+          showErrors(new ApiFailure(400, 'validation_failed', 'request is invalid', [{ path: 'filter', message: `not valid JSON (${(err as Error).message})` }]));
+          return;
+        }
         const events = [
           ...[...form.querySelectorAll<HTMLInputElement>('input[name=event]:checked')].map((i) => i.value),
           ...otherPatterns.value.split(',').map((s) => s.trim()).filter(Boolean),
@@ -144,6 +159,7 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
           events,
           timeoutSeconds: Number(timeout.value),
           retrySchedule: schedule.value.trim() ? schedule.value.split(',').map((s) => s.trim()).filter(Boolean) : null,
+          filter: filterValue,
           legacySignature: legacy.checked,
         };
         // Headers only when they were changed; a hidden value left empty goes as null, which
@@ -190,6 +206,13 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
     ),
     field('timeoutSeconds', 'Timeout (seconds)', timeout, 'How long one attempt may take, 1 to 30 seconds.'),
     field('retrySchedule', 'Retry schedule', schedule, 'Delays between attempts, e.g. 30s, 5m, 1h (at most 20, each up to 24h). Empty: the default.'),
+    field(
+      'filter',
+      'Payload filter (optional)',
+      filter,
+      'A MongoDB-style query, as JSON, over the event as your endpoint receives it (id, type, tenant_id, data, metadata): only matching events are sent. ' +
+        'Operators: $eq $ne $gt $gte $lt $lte $in $nin $exists $regex $options $and $or $nor $not. Empty: every event of the chosen types.',
+    ),
     h(
       'div',
       { class: 'field' },
