@@ -60,10 +60,25 @@ describe('payload filters', () => {
   it('refuses regular expressions over 256 characters or invalid, and flags other than i, m, s, u', () => {
     expect(problems({ 'data.s': { $regex: 'a'.repeat(256) } })).toEqual([]);
     expect(problems({ 'data.s': { $regex: 'a'.repeat(257) } })).toEqual(['data.s.$regex: a regular expression may be at most 256 characters']);
-    expect(problems({ 'data.s': { $regex: '(unclosed' } })).toEqual([expect.stringMatching(/^data\.s\.\$regex: invalid regular expression: /)]);
+    expect(problems({ 'data.s': { $regex: '(unclosed' } })).toEqual([expect.stringMatching(/^data\.s\.\$regex: invalid regular expression/)]);
+    // RE2 syntax: what would need backtracking is refused.
+    expect(problems({ 'data.s': { $regex: '(a)\\1' } })).toEqual([expect.stringMatching(/^data\.s\.\$regex: invalid regular expression \(RE2 syntax/)]);
+    expect(problems({ 'data.s': { $regex: 'a(?=b)' } })).toEqual([expect.stringMatching(/^data\.s\.\$regex: invalid regular expression \(RE2 syntax/)]);
     expect(problems({ 'data.s': { $regex: 'a', $options: 'g' } })).toEqual(['data.s.$options: $options takes the flags i, m, s and u']);
     expect(problems({ 'data.s': { $options: 'i' } })).toEqual(['data.s.$options: $options goes with $regex']);
     expect(problems({ 'data.s': { $regex: 1 } })).toEqual(['data.s.$regex: $regex takes a string']);
+  });
+
+  it('runs $regex on RE2: its syntax, and a pattern that backtracks catastrophically in JavaScript answers at once', () => {
+    // `(?i)` is RE2 syntax (JavaScript refuses it): this filter only compiles and matches on RE2,
+    // where the 2^40 ways to split these A's that JavaScript's engine would try are one pass.
+    const filter = { 'data.s': { $regex: '(?i)^(a+)+$' } };
+    expect(problems(filter)).toEqual([]);
+    expect(passes(filter, envelope({ s: `${'A'.repeat(40)}!` }))).toBe(false);
+    expect(passes(filter, envelope({ s: 'aA'.repeat(50_000) }))).toBe(true);
+    expect(passes({ 'data.s': { $regex: '^x.y$', $options: 's' } }, envelope({ s: 'x\ny' }))).toBe(true);
+    expect(passes({ 'data.s': { $regex: '^y$', $options: 'm' } }, envelope({ s: 'x\ny' }))).toBe(true);
+    expect(passes({ 'data.s': { $regex: '^y$' } }, envelope({ s: 'x\ny' }))).toBe(false);
   });
 
   it('refuses a filter over 4 KB of JSON', () => {
