@@ -165,13 +165,17 @@ describe('event ingestion (dev server)', () => {
   });
 
   it('a shared insert that never settles fails its writers with a timeout the API answers 503, and the next insert goes ahead', async () => {
-    const real = ctx.harness.models.Event.db.collection<{ _id: string }>(`insert_batcher_hung_${Date.now()}`);
+    const name = `insert_batcher_hung_${Date.now()}`;
+    // Created first: FerretDB creates a table on a collection's first insert, which on a loaded
+    // machine took longer than the deadline (the full run of 14:13).
+    await ctx.harness.models.Event.db.createCollection(name);
+    const real = ctx.harness.models.Event.db.collection<{ _id: string }>(name);
     let hang = true;
     // The first write never settles (as one did after FerretDB was killed); the later ones are real.
     const collection = new Proxy(real, {
       get: (target, name) => (name === 'insertMany' && hang ? () => ((hang = false), new Promise(() => undefined)) : Reflect.get(target, name, target)),
     });
-    const batcher = new InsertBatcher(collection, 200);
+    const batcher = new InsertBatcher(collection, 1000);
     const stuck = await Promise.allSettled([batcher.insert({ _id: 'a' }), batcher.insert({ _id: 'b' })]);
     for (const outcome of stuck) {
       expect(outcome.status).toBe('rejected');
