@@ -6,7 +6,7 @@ import { ownFailureDelayMs, retryDelayAfter } from '../delivery/retry-schedule';
 import type { AttemptOutcome } from '../delivery/outcome';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
 import { deliveriesFinished, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
-import { RATE_LIMITED_REASON, RATE_WAIT_IN_ACTIVITY_MS, deliverySlot, rateRetryDelayMs } from '../delivery/rate-limit';
+import { RATE_LIMITED_REASON, RATE_WAIT_IN_ACTIVITY_MS, rateRetryDelayMs, waitForSlot } from '../delivery/rate-limit';
 import type { Models } from '../models';
 import { writeCounters } from '../delivery/counter-writes';
 import type { EventDoc } from '../models/event';
@@ -141,7 +141,7 @@ export function deliverActivity(deps: DeliverDeps) {
       if (ready === 'delivered') return { status: 'delivered', attempts: previous };
       if ('answered' in ready) return { status: 'delivered', attempts: mergeAttemptLogs([ready.answered], previous) };
       const { webhook, event } = ready;
-      if (webhook.rateLimitPerSecond) await waitForSlot(webhook.rateLimitPerSecond);
+      if (webhook.rateLimitPerSecond) await waitForRateLimit(webhook.rateLimitPerSecond);
       // Canceled before the request: nothing is sent.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
       let sent = false;
@@ -191,21 +191,20 @@ export function deliverActivity(deps: DeliverDeps) {
      * when it is near, else the activity is retried shortly before it (`RateLimited`: no request,
      * no attempt spent), the slot staying reserved for this delivery meanwhile.
      */
-    async function waitForSlot(perSecond: number): Promise<void> {
-      const slot = await deliverySlot(models, { deliveryId: input.deliveryId, webhookId: input.webhookId, perSecond }).catch(ownFailure);
-      const waitMs = slot - Date.now();
-      if (waitMs > RATE_WAIT_IN_ACTIVITY_MS) {
-        const nextRetryDelay = rateRetryDelayMs(waitMs);
-        log.info('waiting for the webhook\'s rate limit; tried again at its slot without spending an attempt', { ...logContext, waitMs, nextRetryDelay });
-        rateLimitWaits.inc({ wait: 'retry' });
-        context.heartbeat(previous);
-        throw fail(DeliveryFailureType.RateLimited, RATE_LIMITED_REASON, previous, nextRetryDelay);
-      }
-      if (waitMs > 0) {
+    async function waitForRateLimit(perSecond: number): Promise<void> {
+      const owner = { deliveryId: input.deliveryId, webhookId: input.webhookId, perSecond };
+      const sleep = async (ms: number) => {
         rateLimitWaits.inc({ wait: 'sleep' });
-        const canceled = await context.sleep(waitMs).then(() => false, () => true);
+        const canceled = await context.sleep(ms).then(() => false, () => true);
         if (canceled) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
-      }
+      };
+      const waitMs = await waitForSlot(models, owner, RATE_WAIT_IN_ACTIVITY_MS, sleep).catch(ownFailure);
+      if (!waitMs) return;
+      const nextRetryDelay = rateRetryDelayMs(waitMs);
+      log.info('waiting for the webhook\'s rate limit; tried again at its slot without spending an attempt', { ...logContext, waitMs, nextRetryDelay });
+      rateLimitWaits.inc({ wait: 'retry' });
+      context.heartbeat(previous);
+      throw fail(DeliveryFailureType.RateLimited, RATE_LIMITED_REASON, previous, nextRetryDelay);
     }
 
     /** What the request needs, read live; 'delivered' when the delivery is on record as such. */

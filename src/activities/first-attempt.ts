@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
 import { retryDelayAfter } from '../delivery/retry-schedule';
 import type { EventRef, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, RecordedFirstAttempts } from '../delivery/types';
-import { RATE_LIMITED_REASON, RATE_WAIT_INLINE_MS, deliverySlot } from '../delivery/rate-limit';
+import { RATE_LIMITED_REASON, RATE_WAIT_INLINE_MS, waitForSlot } from '../delivery/rate-limit';
 import { rateLimitWaits, retriesScheduled } from '../metrics/metrics';
 import type { WebhookDoc } from '../models/webhook';
 import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
@@ -37,15 +37,15 @@ export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxM
     // Over the webhook's rate limit: no request now. Its workflow sends it in the slot reserved for
     // it, with no attempt on record meanwhile (attempt null: the workflow makes attempt 1).
     const perSecond = webhook.rateLimitPerSecond;
-    const waitMs = perSecond ? (await deliverySlot(deps.models, { deliveryId, webhookId, perSecond })) - Date.now() : 0;
-    if (waitMs > RATE_WAIT_INLINE_MS) {
+    const sleep = (ms: number) => {
+      rateLimitWaits.inc({ wait: 'sleep' });
+      return new Promise<void>((resolve) => setTimeout(resolve, ms));
+    };
+    const waitMs = perSecond ? await waitForSlot(deps.models, { deliveryId, webhookId, perSecond }, RATE_WAIT_INLINE_MS, sleep) : 0;
+    if (waitMs) {
       log.info('waiting for the webhook\'s rate limit; handed to its workflow without an attempt', { ...logContext, waitMs });
       rateLimitWaits.inc({ wait: 'handover' });
       return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: waitMs, reason: RATE_LIMITED_REASON };
-    }
-    if (waitMs > 0) {
-      rateLimitWaits.inc({ wait: 'sleep' });
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
     const { record, outcome } = await sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 });
     switch (outcome.kind) {

@@ -64,16 +64,20 @@ export async function reserveSlot(models: Models, { deliveryId, webhookId, perSe
   // The slot grid is the rate's: after a change of rate, the hint (a time) starts the new grid after the old one's reservations.
   const key = `${webhookId}:${perSecond}`;
   const hint = await models.WebhookRatePace.findById(webhookId).lean();
-  const from = Math.max(Math.ceil(now / interval), Math.ceil((hint?.nextAt ?? 0) / interval), lastReserved.get(key) ?? 0);
-  for (let slot = from; slot < from + MOST_PROBES; slot++) {
+  let next = Math.max(Math.ceil(now / interval), Math.ceil((hint?.nextAt ?? 0) / interval));
+  for (let probes = 0; probes < MOST_PROBES; probes++) {
+    // Claimed in this process before the insert: its concurrent reservations try distinct slots,
+    // and only another process's reservations make an insert fail.
+    const slot = Math.max(next, lastReserved.get(key) ?? 0);
+    lastReserved.set(key, slot + 1);
     const at = slot * interval;
     try {
       await models.WebhookRateSlot.collection.insertOne({ _id: `${key}:${slot}` as never, webhookId, deliveryId, at, expiresAt: new Date(at + SLOT_KEPT_MS) });
     } catch (err) {
-      if (isDuplicateKey(err)) continue;
-      throw err;
+      if (!isDuplicateKey(err)) throw err;
+      next = slot + 1;
+      continue;
     }
-    lastReserved.set(key, slot + 1);
     // Only a hint: lost to a concurrent write (FerretDB), it costs the next reservation a few inserts.
     await models.WebhookRatePace.updateOne({ _id: webhookId }, { $max: { nextAt: at + interval } }, { upsert: true }).catch((err: unknown) =>
       isDuplicateKey(err) ? undefined : Promise.reject(err),
@@ -94,6 +98,28 @@ export async function deliverySlot(models: Models, owner: SlotOwner, now = Date.
   const held = await models.WebhookRateSlot.findOne({ deliveryId: owner.deliveryId }).sort({ at: -1 }).lean();
   if (held && held.webhookId === owner.webhookId && held.at >= now - RATE_SLOT_LATE_MS) return held.at;
   return await reserveSlot(models, owner, now);
+}
+
+/** Most times one request looks for a slot it can still make, when its process keeps stalling past them. */
+const MOST_LATE_SLOTS = 5;
+
+/**
+ * Waits for the delivery's slot when it is at most `maxWaitMs` away, with `sleep` (which may
+ * throw: a cancellation). Returns 0 when the request may leave now, else the wait left: too long
+ * to spend here, the caller comes back for the slot, which stays reserved for the delivery. A slot
+ * missed by more than `RATE_SLOT_LATE_MS` while sleeping (a stalled process: its timers fire
+ * together) is given up for a new one, so stalled requests never leave in a bunch.
+ */
+export async function waitForSlot(models: Models, owner: SlotOwner, maxWaitMs: number, sleep: (ms: number) => Promise<void>): Promise<number> {
+  for (let tries = 0; tries < MOST_LATE_SLOTS; tries++) {
+    const at = await deliverySlot(models, owner);
+    const waitMs = at - Date.now();
+    if (waitMs > maxWaitMs) return waitMs;
+    if (waitMs > 0) await sleep(waitMs);
+    if (Date.now() - at <= RATE_SLOT_LATE_MS) return 0;
+  }
+  // Stalled time and again: the request is not sent in a bunch, but later, as a wait.
+  return maxWaitMs + 1;
 }
 
 /** The delay of a retry waiting `waitMs` for its slot: it comes back a little early and sleeps the rest. */
