@@ -5,7 +5,8 @@ import { DeliveryFailureType, OWN_FAILURE_REASON } from '../delivery/failure-typ
 import { ownFailureDelayMs, retryDelayAfter } from '../delivery/retry-schedule';
 import type { AttemptOutcome } from '../delivery/outcome';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
-import { deliveriesFinished, retriesScheduled } from '../metrics/metrics';
+import { deliveriesFinished, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
+import { RATE_LIMITED_REASON, RATE_WAIT_IN_ACTIVITY_MS, rateRetryDelayMs, waitForSlot } from '../delivery/rate-limit';
 import type { Models } from '../models';
 import { writeCounters } from '../delivery/counter-writes';
 import type { EventDoc } from '../models/event';
@@ -89,7 +90,7 @@ export function deliverActivity(deps: DeliverDeps) {
         type,
         message,
         details: [attempts],
-        nonRetryable: type !== DeliveryFailureType.Retryable && type !== DeliveryFailureType.OwnFailure,
+        nonRetryable: type !== DeliveryFailureType.Retryable && type !== DeliveryFailureType.OwnFailure && type !== DeliveryFailureType.RateLimited,
         nextRetryDelay,
       });
 
@@ -140,6 +141,7 @@ export function deliverActivity(deps: DeliverDeps) {
       if (ready === 'delivered') return { status: 'delivered', attempts: previous };
       if ('answered' in ready) return { status: 'delivered', attempts: mergeAttemptLogs([ready.answered], previous) };
       const { webhook, event } = ready;
+      if (webhook.rateLimitPerSecond) await waitForRateLimit(webhook.rateLimitPerSecond);
       // Canceled before the request: nothing is sent.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
       let sent = false;
@@ -182,6 +184,27 @@ export function deliverActivity(deps: DeliverDeps) {
       return await settle(outcome, record, attempts, webhook);
     } finally {
       clearInterval(beat);
+    }
+
+    /**
+     * Waits for this request's slot under the webhook's rate limit (delivery/rate-limit.ts): asleep
+     * when it is near, else the activity is retried shortly before it (`RateLimited`: no request,
+     * no attempt spent), the slot staying reserved for this delivery meanwhile.
+     */
+    async function waitForRateLimit(perSecond: number): Promise<void> {
+      const owner = { deliveryId: input.deliveryId, webhookId: input.webhookId, perSecond };
+      const sleep = async (ms: number) => {
+        rateLimitWaits.inc({ wait: 'sleep' });
+        const canceled = await context.sleep(ms).then(() => false, () => true);
+        if (canceled) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
+      };
+      const waitMs = await waitForSlot(models, owner, RATE_WAIT_IN_ACTIVITY_MS, sleep).catch(ownFailure);
+      if (!waitMs) return;
+      const nextRetryDelay = rateRetryDelayMs(waitMs);
+      log.info('waiting for the webhook\'s rate limit; tried again at its slot without spending an attempt', { ...logContext, waitMs, nextRetryDelay });
+      rateLimitWaits.inc({ wait: 'retry' });
+      context.heartbeat(previous);
+      throw fail(DeliveryFailureType.RateLimited, RATE_LIMITED_REASON, previous, nextRetryDelay);
     }
 
     /** What the request needs, read live; 'delivered' when the delivery is on record as such. */

@@ -1,7 +1,8 @@
 import { log } from '@temporalio/activity';
 import { retryDelayAfter } from '../delivery/retry-schedule';
 import type { EventRef, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, RecordedFirstAttempts } from '../delivery/types';
-import { retriesScheduled } from '../metrics/metrics';
+import { RATE_LIMITED_REASON, RATE_WAIT_INLINE_MS, waitForSlot } from '../delivery/rate-limit';
+import { rateLimitWaits, retriesScheduled } from '../metrics/metrics';
 import type { WebhookDoc } from '../models/webhook';
 import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
 
@@ -33,6 +34,19 @@ export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxM
       return { deliveryId, webhookId, outcome: 'inactive', attempt: null, reason };
     }
     const event = await loadEvent(deps, tenantId, input.eventId);
+    // Over the webhook's rate limit: no request now. Its workflow sends it in the slot reserved for
+    // it, with no attempt on record meanwhile (attempt null: the workflow makes attempt 1).
+    const perSecond = webhook.rateLimitPerSecond;
+    const sleep = (ms: number) => {
+      rateLimitWaits.inc({ wait: 'sleep' });
+      return new Promise<void>((resolve) => setTimeout(resolve, ms));
+    };
+    const waitMs = perSecond ? await waitForSlot(deps.models, { deliveryId, webhookId, perSecond }, RATE_WAIT_INLINE_MS, sleep) : 0;
+    if (waitMs) {
+      log.info('waiting for the webhook\'s rate limit; handed to its workflow without an attempt', { ...logContext, waitMs });
+      rateLimitWaits.inc({ wait: 'handover' });
+      return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: waitMs, reason: RATE_LIMITED_REASON };
+    }
     const { record, outcome } = await sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 });
     switch (outcome.kind) {
       case 'delivered':

@@ -1,4 +1,4 @@
-/** `ApplicationFailure` types of a delivery; all but `Retryable` and `OwnFailure` end it at once. */
+/** `ApplicationFailure` types of a delivery; all but `Retryable`, `OwnFailure` and `RateLimited` end it at once. */
 export enum DeliveryFailureType {
   /** Non-2xx response, timeout or network error: retried on the schedule. */
   Retryable = 'DeliveryRetryable',
@@ -17,6 +17,11 @@ export enum DeliveryFailureType {
    * left: retried after a short back-off, no attempt spent, never the end of the delivery.
    */
   OwnFailure = 'DeliveryOwnFailure',
+  /**
+   * The webhook's rate limit: the delivery's slot (delivery/rate-limit.ts) is too far off to wait
+   * for in the activity, which is retried shortly before it; no request was made, no attempt spent.
+   */
+  RateLimited = 'DeliveryRateLimited',
   /** A record of an outcome (index, counters, operational events) that can never pass (invalid data): not retried, the workflow logs it and goes on. */
   RecordRejected = 'RecordRejected',
 }

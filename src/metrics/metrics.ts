@@ -42,6 +42,13 @@ export const retriesScheduled = new Counter({
   registers: [registry],
 });
 
+export const rateLimitWaits = new Counter({
+  name: 'webhook_delivery_rate_limit_waits_total',
+  help: 'Requests that waited for their webhook\'s rate limit, by how (sleep: in the running activity; retry: the activity retried at its slot; handover: a first attempt handed to its workflow).',
+  labelNames: ['wait'] as const,
+  registers: [registry],
+});
+
 export const webhooksDisabled = new Counter({
   name: 'webhook_webhooks_disabled_total',
   help: 'Webhooks disabled by the service, by reason.',

@@ -6,6 +6,7 @@ import { dropExpiryIndex, ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
 import { portalLinkModel } from './portal-link';
 import { portalSessionModel } from './portal-session';
+import { webhookRatePaceModel, webhookRateSlotModel } from './rate-slot';
 import { tenantModel } from './tenant';
 import { webhookModel } from './webhook';
 import { webhookCounterModel } from './webhook-counter';
@@ -21,6 +22,8 @@ export function createModels(conn: Connection) {
     PortalLink: portalLinkModel(conn),
     PortalSession: portalSessionModel(conn),
     Delivery: deliveryModel(conn),
+    WebhookRateSlot: webhookRateSlotModel(conn),
+    WebhookRatePace: webhookRatePaceModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;
@@ -44,6 +47,8 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
       // Deliveries and events expire by the worker's retention sweep (models/retention-sweep.ts).
       dropExpiryIndex(models.Delivery.collection, 'createdAt'),
       ensureExpiryIndex(models.PortalSession.collection),
+      // Without TTL indexes (FerretDB v1) the retention sweep deletes the expired ones.
+      ensureExpiryIndex(models.WebhookRateSlot.collection),
       backfillCreatedHour(conn),
       copyLegacyWebhookCounters(conn),
     ]);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeliveryDoc } from './delivery';
 import { eventKey } from './event';
+import { sweepExpired } from './expiry-index';
 import type { Models } from './index';
 
 /**
@@ -33,6 +34,8 @@ export async function sweepRetention(models: Models, retentionDays: number, now 
   const live = (await Promise.all(LIVE.map((status) => models.Delivery.find({ status }).select({ _id: 0, tenantId: 1, eventId: 1 }).lean()))).flat();
   const needed = [...new Set(live.map((d) => eventKey(d.tenantId, d.eventId)))];
   const events = (await models.Event.deleteMany({ acceptedAt: { $lt: cutoff }, ...(needed.length ? { _id: { $nin: needed } } : {}) })).deletedCount;
+  // Rate-limit slots long past (a TTL index does it where there is one).
+  await sweepExpired(models.WebhookRateSlot.collection, 'expiresAt', 0, now);
   return { deliveries, events };
 }
 

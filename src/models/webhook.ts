@@ -46,6 +46,8 @@ const webhookSchema = new Schema(
      * are what FerretDB and older MongoDB refuse as field names. Null: every event of its types.
      */
     filter: { type: String, default: null },
+    /** Most requests per second to this webhook, across workers (delivery/rate-limit.ts); null: none. */
+    rateLimitPerSecond: { type: Number, default: null },
     secret: { type: encryptedSecretSchema, required: true },
     previousSecret: { type: encryptedSecretSchema, default: null },
     previousSecretExpiresAt: { type: Date, default: null },

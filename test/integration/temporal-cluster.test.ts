@@ -20,7 +20,7 @@ import { guideSection, queryTable } from '../support/operator-guide';
 import { requestsOf, TestReceiver, type ReceivedRequest } from '../support/receiver';
 import { verifiedPayload } from '../support/signatures';
 import { eventually, uniqueName } from '../support/stack';
-import { harnessWorkerEnv, spawnWorkerProcess } from '../support/worker-process';
+import { harnessWorkerEnv, killWorkerProcesses, spawnWorkerProcess } from '../support/worker-process';
 
 /** The last lines of every log of the cluster: why it did not come up. */
 function logTails(logDir: string): string {
@@ -237,12 +237,7 @@ describe('a Temporal cluster of separate services on PostgreSQL', () => {
     }, 120_000);
 
     afterAll(async () => {
-      for (const worker of workers) {
-        if (worker.exitCode !== null || worker.signalCode !== null) continue;
-        const exited = new Promise((r) => worker.once('exit', r));
-        process.kill(-(worker.pid as number), 'SIGKILL');
-        await exited;
-      }
+      await killWorkerProcesses(workers);
       for (const r of receivers) await r.stop();
       await fleet?.close();
       await admin?.close();

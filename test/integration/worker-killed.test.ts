@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { storedWebhook } from '../support/stored-webhook';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
-import { harnessWorkerEnv, spawnWorkerProcess } from '../support/worker-process';
+import { harnessWorkerEnv, killWorkerProcesses, spawnWorkerProcess } from '../support/worker-process';
 
 const EVENTS = 5;
 const WEBHOOKS = 20;
@@ -16,15 +16,7 @@ const WEBHOOKS = 20;
 describe('a worker killed during inline first attempts', () => {
   const ctx = useHarness({ receivers: 1, worker: false });
   const workers: ChildProcess[] = [];
-  afterAll(async () => {
-    for (const w of workers) {
-      if (w.exitCode !== null || w.signalCode !== null) continue;
-      const exited = new Promise((r) => w.once('exit', r));
-      // The whole group: killing only the tsx launcher would leave its node child polling.
-      process.kill(-(w.pid as number), 'SIGKILL');
-      await exited;
-    }
-  });
+  afterAll(() => killWorkerProcesses(workers));
 
   const startWorkerProcess = () => {
     // The process group is killed with it: tsx runs the worker in a child process.

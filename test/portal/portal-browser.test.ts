@@ -294,6 +294,33 @@ describe('customer portal in a browser', () => {
     expect(valid(webhookResponseSchema, (await ctx.harness.call('GET', `/v1/webhooks/${hooked.webhookId}`, { token: acme.apiKey })).body).webhook.filter).toBeNull();
   });
 
+  it('edits the rate limit: a refused value is named at the field, empty is no limit', async () => {
+    const hooked = await ctx.harness.createWebhook(acme.apiKey, { url: ctx.receiver.url('/portal-rate'), events: ['invoice.*'], rateLimitPerSecond: 5 });
+    const stored = async () => valid(webhookResponseSchema, (await ctx.harness.call('GET', `/v1/webhooks/${hooked.webhookId}`, { token: acme.apiKey })).body).webhook.rateLimitPerSecond;
+    await page.goto(url(`/portal/webhooks/${hooked.webhookId}/edit`));
+    await page.getByRole('heading', { name: 'Edit webhook' }).waitFor();
+    const limit = page.getByLabel('Rate limit (requests per second, optional)');
+    expect(await limit.inputValue()).toBe('5');
+
+    await limit.fill('0');
+    await page.getByRole('button', { name: 'Save' }).click();
+    // The API's refusal, in the form's words.
+    await page.locator('#error-rateLimitPerSecond', { hasText: /^Rate limit: / }).waitFor();
+    expect(await stored()).toBe(5);
+
+    await limit.fill('0.5');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Webhook saved.').waitFor();
+    expect(await page.locator('dl.facts').innerText()).toContain('0.5 requests per second');
+    expect(await stored()).toBe(0.5);
+    // Emptied: no limit.
+    await page.goto(url(`/portal/webhooks/${hooked.webhookId}/edit`));
+    await page.getByLabel('Rate limit (requests per second, optional)').fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Webhook saved.').waitFor();
+    expect(await stored()).toBeNull();
+  });
+
   it('disables, enables and deletes with confirmation, by keyboard alone', async () => {
     const spare = await ctx.harness.createWebhook(acme.apiKey, { url: ctx.receiver.url('/spare'), events: ['user.*'] });
     await page.goto(url(`/portal/webhooks/${spare.webhookId}`));

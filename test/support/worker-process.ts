@@ -49,3 +49,13 @@ export function harnessWorkerEnv(harness: Harness): NodeJS.ProcessEnv {
     TEMPORAL_TASK_QUEUE: harness.taskQueue,
   };
 }
+
+/** Kills each spawned worker still running, its whole process group (the tsx launcher runs the worker in a child), and waits for it to exit. */
+export async function killWorkerProcesses(workers: readonly ChildProcess[]): Promise<void> {
+  for (const worker of workers) {
+    if (worker.exitCode !== null || worker.signalCode !== null) continue;
+    const exited = new Promise((r) => worker.once('exit', r));
+    process.kill(-(worker.pid as number), 'SIGKILL');
+    await exited;
+  }
+}

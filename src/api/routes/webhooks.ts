@@ -60,6 +60,8 @@ export function webhookView(doc: WebhookDoc, counters: WebhookCounters): Webhook
     timeoutSeconds: doc.timeoutSeconds,
     metadata: fromPairs(doc.metadata),
     filter: doc.filter ? (JSON.parse(doc.filter) as Record<string, unknown>) : null,
+    // Absent on webhooks created before the field: no limit.
+    rateLimitPerSecond: doc.rateLimitPerSecond ?? null,
     // Absent on webhooks created before the field: they keep the header they always had.
     legacySignature: doc.legacySignature ?? true,
     deliverySuccessCount: counters.deliverySuccessCount,
@@ -114,6 +116,7 @@ function userFieldUpdate(input: WebhookPatch, box: SecretBox, current?: WebhookD
   if (input.timeoutSeconds !== undefined) $set.timeoutSeconds = input.timeoutSeconds;
   // Stored as JSON text: a filter's keys (`data.amount`, `$gte`) are not valid field names everywhere.
   if (input.filter !== undefined) $set.filter = input.filter === null ? null : JSON.stringify(input.filter);
+  if (input.rateLimitPerSecond !== undefined) $set.rateLimitPerSecond = input.rateLimitPerSecond;
   if (input.retrySchedule === null) $unset.retrySchedule = 1;
   else if (input.retrySchedule !== undefined) $set.retrySchedule = input.retrySchedule;
   return { $set, $unset };
@@ -234,6 +237,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
         timeoutSeconds: defaultTimeoutSeconds,
         metadata: {},
         filter: null,
+        rateLimitPerSecond: null,
         ...body,
       };
       res.json({ webhook: await update(res.locals.tenantId as string, params.id, whole) });

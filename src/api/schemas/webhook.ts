@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { eventTypePatternSchema } from '../../events/event-type';
 import { retryScheduleSchema } from '../../delivery/retry-schedule';
 import { eventFilterSchema } from '../../delivery/event-filter';
+import { RATE_LIMIT_MAX_PER_SECOND } from '../../delivery/rate-limit';
 import { customHeadersPatchSchema, customHeadersSchema } from './custom-headers';
 import { storedText } from './stored-text';
 import { cursorSchema } from '../list-cursor';
@@ -43,6 +44,15 @@ export const webhookInputSchema = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(30).optional().meta({ description: 'Per-attempt timeout. @default 10' }),
   metadata: metadataSchema.optional(),
   filter: eventFilterSchema.nullable().optional().meta({ description: 'The payload filter; null (the default): every event of the subscribed types.' }),
+  rateLimitPerSecond: z
+    .number()
+    .gt(0)
+    .max(RATE_LIMIT_MAX_PER_SECOND)
+    .nullable()
+    .optional()
+    .meta({
+      description: `Most requests per second sent to this webhook, across all workers (e.g. 0.5, 5, 100; at most ${RATE_LIMIT_MAX_PER_SECOND}): deliveries over it wait for their turn, never dropped and never counted as attempts. null (the default): no limit.`,
+    }),
   legacySignature: z
     .boolean()
     .optional()
@@ -91,6 +101,7 @@ export const webhookSchema = z.strictObject({
     .record(z.string(), z.unknown())
     .nullable()
     .meta({ description: 'The payload filter: only events it matches are delivered (see POST /v1/webhooks/{id}/filter-test); null: every event of the subscribed types.' }),
+  rateLimitPerSecond: z.number().nullable().meta({ description: 'Most requests per second sent to this webhook; deliveries over it wait. null: no limit.' }),
   legacySignature: z.boolean().meta({ description: 'Whether attempts also carry the legacy, replayable `X-Webhook-Signature`.' }),
   deliverySuccessCount: z.number().int(),
   deliveryFailureCount: z.number().int(),

@@ -10,6 +10,7 @@ const LABELS: Record<string, string> = {
   headers: 'Custom headers',
   timeoutSeconds: 'Timeout',
   retrySchedule: 'Retry schedule',
+  rateLimitPerSecond: 'Rate limit',
   filter: 'Payload filter',
   legacySignature: 'Legacy signature',
   metadata: 'Metadata',

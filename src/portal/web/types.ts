@@ -12,6 +12,8 @@ export interface Webhook {
   timeoutSeconds: number;
   /** The payload filter; null: every event of its types. */
   filter: Record<string, unknown> | null;
+  /** Most requests per second to it; null: no limit. */
+  rateLimitPerSecond: number | null;
   legacySignature: boolean;
   deliverySuccessCount: number;
   deliveryFailureCount: number;

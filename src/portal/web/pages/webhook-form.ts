@@ -8,13 +8,13 @@ import { errorPanel } from '../ui.js';
 
 /**
  * Create or edit a webhook: URL, event types picked from the catalogue (with descriptions and
- * example payloads), custom headers, timeout, retry schedule, payload filter (JSON) and the legacy
- * signature. Sends POST /webhooks or PATCH /webhooks/{id}; a refused field is named next to its
+ * example payloads), custom headers, timeout, retry schedule, rate limit, payload filter (JSON) and
+ * the legacy signature. Sends POST /webhooks or PATCH /webhooks/{id}; a refused field is named next to its
  * input, in its label's words. A sensitive header's value is never shown: left empty, it keeps its
  * stored value (sent as null); typed, it is replaced.
  */
 
-const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule', 'filter', 'legacySignature'] as const;
+const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule', 'rateLimitPerSecond', 'filter', 'legacySignature'] as const;
 type Field = (typeof FIELDS)[number];
 
 function field(name: Field, label: string, input: HTMLElement, hint?: string): HTMLElement {
@@ -99,6 +99,7 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
   const timeout = h('input', { id: 'f-timeoutSeconds', type: 'number', min: 1, max: 30, step: 1, value: existing?.timeoutSeconds ?? 10 });
   const legacy = h('input', { id: 'f-legacySignature', type: 'checkbox', checked: existing?.legacySignature ?? false });
   const schedule = h('input', { id: 'f-retrySchedule', type: 'text', value: existing?.retrySchedule?.join(', ') ?? '', placeholder: 'default: 1m, 5m, 15m, 1h, 2h' });
+  const rateLimit = h('input', { id: 'f-rateLimitPerSecond', type: 'number', min: 0, step: 'any', value: existing?.rateLimitPerSecond ?? '', placeholder: 'no limit' });
   const filter = h('textarea', {
     id: 'f-filter',
     rows: 4,
@@ -149,6 +150,11 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
           showErrors(new ApiFailure(400, 'validation_failed', 'request is invalid', [{ path: 'filter', message: `not valid JSON (${(err as Error).message})` }]));
           return;
         }
+        // Text the browser cannot read as a number would otherwise go as "no limit".
+        if (rateLimit.validity.badInput) {
+          showErrors(new ApiFailure(400, 'validation_failed', 'request is invalid', [{ path: 'rateLimitPerSecond', message: 'not a number' }]));
+          return;
+        }
         const events = [
           ...[...form.querySelectorAll<HTMLInputElement>('input[name=event]:checked')].map((i) => i.value),
           ...otherPatterns.value.split(',').map((s) => s.trim()).filter(Boolean),
@@ -159,6 +165,8 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
           events,
           timeoutSeconds: Number(timeout.value),
           retrySchedule: schedule.value.trim() ? schedule.value.split(',').map((s) => s.trim()).filter(Boolean) : null,
+          // Empty: no limit. A value the API refuses (0, negative, too high) is named at the field.
+          rateLimitPerSecond: rateLimit.value.trim() ? Number(rateLimit.value) : null,
           filter: filterValue,
           legacySignature: legacy.checked,
         };
@@ -206,6 +214,12 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
     ),
     field('timeoutSeconds', 'Timeout (seconds)', timeout, 'How long one attempt may take, 1 to 30 seconds.'),
     field('retrySchedule', 'Retry schedule', schedule, 'Delays between attempts, e.g. 30s, 5m, 1h (at most 20, each up to 24h). Empty: the default.'),
+    field(
+      'rateLimitPerSecond',
+      'Rate limit (requests per second, optional)',
+      rateLimit,
+      'At most this many requests per second to your endpoint, e.g. 5 or 0.5 (up to 1000). Events over it wait their turn: none is dropped, and waiting does not use up an attempt. Empty: no limit.',
+    ),
     field(
       'filter',
       'Payload filter (optional)',
