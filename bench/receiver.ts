@@ -26,6 +26,8 @@ export interface PhaseArrivals {
   lastFirstAt: number;
   /** Share of first attempts to answer 500 (decided by a hash of the webhook-id). */
   failShare: number;
+  /** Never answer: every request is left open until its sender gives up (a receiver that times out). */
+  hangs?: boolean;
   /** Deliveries answered 2xx. */
   delivered: number;
   /** First attempts answered 500 (the retry storm's share). */
@@ -51,12 +53,13 @@ export class BenchReceiver {
   strays = 0;
 
   /** Starts counting a phase; `failShare` of its first attempts answer 500. */
-  phase(name: string, failShare = 0): PhaseArrivals {
+  phase(name: string, failShare = 0, hangs = false): PhaseArrivals {
     const phase: PhaseArrivals = {
       deliveries: new Map(),
       requests: 0,
       lastFirstAt: 0,
       failShare,
+      hangs,
       delivered: 0,
       failedFirst: 0,
       firstAttemptsByEvent: new Map(),
@@ -83,6 +86,7 @@ export class BenchReceiver {
           return;
         }
         phase.requests++;
+        if (phase.hangs) return;
         let arrival = phase.deliveries.get(deliveryId);
         let status = 200;
         if (!arrival) {

@@ -7,6 +7,7 @@ import type { BigFanoutResult, DeliveryResult, IngestResult, RetryStormResult } 
 import type { PortalPageResult } from './portal-page';
 import type { LatencySummary } from './stats';
 import type { CapacityFigure, CapacityResults } from './capacity';
+import type { NeighboursRound } from './noisy-neighbours';
 import type { Tier } from './cpu-meter';
 
 export interface PhaseResults {
@@ -31,6 +32,8 @@ export interface PhaseResults {
   peakRssAfterPhaseMb: { phase: string; api: number | null; worker: number | null }[];
   /** The capacity model's inputs (docs/scaling.md). */
   capacity?: CapacityResults;
+  /** Noisy neighbours: the quiet round, then the noisy one. */
+  neighbours?: { quiet?: NeighboursRound; noisy?: NeighboursRound };
 }
 
 export type Status = 'pass' | 'short' | 'n/a';
@@ -114,6 +117,14 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
       note: [incomplete(storm), '"no collapse" bound chosen by the bench: >= 0.5 x the storm-free rate'].filter(Boolean).join('; '),
     },
     { name: 'retry storm: every delivery delivered after', value: storm?.allDeliveredMs ?? null, unit: 'ms', note: storm ? `${storm.deliveredByRetry} of ${storm.failedFirst} failed first attempts delivered by a retry` : undefined },
+    {
+      name: "noisy neighbours (fan-out 10; one webhook never answers, one limited to 5/s): the other eight's deliveries/s",
+      value: r.neighbours?.noisy?.deliveriesPerSecond ?? null,
+      unit: '/s',
+      baseline: { name: "the same eight's deliveries/s with ten healthy webhooks", value: r.neighbours?.quiet?.deliveriesPerSecond ?? null },
+      ...atLeast(r.neighbours?.noisy?.deliveriesPerSecond, r.neighbours?.quiet?.deliveriesPerSecond, 0.8, incomplete(r.neighbours?.noisy && { ...r.neighbours.noisy, complete: r.neighbours.noisy.delivered === r.neighbours.noisy.expected }) ?? incomplete(r.neighbours?.quiet && { ...r.neighbours.quiet, complete: r.neighbours.quiet.delivered === r.neighbours.quiet.expected })),
+      note: r.neighbours?.noisy ? `the never-answering receiver got ${r.neighbours.noisy.hungRequests} requests, the limited one ${r.neighbours.noisy.limitedDelivered} deliveries during the round; target of issue 24` : undefined,
+    },
     {
       name: `one event to ${big?.webhooks ?? '?'} webhooks: last arrival after`,
       value: big?.lastArrivalMs ?? null,

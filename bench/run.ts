@@ -17,6 +17,7 @@ import { latencyChart } from './chart';
 import { peakRssMb } from './peak-rss';
 import { EVENT_TYPE, bigFanout, deliveryResult, endToEndAtRate, endToEndRound, ingestFixedRate, ingestResult, ingestSaturationRound, oneProducer, retryStorm, tenantWithWebhooks } from './product';
 import { mergeLoads } from './load';
+import { neighboursRound } from './noisy-neighbours';
 import { BenchReceiver } from './receiver';
 import type { PhaseRunner } from './capacity';
 import { capacityTable, figures, markdownTable, type PhaseResults } from './report';
@@ -183,6 +184,9 @@ async function main(): Promise<number> {
   }
   r.retryStorm = await phase('retry storm', () => retryStorm(api, receiver, s.retryStorm, 10));
   if (r.retryStorm) capacity.devServer.retryStorm = await actionsOf(client, [r.retryStorm]);
+  const quiet = await phase('noisy neighbours: ten healthy webhooks', () => neighboursRound(api, receiver, 'neighbours-quiet', false, s.neighbours));
+  const noisy = await phase('noisy neighbours: one of ten never answers, one is limited to 5/s', () => neighboursRound(api, receiver, 'neighbours-noisy', true, s.neighbours));
+  r.neighbours = { quiet, noisy };
   r.bigFanout = await phase(`one event to ${s.bigFanout.webhooks} webhooks`, () =>
     bigFanout(api, receiver, s.bigFanout.webhooks, s.bigFanout.capMs, webhookSeeder(stack, s.bigFanout.webhooks, EVENT_TYPE)),
   );

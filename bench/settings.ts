@@ -55,6 +55,8 @@ export interface BenchSettings {
   oneProducer: { count: number; capMs: number };
   /** Retry storm at fan-out 10: this share of first attempts answers 500, the retry 200. */
   retryStorm: DeliveryPhase & { failShare: number };
+  /** Noisy neighbours: fan-out-10 events, ten healthy webhooks, then one never answering and one limited (`count` events each). */
+  neighbours: DeliveryPhase;
   /** One event to this many webhooks. */
   bigFanout: { webhooks: number; capMs: number };
   /** The portal's deliveries page of a webhook with this many deliveries, loaded this many times. */
@@ -80,6 +82,7 @@ const FULL: BenchSettings = {
   loadSteps: { fractions: [0.25, 0.5, 1, 1.5], durationMs: 10_000, drainMs: 15_000 },
   oneProducer: { count: 20, capMs: 40_000 },
   retryStorm: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 30_000, failShare: 0.3 },
+  neighbours: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
   bigFanout: { webhooks: 10_000, capMs: 90_000 },
   portalPage: { deliveries: 1000, loads: 20 },
   settleMs: 15_000,
@@ -101,6 +104,7 @@ const QUICK: BenchSettings = {
   loadSteps: { fractions: [0.5, 1], durationMs: 3_000, drainMs: 10_000 },
   oneProducer: { count: 5, capMs: 15_000 },
   retryStorm: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 15_000, failShare: 0.3 },
+  neighbours: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 10_000 },
   bigFanout: { webhooks: 200, capMs: 30_000 },
   portalPage: { deliveries: 1000, loads: 5 },
   settleMs: 10_000,
