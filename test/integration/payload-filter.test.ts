@@ -1,19 +1,15 @@
-import { filterTestResponseSchema, webhookCreatedResponseSchema, webhookListResponseSchema, webhookResponseSchema } from '../../src/api/schemas/webhook';
+import { filterTestResponseSchema, webhookListResponseSchema, webhookResponseSchema } from '../../src/api/schemas/webhook';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 import { expectError, pathsOf, valid } from '../support/shapes';
 import { eventually } from '../support/stack';
+import { tenantCalls } from '../support/tenant-calls';
 import { useHarness } from '../support/use-harness';
 
 describe('payload filters', () => {
   const ctx = useHarness({ receivers: 1 });
   let apiKey: string;
   let tenantId: string;
-  const call = (method: string, path: string, body?: unknown, token = apiKey) => ctx.harness.call(method, path, { token, body });
-  const create = async (body: Record<string, unknown>) => {
-    const res = await call('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['invoice.*'], ...body });
-    expect(res.status).toBe(201);
-    return valid(webhookCreatedResponseSchema, res.body).webhook;
-  };
+  const { call, create } = tenantCalls(ctx, () => apiKey);
   const bigSpender = { 'data.amount': { $gte: 1000 }, 'metadata.region': { $in: ['eu'] } };
 
   beforeAll(async () => {

@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { deliveryResponseSchema } from '../../src/api/schemas/delivery';
-import { webhookCreatedResponseSchema, webhookListResponseSchema, webhookResponseSchema } from '../../src/api/schemas/webhook';
+import { webhookListResponseSchema, webhookResponseSchema } from '../../src/api/schemas/webhook';
 import { expectError, pathsOf, valid } from '../support/shapes';
 import { eventually } from '../support/stack';
+import { tenantCalls } from '../support/tenant-calls';
 import { useHarness } from '../support/use-harness';
 import { harnessWorkerEnv, killWorkerProcesses, spawnWorkerProcess } from '../support/worker-process';
 
@@ -15,12 +16,7 @@ describe('per-webhook rate limit', () => {
   const ctx = useHarness({ receivers: 1, worker: false });
   const workers: ChildProcess[] = [];
   let apiKey: string;
-  const call = (method: string, path: string, body?: unknown, token = apiKey) => ctx.harness.call(method, path, { token, body });
-  const create = async (body: Record<string, unknown>) => {
-    const res = await call('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['invoice.*'], ...body });
-    expect(res.status).toBe(201);
-    return valid(webhookCreatedResponseSchema, res.body).webhook;
-  };
+  const { call, create } = tenantCalls(ctx, () => apiKey);
 
   beforeAll(async () => {
     ({ apiKey } = await ctx.harness.createTenant('Rate limits'));
