@@ -80,18 +80,7 @@ describe('a worker killed during inline first attempts', () => {
 describe('a worker killed after its first attempt was recorded, before its workflow task completed', () => {
   const ctx = useHarness({ receivers: 1, worker: false });
   const spawned: ChildProcess[] = [];
-  afterAll(async () => {
-    for (const w of spawned) {
-      if (w.exitCode !== null || w.signalCode !== null) continue;
-      const exited = new Promise((r) => w.once('exit', r));
-      try {
-        process.kill(-(w.pid as number), 'SIGKILL');
-      } catch {
-        w.kill('SIGKILL'); // not a group leader (oneProcess)
-      }
-      await exited;
-    }
-  });
+  afterAll(() => killWorkerProcesses(spawned));
 
   it('keeps the attempt in the audit log and sends it once', async () => {
     const { apiKey, tenantId } = await ctx.harness.createTenant();

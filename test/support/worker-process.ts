@@ -55,7 +55,11 @@ export async function killWorkerProcesses(workers: readonly ChildProcess[]): Pro
   for (const worker of workers) {
     if (worker.exitCode !== null || worker.signalCode !== null) continue;
     const exited = new Promise((r) => worker.once('exit', r));
-    process.kill(-(worker.pid as number), 'SIGKILL');
+    try {
+      process.kill(-(worker.pid as number), 'SIGKILL');
+    } catch {
+      worker.kill('SIGKILL'); // not a group leader (`oneProcess`, not detached)
+    }
     await exited;
   }
 }
