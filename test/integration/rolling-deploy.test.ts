@@ -160,6 +160,8 @@ describe('one build at a time, as npm start runs them (dev server, Worker Versio
     const retry = deliveryId(tenantId, eventId, webhookId);
     await eventually(() => ctx.harness.client.workflow.getHandle(retry).describe().catch(() => undefined), 30_000, 'its retry');
     expect(await buildOf(retry)).toBe(builds.A.version!.buildId);
+    // The fan-out closes right after starting the retry; until then it is pinned to A too.
+    await ctx.harness.client.workflow.getHandle(eventWorkflowId(tenantId, eventId)).result();
     await stop(builds.A);
 
     // B starts as the one build, promoted as npm start does it, and adopts A's run.
