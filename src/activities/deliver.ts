@@ -2,10 +2,11 @@ import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/
 import { markRetrying } from '../delivery-records/delivery-index';
 import { mergeAttemptLogs, openAttemptRecord, restoreAttemptLog } from '../delivery/attempt-log';
 import { DeliveryFailureType, OWN_FAILURE_REASON } from '../delivery/failure-types';
-import { ownFailureDelayMs, retryDelayAfter } from '../delivery/retry-schedule';
+import { ownFailureDelayMs, retryDelayAfter, scheduleSpanMs } from '../delivery/retry-schedule';
+import { CIRCUIT_OPEN_REASON, type CircuitGate } from '../delivery/circuit-breaker';
 import type { AttemptOutcome } from '../delivery/outcome';
 import type { AttemptRecord, DeliveryInput, DeliveryResult } from '../delivery/types';
-import { deliveriesFinished, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
+import { circuitWaits, deliveriesFinished, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
 import { RATE_LIMITED_REASON, RATE_WAIT_IN_ACTIVITY_MS, rateRetryDelayMs, waitForSlot } from '../delivery/rate-limit';
 import type { Models } from '../models';
 import { writeCounters } from '../delivery/counter-writes';
@@ -27,6 +28,17 @@ export const DELIVER_HEARTBEAT_MS = 2000;
  * the delivery then failed instead of ending canceled. Within the 1-minute start-to-close timeout.
  */
 const INACTIVE_CANCEL_WAIT_MS = 45_000;
+
+/** Failures that retry the activity: the schedule's, and waits that spend no attempt. */
+const WAITS: ReadonlySet<DeliveryFailureType> = new Set([
+  DeliveryFailureType.Retryable,
+  DeliveryFailureType.OwnFailure,
+  DeliveryFailureType.RateLimited,
+  DeliveryFailureType.CircuitOpen,
+]);
+
+/** Shortest delay of a retry waiting for a circuit breaker. */
+const CIRCUIT_RETRY_MIN_DELAY_MS = 500;
 
 export interface DeliverDeps extends AttemptDeps {
   /** Upper bound on a receiver's `Retry-After`. */
@@ -90,7 +102,7 @@ export function deliverActivity(deps: DeliverDeps) {
         type,
         message,
         details: [attempts],
-        nonRetryable: type !== DeliveryFailureType.Retryable && type !== DeliveryFailureType.OwnFailure && type !== DeliveryFailureType.RateLimited,
+        nonRetryable: !WAITS.has(type),
         nextRetryDelay,
       });
 
@@ -141,6 +153,8 @@ export function deliverActivity(deps: DeliverDeps) {
       if (ready === 'delivered') return { status: 'delivered', attempts: previous };
       if ('answered' in ready) return { status: 'delivered', attempts: mergeAttemptLogs([ready.answered], previous) };
       const { webhook, event } = ready;
+      const circuit = await deps.breakers.gate(webhook).catch(ownFailure);
+      if (!circuit.go) waitForCircuit(circuit, webhook, event);
       if (webhook.rateLimitPerSecond) await waitForRateLimit(webhook.rateLimitPerSecond);
       // Canceled before the request: nothing is sent.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
@@ -175,6 +189,8 @@ export function deliverActivity(deps: DeliverDeps) {
       }
       // Best effort: the receiver has answered, and nothing may turn that answer into a resend.
       await Promise.all([
+        (outcome.kind === 'delivered' || outcome.kind === 'retry') &&
+          deps.breakers.record(webhook, outcome.kind === 'delivered', Date.parse(record.startedAt), circuit.probe),
         // In the webhook's counter write queue: on FerretDB two writes of one document must not overlap.
         writeCounters(models, [{ tenantId: webhook.tenantId, webhookId: webhook._id, triggeredAt: new Date(record.startedAt) }]).catch((err: Error) =>
           log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
@@ -205,6 +221,31 @@ export function deliverActivity(deps: DeliverDeps) {
       rateLimitWaits.inc({ wait: 'retry' });
       context.heartbeat(previous);
       throw fail(DeliveryFailureType.RateLimited, RATE_LIMITED_REASON, previous, nextRetryDelay);
+    }
+
+    /**
+     * The webhook's circuit breaker is open: the activity is retried at its next probe (`CircuitOpen`:
+     * no request, no attempt spent), unless that is past the time the delivery's last scheduled
+     * attempt would have been made; then it ends failed, as an exhausted delivery does.
+     */
+    function waitForCircuit(gate: Extract<CircuitGate, { go: false }>, webhook: WebhookDoc, event: EventDoc): never {
+      const dueAt = Math.max(event.acceptedAt.getTime(), input.dueAt ? Date.parse(input.dueAt) : 0);
+      const anchor = previous.length ? Date.parse(previous[0].startedAt) : dueAt;
+      const deadline = anchor + scheduleSpanMs(webhook.retrySchedule, input.deliveryId);
+      const now = Date.now();
+      if (now >= deadline) {
+        log.warn('delivery failed: its webhook\'s circuit breaker stayed open past its last scheduled attempt', { ...logContext, attempts: made });
+        throw fail(
+          DeliveryFailureType.Exhausted,
+          `the webhook's circuit breaker stayed open past this delivery's last scheduled attempt (${made} attempt${made === 1 ? '' : 's'} made${made ? `, the last: ${previous.at(-1)?.error ?? 'no answer'}` : ''})`,
+          previous,
+        );
+      }
+      const nextRetryDelay = Math.max(CIRCUIT_RETRY_MIN_DELAY_MS, Math.min(gate.waitMs, deadline - now));
+      log.info('waiting for the webhook\'s circuit breaker; tried again at its next probe without spending an attempt', { ...logContext, circuit: gate.state, nextRetryDelay });
+      circuitWaits.inc({ wait: 'retry' });
+      context.heartbeat(previous);
+      throw fail(DeliveryFailureType.CircuitOpen, CIRCUIT_OPEN_REASON, previous, nextRetryDelay);
     }
 
     /** What the request needs, read live; 'delivered' when the delivery is on record as such. */

@@ -2,7 +2,8 @@ import { log } from '@temporalio/activity';
 import { retryDelayAfter } from '../delivery/retry-schedule';
 import type { EventRef, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, RecordedFirstAttempts } from '../delivery/types';
 import { RATE_LIMITED_REASON, RATE_WAIT_INLINE_MS, waitForSlot } from '../delivery/rate-limit';
-import { rateLimitWaits, retriesScheduled } from '../metrics/metrics';
+import { circuitWaits, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
+import { CIRCUIT_OPEN_REASON } from '../delivery/circuit-breaker';
 import type { WebhookDoc } from '../models/webhook';
 import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
 
@@ -34,6 +35,14 @@ export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxM
       return { deliveryId, webhookId, outcome: 'inactive', attempt: null, reason };
     }
     const event = await loadEvent(deps, tenantId, input.eventId);
+    // Its circuit breaker open: no request. Its workflow waits for the breaker (or makes the due
+    // probe), with no attempt on record meanwhile.
+    const circuit = await deps.breakers.gate(webhook, { probe: false });
+    if (!circuit.go) {
+      log.info('webhook\'s circuit breaker open; handed to its workflow without an attempt', { ...logContext, circuit: circuit.state });
+      circuitWaits.inc({ wait: 'first' });
+      return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: circuit.waitMs, reason: CIRCUIT_OPEN_REASON };
+    }
     // Over the webhook's rate limit: no request now. Its workflow sends it in the slot reserved for
     // it, with no attempt on record meanwhile (attempt null: the workflow makes attempt 1).
     const perSecond = webhook.rateLimitPerSecond;
@@ -48,6 +57,7 @@ export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxM
       return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: waitMs, reason: RATE_LIMITED_REASON };
     }
     const { record, outcome } = await sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 });
+    if (outcome.kind === 'delivered' || outcome.kind === 'retry') await deps.breakers.record(webhook, outcome.kind === 'delivered', Date.parse(record.startedAt));
     switch (outcome.kind) {
       case 'delivered':
         log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });

@@ -1,6 +1,9 @@
 import type { SecretBox } from '../crypto/secret-box';
 import type { WebhookHttpClient } from '../delivery/http-client';
 import { DEFAULT_AUTO_DISABLE, type AutoDisablePolicy } from '../delivery/webhook-health';
+import { log } from '@temporalio/activity';
+import { CircuitBreakers } from '../delivery/circuit-breaker';
+import { DEFAULT_CIRCUIT_POLICY, type CircuitPolicy } from '../delivery/circuit-policy';
 import type { Models } from '../models';
 import { deliverActivity } from './deliver';
 import { deliverAndRecordFirstAttemptsActivity, deliverFirstAttemptActivity, deliverFirstAttemptsActivity } from './first-attempt';
@@ -18,14 +21,31 @@ export interface ActivityDeps {
   retryAfterMaxMs?: number;
   /** When failing webhooks are disabled. @default 20 consecutive failed deliveries or 5 days failing */
   autoDisable?: AutoDisablePolicy;
+  /** When a webhook's circuit breaker opens and probes. @default DEFAULT_CIRCUIT_POLICY (10 consecutive failures or 70 % of 10 in 5 min; probes from 30 s to 10 min) */
+  circuit?: CircuitPolicy;
   /** Test seam: faults injected into the outcome records. @default none */
   recordFaults?: RecordFaults;
 }
 
-export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_600_000, autoDisable = DEFAULT_AUTO_DISABLE, recordFaults }: ActivityDeps) => {
+export const createActivities = ({
+  models,
+  secretBox,
+  http,
+  retryAfterMaxMs = 3_600_000,
+  autoDisable = DEFAULT_AUTO_DISABLE,
+  circuit = DEFAULT_CIRCUIT_POLICY,
+  recordFaults,
+}: ActivityDeps) => {
   const cache = new PageCache();
-  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs };
-  const outcomeDeps = { models, autoDisable, operationalEvents: new OperationalEventSender(models), faults: recordFaults };
+  const operationalEvents = new OperationalEventSender(models);
+  const breakers = new CircuitBreakers(
+    models,
+    circuit,
+    (tenantId, event) => operationalEvents.send(tenantId, event),
+    (what, err) => log.warn(what, { error: (err as Error)?.message ?? String(err) }),
+  );
+  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs, breakers };
+  const outcomeDeps = { models, autoDisable, operationalEvents, faults: recordFaults };
   const recordFirstAttempts = recordFirstAttemptsActivity(outcomeDeps);
   return {
     ...createRequeueActivities(models),

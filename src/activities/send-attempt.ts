@@ -1,4 +1,5 @@
 import type { SecretBox } from '../crypto/secret-box';
+import type { CircuitBreakers } from '../delivery/circuit-breaker';
 import { completeAttemptRecord } from '../delivery/attempt-log';
 import type { WebhookHttpClient } from '../delivery/http-client';
 import { classifyAttempt, type AttemptOutcome } from '../delivery/outcome';
@@ -16,6 +17,7 @@ export interface AttemptDeps {
   secretBox: SecretBox;
   http: WebhookHttpClient;
   cache: PageCache;
+  breakers: CircuitBreakers;
 }
 
 /** Thrown when an event's payload is not in storage: the retention sweep removed it (it is inserted before its fan-out starts). */

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDelay } from '../delivery/retry-schedule';
 import type { AutoDisablePolicy } from '../delivery/webhook-health';
+import type { CircuitPolicy } from '../delivery/circuit-policy';
 import { LINK_TTL_BOUNDS, type PortalSettings } from '../portal/portal-settings';
 import { loadOrCreateDevSecrets } from './dev-secrets';
 
@@ -88,6 +89,20 @@ const EnvSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(20),
   /** A webhook whose deliveries have failed for this long, with no success since, is disabled. @default 5d */
   WEBHOOK_DISABLE_AFTER_FAILING_FOR: duration.prefault('5d'),
+  /** Whether webhooks' circuit breakers open (docs/delivery.md, "Circuit breaker"). @default true */
+  CIRCUIT_BREAKER: bool.default(true),
+  /** Consecutive failed attempts (seen by one worker process) that open a webhook's circuit. @default 10 */
+  CIRCUIT_OPEN_AFTER_FAILURES: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Share of failed attempts over CIRCUIT_WINDOW that opens it, once there are CIRCUIT_MIN_ATTEMPTS. @default 70 */
+  CIRCUIT_FAILURE_RATE_PERCENT: z.coerce.number().min(1).max(100).default(70),
+  /** @default 10 */
+  CIRCUIT_MIN_ATTEMPTS: z.coerce.number().int().min(1).max(100_000).default(10),
+  /** @default 5m */
+  CIRCUIT_WINDOW: duration.prefault('5m'),
+  /** Wait before an open circuit's first probe; doubles with each failed probe. @default 30s */
+  CIRCUIT_FIRST_PROBE_AFTER: duration.prefault('30s'),
+  /** Longest wait between probes. @default 10m */
+  CIRCUIT_LONGEST_PROBE_AFTER: duration.prefault('10m'),
   /** Workflow tasks a worker process runs at once. @default 40 */
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
   /**
@@ -184,6 +199,7 @@ export interface Config {
   deliveryConnectTimeoutMs: number;
   retryAfterMaxMs: number;
   autoDisable: AutoDisablePolicy;
+  circuit: CircuitPolicy;
   worker: WorkerConcurrency;
   workflowBundleFile: string | undefined;
   /** Null: this worker polls unversioned. */
@@ -245,6 +261,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     deliveryConnectTimeoutMs: e.DELIVERY_CONNECT_TIMEOUT_SECONDS * 1000,
     retryAfterMaxMs: e.RETRY_AFTER_MAX_SECONDS * 1000,
     autoDisable: { consecutiveFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES, failingForMs: e.WEBHOOK_DISABLE_AFTER_FAILING_FOR },
+    circuit: {
+      enabled: e.CIRCUIT_BREAKER,
+      consecutiveFailures: e.CIRCUIT_OPEN_AFTER_FAILURES,
+      failureRatePercent: e.CIRCUIT_FAILURE_RATE_PERCENT,
+      minimumAttempts: e.CIRCUIT_MIN_ATTEMPTS,
+      windowMs: e.CIRCUIT_WINDOW,
+      firstProbeAfterMs: e.CIRCUIT_FIRST_PROBE_AFTER,
+      longestProbeAfterMs: Math.max(e.CIRCUIT_LONGEST_PROBE_AFTER, e.CIRCUIT_FIRST_PROBE_AFTER),
+    },
     worker: {
       maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxConcurrentRetryWorkflowTasks: e.WORKER_RETRY_MAX_CONCURRENT_WORKFLOW_TASKS,

@@ -70,6 +70,7 @@ export function deliveryRunInput(doc: DeliveryDoc, url: string, attempts: number
     maxAttempts: attempts,
     host: new URL(url).host,
     version: WORKFLOW_VERSION,
+    dueAt: new Date().toISOString(),
   };
 }
 

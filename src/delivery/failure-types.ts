@@ -1,4 +1,4 @@
-/** `ApplicationFailure` types of a delivery; all but `Retryable`, `OwnFailure` and `RateLimited` end it at once. */
+/** `ApplicationFailure` types of a delivery; all but `Retryable`, `OwnFailure`, `RateLimited` and `CircuitOpen` end it at once. */
 export enum DeliveryFailureType {
   /** Non-2xx response, timeout or network error: retried on the schedule. */
   Retryable = 'DeliveryRetryable',
@@ -22,6 +22,11 @@ export enum DeliveryFailureType {
    * for in the activity, which is retried shortly before it; no request was made, no attempt spent.
    */
   RateLimited = 'DeliveryRateLimited',
+  /**
+   * The webhook's circuit breaker is open (delivery/circuit-breaker.ts): the activity is retried at
+   * its next probe; no request was made, no attempt spent.
+   */
+  CircuitOpen = 'DeliveryCircuitOpen',
   /** A record of an outcome (index, counters, operational events) that can never pass (invalid data): not retried, the workflow logs it and goes on. */
   RecordRejected = 'RecordRejected',
 }

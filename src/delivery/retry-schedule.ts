@@ -56,6 +56,11 @@ export function retryDelayAfter(schedule: readonly string[] | undefined | null, 
   return delay === undefined ? undefined : jitteredDelayMs(delay, deliveryId, attempt);
 }
 
+/** How long after its first attempt `deliveryId`'s last scheduled attempt would be made: its schedule's delays, jittered. */
+export function scheduleSpanMs(schedule: readonly string[] | undefined | null, deliveryId: string): number {
+  return retryDelaysMs(schedule).reduce((span, _, i) => span + (retryDelayAfter(schedule, i + 1, deliveryId) ?? 0), 0);
+}
+
 /** First wait after a failure of the service's own parts (database, Temporal) before an attempt. */
 export const OWN_FAILURE_FIRST_DELAY_MS = 1000;
 /** Longest such wait: a delivery resumes within this of its database coming back. */

@@ -102,6 +102,11 @@ export interface DeliveryInput extends EventRef, Versioned {
    * attempt, sent once per resend id whatever reset or replay runs it; the delivery stays delivered.
    */
   resendId?: string;
+  /**
+   * When a requeued run became due (ISO time): a delivery that has made no attempt yet waits behind
+   * an open circuit breaker no longer than its schedule from then (from the event's acceptance when absent).
+   */
+  dueAt?: string;
 }
 
 /** What the fan-out's inline first attempt of a delivery came to; never holds a secret. */

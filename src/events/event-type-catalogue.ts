@@ -63,5 +63,7 @@ export const EVENT_TYPE_CATALOGUE: readonly { name: string; description: string 
   { name: 'webhook.test', description: 'Sent by POST /v1/webhooks/{id}/test to check a receiver; to that webhook only.' },
   // Operational events, sent by the service itself; `*` does not include them.
   { name: 'webhook.disabled', description: 'The service disabled one of your webhooks (410 Gone, or failing too long); data names it and the reason.' },
+  { name: 'webhook.circuit_opened', description: "One of your webhooks' circuit breaker opened: its receiver kept failing, and its deliveries wait (no attempts spent) until a probe succeeds; data names the webhook, the reason and the first probe's time." },
+  { name: 'webhook.circuit_closed', description: "One of your webhooks' circuit breaker closed: a probe was answered 2xx, and its waiting deliveries go out." },
   { name: 'delivery.exhausted', description: 'A delivery failed for good (attempts exhausted, 410 Gone or URL refused); data names the delivery, event and webhook.' },
 ];

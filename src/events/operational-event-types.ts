@@ -7,6 +7,8 @@
 export const OPERATIONAL_EVENT_TYPES = {
   webhookDisabled: 'webhook.disabled',
   deliveryExhausted: 'delivery.exhausted',
+  circuitOpened: 'webhook.circuit_opened',
+  circuitClosed: 'webhook.circuit_closed',
 } as const;
 
 const OPERATIONAL = new Set<string>(Object.values(OPERATIONAL_EVENT_TYPES));

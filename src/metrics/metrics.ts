@@ -75,3 +75,17 @@ export const httpRequests = new Histogram({
 export function statusClass(statusCode: number | null | undefined): string {
   return statusCode ? `${Math.floor(statusCode / 100)}xx` : 'error';
 }
+
+export const circuitTransitions = new Counter({
+  name: 'webhook_circuit_transitions_total',
+  help: 'Webhook circuit breakers that changed state, by the state entered (open, half-open, closed).',
+  labelNames: ['state'] as const,
+  registers: [registry],
+});
+
+export const circuitWaits = new Counter({
+  name: 'webhook_delivery_circuit_waits_total',
+  help: 'Attempts not made because their webhook\'s circuit breaker was open (each waited, spending no attempt), by where (first: a first attempt handed to its workflow; retry: the deliver activity retried at the next probe).',
+  labelNames: ['wait'] as const,
+  registers: [registry],
+});

@@ -9,6 +9,7 @@ import { portalSessionModel } from './portal-session';
 import { webhookRatePaceModel, webhookRateSlotModel } from './rate-slot';
 import { tenantModel } from './tenant';
 import { webhookModel } from './webhook';
+import { webhookCircuitClaimModel, webhookCircuitModel } from './webhook-circuit';
 import { webhookCounterModel } from './webhook-counter';
 import { copyLegacyWebhookCounters } from './webhook-counters-copy';
 
@@ -24,6 +25,8 @@ export function createModels(conn: Connection) {
     Delivery: deliveryModel(conn),
     WebhookRateSlot: webhookRateSlotModel(conn),
     WebhookRatePace: webhookRatePaceModel(conn),
+    WebhookCircuit: webhookCircuitModel(conn),
+    WebhookCircuitClaim: webhookCircuitClaimModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;
@@ -49,6 +52,7 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
       ensureExpiryIndex(models.PortalSession.collection),
       // Without TTL indexes (FerretDB v1) the retention sweep deletes the expired ones.
       ensureExpiryIndex(models.WebhookRateSlot.collection),
+      ensureExpiryIndex(models.WebhookCircuitClaim.collection),
       backfillCreatedHour(conn),
       copyLegacyWebhookCounters(conn),
     ]);

@@ -36,6 +36,7 @@ export async function sweepRetention(models: Models, retentionDays: number, now 
   const events = (await models.Event.deleteMany({ acceptedAt: { $lt: cutoff }, ...(needed.length ? { _id: { $nin: needed } } : {}) })).deletedCount;
   // Rate-limit slots long past (a TTL index does it where there is one).
   await sweepExpired(models.WebhookRateSlot.collection, 'expiresAt', 0, now);
+  await sweepExpired(models.WebhookCircuitClaim.collection, 'expiresAt', 0, now);
   return { deliveries, events };
 }
 

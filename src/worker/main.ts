@@ -72,6 +72,7 @@ runMain('worker', async () => {
         http,
         retryAfterMaxMs: config.retryAfterMaxMs,
         autoDisable: config.autoDisable,
+        circuit: config.circuit,
       },
     });
     const taskQueues = [config.temporal.taskQueue, retryTaskQueue(config.temporal.taskQueue)];

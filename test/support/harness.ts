@@ -60,7 +60,7 @@ export interface HarnessOptions {
   /** A METRICS_TOKEN for the API. @default none (the admin token reads /metrics) */
   metricsToken?: string;
   /** Activity settings of the worker. @default the product defaults */
-  activities?: Pick<ActivityDeps, 'retryAfterMaxMs' | 'autoDisable' | 'recordFaults'>;
+  activities?: Pick<ActivityDeps, 'retryAfterMaxMs' | 'autoDisable' | 'circuit' | 'recordFaults'>;
 }
 
 /**

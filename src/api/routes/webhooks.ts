@@ -10,6 +10,8 @@ import { matchesEventType, patternsMatching } from '../../events/event-type';
 import { newId } from '../../ids';
 import type { Models } from '../../models';
 import type { WebhookDoc } from '../../models/webhook';
+import { circuitView } from '../../delivery/circuit-breaker';
+import type { WebhookCircuitDoc } from '../../models/webhook-circuit';
 import { countersOf, type WebhookCounterDoc, type WebhookCounters } from '../../models/webhook-counter';
 import { generateWebhookSecret } from '../../signing/webhook-secret';
 import { ApiError, notFound } from '../errors';
@@ -46,7 +48,7 @@ const fromPairs = (pairs: Pairs) => Object.fromEntries(pairs.map((p) => [p.name 
  * The public shape of a webhook (its document and its counters document): never a secret, never
  * a sensitive header's value.
  */
-export function webhookView(doc: WebhookDoc, counters: WebhookCounters): WebhookView {
+export function webhookView(doc: WebhookDoc, counters: WebhookCounters, circuit: WebhookCircuitDoc | null = null): WebhookView {
   const headers = (doc.headers as StoredHeader[]).map((h) => ({ name: h.name ?? '', value: h.value ?? '', hidden: Boolean(h.sealed) || isSensitiveHeader(h.name ?? '') }));
   return {
     id: doc._id,
@@ -64,6 +66,7 @@ export function webhookView(doc: WebhookDoc, counters: WebhookCounters): Webhook
     rateLimitPerSecond: doc.rateLimitPerSecond ?? null,
     // Absent on webhooks created before the field: they keep the header they always had.
     legacySignature: doc.legacySignature ?? true,
+    circuit: circuitView(circuit, doc.createdAt),
     deliverySuccessCount: counters.deliverySuccessCount,
     deliveryFailureCount: counters.deliveryFailureCount,
     lastTriggeredAt: counters.lastTriggeredAt?.toISOString() ?? null,
@@ -124,7 +127,8 @@ function userFieldUpdate(input: WebhookPatch, box: SecretBox, current?: WebhookD
 
 export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds, secretRotationOverlapSeconds }: WebhooksRouterDeps): Router {
   const router = Router();
-  const { Webhook, WebhookCounter } = models;
+  const { Webhook, WebhookCounter, WebhookCircuit } = models;
+  const circuitOf = (id: string) => WebhookCircuit.findById(id).lean<WebhookCircuitDoc>();
 
   /** The counters of one webhook (none yet: zeros). */
   async function countersOfWebhook(tenantId: string, id: string): Promise<WebhookCounters> {
@@ -157,16 +161,17 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
     const { $set, $unset } = userFieldUpdate(input, secretBox, current);
     const enabled = input.active === true && !current.active;
     if (enabled) Object.assign($set, { disabledReason: null, disabledAt: null });
-    const [doc, counters] = await Promise.all([
+    const [doc, counters, circuit] = await Promise.all([
       Webhook.findOneAndUpdate({ _id: id, tenantId }, { $set, ...(Object.keys($unset).length ? { $unset } : {}) }, { returnDocument: 'after' }).lean(),
       enabled
         ? WebhookCounter.findOneAndUpdate({ _id: id, tenantId }, { $set: { consecutiveFailureCount: 0 }, $unset: { failingSince: '' } }, { returnDocument: 'after' })
             .lean<WebhookCounterDoc>()
             .then(countersOf)
         : countersOfWebhook(tenantId, id),
+      circuitOf(id),
     ]);
     if (!doc) throw notFound('webhook');
-    return webhookView(doc as WebhookDoc, counters);
+    return webhookView(doc as WebhookDoc, counters, circuit);
   }
 
   router.post(
@@ -196,12 +201,17 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
       const webhooks = (docs as WebhookDoc[]).slice(0, query.limit);
       const last = webhooks[webhooks.length - 1];
       // The page's counters in one read.
-      const counters = webhooks.length
-        ? await WebhookCounter.find({ _id: { $in: webhooks.map((w) => w._id) }, tenantId: res.locals.tenantId }).lean<WebhookCounterDoc[]>()
-        : [];
+      const ids = webhooks.map((w) => w._id);
+      const [counters, circuits] = webhooks.length
+        ? await Promise.all([
+            WebhookCounter.find({ _id: { $in: ids }, tenantId: res.locals.tenantId }).lean<WebhookCounterDoc[]>(),
+            WebhookCircuit.find({ _id: { $in: ids }, tenantId: res.locals.tenantId }).lean<WebhookCircuitDoc[]>(),
+          ])
+        : [[], []];
       const countersBy = new Map(counters.map((c) => [c._id, c]));
+      const circuitsBy = new Map(circuits.map((c) => [c._id, c]));
       res.json({
-        webhooks: webhooks.map((w) => webhookView(w, countersOf(countersBy.get(w._id)))),
+        webhooks: webhooks.map((w) => webhookView(w, countersOf(countersBy.get(w._id)), circuitsBy.get(w._id))),
         count,
         nextCursor: docs.length > query.limit ? encodeCursor({ createdAt: last.createdAt, id: last._id }) : null,
       });
@@ -212,8 +222,8 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
     '/:id',
     route({ params: webhookIdParamsSchema }, async ({ params }, _req, res) => {
       const tenantId = res.locals.tenantId as string;
-      const [doc, counters] = await Promise.all([findOwn(tenantId, params.id), countersOfWebhook(tenantId, params.id)]);
-      res.json({ webhook: webhookView(doc, counters) });
+      const [doc, counters, circuit] = await Promise.all([findOwn(tenantId, params.id), countersOfWebhook(tenantId, params.id), circuitOf(params.id)]);
+      res.json({ webhook: webhookView(doc, counters, circuit) });
     }),
   );
 
@@ -252,6 +262,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
       if (result.deletedCount === 0) throw notFound('webhook');
       // A counter write racing the deletion may upsert it again: such a document is never read (ids are never reused).
       await WebhookCounter.deleteOne({ _id: params.id, tenantId: res.locals.tenantId });
+      await WebhookCircuit.deleteOne({ _id: params.id, tenantId: res.locals.tenantId });
       res.status(204).end();
     }),
   );

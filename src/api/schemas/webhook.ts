@@ -103,6 +103,16 @@ export const webhookSchema = z.strictObject({
     .meta({ description: 'The payload filter: only events it matches are delivered (see POST /v1/webhooks/{id}/filter-test); null: every event of the subscribed types.' }),
   rateLimitPerSecond: z.number().nullable().meta({ description: 'Most requests per second sent to this webhook; deliveries over it wait. null: no limit.' }),
   legacySignature: z.boolean().meta({ description: 'Whether attempts also carry the legacy, replayable `X-Webhook-Signature`.' }),
+  circuit: z
+    .strictObject({
+      state: z.enum(['closed', 'open', 'half-open']),
+      since: timestamp.nullable().meta({ description: 'When it opened (open, half-open) or closed; closed since creation when it never opened.' }),
+      nextProbeAt: timestamp.nullable().meta({ description: 'Open: when one delivery probes the receiver. Otherwise null.' }),
+    })
+    .meta({
+      description:
+        "The webhook's circuit breaker (read-only): open after the receiver kept failing; while open no request is made and deliveries wait without spending attempts, until a probe is answered 2xx.",
+    }),
   deliverySuccessCount: z.number().int(),
   deliveryFailureCount: z.number().int(),
   lastTriggeredAt: timestamp.nullable(),

@@ -15,6 +15,8 @@ export interface Webhook {
   /** Most requests per second to it; null: no limit. */
   rateLimitPerSecond: number | null;
   legacySignature: boolean;
+  /** Its circuit breaker: open while the receiver keeps failing (no requests, deliveries wait). */
+  circuit: { state: 'closed' | 'open' | 'half-open'; since: string | null; nextProbeAt: string | null };
   deliverySuccessCount: number;
   deliveryFailureCount: number;
   lastTriggeredAt: string | null;

@@ -199,7 +199,7 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
       'fieldset',
       { class: 'events' },
       h('legend', {}, 'Event types'),
-      h('label', { class: 'check' }, everything, ' ', h('code', {}, '*'), ' every event (not the operational webhook.disabled and delivery.exhausted)'),
+      h('label', { class: 'check' }, everything, ' ', h('code', {}, '*'), ' every event (not the operational webhook.* and delivery.* events)'),
       familyGroups(catalogue, selected),
       field('events', 'Other types or patterns (comma-separated)', otherPatterns, 'Exact names or prefix wildcards such as orders.*'),
     ),

@@ -131,6 +131,7 @@ export async function webhookPage(main: HTMLElement, ctx: PageContext): Promise<
       ['Last delivery', webhook.lastTriggeredAt ? `${ago(webhook.lastTriggeredAt)} (${dateTime(webhook.lastTriggeredAt)})` : 'never'],
       ['Timeout', `${webhook.timeoutSeconds} s`],
       ['Retry schedule', webhook.retrySchedule?.join(', ') ?? 'default (1m, 5m, 15m, 1h, 2h)'],
+      ['Circuit breaker', circuitState(webhook)],
       ['Rate limit', webhook.rateLimitPerSecond ? `${webhook.rateLimitPerSecond} requests per second` : 'none'],
       ['Payload filter', webhook.filter ? h('code', {}, JSON.stringify(webhook.filter)) : 'none: every event of its types'],
       ['Legacy signature', webhook.legacySignature ? 'sent (X-Webhook-Signature, replayable)' : 'not sent'],
@@ -162,4 +163,12 @@ export async function webhookPage(main: HTMLElement, ctx: PageContext): Promise<
   } catch (err) {
     mount(charts, h('h2', { id: 'charts-title' }, 'Last 3 days'), errorPanel(err));
   }
+}
+
+/** What the circuit breaker means for the customer's deliveries right now. */
+function circuitState({ circuit }: Webhook): string {
+  if (circuit.state === 'closed') return 'closed: requests are sent';
+  if (circuit.state === 'half-open') return `half-open since ${dateTime(circuit.since!)}: one delivery is probing the receiver`;
+  const probe = circuit.nextProbeAt ? `; next probe ${dateTime(circuit.nextProbeAt)}` : '';
+  return `open since ${dateTime(circuit.since!)}: the receiver kept failing, so no requests are sent and deliveries wait without spending attempts${probe}`;
 }
