@@ -1,11 +1,16 @@
+import { DEFAULT_CIRCUIT_POLICY } from '../../src/delivery/circuit-policy';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
 
 /** Operators requeue failed deliveries in bulk once a receiver has recovered. */
 describe('bulk requeue', () => {
-  // 50 failures in a row would auto-disable the webhook (default: after 20) and cancel the rest;
-  // this test is about requeueing, so the threshold is out of its way.
-  const ctx = useHarness({ receivers: 1, activities: { autoDisable: { consecutiveFailures: 1000, failingForMs: 5 * 86_400_000 } } });
+  // 50 failures in a row would auto-disable the webhook (default: after 20) and cancel the rest,
+  // and open its circuit breaker (after 10), holding the retries and the requeued deliveries for
+  // its probe; this test is about requeueing, so both are out of its way.
+  const ctx = useHarness({
+    receivers: 1,
+    activities: { autoDisable: { consecutiveFailures: 1000, failingForMs: 5 * 86_400_000 }, circuit: { ...DEFAULT_CIRCUIT_POLICY, enabled: false } },
+  });
 
   it('fails 50 deliveries, requeues them all after the fix, and each is delivered exactly once more', async () => {
     const { apiKey, tenantId } = await ctx.harness.createTenant();

@@ -32,10 +32,10 @@ const RESERVED_TYPES = Object.values(OPERATIONAL_EVENT_TYPES);
 
 /**
  * The type of an event a tenant sends: not one the service sends itself (operational events), so a
- * receiver can trust a `webhook.disabled` or `delivery.exhausted` to come from the service.
+ * receiver can trust a `webhook.disabled`, `delivery.exhausted` or circuit event to come from the service.
  */
 const tenantEventTypeSchema = eventTypeSchema
-  .refine((type) => !isOperationalEventType(type), `${RESERVED_TYPES.join(' and ')} are sent by the service itself`)
+  .refine((type) => !isOperationalEventType(type), `${RESERVED_TYPES.join(', ')} are sent by the service itself`)
   .meta({ not: { enum: RESERVED_TYPES } });
 
 export const newEventSchema = z.strictObject({
