@@ -37,6 +37,12 @@ const WAITS: ReadonlySet<DeliveryFailureType> = new Set([
   DeliveryFailureType.CircuitOpen,
 ]);
 
+/** A first attempt handed over in flight whose answer this process never saw (first-attempt.ts). */
+const IN_FLIGHT_UNKNOWN = 'the receiver had not answered when the attempt was handed to this delivery\'s workflow, and its answer is unknown (a 2xx would have been kept)';
+
+/** An attempt record with no outcome yet: its request in flight (or its worker lost). */
+const isOpen = (record: AttemptRecord) => record.statusCode === null && record.durationMs === null && record.errorClass === null;
+
 /** Shortest delay of a retry waiting for a circuit breaker. */
 const CIRCUIT_RETRY_MIN_DELAY_MS = 500;
 
@@ -153,6 +159,7 @@ export function deliverActivity(deps: DeliverDeps) {
       if (ready === 'delivered') return { status: 'delivered', attempts: previous };
       if ('answered' in ready) return { status: 'delivered', attempts: mergeAttemptLogs([ready.answered], previous) };
       const { webhook, event } = ready;
+      if (input.firstAttemptInFlight && made === 1 && isOpen(previous[0])) return await takeOverFirstAttempt(webhook);
       const circuit = await deps.breakers.gate(webhook).catch(ownFailure);
       if (!circuit.go) waitForCircuit(circuit, webhook, event);
       if (webhook.rateLimitPerSecond) await waitForRateLimit(webhook.rateLimitPerSecond);
@@ -278,8 +285,30 @@ export function deliverActivity(deps: DeliverDeps) {
       return { webhook, event: await loadEvent(deps, input.tenantId, input.eventId) };
     }
 
-    /** The outcome of the attempt as the activity's result or failure. */
-    async function settle(outcome: AttemptOutcome, record: AttemptRecord, attempts: AttemptRecord[], webhook: WebhookDoc): Promise<DeliveryResult> {
+    /**
+     * The first attempt, handed over with its request in flight (first-attempt.ts): its outcome,
+     * from this process, is settled as if this activity had made it. Made in another process (or
+     * one restarted since), its answer is unknown here (a 2xx would have been kept, and found by
+     * `prepare`): the delivery waits for the schedule's next attempt, spending nothing more.
+     */
+    async function takeOverFirstAttempt(webhook: WebhookDoc): Promise<DeliveryResult> {
+      const sent = await deps.inFlight.take(input.deliveryId)?.catch(() => undefined);
+      if (sent) {
+        const attempts = (progress = mergeAttemptLogs([sent.record], previous));
+        context.heartbeat(attempts);
+        log.info('took over the first attempt\'s outcome', { ...logContext, attempt: 1, statusCode: sent.record.statusCode });
+        return await settle(sent.outcome, sent.record, attempts, webhook, 1);
+      }
+      const unknown = [{ ...previous[0], errorClass: 'worker_lost' as const, error: IN_FLIGHT_UNKNOWN }];
+      const due = Date.parse(previous[0].startedAt) + (retryDelayAfter(webhook.retrySchedule, 1, input.deliveryId) ?? 0);
+      const nextRetryDelay = Math.max(CIRCUIT_RETRY_MIN_DELAY_MS, due - Date.now());
+      log.info('first attempt\'s outcome unknown here; the next attempt waits for its schedule', { ...logContext, nextRetryDelay });
+      context.heartbeat(unknown);
+      throw fail(DeliveryFailureType.Retryable, IN_FLIGHT_UNKNOWN, unknown, nextRetryDelay);
+    }
+
+    /** The outcome of the attempt (the `position`-th of the schedule) as the activity's result or failure. */
+    async function settle(outcome: AttemptOutcome, record: AttemptRecord, attempts: AttemptRecord[], webhook: WebhookDoc, position = nth): Promise<DeliveryResult> {
       switch (outcome.kind) {
         case 'delivered':
           log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });
@@ -291,10 +320,10 @@ export function deliverActivity(deps: DeliverDeps) {
           log.warn('URL refused', { ...logContext, reason: outcome.reason });
           throw fail(DeliveryFailureType.UrlRefused, outcome.reason, attempts);
         case 'retry': {
-          const scheduled = retryDelayAfter(webhook.retrySchedule, nth, input.deliveryId);
-          if (scheduled === undefined || nth >= input.maxAttempts) {
+          const scheduled = retryDelayAfter(webhook.retrySchedule, position, input.deliveryId);
+          if (scheduled === undefined || position >= input.maxAttempts) {
             log.warn('delivery exhausted', { ...logContext, reason: outcome.reason });
-            throw fail(DeliveryFailureType.Exhausted, `${outcome.reason} (attempt ${nth}, the last)`, attempts);
+            throw fail(DeliveryFailureType.Exhausted, `${outcome.reason} (attempt ${position}, the last)`, attempts);
           }
           const nextRetryDelay = Math.max(scheduled, Math.min(outcome.retryAfterMs ?? 0, retryAfterMaxMs));
           log.info('attempt failed, retry scheduled', { ...logContext, reason: outcome.reason, nextRetryDelay });

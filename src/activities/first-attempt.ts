@@ -1,8 +1,11 @@
 import { log } from '@temporalio/activity';
 import { retryDelayAfter } from '../delivery/retry-schedule';
-import type { EventRef, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, RecordedFirstAttempts } from '../delivery/types';
+import type { AttemptRecord, EventRef, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, RecordedFirstAttempts } from '../delivery/types';
 import { RATE_LIMITED_REASON, RATE_WAIT_INLINE_MS, waitForSlot } from '../delivery/rate-limit';
-import { circuitWaits, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
+import { circuitWaits, inFlightHandovers, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
+import { openAttemptRecord } from '../delivery/attempt-log';
+import { writeCounters } from '../delivery/counter-writes';
+import type { SentAttempt } from './in-flight-attempts';
 import { CIRCUIT_OPEN_REASON } from '../delivery/circuit-breaker';
 import type { WebhookDoc } from '../models/webhook';
 import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
@@ -15,6 +18,53 @@ export interface FirstAttemptInput extends EventRef {
 /** Several deliveries of one event: their first attempts, made at once by one local activity. */
 export interface FirstAttemptsInput extends EventRef {
   deliveries: { deliveryId: string; webhookId: string }[];
+}
+
+/**
+ * How long an inline first attempt waits for the receiver's answer before its delivery goes to
+ * its workflow with the request still in flight: a healthy receiver answers well within it, and
+ * a silent one holds its fan-out no longer (bench/README.md, noisy neighbours).
+ */
+export const INLINE_ATTEMPT_BUDGET_MS = 1000;
+
+/** The workflow of a delivery handed over in flight looks for the outcome this long after the request's timeout. */
+const IN_FLIGHT_MARGIN_MS = 500;
+
+/** What a delivery handed over in flight shows until its workflow has the outcome. */
+export const IN_FLIGHT_REASON = 'the receiver had not answered within 1 s; the attempt goes on in its delivery workflow';
+
+function budget(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}
+
+/**
+ * What a request that outlived the inline budget leaves behind when it ends, in whatever worker
+ * its delivery's workflow runs: the circuit breaker's count, the webhook's last trigger, and a 2xx
+ * kept on the delivery (`answered`), so no attempt sends it again. Never fails: the outcome is
+ * also the deliver activity's to take, from this process (InFlightAttempts).
+ */
+async function keepLateOutcome(deps: AttemptDeps, webhook: WebhookDoc, deliveryId: string, sent: SentAttempt): Promise<SentAttempt> {
+  const { record, outcome } = sent;
+  const warn = (what: string) => (err: Error) => log.warn(what, { deliveryId, webhookId: webhook._id, error: err.message });
+  await Promise.all([
+    (outcome.kind === 'delivered' || outcome.kind === 'retry') && deps.breakers.record(webhook, outcome.kind === 'delivered', Date.parse(record.startedAt)),
+    outcome.kind === 'delivered' && keepAnswer(deps, deliveryId, record).catch(warn('2xx answer not kept')),
+    writeCounters(deps.models, [{ tenantId: webhook.tenantId, webhookId: webhook._id, triggeredAt: new Date(record.startedAt) }]).catch(warn('lastTriggeredAt not updated')),
+  ]);
+  return sent;
+}
+
+/**
+ * Keeps a late 2xx on its delivery. The delivery is indexed by its fan-out's page record, which
+ * may come a little after the answer: the write is tried again until it finds the delivery.
+ */
+async function keepAnswer({ models }: AttemptDeps, deliveryId: string, record: AttemptRecord): Promise<void> {
+  for (let tries = 0; tries < 60; tries++) {
+    const { matchedCount } = await models.Delivery.updateOne({ _id: deliveryId }, { $set: { answered: record } });
+    if (matchedCount) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error('the delivery was not indexed within 30 s');
 }
 
 /**
@@ -56,7 +106,20 @@ export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxM
       rateLimitWaits.inc({ wait: 'handover' });
       return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: waitMs, reason: RATE_LIMITED_REASON };
     }
-    const { record, outcome } = await sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 });
+    // A receiver slow to answer must not hold the fan-out (its batch, and with it a workflow-task
+    // slot of the worker): past the budget the request goes on here and its delivery goes to its
+    // workflow, which takes the outcome over (deliver.ts).
+    let startedAt = new Date();
+    const sending = sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 }, (at) => void (startedAt = at));
+    const sent = await Promise.race([sending, budget(INLINE_ATTEMPT_BUDGET_MS)]);
+    if (!sent) {
+      deps.inFlight.hold(deliveryId, sending.then((late) => keepLateOutcome(deps, webhook, deliveryId, late)));
+      const waitMs = Math.max(0, startedAt.getTime() + webhook.timeoutSeconds * 1000 - Date.now()) + IN_FLIGHT_MARGIN_MS;
+      log.info('receiver slow to answer; the attempt goes on, handed to its workflow', { ...logContext, waitMs });
+      inFlightHandovers.inc();
+      return { deliveryId, webhookId, outcome: 'unfinished', attempt: openAttemptRecord(1, startedAt), nextRetryDelayMs: waitMs, inFlight: true, reason: IN_FLIGHT_REASON };
+    }
+    const { record, outcome } = sent;
     if (outcome.kind === 'delivered' || outcome.kind === 'retry') await deps.breakers.record(webhook, outcome.kind === 'delivered', Date.parse(record.startedAt));
     switch (outcome.kind) {
       case 'delivered':

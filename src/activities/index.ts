@@ -8,6 +8,7 @@ import type { Models } from '../models';
 import { deliverActivity } from './deliver';
 import { deliverAndRecordFirstAttemptsActivity, deliverFirstAttemptActivity, deliverFirstAttemptsActivity } from './first-attempt';
 import { loadFanoutPageActivity, matchWebhooksActivity } from './match-webhooks';
+import { InFlightAttempts } from './in-flight-attempts';
 import { PageCache } from './page-cache';
 import { OperationalEventSender } from './operational-event-sender';
 import { owedEffectsFinisher, recordDeliveryOutcomeActivity, recordFirstAttemptsActivity, type RecordFaults } from './record-delivery-outcome';
@@ -44,7 +45,7 @@ export const createActivities = ({
     (tenantId, event) => operationalEvents.send(tenantId, event),
     (what, err) => log.warn(what, { error: (err as Error)?.message ?? String(err) }),
   );
-  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs, breakers };
+  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs, breakers, inFlight: new InFlightAttempts() };
   const outcomeDeps = { models, autoDisable, operationalEvents, faults: recordFaults };
   const recordFirstAttempts = recordFirstAttemptsActivity(outcomeDeps);
   return {

@@ -10,6 +10,7 @@ import { attemptDuration, deliveryAttempts, statusClass } from '../metrics/metri
 import type { Models } from '../models';
 import { eventKey, type EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
+import type { InFlightAttempts } from './in-flight-attempts';
 import type { PageCache } from './page-cache';
 
 export interface AttemptDeps {
@@ -18,6 +19,7 @@ export interface AttemptDeps {
   http: WebhookHttpClient;
   cache: PageCache;
   breakers: CircuitBreakers;
+  inFlight: InFlightAttempts;
 }
 
 /** Thrown when an event's payload is not in storage: the retention sweep removed it (it is inserted before its fan-out starts). */

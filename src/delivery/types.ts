@@ -107,6 +107,11 @@ export interface DeliveryInput extends EventRef, Versioned {
    * an open circuit breaker no longer than its schedule from then (from the event's acceptance when absent).
    */
   dueAt?: string;
+  /**
+   * `firstAttempt` is open, its request still in flight in the worker that made it (the receiver
+   * was slow): the deliver activity takes its outcome from there, or waits for its schedule.
+   */
+  firstAttemptInFlight?: boolean;
 }
 
 /** What the fan-out's inline first attempt of a delivery came to; never holds a secret. */
@@ -122,6 +127,8 @@ export interface FirstAttemptResult {
   nextRetryDelayMs?: number;
   /** Why it was not delivered. */
   reason?: string;
+  /** `unfinished` with its request still in flight (past the inline budget): the delivery's workflow takes the outcome over. */
+  inFlight?: boolean;
 }
 
 /** A first attempt of a batch that could not be made (its webhook or event unreadable, its request unsigned): the fan-out hands it to a retry. */

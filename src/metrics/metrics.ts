@@ -89,3 +89,9 @@ export const circuitWaits = new Counter({
   labelNames: ['wait'] as const,
   registers: [registry],
 });
+
+export const inFlightHandovers = new Counter({
+  name: 'webhook_delivery_first_attempts_in_flight_total',
+  help: 'First attempts whose receiver had not answered within the inline budget: handed to their delivery workflow with the request still in flight.',
+  registers: [registry],
+});

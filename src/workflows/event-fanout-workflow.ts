@@ -301,6 +301,7 @@ function startRetrying(input: FanoutInput, webhook: MatchedWebhook, result: Firs
     ...deliveryInput(input, webhook),
     firstAttempt: result.attempt ?? undefined,
     firstDelayMs: result.nextRetryDelayMs ?? webhook.firstDelayMs ?? 0,
+    ...(result.inFlight ? { firstAttemptInFlight: true } : {}),
   };
   // No attempt made (NOT_MADE_IS_NO_ATTEMPT): its workflow makes attempt 1.
   return startDelivery(input, webhook, args, result.attempt ? 'retrying' : 'pending');
