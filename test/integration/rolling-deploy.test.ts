@@ -89,7 +89,7 @@ describe('rolling deploy and rollback of worker builds (dev server, Worker Versi
     const { apiKey, tenantId } = await harness.createTenant();
     const slowHook = await harness.createWebhook(apiKey, { url: slow.url('/slow'), events: ['order.*'] });
     const flakyHook = await harness.createWebhook(apiKey, { url: flaky.url('/flaky'), events: ['order.*'], retrySchedule: ['3s'] });
-    // First attempts held long enough for a deploy to happen under them; each delivery's first
+    // First attempts in flight long enough for a deploy to happen under them; each delivery's first
     // attempt to the flaky receiver fails, so its retry (a DeliveryWorkflow) is in flight too.
     slow.respondWith({ status: 200, delayMs: 3000 });
     const send = async (batch: string, count: number) => {
@@ -107,9 +107,13 @@ describe('rolling deploy and rollback of worker builds (dev server, Worker Versi
     const first = await send('deploy', 3);
     await firstAttemptsHeld(first);
 
-    // The deploy: B starts while A's fan-outs wait on their first attempts.
+    // The deploy: B starts while A's first attempts to the slow receiver are in flight, handed by
+    // their fan-outs to their delivery workflows (slower than the inline budget), pinned to A.
     expect(await start('B')).toBe('promoted');
-    expect((await Promise.all(first.map((id) => describeRun(eventWorkflowId(tenantId, id))))).map((d) => d.status.name)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+    const slowRuns = first.map((id) => deliveryId(tenantId, id, slowHook.webhookId));
+    const handedOver = await eventually(() => Promise.all(slowRuns.map(describeRun)).catch(() => undefined), 30_000, 'the slow deliveries handed to their workflows');
+    expect(handedOver.map((d) => d.status.name)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+    expect(await Promise.all(slowRuns.map(buildOf))).toEqual(slowRuns.map(() => builds.A.version!.buildId));
     const second = await send('after-deploy', 3);
     await fanoutsDone(first);
     await firstAttemptsHeld(second);
