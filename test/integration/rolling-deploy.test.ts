@@ -92,8 +92,8 @@ describe('rolling deploy and rollback of worker builds (dev server, Worker Versi
     // First attempts in flight long enough for a deploy to happen under them; each delivery's first
     // attempt to the flaky receiver fails, so its retry (a DeliveryWorkflow) is in flight too.
     slow.respondWith({ status: 200, delayMs: 3000 });
+    flaky.respondPerDelivery({ status: 500 }, { status: 200 });
     const send = async (batch: string, count: number) => {
-      flaky.respondWith(...Array.from({ length: count }, () => ({ status: 500 })), { status: 200 });
       const ids: string[] = [];
       for (let i = 0; i < count; i++) ids.push(await harness.sendEvent(apiKey, { id: `${batch}-${i}`, type: 'order.paid', data: { i } }));
       return ids;

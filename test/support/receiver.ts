@@ -30,6 +30,8 @@ export class TestReceiver {
   /** Requests whose sender went away (aborted) before the answer was written: it never got one. */
   readonly abandoned = new Set<ReceivedRequest>();
   private script: ScriptedResponse[] = [{ status: 200, body: 'ok' }];
+  /** When set, the answer per delivery: its first request gets `first`, every later one `then`. */
+  private perDelivery?: { first: ScriptedResponse; then: ScriptedResponse };
   private server?: Server;
   private port = 0;
 
@@ -46,7 +48,13 @@ export class TestReceiver {
           receivedAt: Date.now(),
         };
         this.requests.push(received);
-        const reply = this.script.length > 1 ? (this.script.shift() as ScriptedResponse) : this.script[0];
+        const reply = this.perDelivery
+          ? requestsOf(this.requests, String(req.headers['webhook-id'])).length > 1
+            ? this.perDelivery.then
+            : this.perDelivery.first
+          : this.script.length > 1
+            ? (this.script.shift() as ScriptedResponse)
+            : this.script[0];
         setTimeout(() => {
           if (req.socket.destroyed) return void this.abandoned.add(received);
           res.writeHead(reply.status, reply.headers ?? {});
@@ -61,6 +69,12 @@ export class TestReceiver {
 
   respondWith(...script: ScriptedResponse[]): void {
     this.script = script;
+    this.perDelivery = undefined;
+  }
+
+  /** Answers each delivery's first request with `first` and its later ones with `then`, whatever the order deliveries arrive in. */
+  respondPerDelivery(first: ScriptedResponse, then: ScriptedResponse): void {
+    this.perDelivery = { first, then };
   }
 
   url(path = '/hook'): string {
