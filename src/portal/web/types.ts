@@ -14,6 +14,8 @@ export interface Webhook {
   filter: Record<string, unknown> | null;
   /** Most requests per second to it; null: no limit. */
   rateLimitPerSecond: number | null;
+  /** `fifo`: one delivery at a time, in acceptance order. */
+  ordering: 'unordered' | 'fifo';
   legacySignature: boolean;
   deliverySuccessCount: number;
   deliveryFailureCount: number;
