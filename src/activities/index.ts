@@ -3,6 +3,7 @@ import type { WebhookHttpClient } from '../delivery/http-client';
 import { DEFAULT_AUTO_DISABLE, type AutoDisablePolicy } from '../delivery/webhook-health';
 import type { Models } from '../models';
 import { deliverActivity } from './deliver';
+import { createFifoActivities } from './fifo';
 import { deliverAndRecordFirstAttemptsActivity, deliverFirstAttemptActivity, deliverFirstAttemptsActivity } from './first-attempt';
 import { loadFanoutPageActivity, matchWebhooksActivity } from './match-webhooks';
 import { PageCache } from './page-cache';
@@ -29,6 +30,7 @@ export const createActivities = ({ models, secretBox, http, retryAfterMaxMs = 3_
   const recordFirstAttempts = recordFirstAttemptsActivity(outcomeDeps);
   return {
     ...createRequeueActivities(models),
+    ...createFifoActivities(models, cache),
     /** Pages of fan-outs started before first attempts moved inline. */
     matchWebhooks: matchWebhooksActivity(models),
     loadFanoutPage: loadFanoutPageActivity(models, cache, owedEffectsFinisher(outcomeDeps)),

@@ -4,6 +4,7 @@ import { deliveryModel } from './delivery';
 import { backfillCreatedHour } from './delivery-hour-backfill';
 import { dropExpiryIndex, ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
+import { fifoEntryModel } from './fifo-entry';
 import { portalLinkModel } from './portal-link';
 import { portalSessionModel } from './portal-session';
 import { webhookRatePaceModel, webhookRateSlotModel } from './rate-slot';
@@ -24,6 +25,7 @@ export function createModels(conn: Connection) {
     Delivery: deliveryModel(conn),
     WebhookRateSlot: webhookRateSlotModel(conn),
     WebhookRatePace: webhookRatePaceModel(conn),
+    FifoEntry: fifoEntryModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;
