@@ -76,9 +76,11 @@ export async function FifoSequencerWorkflow(input: FifoSequencerInput): Promise<
       await runTurn(entry);
       done.push(entry.id);
       turns++;
-    }
-    if (turns >= FIFO_TURNS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      return await continueAsNew<typeof FifoSequencerWorkflow>({ ...input, done });
+      // Checked after every turn: each hand-over's signal is an event too, and a burst of them
+      // during one batch must not take the history to its limit. Entries not run stay in the line.
+      if (turns >= FIFO_TURNS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+        return await continueAsNew<typeof FifoSequencerWorkflow>({ ...input, done });
+      }
     }
     if (read.entries.length) continue;
     if (read.waitMs !== null) {
