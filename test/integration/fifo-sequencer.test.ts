@@ -1,14 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { Activities } from '../../src/activities';
 import { DeliveryFailureType } from '../../src/delivery/failure-types';
 import type { FifoTurn, LineRead } from '../../src/delivery/fifo-line';
 import type { AttemptRecord, DeliveryInput } from '../../src/delivery/types';
 import { WORKFLOW_VERSION } from '../../src/temporal/workflow-version';
 import { FIFO_TURNS_PER_RUN } from '../../src/workflows/fifo-sequencer-workflow';
 import { uniqueName } from '../support/stack';
-import { startTimeSkipping } from '../support/time-skipping';
+import { useStubbedWorkflows } from '../support/time-skipping';
 
 const answered = (deliveryId: string): AttemptRecord => ({ attempt: 1, startedAt: new Date().toISOString(), durationMs: 1, statusCode: 200, errorClass: null, error: null, response: deliveryId });
 
@@ -19,10 +16,6 @@ const answered = (deliveryId: string): AttemptRecord => ({ attempt: 1, startedAt
  * continue as new with the entries run so far left for the next read to remove; an empty line ends it.
  */
 describe('FifoSequencerWorkflow (time-skipping server, stubbed activities)', () => {
-  let env: TestWorkflowEnvironment;
-  const taskQueue = uniqueName('tq');
-  let worker: Worker;
-  let running: Promise<void>;
   /** The line the stubbed reads serve, in order, and what each read was told to remove. */
   let line: FifoTurn[] = [];
   const removed: string[][] = [];
@@ -31,33 +24,23 @@ describe('FifoSequencerWorkflow (time-skipping server, stubbed activities)', () 
   let mostInFlight = 0;
   const failing = new Set<string>();
 
-  beforeAll(async () => {
-    env = await startTimeSkipping();
-    const stubs: Partial<Activities> = {
-      readFifoLine: async ({ done = [] }): Promise<LineRead> => {
-        removed.push(done);
-        line = line.filter((e) => !done.includes(e.id));
-        return line.length ? { entries: line.slice(0, 50), waitMs: null } : { entries: [], waitMs: null };
-      },
-      deliver: async (input: DeliveryInput) => {
-        inFlight++;
-        mostInFlight = Math.max(mostInFlight, inFlight);
-        await new Promise((r) => setTimeout(r, 5));
-        inFlight--;
-        sent.push(input.deliveryId);
-        if (failing.has(input.deliveryId)) throw ApplicationFailure.create({ type: DeliveryFailureType.Gone, message: 'HTTP 410 Gone', nonRetryable: true });
-        return { status: 'delivered', attempts: [answered(input.deliveryId)] };
-      },
-      recordDeliveryOutcome: async () => null,
-      deliveryRunClosed: async () => 'COMPLETED',
-    };
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../src/workflows'), activities: stubs });
-    running = worker.run();
-  }, 120_000);
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
+  const suite = useStubbedWorkflows({
+    readFifoLine: async ({ done = [] }): Promise<LineRead> => {
+      removed.push(done);
+      line = line.filter((e) => !done.includes(e.id));
+      return line.length ? { entries: line.slice(0, 50), waitMs: null } : { entries: [], waitMs: null };
+    },
+    deliver: async (input: DeliveryInput) => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      sent.push(input.deliveryId);
+      if (failing.has(input.deliveryId)) throw ApplicationFailure.create({ type: DeliveryFailureType.Gone, message: 'HTTP 410 Gone', nonRetryable: true });
+      return { status: 'delivered', attempts: [answered(input.deliveryId)] };
+    },
+    recordDeliveryOutcome: async () => null,
+    deliveryRunClosed: async () => 'COMPLETED',
   });
 
   const entry = (n: number): FifoTurn => {
@@ -71,20 +54,20 @@ describe('FifoSequencerWorkflow (time-skipping server, stubbed activities)', () 
     failing.add(entries[3].id);
     line = [...entries];
     const workflowId = uniqueName('fifo/ten_1/wh_1');
-    await env.client.workflow.execute('FifoSequencerWorkflow', { workflowId, taskQueue, args: [{ tenantId: 'ten_1', webhookId: 'wh_1', version: WORKFLOW_VERSION }] });
+    await suite.env.client.workflow.execute('FifoSequencerWorkflow', { workflowId, taskQueue: suite.taskQueue, args: [{ tenantId: 'ten_1', webhookId: 'wh_1', version: WORKFLOW_VERSION }] });
 
     expect(sent).toEqual(entries.map((e) => e.id));
     expect(mostInFlight).toBe(1);
     // Each delivery is its own workflow, under its id, and the one that got 410 failed.
-    expect((await env.client.workflow.getHandle(entries[3].id).describe()).status.name).toBe('FAILED');
-    expect((await env.client.workflow.getHandle(entries[4].id).describe()).status.name).toBe('COMPLETED');
+    expect((await suite.env.client.workflow.getHandle(entries[3].id).describe()).status.name).toBe('FAILED');
+    expect((await suite.env.client.workflow.getHandle(entries[4].id).describe()).status.name).toBe('COMPLETED');
     // Each child started after the one before it closed.
     for (let i = 1; i < 10; i++) {
-      const [before, after] = await Promise.all([entries[i - 1], entries[i]].map((e) => env.client.workflow.getHandle(e.id).describe()));
+      const [before, after] = await Promise.all([entries[i - 1], entries[i]].map((e) => suite.env.client.workflow.getHandle(e.id).describe()));
       expect(after.startTime.getTime()).toBeGreaterThanOrEqual(before.closeTime!.getTime());
     }
     // The second run's first read removed what the first run had run since its last read.
-    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const history = await suite.env.client.workflow.getHandle(workflowId).fetchHistory();
     const started = history.events![0].workflowExecutionStartedEventAttributes!;
     expect(started.continuedExecutionRunId).toBeTruthy();
     expect(removed.flat().sort()).toEqual(entries.map((e) => e.id).sort());
