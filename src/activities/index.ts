@@ -6,6 +6,7 @@ import { CircuitBreakers } from '../delivery/circuit-breaker';
 import { DEFAULT_CIRCUIT_POLICY, type CircuitPolicy } from '../delivery/circuit-policy';
 import type { Models } from '../models';
 import { deliverActivity } from './deliver';
+import { createFifoActivities } from './fifo';
 import { deliverAndRecordFirstAttemptsActivity, deliverFirstAttemptActivity, deliverFirstAttemptsActivity } from './first-attempt';
 import { loadFanoutPageActivity, matchWebhooksActivity } from './match-webhooks';
 import { InFlightAttempts } from './in-flight-attempts';
@@ -50,6 +51,7 @@ export const createActivities = ({
   const recordFirstAttempts = recordFirstAttemptsActivity(outcomeDeps);
   return {
     ...createRequeueActivities(models),
+    ...createFifoActivities(models, cache),
     /** Pages of fan-outs started before first attempts moved inline. */
     matchWebhooks: matchWebhooksActivity(models),
     loadFanoutPage: loadFanoutPageActivity(models, cache, owedEffectsFinisher(outcomeDeps)),

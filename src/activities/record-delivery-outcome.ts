@@ -220,6 +220,8 @@ const STATUS_OF: Record<FirstAttemptResult['outcome'], DeliveryStatus> = {
   inactive: 'canceled',
   retry: 'retrying',
   unfinished: 'retrying',
+  // In a FIFO webhook's line: no attempt yet, its DeliveryWorkflow started in its turn.
+  queued: 'pending',
 };
 const FINAL_OF: Partial<Record<FirstAttemptResult['outcome'], FinalOutcome>> = { delivered: 'delivered', gone: 'gone', refused: 'failed', inactive: 'canceled' };
 
@@ -253,7 +255,7 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
         attempts: r.attempt ? 1 : 0,
         durationMs: r.outcome === 'delivered' ? (r.attempt?.durationMs ?? null) : null,
         reason: r.reason ?? null,
-        nextAttemptAt: final ? null : new Date(now.getTime() + (r.nextRetryDelayMs ?? 0)),
+        nextAttemptAt: final || r.outcome === 'queued' ? null : new Date(now.getTime() + (r.nextRetryDelayMs ?? 0)),
         fanoutRunId,
         retried: !final,
         createdAt: r.attempt ? new Date(r.attempt.startedAt) : now,

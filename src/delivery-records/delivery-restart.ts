@@ -12,6 +12,7 @@ import { WORKFLOW_VERSION } from '../temporal/workflow-version';
 import { reopenDelivery } from './delivery-index';
 import { deliveryStatus } from './delivery-status';
 import { literal } from '../temporal/literal';
+import { joinLines } from '../delivery/fifo-line';
 
 /**
  * A delivery whose workflow ended before the deliveries index existed: indexed from its
@@ -119,7 +120,7 @@ export async function restartDelivery(client: Client, models: Models, deliveryId
     if (!doc) return 'not_found';
     if (doc.status === 'delivered') return 'delivered';
     if (doc.status === 'pending' || doc.status === 'retrying') return 'in_progress';
-    const webhook = await models.Webhook.findOne({ _id: doc.webhookId, tenantId: doc.tenantId }).select({ url: 1, retrySchedule: 1 }).lean();
+    const webhook = await models.Webhook.findOne({ _id: doc.webhookId, tenantId: doc.tenantId }).select({ url: 1, retrySchedule: 1, ordering: 1 }).lean();
     if (!webhook) return 'not_found';
     // Changed between the read and the reopening (another retry, a run ending): read it again.
     if (await reopenDelivery(models, deliveryId)) return startReopened(client, models, doc, webhook, taskQueue);
@@ -136,13 +137,22 @@ async function startReopened(
   client: Client,
   models: Models,
   doc: DeliveryDoc,
-  webhook: { url: string; retrySchedule?: string[] | null },
+  webhook: { url: string; retrySchedule?: string[] | null; ordering?: string | null },
   taskQueue: string,
 ): Promise<RestartOutcome> {
   const deliveryId = doc._id;
   const input = deliveryRunInput(doc, webhook.url, maxAttempts(webhook.retrySchedule));
   // Undoes the reopening when no run was started: the index keeps what it said.
   const unreopen = () => models.Delivery.updateOne({ _id: deliveryId, status: 'pending' }, { $set: { status: doc.status, completedAt: doc.completedAt, reason: doc.reason } });
+  // A FIFO webhook's delivery runs again in its turn, at the end of its line (delivery/fifo-line.ts).
+  if (webhook.ordering === 'fifo') {
+    const now = new Date();
+    await joinLines(models, client, taskQueue, [{ id: `${deliveryId}/retry/${now.getTime()}`, kind: 'retry', acceptedAt: now, input }]).catch(async (err: unknown) => {
+      await unreopen();
+      throw err;
+    });
+    return 'restarted';
+  }
   for (let start = 1; ; start++) {
     try {
       await startDeliveryRun(client, doc, input, taskQueue, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY, 'pending');

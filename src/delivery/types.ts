@@ -54,6 +54,8 @@ export interface MatchedWebhook {
   firstDelayMs?: number;
   /** Already in the deliveries index (a reset or replayed fan-out): its first attempt is never made again. */
   recorded?: boolean;
+  /** Set for a FIFO webhook only (absent: unordered): its delivery goes to the webhook's line, with no inline attempt. */
+  ordering?: 'fifo';
 }
 
 export interface MatchPage {
@@ -115,13 +117,13 @@ export interface DeliveryInput extends EventRef, Versioned {
 }
 
 /** What the fan-out's inline first attempt of a delivery came to; never holds a secret. */
-export type FirstAttemptOutcome = 'delivered' | 'retry' | 'gone' | 'refused' | 'inactive' | 'unfinished';
+export type FirstAttemptOutcome = 'delivered' | 'retry' | 'gone' | 'refused' | 'inactive' | 'unfinished' | 'queued';
 
 export interface FirstAttemptResult {
   deliveryId: string;
   webhookId: string;
   outcome: FirstAttemptOutcome;
-  /** Null when no request was sent (inactive webhook). */
+  /** Null when no request was sent (inactive webhook; `queued`: handed to a FIFO webhook's line). */
   attempt: AttemptRecord | null;
   /** Delay before attempt 2 (the schedule's, or a longer `Retry-After`), for `retry` and `unfinished`. */
   nextRetryDelayMs?: number;

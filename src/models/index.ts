@@ -4,6 +4,7 @@ import { deliveryModel } from './delivery';
 import { backfillCreatedHour } from './delivery-hour-backfill';
 import { dropExpiryIndex, ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
+import { fifoEntryModel } from './fifo-entry';
 import { portalLinkModel } from './portal-link';
 import { portalSessionModel } from './portal-session';
 import { webhookRatePaceModel, webhookRateSlotModel } from './rate-slot';
@@ -27,6 +28,7 @@ export function createModels(conn: Connection) {
     WebhookRatePace: webhookRatePaceModel(conn),
     WebhookCircuit: webhookCircuitModel(conn),
     WebhookCircuitClaim: webhookCircuitClaimModel(conn),
+    FifoEntry: fifoEntryModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;

@@ -48,6 +48,8 @@ const webhookSchema = new Schema(
     filter: { type: String, default: null },
     /** Most requests per second to this webhook, across workers (delivery/rate-limit.ts); null: none. */
     rateLimitPerSecond: { type: Number, default: null },
+    /** `fifo`: one delivery at a time, in acceptance order (workflows/fifo-sequencer-workflow.ts); absent on older webhooks: unordered. */
+    ordering: { type: String, enum: ['unordered', 'fifo'], default: 'unordered' },
     secret: { type: encryptedSecretSchema, required: true },
     previousSecret: { type: encryptedSecretSchema, default: null },
     previousSecretExpiresAt: { type: Date, default: null },

@@ -10,3 +10,8 @@ export function eventWorkflowId(tenantId: string, eventId: string): string {
 export function deliveryWorkflowId(deliveryId: string): string {
   return deliveryId;
 }
+
+/** A FIFO webhook's sequencer: one per webhook, so every hand-over to its line reaches the same execution. */
+export function fifoSequencerWorkflowId(tenantId: string, webhookId: string): string {
+  return `fifo/${tenantId}/${webhookId}`;
+}

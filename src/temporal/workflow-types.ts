@@ -6,4 +6,5 @@ export const WORKFLOW_TYPES = {
   eventFanout: 'EventFanoutWorkflow',
   delivery: 'DeliveryWorkflow',
   requeue: 'RequeueWorkflow',
+  fifoSequencer: 'FifoSequencerWorkflow',
 } as const;

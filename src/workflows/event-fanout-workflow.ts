@@ -20,6 +20,7 @@ import { DeliveryWorkflow, RECORD_REJECTED } from './delivery-workflow';
 import { failureMessage, isRecordRejected } from './record-rejected';
 import { OWN_FAILURE_REASON } from '../delivery/failure-types';
 import { literal } from '../temporal/literal';
+import { handOverOrdered } from './fifo-handover';
 
 /** Webhooks per page: each page's first attempts run in parallel, and its record is one bulk write. */
 export const FANOUT_PAGE_SIZE = 100;
@@ -146,13 +147,15 @@ async function attemptPage(
   const page = await loadFanoutPage({ tenantId, eventId, eventType, after: cursor ?? null, limit: FANOUT_PAGE_SIZE });
   // Recorded already: this is a reset or replayed run, and those deliveries are never sent again.
   const todo = page.webhooks.filter((webhook) => !webhook.recorded);
+  // FIFO webhooks' deliveries join their lines; only the others get an inline first attempt.
+  const { inline, queued } = await handOverOrdered(input, todo);
   // Only the fan-out's last page: a record of a page with more to come runs beside the next
   // pages' attempts instead, where inside the batches it would hold those pages back.
   const recordTo = recordsInBatch ? (page.nextCursor ? null : { fanoutRunId: workflowInfo().runId, firstPage: !cursor }) : undefined;
   const attempted = batches
-    ? await Promise.all(chunk(todo, FIRST_ATTEMPT_BATCH).map((batch) => firstAttempts(input, batch, recordTo)))
-    : [{ results: await Promise.all(todo.map((webhook) => firstAttempt(input, webhook))), recorded: [] }];
-  const results = attempted.flatMap((batch) => batch.results);
+    ? await Promise.all(chunk(inline, FIRST_ATTEMPT_BATCH).map((batch) => firstAttempts(input, batch, recordTo)))
+    : [{ results: await Promise.all(inline.map((webhook) => firstAttempt(input, webhook))), recorded: [] }];
+  const results = [...attempted.flatMap((batch) => batch.results), ...queued];
   const recorded = new Set(attempted.flatMap((batch) => batch.recorded));
 
   // Retrying deliveries get their workflow before the index says "retrying", so the index never

@@ -1,13 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { Activities } from '../../src/activities';
 import { DeliveryFailureType } from '../../src/delivery/failure-types';
 import type { AttemptRecord, DeliveryInput, FanoutInput } from '../../src/delivery/types';
 import { WORKFLOW_VERSION } from '../../src/temporal/workflow-version';
 import { sdkLogs } from '../support/harness';
 import { uniqueName } from '../support/stack';
-import { startTimeSkipping } from '../support/time-skipping';
+import { useStubbedWorkflows } from '../support/time-skipping';
 
 const delivered: AttemptRecord = { attempt: 1, startedAt: '2026-12-01T00:00:00.000Z', durationMs: 12, statusCode: 200, errorClass: null, error: null, response: 'ok' };
 
@@ -20,37 +17,24 @@ const rejected = () => ApplicationFailure.create({ type: DeliveryFailureType.Rec
  * time-skipping server with stubbed activities.
  */
 describe('a record rejected for good (time-skipping server, stubbed activities)', () => {
-  let env: TestWorkflowEnvironment;
-  const taskQueue = uniqueName('tq');
-  let worker: Worker;
-  let running: Promise<void>;
-  beforeAll(async () => {
-    env = await startTimeSkipping();
-    const stubs: Partial<Activities> = {
-      deliver: async () => ({ status: 'delivered', attempts: [delivered] }),
-      recordDeliveryOutcome: async () => {
-        throw rejected();
-      },
-      loadFanoutPage: async () => ({ webhooks: [{ webhookId: 'wh_1', deliveryId: 'dlv_rejected_1', maxAttempts: 2, host: 'r.example', firstDelayMs: 1000 }], nextCursor: null }),
-      deliverAndRecordFirstAttempts: async () => ({ results: [{ deliveryId: 'dlv_rejected_1', webhookId: 'wh_1', outcome: 'delivered', attempt: delivered }], recorded: [] }),
-      recordFirstAttempts: async () => {
-        throw rejected();
-      },
-    };
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../src/workflows'), activities: stubs });
-    running = worker.run();
-  }, 120_000);
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
+  const suite = useStubbedWorkflows({
+    deliver: async () => ({ status: 'delivered', attempts: [delivered] }),
+    recordDeliveryOutcome: async () => {
+      throw rejected();
+    },
+    loadFanoutPage: async () => ({ webhooks: [{ webhookId: 'wh_1', deliveryId: 'dlv_rejected_1', maxAttempts: 2, host: 'r.example', firstDelayMs: 1000 }], nextCursor: null }),
+    deliverAndRecordFirstAttempts: async () => ({ results: [{ deliveryId: 'dlv_rejected_1', webhookId: 'wh_1', outcome: 'delivered', attempt: delivered }], recorded: [] }),
+    recordFirstAttempts: async () => {
+      throw rejected();
+    },
   });
+  const { taskQueue } = suite;
 
   const errorsLogged = (message: string) => sdkLogs.filter((e) => e.level === 'ERROR' && e.message === message).map((e) => e.meta);
 
   it('a delivery: delivered as its history says, the rejected record logged with its ids', async () => {
     const input: DeliveryInput = { tenantId: 'ten_1', eventId: 'ev-1', eventType: 'a.b', deliveryId: 'dlv_rejected_2', webhookId: 'wh_2', maxAttempts: 2, host: 'r.example', version: WORKFLOW_VERSION };
-    const result = await env.client.workflow.execute('DeliveryWorkflow', { workflowId: input.deliveryId, taskQueue, args: [input] });
+    const result = await suite.env.client.workflow.execute('DeliveryWorkflow', { workflowId: input.deliveryId, taskQueue, args: [input] });
     expect(result).toEqual({ status: 'delivered', attempts: [delivered] });
     expect(errorsLogged('delivery outcome not recorded: the record was rejected')).toEqual([
       expect.objectContaining({ tenantId: 'ten_1', eventId: 'ev-1', deliveryId: 'dlv_rejected_2', webhookId: 'wh_2', outcome: 'delivered' }),
@@ -59,7 +43,7 @@ describe('a record rejected for good (time-skipping server, stubbed activities)'
 
   it('a fan-out: completes with its deliveries, the rejected record of its page logged with their ids', async () => {
     const input: FanoutInput = { tenantId: 'ten_1', eventId: 'ev-2', eventType: 'a.b', version: WORKFLOW_VERSION };
-    const result = await env.client.workflow.execute('EventFanoutWorkflow', { workflowId: uniqueName('event'), taskQueue, args: [input] });
+    const result = await suite.env.client.workflow.execute('EventFanoutWorkflow', { workflowId: uniqueName('event'), taskQueue, args: [input] });
     expect(result).toEqual({ deliveries: 1 });
     expect(errorsLogged('first attempts not recorded: the record was rejected')).toEqual([
       expect.objectContaining({ tenantId: 'ten_1', eventId: 'ev-2', deliveryIds: ['dlv_rejected_1'] }),

@@ -6,7 +6,8 @@
  * delivered delivery, one retried then delivered, a failed one, a 410, a canceled one, a fan-out
  * over several pages, a bulk requeue, a resend of a delivered delivery and a delivery canceled
  * while its attempt is in flight, and (since v10) a first attempt that could not be made (its
- * secret unreadable: a failure of the service's own parts) whose delivery waits it out.
+ * secret unreadable: a failure of the service's own parts) whose delivery waits it out, and
+ * (since v11) a FIFO webhook's fan-out, its line's sequencer and a delivery it ran (retried once).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { useHarness } from '../support/use-harness';
 import { eventually } from '../support/stack';
-import { eventWorkflowId } from '../../src/temporal/workflow-ids';
+import { eventWorkflowId, fifoSequencerWorkflowId } from '../../src/temporal/workflow-ids';
 import { SecretBox } from '../../src/crypto/secret-box';
 import { generateWebhookSecret } from '../../src/signing/webhook-secret';
 import { FANOUT_PAGE_SIZE, FANOUT_PAGES_PER_RUN } from '../../src/workflows/event-fanout-workflow';
@@ -135,5 +136,16 @@ describe('capture histories', () => {
     await h.models.Webhook.updateOne({ _id: lockedHook }, { secret: h.secretBox.encrypt(secret) });
     await capture('fanout-not-made', fanoutOf('ev-not-made'));
     await capture('delivery-not-made', notMade);
-  }, 300_000);
+
+    // A FIFO webhook beside an unordered one: the fan-out hands its delivery to the line, whose
+    // sequencer runs it as a child (retried once) and ends after its idle minute.
+    flaky.respondWith({ status: 500, body: 'once' }, { status: 200, body: 'ok' });
+    const fifoHook = await hook(flaky.url('/fifo'), 'capture.fifo', { ordering: 'fifo' });
+    await hook(ok.url('/beside-fifo'), 'capture.fifo');
+    await h.sendEvent(apiKey, { id: 'ev-fifo', type: 'capture.fifo', data: { kind: 'fifo' } });
+    await capture('fanout-fifo', fanoutOf('ev-fifo'));
+    const fifoDelivery = (await h.models.Delivery.findOne({ eventId: 'ev-fifo', webhookId: fifoHook }).lean())!._id;
+    await capture('delivery-fifo', fifoDelivery);
+    await capture('fifo-sequencer', fifoSequencerWorkflowId(tenantId, fifoHook));
+  }, 420_000);
 });

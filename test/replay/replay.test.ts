@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { historyFromCliJson } from '../support/history-json';
 import { Worker } from '@temporalio/worker';
 import { installQuietRuntime } from '../support/harness';
+import { FIFO_LINES } from '../../src/workflows/fifo-handover';
 
 /**
  * Deliveries live for weeks, so today's workflow code must replay the histories that earlier
@@ -12,7 +13,8 @@ import { installQuietRuntime } from '../support/harness';
  * fan-out run, v6 with retried deliveries on their own task queue, v7 with first attempts in batches,
  * v8 with executions started at a workflow version (no patch markers), v9 at version 2 (a batch
  * records what ended on its first attempt), v10 with attempts numbered from the attempt log (no
- * attempt limit) and a first attempt not made handed over with no attempt. A change that breaks replay of
+ * attempt limit) and a first attempt not made handed over with no attempt, v11 with FIFO webhooks (a
+ * fan-out handing a delivery to its line, the line's sequencer, a delivery it ran). A change that breaks replay of
  * any of them must be guarded with `patched()` (see docs/delivery.md).
  */
 const root = join(__dirname, 'histories');
@@ -21,7 +23,9 @@ const sets = readdirSync(root, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
 /** Sets are numbered from v1 without a gap, and none captured so far may go missing. */
-const CAPTURED_SETS = 10;
+const CAPTURED_SETS = 11;
+/** The set from which FIFO webhooks' sequencers are captured too. */
+const FIFO_FROM_SET = 11;
 const histories = sets.flatMap((set) =>
   readdirSync(join(root, set))
     .filter((file) => file.endsWith('.json'))
@@ -40,7 +44,8 @@ describe('replay of captured histories', () => {
           .filter((h) => h.set === set)
           .map((h) => JSON.parse(readFileSync(h.path, 'utf8')).events[0].workflowExecutionStartedEventAttributes.workflowType.name),
       );
-      expect([...types].sort()).toEqual(['DeliveryWorkflow', 'EventFanoutWorkflow', 'RequeueWorkflow']);
+      const fifo = Number(set.slice(1)) >= FIFO_FROM_SET ? ['FifoSequencerWorkflow'] : [];
+      expect([...types].sort()).toEqual(['DeliveryWorkflow', 'EventFanoutWorkflow', ...fifo, 'RequeueWorkflow']);
     }
   });
 
@@ -57,5 +62,12 @@ describe('replay of captured histories', () => {
     }
     expect(failures).toEqual([]);
     expect(replayed).toBe(histories.length);
+  });
+
+  it('marks only a fan-out that handed a delivery to a FIFO line: an unordered fan-out records the commands the build before records, so either build replays it', () => {
+    // The patch id in a marker's details: a JSON string payload, base64 in the CLI's JSON.
+    const marker = Buffer.from(JSON.stringify(FIFO_LINES)).toString('base64');
+    const marked = histories.filter((h) => readFileSync(h.path, 'utf8').includes(marker)).map((h) => `${h.set}/${h.name}`);
+    expect(marked).toEqual(sets.filter((set) => Number(set.slice(1)) >= FIFO_FROM_SET).map((set) => `${set}/fanout-fifo`));
   });
 });

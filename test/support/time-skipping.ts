@@ -1,7 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../src/activities';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { installQuietRuntime } from './harness';
+import { uniqueName } from './stack';
 
 /** `temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD`. */
 const INDEXED_VALUE_TYPE_KEYWORD = 2;
@@ -28,4 +31,31 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
 export function eventTimeMs(event: HistoryEvent): number {
   const { seconds, nanos } = event.eventTime!;
   return Number(seconds) * 1000 + Math.floor((nanos ?? 0) / 1e6);
+}
+
+/** What `useStubbedWorkflows` gives a suite: its server (set in `beforeAll`) and the worker's task queue. */
+export interface StubbedWorkflows {
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+}
+
+/**
+ * A suite's time-skipping server and a worker of the product's workflows on a task queue of its
+ * own, its activities `stubs`; stopped after the suite.
+ */
+export function useStubbedWorkflows(stubs: Partial<Activities>): StubbedWorkflows {
+  const ctx = { taskQueue: uniqueName('tq') } as StubbedWorkflows;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  beforeAll(async () => {
+    ctx.env = await startTimeSkipping();
+    worker = await Worker.create({ connection: ctx.env.nativeConnection, taskQueue: ctx.taskQueue, workflowsPath: require.resolve('../../src/workflows'), activities: stubs });
+    running = worker.run();
+  }, 120_000);
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await ctx.env?.teardown();
+  });
+  return ctx;
 }

@@ -64,6 +64,8 @@ export function webhookView(doc: WebhookDoc, counters: WebhookCounters, circuit:
     filter: doc.filter ? (JSON.parse(doc.filter) as Record<string, unknown>) : null,
     // Absent on webhooks created before the field: no limit.
     rateLimitPerSecond: doc.rateLimitPerSecond ?? null,
+    // Absent on webhooks created before the field: unordered, as they always were.
+    ordering: doc.ordering === 'fifo' ? 'fifo' : 'unordered',
     // Absent on webhooks created before the field: they keep the header they always had.
     legacySignature: doc.legacySignature ?? true,
     circuit: circuitView(circuit, doc.createdAt),
@@ -120,6 +122,7 @@ function userFieldUpdate(input: WebhookPatch, box: SecretBox, current?: WebhookD
   // Stored as JSON text: a filter's keys (`data.amount`, `$gte`) are not valid field names everywhere.
   if (input.filter !== undefined) $set.filter = input.filter === null ? null : JSON.stringify(input.filter);
   if (input.rateLimitPerSecond !== undefined) $set.rateLimitPerSecond = input.rateLimitPerSecond;
+  if (input.ordering !== undefined) $set.ordering = input.ordering;
   if (input.retrySchedule === null) $unset.retrySchedule = 1;
   else if (input.retrySchedule !== undefined) $set.retrySchedule = input.retrySchedule;
   return { $set, $unset };
@@ -248,6 +251,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
         metadata: {},
         filter: null,
         rateLimitPerSecond: null,
+        ordering: 'unordered',
         ...body,
       };
       res.json({ webhook: await update(res.locals.tenantId as string, params.id, whole) });

@@ -53,6 +53,13 @@ export const webhookInputSchema = z.strictObject({
     .meta({
       description: `Most requests per second sent to this webhook, across all workers (e.g. 0.5, 5, 100; at most ${RATE_LIMIT_MAX_PER_SECOND}): deliveries over it wait for their turn, never dropped and never counted as attempts. null (the default): no limit.`,
     }),
+  ordering: z
+    .enum(['unordered', 'fifo'])
+    .optional()
+    .meta({
+      description:
+        '`fifo`: deliveries are sent one at a time, in the order the API accepted their events; the next waits until the previous one is delivered or has finally failed (each keeps its own attempts and retries). A retried, requeued or resent delivery goes to the end of the line. `unordered` (the default): deliveries are sent as soon as they can be, in parallel. @default unordered',
+    }),
   legacySignature: z
     .boolean()
     .optional()
@@ -102,6 +109,7 @@ export const webhookSchema = z.strictObject({
     .nullable()
     .meta({ description: 'The payload filter: only events it matches are delivered (see POST /v1/webhooks/{id}/filter-test); null: every event of the subscribed types.' }),
   rateLimitPerSecond: z.number().nullable().meta({ description: 'Most requests per second sent to this webhook; deliveries over it wait. null: no limit.' }),
+  ordering: z.enum(['unordered', 'fifo']).meta({ description: '`fifo`: one delivery at a time, in acceptance order; `unordered`: in parallel, in no particular order.' }),
   legacySignature: z.boolean().meta({ description: 'Whether attempts also carry the legacy, replayable `X-Webhook-Signature`.' }),
   circuit: z
     .strictObject({

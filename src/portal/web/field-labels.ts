@@ -11,6 +11,7 @@ const LABELS: Record<string, string> = {
   timeoutSeconds: 'Timeout',
   retrySchedule: 'Retry schedule',
   rateLimitPerSecond: 'Rate limit',
+  ordering: 'Ordering',
   filter: 'Payload filter',
   legacySignature: 'Legacy signature',
   metadata: 'Metadata',

@@ -14,6 +14,8 @@ export interface Webhook {
   filter: Record<string, unknown> | null;
   /** Most requests per second to it; null: no limit. */
   rateLimitPerSecond: number | null;
+  /** `fifo`: one delivery at a time, in acceptance order. */
+  ordering: 'unordered' | 'fifo';
   legacySignature: boolean;
   /** Its circuit breaker: open while the receiver keeps failing (no requests, deliveries wait). */
   circuit: { state: 'closed' | 'open' | 'half-open'; since: string | null; nextProbeAt: string | null };

@@ -8,13 +8,13 @@ import { errorPanel } from '../ui.js';
 
 /**
  * Create or edit a webhook: URL, event types picked from the catalogue (with descriptions and
- * example payloads), custom headers, timeout, retry schedule, rate limit, payload filter (JSON) and
+ * example payloads), custom headers, timeout, retry schedule, rate limit, ordering, payload filter (JSON) and
  * the legacy signature. Sends POST /webhooks or PATCH /webhooks/{id}; a refused field is named next to its
  * input, in its label's words. A sensitive header's value is never shown: left empty, it keeps its
  * stored value (sent as null); typed, it is replaced.
  */
 
-const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule', 'rateLimitPerSecond', 'filter', 'legacySignature'] as const;
+const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule', 'rateLimitPerSecond', 'ordering', 'filter', 'legacySignature'] as const;
 type Field = (typeof FIELDS)[number];
 
 function field(name: Field, label: string, input: HTMLElement, hint?: string): HTMLElement {
@@ -100,6 +100,13 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
   const legacy = h('input', { id: 'f-legacySignature', type: 'checkbox', checked: existing?.legacySignature ?? false });
   const schedule = h('input', { id: 'f-retrySchedule', type: 'text', value: existing?.retrySchedule?.join(', ') ?? '', placeholder: 'default: 1m, 5m, 15m, 1h, 2h' });
   const rateLimit = h('input', { id: 'f-rateLimitPerSecond', type: 'number', min: 0, step: 'any', value: existing?.rateLimitPerSecond ?? '', placeholder: 'no limit' });
+  const ordering = h(
+    'select',
+    { id: 'f-ordering' },
+    h('option', { value: 'unordered' }, 'Unordered: as soon as possible, in parallel'),
+    h('option', { value: 'fifo' }, 'FIFO: one at a time, in the order events were accepted'),
+  ) as HTMLSelectElement;
+  ordering.value = existing?.ordering ?? 'unordered';
   const filter = h('textarea', {
     id: 'f-filter',
     rows: 4,
@@ -167,6 +174,7 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
           retrySchedule: schedule.value.trim() ? schedule.value.split(',').map((s) => s.trim()).filter(Boolean) : null,
           // Empty: no limit. A value the API refuses (0, negative, too high) is named at the field.
           rateLimitPerSecond: rateLimit.value.trim() ? Number(rateLimit.value) : null,
+          ordering: ordering.value,
           filter: filterValue,
           legacySignature: legacy.checked,
         };
@@ -219,6 +227,13 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
       'Rate limit (requests per second, optional)',
       rateLimit,
       'At most this many requests per second to your endpoint, e.g. 5 or 0.5 (up to 1000). Events over it wait their turn: none is dropped, and waiting does not use up an attempt. Empty: no limit.',
+    ),
+    field(
+      'ordering',
+      'Ordering',
+      ordering,
+      'FIFO: your endpoint gets one request at a time, in the order the events were accepted; the next waits until the previous one is delivered or has used up its retries, ' +
+        'so one failing event holds back the ones after it. A retried or resent delivery goes to the end of the line. Unordered (the default): faster, in no particular order.',
     ),
     field(
       'filter',

@@ -133,6 +133,7 @@ export async function webhookPage(main: HTMLElement, ctx: PageContext): Promise<
       ['Retry schedule', webhook.retrySchedule?.join(', ') ?? 'default (1m, 5m, 15m, 1h, 2h)'],
       ['Circuit breaker', circuitState(webhook)],
       ['Rate limit', webhook.rateLimitPerSecond ? `${webhook.rateLimitPerSecond} requests per second` : 'none'],
+      ['Ordering', webhook.ordering === 'fifo' ? 'FIFO: one at a time, in acceptance order' : 'unordered'],
       ['Payload filter', webhook.filter ? h('code', {}, JSON.stringify(webhook.filter)) : 'none: every event of its types'],
       ['Legacy signature', webhook.legacySignature ? 'sent (X-Webhook-Signature, replayable)' : 'not sent'],
       [
