@@ -99,7 +99,8 @@ export class CircuitBreakers {
     this.tally.reset(webhook._id);
     const state = circuit.state as CircuitState;
     const probeAt = circuit.probeAt?.getTime() ?? now;
-    if (now < probeAt) return { go: false, waitMs: probeAt - now + wakeSpread(), state };
+    // Half-open, `probeAt` is the probe's lease: the others look again soon, to go out once it closes.
+    if (now < probeAt) return { go: false, waitMs: Math.min(probeAt - now, state === 'half-open' ? PROBE_POLL_MS : Infinity) + wakeSpread(), state };
     if (!probe) return { go: false, waitMs: 0, state };
     // The probe is due: of the deliveries asking, the one whose claim is inserted makes it.
     const claimed = await this.claim(`${webhook._id}:probe:${circuit.openings}:${probeAt}`);
