@@ -43,8 +43,8 @@ const IN_FLIGHT_UNKNOWN = 'the receiver had not answered when the attempt was ha
 /** An attempt record with no outcome yet: its request in flight (or its worker lost). */
 const isOpen = (record: AttemptRecord) => record.statusCode === null && record.durationMs === null && record.errorClass === null;
 
-/** Shortest delay of a retry waiting for a circuit breaker. */
-const CIRCUIT_RETRY_MIN_DELAY_MS = 500;
+/** Shortest delay of a retry that waits (for a circuit breaker, or for its schedule after an attempt handed over in flight). */
+const WAIT_MIN_DELAY_MS = 500;
 
 export interface DeliverDeps extends AttemptDeps {
   /** Upper bound on a receiver's `Retry-After`. */
@@ -196,8 +196,7 @@ export function deliverActivity(deps: DeliverDeps) {
       }
       // Best effort: the receiver has answered, and nothing may turn that answer into a resend.
       await Promise.all([
-        (outcome.kind === 'delivered' || outcome.kind === 'retry') &&
-          deps.breakers.record(webhook, outcome.kind === 'delivered', Date.parse(record.startedAt), circuit.probe),
+        deps.breakers.record(webhook, outcome, record.startedAt, circuit.probe),
         // In the webhook's counter write queue: on FerretDB two writes of one document must not overlap.
         writeCounters(models, [{ tenantId: webhook.tenantId, webhookId: webhook._id, triggeredAt: new Date(record.startedAt) }]).catch((err: Error) =>
           log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
@@ -248,7 +247,7 @@ export function deliverActivity(deps: DeliverDeps) {
           previous,
         );
       }
-      const nextRetryDelay = Math.max(CIRCUIT_RETRY_MIN_DELAY_MS, Math.min(gate.waitMs, deadline - now));
+      const nextRetryDelay = Math.max(WAIT_MIN_DELAY_MS, Math.min(gate.waitMs, deadline - now));
       log.info('waiting for the webhook\'s circuit breaker; tried again at its next probe without spending an attempt', { ...logContext, circuit: gate.state, nextRetryDelay });
       circuitWaits.inc({ wait: 'retry' });
       context.heartbeat(previous);
@@ -301,7 +300,7 @@ export function deliverActivity(deps: DeliverDeps) {
       }
       const unknown = [{ ...previous[0], errorClass: 'worker_lost' as const, error: IN_FLIGHT_UNKNOWN }];
       const due = Date.parse(previous[0].startedAt) + (retryDelayAfter(webhook.retrySchedule, 1, input.deliveryId) ?? 0);
-      const nextRetryDelay = Math.max(CIRCUIT_RETRY_MIN_DELAY_MS, due - Date.now());
+      const nextRetryDelay = Math.max(WAIT_MIN_DELAY_MS, due - Date.now());
       log.info('first attempt\'s outcome unknown here; the next attempt waits for its schedule', { ...logContext, nextRetryDelay });
       context.heartbeat(unknown);
       throw fail(DeliveryFailureType.Retryable, IN_FLIGHT_UNKNOWN, unknown, nextRetryDelay);

@@ -4,7 +4,6 @@ import type { AttemptRecord, EventRef, FirstAttemptNotMade, FirstAttemptResult, 
 import { RATE_LIMITED_REASON, RATE_WAIT_INLINE_MS, waitForSlot } from '../delivery/rate-limit';
 import { circuitWaits, inFlightHandovers, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
 import { openAttemptRecord } from '../delivery/attempt-log';
-import { writeCounters } from '../delivery/counter-writes';
 import type { SentAttempt } from './in-flight-attempts';
 import { CIRCUIT_OPEN_REASON } from '../delivery/circuit-breaker';
 import type { WebhookDoc } from '../models/webhook';
@@ -39,17 +38,17 @@ function budget(ms: number): Promise<undefined> {
 
 /**
  * What a request that outlived the inline budget leaves behind when it ends, in whatever worker
- * its delivery's workflow runs: the circuit breaker's count, the webhook's last trigger, and a 2xx
- * kept on the delivery (`answered`), so no attempt sends it again. Never fails: the outcome is
+ * its delivery's workflow runs: the circuit breaker's count, and a 2xx kept on the delivery
+ * (`answered`), so no attempt sends it again (the page record sets the webhook's last trigger from
+ * the open attempt's start). Never fails: the outcome is
  * also the deliver activity's to take, from this process (InFlightAttempts).
  */
 async function keepLateOutcome(deps: AttemptDeps, webhook: WebhookDoc, deliveryId: string, sent: SentAttempt): Promise<SentAttempt> {
   const { record, outcome } = sent;
   const warn = (what: string) => (err: Error) => log.warn(what, { deliveryId, webhookId: webhook._id, error: err.message });
   await Promise.all([
-    (outcome.kind === 'delivered' || outcome.kind === 'retry') && deps.breakers.record(webhook, outcome.kind === 'delivered', Date.parse(record.startedAt)),
+    deps.breakers.record(webhook, outcome, record.startedAt),
     outcome.kind === 'delivered' && keepAnswer(deps, deliveryId, record).catch(warn('2xx answer not kept')),
-    writeCounters(deps.models, [{ tenantId: webhook.tenantId, webhookId: webhook._id, triggeredAt: new Date(record.startedAt) }]).catch(warn('lastTriggeredAt not updated')),
   ]);
   return sent;
 }
@@ -120,7 +119,7 @@ export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxM
       return { deliveryId, webhookId, outcome: 'unfinished', attempt: openAttemptRecord(1, startedAt), nextRetryDelayMs: waitMs, inFlight: true, reason: IN_FLIGHT_REASON };
     }
     const { record, outcome } = sent;
-    if (outcome.kind === 'delivered' || outcome.kind === 'retry') await deps.breakers.record(webhook, outcome.kind === 'delivered', Date.parse(record.startedAt));
+    await deps.breakers.record(webhook, outcome, record.startedAt);
     switch (outcome.kind) {
       case 'delivered':
         log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { NewEvent } from '../events/event-ingestion';
+import type { AttemptOutcome } from './outcome';
 import { OPERATIONAL_EVENT_TYPES } from '../events/operational-event-types';
 import { circuitTransitions } from '../metrics/metrics';
 import type { Models } from '../models';
@@ -113,12 +114,14 @@ export class CircuitBreakers {
   }
 
   /**
-   * Counts an attempt's outcome (`ok`: answered 2xx; `failed`: a failure the schedule retries);
-   * the probe's closes or reopens the circuit. Never throws: the attempt was made, whatever its
-   * bookkeeping comes to.
+   * Counts an attempt's outcome, made at `startedAt`: a 2xx is a success, a failure the schedule
+   * retries a failure, any other (410, a refused URL) neither. The probe's closes or reopens the
+   * circuit. Never throws: the attempt was made, whatever its bookkeeping comes to.
    */
-  async record(webhook: GateWebhook, ok: boolean, at: number, probe?: ProbeClaim): Promise<void> {
-    if (!this.policy.enabled) return;
+  async record(webhook: GateWebhook, { kind }: Pick<AttemptOutcome, 'kind'>, startedAt: string, probe?: ProbeClaim): Promise<void> {
+    if (!this.policy.enabled || (kind !== 'delivered' && kind !== 'retry')) return;
+    const ok = kind === 'delivered';
+    const at = Date.parse(startedAt);
     try {
       if (probe) return await (ok ? this.close(probe) : this.reopen(probe));
       // An attempt in flight when the circuit opened is not counted against the next closing.
@@ -141,7 +144,7 @@ export class CircuitBreakers {
     const probeAt = new Date(now.getTime() + probeDelayMs(this.policy, 0));
     const doc = { tenantId: webhook.tenantId, state: 'open' as const, since: now, probeAt, openings, failedProbes: 0, reason };
     await this.models.WebhookCircuit.updateOne({ _id: webhook._id }, { $set: doc }, { upsert: true });
-    this.known(webhook.tenantId)?.set(webhook._id, { _id: webhook._id, ...doc });
+    this.states.get(webhook.tenantId)?.set(webhook._id, { _id: webhook._id, ...doc });
     circuitTransitions.inc({ state: 'open' });
     await this.sendEvent(webhook.tenantId, {
       id: `${OPERATIONAL_EVENT_TYPES.circuitOpened}:${webhook._id}:${openings}`,
@@ -163,17 +166,13 @@ export class CircuitBreakers {
   private async close(probe: ProbeClaim): Promise<void> {
     const now = new Date();
     await this.models.WebhookCircuit.updateOne({ _id: probe.webhookId, openings: probe.openings }, { $set: { state: 'closed', since: now, probeAt: null, failedProbes: 0 } });
-    this.known(probe.tenantId)?.delete(probe.webhookId);
+    this.states.get(probe.tenantId)?.delete(probe.webhookId);
     circuitTransitions.inc({ state: 'closed' });
     await this.sendEvent(probe.tenantId, {
       id: `${OPERATIONAL_EVENT_TYPES.circuitClosed}:${probe.webhookId}:${probe.openings}`,
       type: OPERATIONAL_EVENT_TYPES.circuitClosed,
       data: { webhookId: probe.webhookId, closedAt: now.toISOString() },
     });
-  }
-
-  private known(tenantId: string): Map<string, WebhookCircuitDoc> | undefined {
-    return this.states.get(tenantId);
   }
 
   /** Inserts a transition's claim: true for the one process whose insert it was. */
