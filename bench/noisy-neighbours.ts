@@ -32,13 +32,20 @@ export interface NeighboursRound {
 }
 
 /** One round: a new tenant, ten webhooks (two noisy if `noisy`), closed-loop producers on the quiet eight's arrivals. */
-export async function neighboursRound(api: BenchApiClient, receiver: BenchReceiver, name: string, noisy: boolean, phase: DeliveryPhase): Promise<NeighboursRound> {
+export async function neighboursRound(
+  api: BenchApiClient,
+  receiver: BenchReceiver,
+  silentReceiver: BenchReceiver,
+  name: string,
+  noisy: boolean,
+  phase: DeliveryPhase,
+): Promise<NeighboursRound> {
   const tenant: Tenant = await api.createTenant(`bench ${name}`);
   const quiet = receiver.phase(name);
-  const hung = receiver.phase(`${name}-hung`, 0, noisy);
+  const hung = silentReceiver.phase(`${name}-hung`, 0, noisy);
   const limited = receiver.phase(`${name}-limited`);
   // The two neighbours: healthy and unlimited in the quiet round, so only their behaviour differs.
-  await api.createWebhook(tenant, { url: receiver.url(`${name}-hung`), events: [EVENT_TYPE] });
+  await api.createWebhook(tenant, { url: silentReceiver.url(`${name}-hung`), events: [EVENT_TYPE] });
   await api.createWebhook(tenant, { url: receiver.url(`${name}-limited`), events: [EVENT_TYPE], ...(noisy ? { rateLimitPerSecond: NEIGHBOUR_RATE_PER_SECOND } : {}) });
   for (let i = 0; i < QUIET_WEBHOOKS; i++) await api.createWebhook(tenant, { url: receiver.url(name, i), events: [EVENT_TYPE] });
 

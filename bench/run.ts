@@ -37,6 +37,8 @@ const work = mkdtempSync(join(tmpdir(), 'webhook-bench-'));
 chmodSync(work, 0o755);
 const stackRunner = new StackRunner(work);
 const receiver = new BenchReceiver();
+/** The never-answering neighbour's receiver: an origin of its own, as another customer's endpoint is (the product pools connections per origin). */
+const silentReceiver = new BenchReceiver();
 const closers: (() => Promise<unknown>)[] = [];
 const warnings: string[] = [];
 let stopping: Promise<void> | undefined;
@@ -52,6 +54,7 @@ function stopAll(): Promise<void> {
     await clusterRunner?.stop().catch(() => undefined);
     await stackRunner.stop();
     await receiver.stop();
+    await silentReceiver.stop();
     if (keepWork) console.error(`bench: logs and data kept in ${work}`);
     else rmSync(work, { recursive: true, force: true });
   })();
@@ -74,6 +77,7 @@ async function main(): Promise<number> {
   const tag = startedAt.getTime().toString(36);
   console.log(`bench: ${settings.quick ? 'QUICK run (tiny phases: checks the harness, figures are not comparable)' : 'full run'}; work dir ${work}`);
   await receiver.start();
+  await silentReceiver.start();
   console.log('bench: starting the Temporal dev server, the MongoDB-wire server, the worker, the API and the floor worker…');
   const stackStart = performance.now();
   const stack: BenchStack = await stackRunner.start();
@@ -184,8 +188,8 @@ async function main(): Promise<number> {
   }
   r.retryStorm = await phase('retry storm', () => retryStorm(api, receiver, s.retryStorm, 10));
   if (r.retryStorm) capacity.devServer.retryStorm = await actionsOf(client, [r.retryStorm]);
-  const quiet = await phase('noisy neighbours: ten healthy webhooks', () => neighboursRound(api, receiver, 'neighbours-quiet', false, s.neighbours));
-  const noisy = await phase('noisy neighbours: one of ten never answers, one is limited to 5/s', () => neighboursRound(api, receiver, 'neighbours-noisy', true, s.neighbours));
+  const quiet = await phase('noisy neighbours: ten healthy webhooks', () => neighboursRound(api, receiver, silentReceiver, 'neighbours-quiet', false, s.neighbours));
+  const noisy = await phase('noisy neighbours: one of ten never answers, one is limited to 5/s', () => neighboursRound(api, receiver, silentReceiver, 'neighbours-noisy', true, s.neighbours));
   r.neighbours = { quiet, noisy };
   r.bigFanout = await phase(`one event to ${s.bigFanout.webhooks} webhooks`, () =>
     bigFanout(api, receiver, s.bigFanout.webhooks, s.bigFanout.capMs, webhookSeeder(stack, s.bigFanout.webhooks, EVENT_TYPE)),

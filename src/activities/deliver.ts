@@ -14,6 +14,7 @@ import type { EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
 import { attemptFailedSignal } from '../temporal/delivery-signals';
 import { EventMissingError, loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
+import { IN_FLIGHT_UNKNOWN } from './in-flight-attempts';
 
 /**
  * How often the activity heartbeats while it runs (the SDK throttles what it sends): a heartbeat
@@ -37,8 +38,6 @@ const WAITS: ReadonlySet<DeliveryFailureType> = new Set([
   DeliveryFailureType.CircuitOpen,
 ]);
 
-/** A first attempt handed over in flight whose answer this process never saw (first-attempt.ts). */
-const IN_FLIGHT_UNKNOWN = 'the receiver had not answered when the attempt was handed to this delivery\'s workflow, and its answer is unknown (a 2xx would have been kept)';
 
 /** An attempt record with no outcome yet: its request in flight (or its worker lost). */
 const isOpen = (record: AttemptRecord) => record.statusCode === null && record.durationMs === null && record.errorClass === null;
@@ -291,7 +290,9 @@ export function deliverActivity(deps: DeliverDeps) {
      * `prepare`): the delivery waits for the schedule's next attempt, spending nothing more.
      */
     async function takeOverFirstAttempt(webhook: WebhookDoc): Promise<DeliveryResult> {
-      const sent = await deps.inFlight.take(input.deliveryId)?.catch(() => undefined);
+      const held = await deps.inFlight.take(input.deliveryId)?.catch(() => undefined);
+      // Only requests already sent are handed over in flight: a scheduled one is its fan-out's to settle.
+      const sent = held && !('notSent' in held) ? held : undefined;
       if (sent) {
         const attempts = (progress = mergeAttemptLogs([sent.record], previous));
         context.heartbeat(attempts);

@@ -5,6 +5,9 @@ import { RATE_LIMITED_REASON, RATE_WAIT_INLINE_MS, waitForSlot } from '../delive
 import { circuitWaits, inFlightHandovers, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
 import { openAttemptRecord } from '../delivery/attempt-log';
 import type { SentAttempt } from './in-flight-attempts';
+import { sendInSlot } from './scheduled-attempt';
+import type { HeldEndRecord } from './held-end-record';
+import { HOLD_MAX_MS } from '../delivery/held-attempts';
 import { CIRCUIT_OPEN_REASON } from '../delivery/circuit-breaker';
 import type { WebhookDoc } from '../models/webhook';
 import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
@@ -12,11 +15,15 @@ import { loadEvent, sendAttempt, type AttemptDeps } from './send-attempt';
 export interface FirstAttemptInput extends EventRef {
   deliveryId: string;
   webhookId: string;
+  /** See FirstAttemptsInput. */
+  holdSlots?: boolean;
 }
 
 /** Several deliveries of one event: their first attempts, made at once by one local activity. */
 export interface FirstAttemptsInput extends EventRef {
   deliveries: { deliveryId: string; webhookId: string }[];
+  /** The fan-out holds deliveries: one whose rate-limit slot is up to `HOLD_MAX_MS` away is sent in it by this worker. */
+  holdSlots?: boolean;
 }
 
 /**
@@ -43,7 +50,7 @@ function budget(ms: number): Promise<undefined> {
  * the open attempt's start). Never fails: the outcome is
  * also the deliver activity's to take, from this process (InFlightAttempts).
  */
-async function keepLateOutcome(deps: AttemptDeps, webhook: WebhookDoc, deliveryId: string, sent: SentAttempt): Promise<SentAttempt> {
+export async function keepLateOutcome(deps: AttemptDeps, webhook: WebhookDoc, deliveryId: string, sent: SentAttempt): Promise<SentAttempt> {
   const { record, outcome } = sent;
   const warn = (what: string) => (err: Error) => log.warn(what, { deliveryId, webhookId: webhook._id, error: err.message });
   await Promise.all([
@@ -72,7 +79,32 @@ async function keepAnswer({ models }: AttemptDeps, deliveryId: string, record: A
  * the result is the attempt's record and outcome, which the fan-out's history keeps (never the
  * secret, which is decrypted and dropped inside `sendAttempt`).
  */
-export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxMs: number }) {
+/** What first attempts need: a held one's final outcome is recorded by `recordHeldEnd` as soon as its answer comes. */
+export type FirstAttemptDeps = AttemptDeps & { retryAfterMaxMs: number; recordHeldEnd?: HeldEndRecord };
+
+/**
+ * What a held request leaves behind when it ends: a late outcome's (keepLateOutcome), and, for
+ * one that ends its delivery (2xx, 410, refused), its record at once, so the index does not wait
+ * for the fan-out's settle (which records it again, changing nothing). Runs in the continuation of
+ * the local activity that held it, whose context (the fan-out's run) the record's ledger keys use.
+ */
+function whenHeldAnswered(deps: FirstAttemptDeps, event: EventRef, deliveryId: string) {
+  return async (webhook: WebhookDoc, sent: SentAttempt): Promise<SentAttempt> => {
+    await keepLateOutcome(deps, webhook, deliveryId, sent);
+    const { record, outcome } = sent;
+    const result: FirstAttemptResult | null =
+      outcome.kind === 'delivered' ? { deliveryId, webhookId: webhook._id, outcome: 'delivered', attempt: record }
+      : outcome.kind === 'gone' ? { deliveryId, webhookId: webhook._id, outcome: 'gone', attempt: record, reason: 'HTTP 410 Gone' }
+      : outcome.kind === 'refused' ? { deliveryId, webhookId: webhook._id, outcome: 'refused', attempt: record, reason: outcome.reason }
+      : null;
+    if (result && deps.recordHeldEnd) {
+      await deps.recordHeldEnd(event, result).catch((err: Error) => log.warn('held delivery\'s outcome not recorded at once; its fan-out records it', { deliveryId, error: err.message }));
+    }
+    return sent;
+  };
+}
+
+export function deliverFirstAttemptActivity(deps: FirstAttemptDeps, { rateWaitMs = RATE_WAIT_INLINE_MS } = {}) {
   return async function deliverFirstAttempt(input: FirstAttemptInput): Promise<FirstAttemptResult> {
     const { deliveryId, webhookId, tenantId } = input;
     const logContext = { deliveryId, eventId: input.eventId, webhookId, attempt: 1 };
@@ -92,18 +124,28 @@ export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxM
       circuitWaits.inc({ wait: 'first' });
       return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: circuit.waitMs, reason: CIRCUIT_OPEN_REASON };
     }
-    // Over the webhook's rate limit: no request now. Its workflow sends it in the slot reserved for
-    // it, with no attempt on record meanwhile (attempt null: the workflow makes attempt 1).
+    // Over the webhook's rate limit: no request now. A fan-out that holds deliveries has this worker
+    // send it in the slot reserved for it (scheduled-attempt.ts); otherwise its workflow does. No
+    // attempt is on record meanwhile (attempt null: whoever sends it makes attempt 1).
     const perSecond = webhook.rateLimitPerSecond;
     const sleep = (ms: number) => {
       rateLimitWaits.inc({ wait: 'sleep' });
       return new Promise<void>((resolve) => setTimeout(resolve, ms));
     };
-    const waitMs = perSecond ? await waitForSlot(deps.models, { deliveryId, webhookId, perSecond }, RATE_WAIT_INLINE_MS, sleep) : 0;
+    let slotAt = 0;
+    const waitMs = perSecond ? await waitForSlot(deps.models, { deliveryId, webhookId, perSecond }, rateWaitMs, sleep, (at) => (slotAt = at)) : 0;
+    if (waitMs && perSecond && input.holdSlots && waitMs <= HOLD_MAX_MS) {
+      const request = { deliveryId, webhook, event, at: slotAt, perSecond };
+      deps.inFlight.hold(deliveryId, sendInSlot(deps, request, whenHeldAnswered(deps, input, deliveryId)));
+      log.info('waiting for the webhook\'s rate limit; sent in its slot by this worker', { ...logContext, waitMs });
+      rateLimitWaits.inc({ wait: 'scheduled' });
+      const settleInMs = waitMs + webhook.timeoutSeconds * 1000 + IN_FLIGHT_MARGIN_MS;
+      return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: waitMs, reason: RATE_LIMITED_REASON, rateLimited: true, scheduled: { at: slotAt, perSecond }, settleInMs };
+    }
     if (waitMs) {
       log.info('waiting for the webhook\'s rate limit; handed to its workflow without an attempt', { ...logContext, waitMs });
       rateLimitWaits.inc({ wait: 'handover' });
-      return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: waitMs, reason: RATE_LIMITED_REASON };
+      return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: waitMs, reason: RATE_LIMITED_REASON, rateLimited: true };
     }
     // A receiver slow to answer must not hold the fan-out (its batch, and with it a workflow-task
     // slot of the worker): past the budget the request goes on here and its delivery goes to its
@@ -112,33 +154,47 @@ export function deliverFirstAttemptActivity(deps: AttemptDeps & { retryAfterMaxM
     const sending = sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 }, (at) => void (startedAt = at));
     const sent = await Promise.race([sending, budget(INLINE_ATTEMPT_BUDGET_MS)]);
     if (!sent) {
-      deps.inFlight.hold(deliveryId, sending.then((late) => keepLateOutcome(deps, webhook, deliveryId, late)));
+      // Held by its fan-out, or (fan-outs begun before holds) handed to its workflow: either way
+      // an answer that ends the delivery is recorded at once, and whoever settles it finds it so.
+      const answered = whenHeldAnswered(deps, input, deliveryId);
+      deps.inFlight.hold(deliveryId, sending.then((late) => answered(webhook, late)));
       const waitMs = Math.max(0, startedAt.getTime() + webhook.timeoutSeconds * 1000 - Date.now()) + IN_FLIGHT_MARGIN_MS;
       log.info('receiver slow to answer; the attempt goes on, handed to its workflow', { ...logContext, waitMs });
       inFlightHandovers.inc();
       return { deliveryId, webhookId, outcome: 'unfinished', attempt: openAttemptRecord(1, startedAt), nextRetryDelayMs: waitMs, inFlight: true, reason: IN_FLIGHT_REASON };
     }
-    const { record, outcome } = sent;
-    await deps.breakers.record(webhook, outcome, record.startedAt);
-    switch (outcome.kind) {
-      case 'delivered':
-        log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });
-        return { deliveryId, webhookId, outcome: 'delivered', attempt: record };
-      case 'gone':
-        log.warn('receiver answered 410 Gone', logContext);
-        return { deliveryId, webhookId, outcome: 'gone', attempt: record, reason: 'HTTP 410 Gone' };
-      case 'refused':
-        log.warn('URL refused', { ...logContext, reason: outcome.reason });
-        return { deliveryId, webhookId, outcome: 'refused', attempt: record, reason: outcome.reason };
-      case 'retry': {
-        const scheduled = retryDelayAfter(webhook.retrySchedule, 1, deliveryId) ?? 0;
-        const nextRetryDelayMs = Math.max(scheduled, Math.min(outcome.retryAfterMs ?? 0, deps.retryAfterMaxMs));
-        log.info('attempt failed, retry scheduled', { ...logContext, reason: outcome.reason, nextRetryDelay: nextRetryDelayMs });
-        retriesScheduled.inc();
-        return { deliveryId, webhookId, outcome: 'retry', attempt: record, nextRetryDelayMs, reason: outcome.reason };
-      }
-    }
+    await deps.breakers.record(webhook, sent.outcome, sent.record.startedAt);
+    return firstAttemptResult(deps, webhook, deliveryId, sent, logContext);
   };
+}
+
+/** A first attempt's answered request as the fan-out's result: ended there, or a retry after the schedule's first delay (or a longer `Retry-After`). */
+export function firstAttemptResult(
+  deps: { retryAfterMaxMs: number },
+  webhook: Pick<WebhookDoc, '_id' | 'retrySchedule'>,
+  deliveryId: string,
+  { record, outcome }: SentAttempt,
+  logContext: Record<string, unknown>,
+): FirstAttemptResult {
+  const webhookId = webhook._id;
+  switch (outcome.kind) {
+    case 'delivered':
+      log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });
+      return { deliveryId, webhookId, outcome: 'delivered', attempt: record };
+    case 'gone':
+      log.warn('receiver answered 410 Gone', logContext);
+      return { deliveryId, webhookId, outcome: 'gone', attempt: record, reason: 'HTTP 410 Gone' };
+    case 'refused':
+      log.warn('URL refused', { ...logContext, reason: outcome.reason });
+      return { deliveryId, webhookId, outcome: 'refused', attempt: record, reason: outcome.reason };
+    case 'retry': {
+      const scheduled = retryDelayAfter(webhook.retrySchedule, 1, deliveryId) ?? 0;
+      const nextRetryDelayMs = Math.max(scheduled, Math.min(outcome.retryAfterMs ?? 0, deps.retryAfterMaxMs));
+      log.info('attempt failed, retry scheduled', { ...logContext, reason: outcome.reason, nextRetryDelay: nextRetryDelayMs });
+      retriesScheduled.inc();
+      return { deliveryId, webhookId, outcome: 'retry', attempt: record, nextRetryDelayMs, reason: outcome.reason };
+    }
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { WebhookHttpClient } from '../delivery/http-client';
 import { DEFAULT_AUTO_DISABLE, type AutoDisablePolicy } from '../delivery/webhook-health';
 import { log } from '@temporalio/activity';
+import { markRetrying } from '../delivery-records/delivery-index';
 import { CircuitBreakers } from '../delivery/circuit-breaker';
 import { DEFAULT_CIRCUIT_POLICY, type CircuitPolicy } from '../delivery/circuit-policy';
 import type { Models } from '../models';
@@ -14,6 +15,8 @@ import { PageCache } from './page-cache';
 import { OperationalEventSender } from './operational-event-sender';
 import { owedEffectsFinisher, recordDeliveryOutcomeActivity, recordFirstAttemptsActivity, type RecordFaults } from './record-delivery-outcome';
 import { createRequeueActivities } from './requeue';
+import { settleHeldActivity } from './settle-held';
+import { heldEndRecorder } from './held-end-record';
 
 export interface ActivityDeps {
   models: Models;
@@ -46,9 +49,11 @@ export const createActivities = ({
     (tenantId, event) => operationalEvents.send(tenantId, event),
     (what, err) => log.warn(what, { error: (err as Error)?.message ?? String(err) }),
   );
-  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs, breakers, inFlight: new InFlightAttempts() };
   const outcomeDeps = { models, autoDisable, operationalEvents, faults: recordFaults };
   const recordFirstAttempts = recordFirstAttemptsActivity(outcomeDeps);
+  const recordDeliveryOutcome = recordDeliveryOutcomeActivity(outcomeDeps);
+  const recordHeldEnd = heldEndRecorder(models, recordDeliveryOutcome);
+  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs, breakers, inFlight: new InFlightAttempts(), recordHeldEnd };
   return {
     ...createRequeueActivities(models),
     ...createFifoActivities(models, cache),
@@ -61,9 +66,15 @@ export const createActivities = ({
     deliverFirstAttempts: deliverFirstAttemptsActivity(attemptDeps),
     deliverAndRecordFirstAttempts: deliverAndRecordFirstAttemptsActivity(attemptDeps, recordFirstAttempts),
     recordFirstAttempts,
+    /** The first attempts a fan-out held (in flight, or rate-limited), settled once due. */
+    settleHeldFirstAttempts: settleHeldActivity(attemptDeps),
+    /** A held delivery handed to its workflow: retrying in the index, now that its workflow runs. */
+    markHandedOver: async (deliveries: { deliveryId: string; attempts: number; nextAttemptAt: string | null }[]) => {
+      await Promise.all(deliveries.map((d) => markRetrying(models, d.deliveryId, d.attempts, d.nextAttemptAt ? new Date(d.nextAttemptAt) : null)));
+    },
     deliver: deliverActivity(attemptDeps),
     /** Index status, counters, auto-disable and operational events; returns the reason if it disabled the webhook. */
-    recordDeliveryOutcome: recordDeliveryOutcomeActivity(outcomeDeps),
+    recordDeliveryOutcome,
   };
 };
 

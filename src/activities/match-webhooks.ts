@@ -32,7 +32,7 @@ function findPage(models: Models, { tenantId, eventType, after, limit }: MatchWe
     .limit(limit + 1);
 }
 
-function matched(tenantId: string, eventId: string, w: Pick<WebhookDoc, '_id' | 'url' | 'retrySchedule' | 'ordering'>): MatchedWebhook {
+function matched(tenantId: string, eventId: string, w: Pick<WebhookDoc, '_id' | 'url' | 'retrySchedule' | 'ordering' | 'rateLimitPerSecond'>): MatchedWebhook {
   return {
     webhookId: w._id,
     deliveryId: deliveryId(tenantId, eventId, w._id),
@@ -40,6 +40,7 @@ function matched(tenantId: string, eventId: string, w: Pick<WebhookDoc, '_id' | 
     host: new URL(w.url).host,
     // Only when set: an unordered webhook's page entry stays what it was (and its history's payload).
     ...(w.ordering === 'fifo' ? { ordering: 'fifo' as const } : {}),
+    ...(w.rateLimitPerSecond ? { rateLimited: true as const } : {}),
   };
 }
 

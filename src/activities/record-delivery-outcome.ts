@@ -222,6 +222,8 @@ const STATUS_OF: Record<FirstAttemptResult['outcome'], DeliveryStatus> = {
   unfinished: 'retrying',
   // In a FIFO webhook's line: no attempt yet, its DeliveryWorkflow started in its turn.
   queued: 'pending',
+  // Held by its fan-out (its request in flight, or its rate-limit slot soon): settled there when due.
+  held: 'pending',
 };
 const FINAL_OF: Partial<Record<FirstAttemptResult['outcome'], FinalOutcome>> = { delivered: 'delivered', gone: 'gone', refused: 'failed', inactive: 'canceled' };
 
@@ -245,8 +247,8 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
     const effectsKey = pageEffectsKey(fanoutRunId, results);
     const deliveries: IndexedDelivery[] = results.map((r) => {
       const status = STATUS_OF[r.outcome];
-      const final = status !== 'retrying';
       const outcome = FINAL_OF[r.outcome];
+      const final = outcome !== undefined;
       const delivery: IndexedDelivery = {
         id: r.deliveryId,
         ...event,

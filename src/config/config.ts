@@ -103,8 +103,12 @@ const EnvSchema = z.object({
   CIRCUIT_FIRST_PROBE_AFTER: duration.prefault('30s'),
   /** Longest wait between probes. @default 10m */
   CIRCUIT_LONGEST_PROBE_AFTER: duration.prefault('10m'),
-  /** Workflow tasks a worker process runs at once. @default 40 */
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
+  /**
+   * Workflow tasks a worker process runs at once. A fan-out's task stays open while its batch of
+   * first attempts waits for receivers (up to the 1 s inline budget), so this bounds fan-outs in
+   * flight more than CPU. @default 100
+   */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(100),
   /**
    * Workflow tasks of retried deliveries (their own task queue) a worker process runs at once,
    * besides the ones above: what a retry storm can take from fresh events' first attempts. @default 6

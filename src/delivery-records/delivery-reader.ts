@@ -150,6 +150,9 @@ async function runLog(client: Client, workflowId: string, runId: string, descrip
  * response excerpt) stands in when the history does not hold it: the workflow task that made it
  * never completed (its worker died after the record), or the history is gone.
  */
+/** An attempt with no outcome on record: its request was in flight. */
+const isOpen = (a: Partial<AttemptRecord>): boolean => a.durationMs === null && a.statusCode === null && a.errorClass === null;
+
 async function inlineAttempt(
   client: Client,
   histories: RunHistories,
@@ -162,16 +165,22 @@ async function inlineAttempt(
   for (let tries = 0; tries < 20; tries++) {
     const history = await historyUnlessGone(histories.get(workflowId, runId, tries > 0));
     if (!history.events?.length) return kept ? [kept] : [];
+    // The last result naming the delivery: a first attempt its fan-out held is settled by a later
+    // local activity, whose result completes the open record (or holds the attempt a slot waited for).
+    let found: Partial<FirstAttemptResult> | undefined;
     for (const event of history.events ?? []) {
       const marker = event.markerRecordedEventAttributes;
       if (!marker?.details?.result) continue;
       // One delivery's first attempt, a batch of them (fan-outs since first-attempt batches), or
-      // a batch with what it recorded (since workflow version 2).
+      // a batch with what it recorded (since workflow version 2, and held attempts settled).
       const value = first(marker.details.result) as Partial<FirstAttemptResult> | Partial<FirstAttemptResult>[] | { results?: Partial<FirstAttemptResult>[] } | undefined;
       const batch = Array.isArray(value) ? value : value && 'results' in value ? value.results : undefined;
       const result = batch ? batch.find((r) => r?.deliveryId === deliveryId) : (value as Partial<FirstAttemptResult> | undefined);
-      if (result?.deliveryId === deliveryId) return result.attempt ? [result.attempt] : [];
+      if (result?.deliveryId === deliveryId && (result.attempt || !found)) found = result;
     }
+    // Settled and recorded a moment before its result reached the history: the index's copy is the answer.
+    if (found?.attempt && isOpen(found.attempt) && kept && !isOpen(kept)) return [kept];
+    if (found) return found.attempt ? [found.attempt] : [];
     if (kept && closed(history)) return [kept];
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -49,6 +49,21 @@ const MOST_PROBES = 10_000;
 /** Per webhook and rate, the slot number after this process's last reservation: where its next one starts looking. */
 const lastReserved = new Map<string, number>();
 
+/** The id of the slot at `at` (epoch ms) of a webhook limited to `perSecond`. */
+export function slotKey(webhookId: string, perSecond: number, at: number): string {
+  return `${webhookId}:${perSecond}:${Math.round(at / slotIntervalMs(perSecond))}`;
+}
+
+/** Marks the slot's request as sent (just before it leaves): a worker settling it elsewhere counts the attempt. */
+export async function markSlotSent(models: Models, key: string): Promise<void> {
+  await models.WebhookRateSlot.updateOne({ _id: key }, { $set: { sentAt: new Date() } });
+}
+
+/** When the slot's request was sent, if it was marked so. */
+export async function slotSentAt(models: Models, key: string): Promise<Date | null> {
+  return (await models.WebhookRateSlot.findById(key).select({ sentAt: 1 }).lean())?.sentAt ?? null;
+}
+
 /** Milliseconds between two requests to a webhook limited to `perSecond`. */
 export function slotIntervalMs(perSecond: number): number {
   return 1000 / perSecond;
@@ -62,17 +77,17 @@ export function slotIntervalMs(perSecond: number): number {
 export async function reserveSlot(models: Models, { deliveryId, webhookId, perSecond }: SlotOwner, now = Date.now()): Promise<number> {
   const interval = slotIntervalMs(perSecond);
   // The slot grid is the rate's: after a change of rate, the hint (a time) starts the new grid after the old one's reservations.
-  const key = `${webhookId}:${perSecond}`;
+  const grid = `${webhookId}:${perSecond}`;
   const hint = await models.WebhookRatePace.findById(webhookId).lean();
   let next = Math.max(Math.ceil(now / interval), Math.ceil((hint?.nextAt ?? 0) / interval));
   for (let probes = 0; probes < MOST_PROBES; probes++) {
     // Claimed in this process before the insert: its concurrent reservations try distinct slots,
     // and only another process's reservations make an insert fail.
-    const slot = Math.max(next, lastReserved.get(key) ?? 0);
-    lastReserved.set(key, slot + 1);
+    const slot = Math.max(next, lastReserved.get(grid) ?? 0);
+    lastReserved.set(grid, slot + 1);
     const at = slot * interval;
     try {
-      await models.WebhookRateSlot.collection.insertOne({ _id: `${key}:${slot}` as never, webhookId, deliveryId, at, expiresAt: new Date(at + SLOT_KEPT_MS) });
+      await models.WebhookRateSlot.collection.insertOne({ _id: `${grid}:${slot}` as never, webhookId, deliveryId, at, expiresAt: new Date(at + SLOT_KEPT_MS) });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       next = slot + 1;
@@ -110,9 +125,17 @@ const MOST_LATE_SLOTS = 5;
  * missed by more than `RATE_SLOT_LATE_MS` while sleeping (a stalled process: its timers fire
  * together) is given up for a new one, so stalled requests never leave in a bunch.
  */
-export async function waitForSlot(models: Models, owner: SlotOwner, maxWaitMs: number, sleep: (ms: number) => Promise<void>): Promise<number> {
+export async function waitForSlot(
+  models: Models,
+  owner: SlotOwner,
+  maxWaitMs: number,
+  sleep: (ms: number) => Promise<void>,
+  /** Told each slot the delivery holds (epoch ms). */
+  onSlot?: (at: number) => void,
+): Promise<number> {
   for (let tries = 0; tries < MOST_LATE_SLOTS; tries++) {
     const at = await deliverySlot(models, owner);
+    onSlot?.(at);
     const waitMs = at - Date.now();
     if (waitMs > maxWaitMs) return waitMs;
     if (waitMs > 0) await sleep(waitMs);

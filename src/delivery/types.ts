@@ -56,6 +56,8 @@ export interface MatchedWebhook {
   recorded?: boolean;
   /** Set for a FIFO webhook only (absent: unordered): its delivery goes to the webhook's line, with no inline attempt. */
   ordering?: 'fifo';
+  /** Set for a webhook with a rate limit only: its fan-out may hold its delivery for a slot. */
+  rateLimited?: true;
 }
 
 export interface MatchPage {
@@ -117,7 +119,7 @@ export interface DeliveryInput extends EventRef, Versioned {
 }
 
 /** What the fan-out's inline first attempt of a delivery came to; never holds a secret. */
-export type FirstAttemptOutcome = 'delivered' | 'retry' | 'gone' | 'refused' | 'inactive' | 'unfinished' | 'queued';
+export type FirstAttemptOutcome = 'delivered' | 'retry' | 'gone' | 'refused' | 'inactive' | 'unfinished' | 'queued' | 'held';
 
 export interface FirstAttemptResult {
   deliveryId: string;
@@ -131,6 +133,12 @@ export interface FirstAttemptResult {
   reason?: string;
   /** `unfinished` with its request still in flight (past the inline budget): the delivery's workflow takes the outcome over. */
   inFlight?: boolean;
+  /** `unfinished` with no request made: its webhook's rate limit reserved it a slot `nextRetryDelayMs` from now. */
+  rateLimited?: boolean;
+  /** `rateLimited`, its request to be sent in its slot by the worker that reserved it (`at`, epoch ms, of a webhook limited to `perSecond`). */
+  scheduled?: { at: number; perSecond: number };
+  /** When the fan-out holding it settles it, if not `nextRetryDelayMs` from now: a scheduled request's slot plus its timeout. */
+  settleInMs?: number;
 }
 
 /** A first attempt of a batch that could not be made (its webhook or event unreadable, its request unsigned): the fan-out hands it to a retry. */

@@ -44,7 +44,7 @@ export const retriesScheduled = new Counter({
 
 export const rateLimitWaits = new Counter({
   name: 'webhook_delivery_rate_limit_waits_total',
-  help: 'Requests that waited for their webhook\'s rate limit, by how (sleep: in the running activity; retry: the activity retried at its slot; handover: a first attempt handed to its workflow).',
+  help: 'Requests that waited for their webhook\'s rate limit, by how (sleep: in the running activity; retry: the activity retried at its slot; handover: a first attempt handed to its workflow; scheduled: a first attempt its worker sends in its slot while its fan-out holds it).',
   labelNames: ['wait'] as const,
   registers: [registry],
 });

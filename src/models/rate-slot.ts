@@ -14,6 +14,8 @@ const webhookRateSlotSchema = new Schema(
     /** When the slot's request may leave, epoch milliseconds. */
     at: { type: Number, required: true },
     expiresAt: { type: Date, required: true },
+    /** Set just before the request is sent in the slot by a worker that scheduled it: another worker settling it knows an attempt was made. */
+    sentAt: { type: Date },
   },
   { versionKey: false, collection: 'webhook_rate_slots' },
 );

@@ -7,7 +7,7 @@ import { workflowBundle } from './workflow-bundle';
 
 /** The defaults of the WORKER_* settings (config.ts). */
 export const DEFAULT_WORKER_CONCURRENCY: WorkerConcurrency = {
-  maxConcurrentWorkflowTasks: 40,
+  maxConcurrentWorkflowTasks: 100,
   maxConcurrentRetryWorkflowTasks: 6,
   maxConcurrentActivities: 100,
   maxConcurrentLocalActivities: 200,

@@ -21,6 +21,7 @@ import { failureMessage, isRecordRejected } from './record-rejected';
 import { OWN_FAILURE_REASON } from '../delivery/failure-types';
 import { literal } from '../temporal/literal';
 import { handOverOrdered } from './fifo-handover';
+import { holdSlow, holdsSlots, settleHeld, type Held } from './held-first-attempts';
 
 /** Webhooks per page: each page's first attempts run in parallel, and its record is one bulk write. */
 export const FANOUT_PAGE_SIZE = 100;
@@ -113,18 +114,26 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
   let recording = input.unrecorded ? recordPage(input.unrecorded) : Promise.resolve();
   let cursor = input.cursor;
   let started = input.started ?? 0;
+  // First attempts this run holds (held-first-attempts.ts): settled before it ends, beside its last record.
+  const held: Held[] = [];
+  const settle = (recorded: Promise<unknown>) =>
+    held.length ? settleHeld(input, held, recorded, { handOver: (webhook, result) => startRetrying(input, webhook, result), lost: (webhook, at) => unfinished(webhook, at, LOST) }) : undefined;
   for (let pages = 1; ; pages++) {
     const page = await attemptPage(input, cursor, batches, recordsInBatch);
     started += page.webhooks;
+    held.push(...page.held);
     if (!page.nextCursor) {
-      await Promise.all([recording, page.record && recordPage(page.record)]);
+      const recorded = Promise.all([recording, page.record && recordPage(page.record)]);
+      await Promise.all([recorded, settle(recorded)]);
       return { deliveries: started };
     }
     cursor = page.nextCursor;
     if (pages >= pagesPerRun) {
-      if (!recordInNextRun) await Promise.all([recording, page.record && recordPage(page.record)]);
-      else await recording;
-      const unrecorded = recordInNextRun && page.record ? withoutResponses(page.record) : undefined;
+      // Held deliveries are settled in this run, after their record: the next run's record comes too late.
+      const recordHere = !recordInNextRun || held.length > 0;
+      const recorded = recordHere ? Promise.all([recording, page.record && recordPage(page.record)]) : recording;
+      await Promise.all([recorded, settle(recorded)]);
+      const unrecorded = !recordHere && page.record ? withoutResponses(page.record) : undefined;
       return await continueAsNew<typeof EventFanoutWorkflow>({ ...input, cursor, started, unrecorded });
     }
     if (!batches) await recording;
@@ -142,7 +151,7 @@ async function attemptPage(
   cursor: string | null | undefined,
   batches: boolean,
   recordsInBatch: boolean,
-): Promise<{ webhooks: number; nextCursor: string | null; record?: FirstAttemptsRecord }> {
+): Promise<{ webhooks: number; nextCursor: string | null; record?: FirstAttemptsRecord; held: Held[] }> {
   const { tenantId, eventId, eventType } = input;
   const page = await loadFanoutPage({ tenantId, eventId, eventType, after: cursor ?? null, limit: FANOUT_PAGE_SIZE });
   // Recorded already: this is a reset or replayed run, and those deliveries are never sent again.
@@ -152,15 +161,18 @@ async function attemptPage(
   // Only the fan-out's last page: a record of a page with more to come runs beside the next
   // pages' attempts instead, where inside the batches it would hold those pages back.
   const recordTo = recordsInBatch ? (page.nextCursor ? null : { fanoutRunId: workflowInfo().runId, firstPage: !cursor }) : undefined;
+  const holdSlots = batches && holdsSlots(inline);
   const attempted = batches
-    ? await Promise.all(chunk(inline, FIRST_ATTEMPT_BATCH).map((batch) => firstAttempts(input, batch, recordTo)))
+    ? await Promise.all(chunk(inline, FIRST_ATTEMPT_BATCH).map((batch) => firstAttempts(input, batch, recordTo, holdSlots)))
     : [{ results: await Promise.all(inline.map((webhook) => firstAttempt(input, webhook))), recorded: [] }];
-  const results = [...attempted.flatMap((batch) => batch.results), ...queued];
   const recorded = new Set(attempted.flatMap((batch) => batch.recorded));
+  const byDelivery = new Map(todo.map((webhook) => [webhook.deliveryId, webhook]));
+  // Slow and rate-limited first attempts stay with the fan-out until due; the rest go on as before.
+  const { results: made, held } = holdSlow(attempted.flatMap((batch) => batch.results), byDelivery);
+  const results = [...made, ...queued];
 
   // Retrying deliveries get their workflow before the index says "retrying", so the index never
   // names a retry that has no workflow to run it.
-  const byDelivery = new Map(todo.map((webhook) => [webhook.deliveryId, webhook]));
   await Promise.all(
     results
       .filter((result) => result.outcome === 'retry' || result.outcome === 'unfinished')
@@ -170,7 +182,7 @@ async function attemptPage(
   const record: FirstAttemptsRecord | undefined = unrecorded.length
     ? { tenantId, eventId, eventType, fanoutRunId: workflowInfo().runId, firstPage: !cursor, results: unrecorded }
     : undefined;
-  return { webhooks: page.webhooks.length, nextCursor: page.nextCursor, record };
+  return { webhooks: page.webhooks.length, nextCursor: page.nextCursor, record, held };
 }
 
 /** The record carried to the next run: response excerpts are not recorded, and stay in this history only. */
@@ -195,6 +207,7 @@ async function firstAttempts(
   { tenantId, eventId, eventType }: FanoutInput,
   webhooks: MatchedWebhook[],
   recordTo: { fanoutRunId: string; firstPage: boolean } | null | undefined,
+  holdSlots: boolean,
 ): Promise<{ results: FirstAttemptResult[]; recorded: string[] }> {
   const { deliverFirstAttempts, deliverAndRecordFirstAttempts } = proxyLocalActivities<Activities>({
     // Each attempt's own HTTP timeout (≤ 30 s) ends it first; this is the backstop.
@@ -205,15 +218,17 @@ async function firstAttempts(
   });
   const startedAt = new Date().toISOString();
   const deliveries = webhooks.map(({ deliveryId, webhookId }) => ({ deliveryId, webhookId }));
+  // Only when set: the input of a batch with no rate-limited webhook stays what it was.
+  const batch = { tenantId, eventId, eventType, deliveries, ...(holdSlots ? { holdSlots } : {}) };
   let made: RecordedFirstAttempts;
   try {
     made =
       recordTo === undefined
-        ? { results: await deliverFirstAttempts({ tenantId, eventId, eventType, deliveries }), recorded: [] }
-        : await deliverAndRecordFirstAttempts({ tenantId, eventId, eventType, deliveries, record: recordTo });
+        ? { results: await deliverFirstAttempts(batch), recorded: [] }
+        : await deliverAndRecordFirstAttempts({ ...batch, record: recordTo });
   } catch (err) {
     log.warn('a batch of first attempts did not complete; its deliveries go to retries', { tenantId, eventId, error: failureMessage(err) });
-    const results = webhooks.map((webhook) => unfinished(webhook, startedAt, 'the first attempt did not complete; its outcome is unknown'));
+    const results = webhooks.map((webhook) => unfinished(webhook, startedAt, LOST));
     return { results, recorded: [] };
   }
   const results = made.results.map((result, i) => ('notMade' in result ? notMade(webhooks[i], startedAt, result.notMade) : result));
@@ -241,6 +256,9 @@ function byHost(webhooks: MatchedWebhook[]): string {
   return [...hosts].map(([host, ids]) => `POST ${host} (${ids.map(literal).join(', ')})`).join(', ');
 }
 
+/** Why a first attempt that could not complete (its batch timed out, its worker was lost) has no outcome. */
+const LOST = 'the first attempt did not complete; its outcome is unknown';
+
 /** A first attempt handed to a retry without an outcome of its own: its child waits the schedule's first delay. */
 function unfinished({ deliveryId, webhookId, firstDelayMs }: MatchedWebhook, startedAt: string, error: string): FirstAttemptResult {
   const attempt: AttemptRecord = { attempt: 1, startedAt, durationMs: null, statusCode: null, errorClass: 'worker_lost', error, response: null };
@@ -262,7 +280,7 @@ async function firstAttempt({ tenantId, eventId, eventType }: FanoutInput, webho
     return await deliverFirstAttempt({ tenantId, eventId, eventType, deliveryId, webhookId });
   } catch (err) {
     log.warn('a first attempt did not complete; its delivery goes to a retry', { deliveryId, webhookId, error: failureMessage(err) });
-    return unfinished(webhook, startedAt, 'the first attempt did not complete; its outcome is unknown');
+    return unfinished(webhook, startedAt, LOST);
   }
 }
 

@@ -7,7 +7,9 @@
  * over several pages, a bulk requeue, a resend of a delivered delivery and a delivery canceled
  * while its attempt is in flight, and (since v10) a first attempt that could not be made (its
  * secret unreadable: a failure of the service's own parts) whose delivery waits it out, and
- * (since v11) a FIFO webhook's fan-out, its line's sequencer and a delivery it ran (retried once).
+ * (since v11) a FIFO webhook's fan-out, its line's sequencer and a delivery it ran (retried once),
+ * and (since v12) fan-outs that hold first attempts: two slow receivers (one answers 2xx, the other
+ * fails and its delivery is retried) and a rate-limited webhook's second event waiting for its slot.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -147,5 +149,21 @@ describe('capture histories', () => {
     const fifoDelivery = (await h.models.Delivery.findOne({ eventId: 'ev-fifo', webhookId: fifoHook }).lean())!._id;
     await capture('delivery-fifo', fifoDelivery);
     await capture('fifo-sequencer', fifoSequencerWorkflowId(tenantId, fifoHook));
-  }, 420_000);
+
+    // A fan-out that holds first attempts: one slow to answer 2xx, one slow to fail (its retry a
+    // workflow of its own), settled by the fan-out once their requests' time is up.
+    down.respondWith({ status: 200, body: 'slow', delayMs: 2500 });
+    gone.respondPerDelivery({ status: 503, body: 'slow', delayMs: 1500 }, { status: 200, body: 'ok' });
+    await hook(down.url('/held-ok'), 'capture.held', { timeoutSeconds: 4 });
+    const slowFailHook = await hook(gone.url('/held-fail'), 'capture.held', { timeoutSeconds: 4 });
+    await h.sendEvent(apiKey, { id: 'ev-held', type: 'capture.held', data: { kind: 'held' } });
+    await capture('fanout-held', fanoutOf('ev-held'));
+    const heldRetry = (await h.models.Delivery.findOne({ eventId: 'ev-held', webhookId: slowFailHook }).lean())!._id;
+    await capture('delivery-held', heldRetry);
+    // Two events at once to a webhook limited to 1/s: the second's fan-out holds it for its slot.
+    await hook(ok.url('/paced'), 'capture.paced', { rateLimitPerSecond: 1 });
+    await Promise.all(['ev-paced-1', 'ev-paced-2'].map((id) => h.sendEvent(apiKey, { id, type: 'capture.paced', data: { kind: 'paced' } })));
+    await capture('fanout-paced-1', fanoutOf('ev-paced-1'));
+    await capture('fanout-paced-2', fanoutOf('ev-paced-2'));
+  }, 480_000);
 });

@@ -4,6 +4,7 @@ import { historyFromCliJson } from '../support/history-json';
 import { Worker } from '@temporalio/worker';
 import { installQuietRuntime } from '../support/harness';
 import { FIFO_LINES } from '../../src/workflows/fifo-handover';
+import { HOLD_FIRST_ATTEMPTS } from '../../src/workflows/held-first-attempts';
 
 /**
  * Deliveries live for weeks, so today's workflow code must replay the histories that earlier
@@ -14,7 +15,8 @@ import { FIFO_LINES } from '../../src/workflows/fifo-handover';
  * v8 with executions started at a workflow version (no patch markers), v9 at version 2 (a batch
  * records what ended on its first attempt), v10 with attempts numbered from the attempt log (no
  * attempt limit) and a first attempt not made handed over with no attempt, v11 with FIFO webhooks (a
- * fan-out handing a delivery to its line, the line's sequencer, a delivery it ran). A change that breaks replay of
+ * fan-out handing a delivery to its line, the line's sequencer, a delivery it ran), v12 with fan-outs
+ * that hold first attempts (slow receivers, a rate-limit slot) and settle them. A change that breaks replay of
  * any of them must be guarded with `patched()` (see docs/delivery.md).
  */
 const root = join(__dirname, 'histories');
@@ -23,9 +25,11 @@ const sets = readdirSync(root, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
 /** Sets are numbered from v1 without a gap, and none captured so far may go missing. */
-const CAPTURED_SETS = 11;
+const CAPTURED_SETS = 12;
 /** The set from which FIFO webhooks' sequencers are captured too. */
 const FIFO_FROM_SET = 11;
+/** The set from which fan-outs that hold first attempts are captured. */
+const HELD_FROM_SET = 12;
 const histories = sets.flatMap((set) =>
   readdirSync(join(root, set))
     .filter((file) => file.endsWith('.json'))
@@ -69,5 +73,12 @@ describe('replay of captured histories', () => {
     const marker = Buffer.from(JSON.stringify(FIFO_LINES)).toString('base64');
     const marked = histories.filter((h) => readFileSync(h.path, 'utf8').includes(marker)).map((h) => `${h.set}/${h.name}`);
     expect(marked).toEqual(sets.filter((set) => Number(set.slice(1)) >= FIFO_FROM_SET).map((set) => `${set}/fanout-fifo`));
+  });
+
+  it('marks only a fan-out that held a first attempt: one whose attempts all end in their batch records the commands the build before records', () => {
+    const marker = Buffer.from(JSON.stringify(HOLD_FIRST_ATTEMPTS)).toString('base64');
+    const marked = histories.filter((h) => readFileSync(h.path, 'utf8').includes(marker)).map((h) => `${h.set}/${h.name}`);
+    const held = ['fanout-held', 'fanout-paced-1', 'fanout-paced-2'];
+    expect(marked.sort()).toEqual(sets.filter((set) => Number(set.slice(1)) >= HELD_FROM_SET).flatMap((set) => held.map((name) => `${set}/${name}`)).sort());
   });
 });

@@ -289,7 +289,7 @@ export const OPERATIONS: Operation[] = [
     tag: 'deliveries',
     auth: 'tenant',
     params: deliveryIdParamsSchema,
-    conflict: 'The delivery is not pending or retrying (it has ended).',
+    conflict: 'The delivery is not pending or retrying (it has ended: `delivery_not_running`), or it has no run of its own yet (`delivery_in_progress`: its first attempt is being made by its event\'s fan-out, or it waits in its FIFO line).',
     responses: { 202: { description: 'Canceled.', schema: deliveryActionResponseSchema } },
   },
   {

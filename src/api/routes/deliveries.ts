@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { readDelivery } from '../../delivery-records/delivery-reader';
 import { resendDelivery } from '../../delivery-records/delivery-resend';
 import { indexedDelivery, restartDelivery } from '../../delivery-records/delivery-restart';
@@ -55,7 +55,11 @@ export function deliveriesRouter(temporal: Client, models: Models, taskQueue: st
       }
       // Only a delivery being retried is still open: its DeliveryWorkflow records the cancellation.
       const handle = temporal.workflow.getHandle(params.id);
-      await handle.cancel();
+      await handle.cancel().catch((err: unknown) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        // Pending with no run of its own: held by its event's fan-out, or waiting in its FIFO line.
+        throw new ApiError(409, 'delivery_in_progress', 'this delivery has no run of its own yet (its first attempt is being made by its event\'s fan-out, or it waits in its FIFO line); it can be canceled once it is retrying');
+      });
       res.status(202).json({ id: params.id, status: 'canceled' });
     }),
   );

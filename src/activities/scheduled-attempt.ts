@@ -1,0 +1,44 @@
+import { CIRCUIT_OPEN_REASON } from '../delivery/circuit-breaker';
+import { OWN_FAILURE_REASON } from '../delivery/failure-types';
+import { markSlotSent, RATE_LIMITED_REASON, RATE_SLOT_LATE_MS, slotKey } from '../delivery/rate-limit';
+import type { EventDoc } from '../models/event';
+import type { WebhookDoc } from '../models/webhook';
+import type { HeldAttempt, SentAttempt } from './in-flight-attempts';
+import { sendAttempt, type AttemptDeps } from './send-attempt';
+
+export interface ScheduledRequest {
+  deliveryId: string;
+  webhook: WebhookDoc;
+  event: EventDoc;
+  /** The slot, epoch ms, of the webhook's limit `perSecond`. */
+  at: number;
+  perSecond: number;
+}
+
+/**
+ * Sends a held delivery's first attempt in its rate-limit slot, from this worker: its timer is
+ * exact where a workflow timer, dispatched through Temporal, comes late on a busy worker and the
+ * slot is missed. When the slot comes, the webhook is read again (deleted or disabled meanwhile:
+ * not sent), its circuit breaker asked, and the slot marked sent just before the request leaves,
+ * so that a worker settling it elsewhere (this one lost) knows whether an attempt was made.
+ * `whenAnswered` does what a late outcome leaves behind (first-attempt.ts).
+ */
+export async function sendInSlot(deps: AttemptDeps, request: ScheduledRequest, whenAnswered: (webhook: WebhookDoc, sent: SentAttempt) => Promise<SentAttempt>): Promise<HeldAttempt> {
+  const { deliveryId, event, at, perSecond } = request;
+  try {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+    if (Date.now() - at > RATE_SLOT_LATE_MS) return { notSent: 'rate', reason: RATE_LIMITED_REASON };
+    const { tenantId, _id: webhookId } = request.webhook;
+    const webhook = deps.cache.webhook(tenantId, webhookId) ?? (await deps.models.Webhook.findOne({ _id: webhookId, tenantId }).lean<WebhookDoc>());
+    if (!webhook || !webhook.active) {
+      return { notSent: 'inactive', reason: !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}` };
+    }
+    const circuit = await deps.breakers.gate(webhook, { probe: false });
+    if (!circuit.go) return { notSent: 'circuit', reason: CIRCUIT_OPEN_REASON, waitMs: circuit.waitMs };
+    await markSlotSent(deps.models, slotKey(webhookId, perSecond, at));
+    return await whenAnswered(webhook, await sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 }));
+  } catch {
+    // Before the request left (a read, the mark, signing): no attempt; its settle hands it on.
+    return { notSent: 'own', reason: OWN_FAILURE_REASON };
+  }
+}
