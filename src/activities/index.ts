@@ -2,7 +2,8 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { WebhookHttpClient } from '../delivery/http-client';
 import { DEFAULT_AUTO_DISABLE, type AutoDisablePolicy } from '../delivery/webhook-health';
 import { log } from '@temporalio/activity';
-import { markRetrying } from '../delivery-records/delivery-index';
+import { markHandedOver } from '../delivery-records/delivery-index';
+import type { AttemptRecord } from '../delivery/types';
 import { CircuitBreakers } from '../delivery/circuit-breaker';
 import { DEFAULT_CIRCUIT_POLICY, type CircuitPolicy } from '../delivery/circuit-policy';
 import type { Models } from '../models';
@@ -69,8 +70,8 @@ export const createActivities = ({
     /** The first attempts a fan-out held (in flight, or rate-limited), settled once due. */
     settleHeldFirstAttempts: settleHeldActivity(attemptDeps),
     /** A held delivery handed to its workflow: retrying in the index, now that its workflow runs. */
-    markHandedOver: async (deliveries: { deliveryId: string; attempts: number; nextAttemptAt: string | null }[]) => {
-      await Promise.all(deliveries.map((d) => markRetrying(models, d.deliveryId, d.attempts, d.nextAttemptAt ? new Date(d.nextAttemptAt) : null)));
+    markHandedOver: async (deliveries: { deliveryId: string; firstAttempt: AttemptRecord | null; nextAttemptAt: string | null }[]) => {
+      await Promise.all(deliveries.map((d) => markHandedOver(models, d.deliveryId, d.firstAttempt, d.nextAttemptAt ? new Date(d.nextAttemptAt) : null)));
     },
     deliver: deliverActivity(attemptDeps),
     /** Index status, counters, auto-disable and operational events; returns the reason if it disabled the webhook. */

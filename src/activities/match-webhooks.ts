@@ -5,11 +5,12 @@ import { patternsMatching } from '../events/event-type';
 import { deliveryId } from '../ids';
 import type { Models } from '../models';
 import { maxAttempts, retryDelayAfter } from '../delivery/retry-schedule';
-import type { MatchedWebhook, MatchPage } from '../delivery/types';
+import type { AttemptRecord, MatchedWebhook, MatchPage } from '../delivery/types';
 import { eventKey, type EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
 import type { MatchList, PageCache } from './page-cache';
 import type { RecordedWithOutbox } from './record-delivery-outcome';
+import type { DeliveryDoc } from '../models/delivery';
 
 export interface MatchWebhooksInput {
   tenantId: string;
@@ -129,7 +130,12 @@ export function loadFanoutPageActivity(models: Models, cache: PageCache, finishO
     const passing = passingFilters(page, event);
     return {
       webhooks: found
-        .map((m, i) => ({ ...m, firstDelayMs: retryDelayAfter(page[i].retrySchedule, 1, m.deliveryId), recorded: recorded.ids.has(m.deliveryId) }))
+        .map((m, i) => ({
+          ...m,
+          firstDelayMs: retryDelayAfter(page[i].retrySchedule, 1, m.deliveryId),
+          recorded: recorded.ids.has(m.deliveryId),
+          ...(recorded.unsettled.has(m.deliveryId) ? { unsettled: { attempt: recorded.unsettled.get(m.deliveryId) ?? null } } : {}),
+        }))
         .filter((m) => passing.has(m.webhookId)),
       nextCursor: rest.length > input.limit || list.more ? page[page.length - 1]._id : null,
     };
@@ -148,14 +154,16 @@ async function recordedDeliveries(
   { tenantId, eventId, after }: MatchWebhooksInput,
   event: Promise<EventDoc | null>,
   page: MatchedWebhook[],
-): Promise<{ ids: Set<string>; withOutbox: RecordedWithOutbox[]; readAt: number }> {
+): Promise<{ ids: Set<string>; withOutbox: RecordedWithOutbox[]; unsettled: Map<string, AttemptRecord | null>; readAt: number }> {
   if (after !== null) {
     const through = (await event)?.fanoutRecordedThrough;
-    if (!through || through < page[0].webhookId) return { ids: new Set(), withOutbox: [], readAt: Date.now() };
+    if (!through || through < page[0].webhookId) return { ids: new Set(), withOutbox: [], unsettled: new Map(), readAt: Date.now() };
   }
   const readAt = Date.now();
   const docs = await models.Delivery.find({ tenantId, eventId, _id: { $in: page.map((m) => m.deliveryId) } })
-    .select({ _id: 1, tenantId: 1, webhookId: 1, eventId: 1, eventType: 1, effects: 1, effectsKey: 1 })
-    .lean<RecordedWithOutbox[]>();
-  return { ids: new Set(docs.map((d) => d._id)), withOutbox: docs.filter((d) => d.effects && d.effectsKey), readAt };
+    .select({ _id: 1, tenantId: 1, webhookId: 1, eventId: 1, eventType: 1, effects: 1, effectsKey: 1, status: 1, held: 1, firstAttempt: 1 })
+    .lean<(RecordedWithOutbox & Pick<DeliveryDoc, 'status' | 'held' | 'firstAttempt'>)[]>();
+  // Held and never settled: still pending, with the held mark its settle or hand-over removes.
+  const unsettled = new Map(docs.filter((d) => d.status === 'pending' && d.held).map((d) => [d._id, (d.firstAttempt as AttemptRecord | undefined) ?? null]));
+  return { ids: new Set(docs.map((d) => d._id)), withOutbox: docs.filter((d) => d.effects && d.effectsKey), unsettled, readAt };
 }

@@ -263,6 +263,7 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
         createdAt: r.attempt ? new Date(r.attempt.startedAt) : now,
         completedAt: final ? now : null,
         ...(r.attempt ? { firstAttempt: { ...r.attempt, response: null } } : {}),
+        ...(r.outcome === 'held' ? { held: true as const } : {}),
       };
       if (!outcome) return delivery;
       const effects: PendingEffects = {

@@ -15,19 +15,24 @@ export interface ScheduledRequest {
   perSecond: number;
 }
 
+/** How long before its slot a scheduled request reads its webhook, asks its breaker and marks its slot: none of that may make it late. */
+export const SLOT_PREPARE_LEAD_MS = 500;
+
 /**
  * Sends a held delivery's first attempt in its rate-limit slot, from this worker: its timer is
  * exact where a workflow timer, dispatched through Temporal, comes late on a busy worker and the
- * slot is missed. When the slot comes, the webhook is read again (deleted or disabled meanwhile:
- * not sent), its circuit breaker asked, and the slot marked sent just before the request leaves,
- * so that a worker settling it elsewhere (this one lost) knows whether an attempt was made.
- * `whenAnswered` does what a late outcome leaves behind (first-attempt.ts).
+ * slot is missed. A little before the slot, the webhook is read again (deleted or disabled
+ * meanwhile: not sent), its circuit breaker asked, and the slot marked sent, so that a worker
+ * settling it elsewhere (this one lost) knows an attempt may have been made (lost between the
+ * mark and the slot, it counts one that was not); then the request leaves in its slot, or not at
+ * all if this process stalled past it. `whenAnswered` does what a late outcome leaves behind
+ * (first-attempt.ts).
  */
 export async function sendInSlot(deps: AttemptDeps, request: ScheduledRequest, whenAnswered: (webhook: WebhookDoc, sent: SentAttempt) => Promise<SentAttempt>): Promise<HeldAttempt> {
   const { deliveryId, event, at, perSecond } = request;
+  const until = (time: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
   try {
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
-    if (Date.now() - at > RATE_SLOT_LATE_MS) return { notSent: 'rate', reason: RATE_LIMITED_REASON };
+    await until(at - SLOT_PREPARE_LEAD_MS);
     const { tenantId, _id: webhookId } = request.webhook;
     const webhook = deps.cache.webhook(tenantId, webhookId) ?? (await deps.models.Webhook.findOne({ _id: webhookId, tenantId }).lean<WebhookDoc>());
     if (!webhook || !webhook.active) {
@@ -36,6 +41,8 @@ export async function sendInSlot(deps: AttemptDeps, request: ScheduledRequest, w
     const circuit = await deps.breakers.gate(webhook, { probe: false });
     if (!circuit.go) return { notSent: 'circuit', reason: CIRCUIT_OPEN_REASON, waitMs: circuit.waitMs };
     await markSlotSent(deps.models, slotKey(webhookId, perSecond, at));
+    await until(at);
+    if (Date.now() - at > RATE_SLOT_LATE_MS) return { notSent: 'rate', reason: RATE_LIMITED_REASON };
     return await whenAnswered(webhook, await sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 }));
   } catch {
     // Before the request left (a read, the mark, signing): no attempt; its settle hands it on.

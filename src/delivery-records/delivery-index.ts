@@ -28,6 +28,8 @@ export interface IndexedDelivery {
   completedAt: Date | null;
   /** The inline first attempt, without its response excerpt (the Delivery model's `firstAttempt`). */
   firstAttempt?: AttemptRecord;
+  /** Held by its fan-out, to be settled there (the Delivery model's `held`). */
+  held?: true;
   /** A final one: what the counters count it as, what its recording owes, and which record owes it. */
   counted?: Counted | null;
   effects?: PendingEffects;
@@ -177,6 +179,18 @@ export async function pendingEffectsOf(models: Models, tenantId: string, eventId
 /** A failed attempt was followed by a scheduled retry (best effort: the status shown by lists). */
 export async function markRetrying(models: Models, id: string, attempts: number, nextAttemptAt: Date | null): Promise<void> {
   await models.Delivery.updateOne({ _id: id, status: { $in: OPEN } }, { $set: { status: 'retrying', attempts, nextAttemptAt } });
+}
+
+/**
+ * A held delivery went to its workflow (held-first-attempts.ts): `retrying` once an attempt is on
+ * record, else still `pending`; no longer held, so a rerun of its fan-out skips it.
+ */
+export async function markHandedOver(models: Models, id: string, firstAttempt: AttemptRecord | null, nextAttemptAt: Date | null): Promise<void> {
+  const attempt = firstAttempt ? { attempts: 1, firstAttempt: { ...firstAttempt, response: null } } : { attempts: 0 };
+  await models.Delivery.collection.updateOne(
+    { _id: id as never, status: { $in: OPEN } },
+    { $set: { status: firstAttempt ? 'retrying' : 'pending', ...attempt, nextAttemptAt }, $unset: { held: '' } },
+  );
 }
 
 /**

@@ -58,6 +58,12 @@ export interface MatchedWebhook {
   ordering?: 'fifo';
   /** Set for a webhook with a rate limit only: its fan-out may hold its delivery for a slot. */
   rateLimited?: true;
+  /**
+   * `recorded`, and held by a run of this fan-out that never settled it (its worker lost before
+   * its task completed): `attempt`, its request's open record, or null (none sent yet, as far as
+   * the index knows). Its workflow takes it over.
+   */
+  unsettled?: { attempt: AttemptRecord | null };
 }
 
 export interface MatchPage {

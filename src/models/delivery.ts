@@ -28,6 +28,12 @@ const deliverySchema = new Schema(
     fanoutRunId: { type: String, default: null },
     /** A DeliveryWorkflow (same id as the delivery) holds the attempts after the first. */
     retried: { type: Boolean, default: false },
+    /**
+     * Held by its fan-out (its first attempt's request in flight, or scheduled for a rate-limit
+     * slot): while `pending` with this set, its fan-out is still to settle it, so a rerun of that
+     * fan-out hands it to its workflow instead of skipping it as recorded.
+     */
+    held: { type: Boolean, default: undefined },
     /** Resends of this delivered delivery whose attempt was made: each is sent once. */
     resends: { type: [String], default: undefined },
     /**

@@ -21,7 +21,7 @@ import { failureMessage, isRecordRejected } from './record-rejected';
 import { OWN_FAILURE_REASON } from '../delivery/failure-types';
 import { literal } from '../temporal/literal';
 import { handOverOrdered } from './fifo-handover';
-import { holdSlow, holdsSlots, settleHeld, type Held } from './held-first-attempts';
+import { holdSlow, holdsSlots, resumeUnsettled, settleHeld, type Held, type HeldHandlers } from './held-first-attempts';
 
 /** Webhooks per page: each page's first attempts run in parallel, and its record is one bulk write. */
 export const FANOUT_PAGE_SIZE = 100;
@@ -116,8 +116,7 @@ export async function EventFanoutWorkflow(input: FanoutInput): Promise<FanoutRes
   let started = input.started ?? 0;
   // First attempts this run holds (held-first-attempts.ts): settled before it ends, beside its last record.
   const held: Held[] = [];
-  const settle = (recorded: Promise<unknown>) =>
-    held.length ? settleHeld(input, held, recorded, { handOver: (webhook, result) => startRetrying(input, webhook, result), lost: (webhook, at) => unfinished(webhook, at, LOST) }) : undefined;
+  const settle = (recorded: Promise<unknown>) => (held.length ? settleHeld(input, held, recorded, heldHandlers(input)) : undefined);
   for (let pages = 1; ; pages++) {
     const page = await attemptPage(input, cursor, batches, recordsInBatch);
     started += page.webhooks;
@@ -154,8 +153,10 @@ async function attemptPage(
 ): Promise<{ webhooks: number; nextCursor: string | null; record?: FirstAttemptsRecord; held: Held[] }> {
   const { tenantId, eventId, eventType } = input;
   const page = await loadFanoutPage({ tenantId, eventId, eventType, after: cursor ?? null, limit: FANOUT_PAGE_SIZE });
-  // Recorded already: this is a reset or replayed run, and those deliveries are never sent again.
+  // Recorded already: this is a reset or replayed run, and those deliveries are never sent again;
+  // one an earlier run held and never settled goes to its workflow.
   const todo = page.webhooks.filter((webhook) => !webhook.recorded);
+  if (page.webhooks.some((webhook) => webhook.unsettled)) await resumeUnsettled(input, page.webhooks, heldHandlers(input));
   // FIFO webhooks' deliveries join their lines; only the others get an inline first attempt.
   const { inline, queued } = await handOverOrdered(input, todo);
   // Only the fan-out's last page: a record of a page with more to come runs beside the next
@@ -254,6 +255,11 @@ function byHost(webhooks: MatchedWebhook[]): string {
     hosts.get(host)!.push(deliveryId);
   }
   return [...hosts].map(([host, ids]) => `POST ${host} (${ids.map(literal).join(', ')})`).join(', ');
+}
+
+/** What the fan-out's held deliveries need of it: their hand-over to their workflows. */
+function heldHandlers(input: FanoutInput): HeldHandlers {
+  return { handOver: (webhook, result) => startRetrying(input, webhook, result), lost: (webhook, at) => unfinished(webhook, at, LOST) };
 }
 
 /** Why a first attempt that could not complete (its batch timed out, its worker was lost) has no outcome. */

@@ -74,6 +74,45 @@ const ENDS: ReadonlySet<FirstAttemptResult['outcome']> = new Set(['delivered', '
 const FINAL = { delivered: 'delivered', gone: 'gone', refused: 'failed', inactive: 'canceled' } as const;
 
 /**
+ * Hands deliveries to their workflows, then (once their page record is there) tells the index:
+ * `retrying` for those with an attempt on record, still `pending` for the others, and no longer held.
+ */
+async function handOverAll(handed: { webhook: MatchedWebhook; result: FirstAttemptResult }[], handOver: HeldHandlers['handOver'], recorded: Promise<unknown>): Promise<void> {
+  if (!handed.length) return;
+  const { markHandedOver } = proxyLocalActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+  await Promise.all(handed.map(({ webhook, result }) => handOver(webhook, result)));
+  await recorded;
+  await markHandedOver(
+    handed.map(({ result }) => ({
+      deliveryId: result.deliveryId,
+      firstAttempt: result.attempt,
+      nextAttemptAt: new Date(Date.now() + (result.nextRetryDelayMs ?? 0)).toISOString(),
+    })),
+  );
+}
+
+/**
+ * Deliveries a run of this fan-out held and never settled (its worker was lost before the task
+ * that held them completed, so this run found them recorded): each goes to its workflow, a request
+ * that left as an attempt whose answer is unknown, one that had not as no attempt.
+ */
+export async function resumeUnsettled(event: EventRef, webhooks: MatchedWebhook[], { handOver, lost }: HeldHandlers): Promise<void> {
+  const handed = webhooks.flatMap((webhook) => {
+    if (!webhook.unsettled) return [];
+    const { attempt } = webhook.unsettled;
+    const result: FirstAttemptResult = attempt
+      ? lost(webhook, attempt.startedAt)
+      : { deliveryId: webhook.deliveryId, webhookId: webhook.webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: 0, reason: OWN_FAILURE_REASON };
+    return [{ webhook, result }];
+  });
+  if (handed.length) log.warn('held deliveries found unsettled; they go to their workflows', { eventId: event.eventId, deliveries: handed.length });
+  await handOverAll(handed, handOver, Promise.resolve());
+}
+
+/**
  * Settles what the fan-out held, as each comes due: waits on a timer (no workflow task, and no
  * worker slot, is held meanwhile), then one local activity for those due. Each ends there, is
  * held again (a new slot; a request that outlived the budget again) or goes to its workflow,
@@ -82,7 +121,7 @@ const FINAL = { delivered: 'delivered', gone: 'gone', refused: 'failed', inactiv
  * the settle's own record waits for the page's.
  */
 export async function settleHeld(event: EventRef, held: Held[], recorded: Promise<unknown>, { handOver, lost }: HeldHandlers): Promise<void> {
-  const { settleHeldFirstAttempts, markHandedOver } = proxyLocalActivities<Activities>({
+  const { settleHeldFirstAttempts } = proxyLocalActivities<Activities>({
     // A request's own timeout (≤ 30 s) ends it first; this is the backstop.
     startToCloseTimeout: '1 minute',
     // Never sent twice by this workflow: an attempt that cannot complete goes to its workflow, as unknown.
@@ -132,20 +171,9 @@ export async function settleHeld(event: EventRef, held: Held[], recorded: Promis
         handed.push({ webhook, result: r });
       }
     });
-    await Promise.all(handed.map(({ webhook, result }) => handOver(webhook, result)));
+    await handOverAll(handed, handOver, recorded);
     // What follows changes the deliveries' page record: it must be there.
-    if (handed.length || toRecord.length) await recorded;
-    // Those with an attempt are retrying now; the others stay pending until their workflow's attempt.
-    const retrying = handed.filter(({ result }) => result.attempt);
-    if (retrying.length) {
-      await markHandedOver(
-        retrying.map(({ result }) => ({
-          deliveryId: result.deliveryId,
-          attempts: result.attempt ? 1 : 0,
-          nextAttemptAt: new Date(Date.now() + (result.nextRetryDelayMs ?? 0)).toISOString(),
-        })),
-      );
-    }
+    if (toRecord.length) await recorded;
     await Promise.all(
       toRecord.map((r) =>
         recordDeliveryOutcome({

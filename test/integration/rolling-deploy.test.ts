@@ -87,7 +87,8 @@ describe('rolling deploy and rollback of worker builds (dev server, Worker Versi
   it('every run stays on the build that started it: nothing fails, sticks or is sent twice', async () => {
     const { harness, receivers: [slow, flaky] } = ctx;
     const { apiKey, tenantId } = await harness.createTenant();
-    const slowHook = await harness.createWebhook(apiKey, { url: slow.url('/slow'), events: ['order.*'] });
+    // A long timeout: its fan-outs hold each slow request until it has passed, well past the deploy.
+    const slowHook = await harness.createWebhook(apiKey, { url: slow.url('/slow'), events: ['order.*'], timeoutSeconds: 20 });
     const flakyHook = await harness.createWebhook(apiKey, { url: flaky.url('/flaky'), events: ['order.*'], retrySchedule: ['3s'] });
     // First attempts in flight long enough for a deploy to happen under them; each delivery's first
     // attempt to the flaky receiver fails, so its retry (a DeliveryWorkflow) is in flight too.
@@ -107,13 +108,12 @@ describe('rolling deploy and rollback of worker builds (dev server, Worker Versi
     const first = await send('deploy', 3);
     await firstAttemptsHeld(first);
 
-    // The deploy: B starts while A's first attempts to the slow receiver are in flight, handed by
-    // their fan-outs to their delivery workflows (slower than the inline budget), pinned to A.
+    // The deploy: B starts while A's first attempts to the slow receiver are in flight, held by
+    // their fan-outs (slower than the inline budget), which are pinned to A and settle them there.
     expect(await start('B')).toBe('promoted');
-    const slowRuns = first.map((id) => deliveryId(tenantId, id, slowHook.webhookId));
-    const handedOver = await eventually(() => Promise.all(slowRuns.map(describeRun)).catch(() => undefined), 30_000, 'the slow deliveries handed to their workflows');
-    expect(handedOver.map((d) => d.status.name)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
-    expect(await Promise.all(slowRuns.map(buildOf))).toEqual(slowRuns.map(() => builds.A.version!.buildId));
+    const fanouts = first.map((id) => eventWorkflowId(tenantId, id));
+    expect((await Promise.all(fanouts.map(describeRun))).map((d) => d.status.name)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+    expect(await Promise.all(fanouts.map(buildOf))).toEqual(fanouts.map(() => builds.A.version!.buildId));
     const second = await send('after-deploy', 3);
     await fanoutsDone(first);
     await firstAttemptsHeld(second);
