@@ -178,9 +178,14 @@ async function inlineAttempt(
       const result = batch ? batch.find((r) => r?.deliveryId === deliveryId) : (value as Partial<FirstAttemptResult> | undefined);
       if (result?.deliveryId === deliveryId && (result.attempt || !found)) found = result;
     }
-    // Settled and recorded a moment before its result reached the history: the index's copy is the answer.
-    if (found?.attempt && isOpen(found.attempt) && kept && !isOpen(kept)) return [kept];
-    if (found) return found.attempt ? [found.attempt] : [];
+    if (found) {
+      const told = found.attempt ?? null;
+      if (told && !isOpen(told)) return [told];
+      // A held delivery recorded before its fan-out's history has its settle (its answer recorded
+      // at once by the worker that saw it): the index's copy is the attempt.
+      if (kept && (!told || !isOpen(kept))) return [kept];
+      return told ? [told] : [];
+    }
     if (kept && closed(history)) return [kept];
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

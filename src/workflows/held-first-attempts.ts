@@ -29,6 +29,8 @@ export interface Held {
   webhook: MatchedWebhook;
   result: FirstAttemptResult;
   dueAt: number;
+  /** Times it was settled and held again. */
+  rounds?: number;
 }
 
 /** What the fan-out does with what it does not hold: hand it to its workflow, or make up a lost attempt's result. */
@@ -133,7 +135,7 @@ export async function settleHeld(event: EventRef, held: Held[], recorded: Promis
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });
   let waiting = held;
-  for (let round = 1; waiting.length; round++) {
+  while (waiting.length) {
     const next = Math.min(...waiting.map(startsAt));
     if (next > Date.now()) await sleep(next - Date.now());
     const due = waiting.filter((h) => startsAt(h) <= Date.now());
@@ -157,7 +159,7 @@ export async function settleHeld(event: EventRef, held: Held[], recorded: Promis
     const settledHere = new Set(settled.results.length === due.length ? settled.recorded : []);
     const handed: { webhook: MatchedWebhook; result: FirstAttemptResult }[] = [];
     const toRecord: FirstAttemptResult[] = [];
-    due.forEach(({ webhook, result: was }, i) => {
+    due.forEach(({ webhook, result: was, rounds = 0 }, i) => {
       const r: FirstAttemptResult | FirstAttemptNotMade = settled.results[i];
       if ('notMade' in r) {
         // Its request made (in flight): unknown. None made yet: its workflow makes attempt 1.
@@ -165,8 +167,8 @@ export async function settleHeld(event: EventRef, held: Held[], recorded: Promis
         handed.push({ webhook, result });
       } else if (ENDS.has(r.outcome)) {
         if (!settledHere.has(r.deliveryId)) toRecord.push(r);
-      } else if (holdable(r) && round < MOST_SETTLES) {
-        waiting.push({ webhook, result: r, dueAt: Date.now() + dueInMs(r) });
+      } else if (holdable(r) && rounds + 1 < MOST_SETTLES) {
+        waiting.push({ webhook, result: r, dueAt: Date.now() + dueInMs(r), rounds: rounds + 1 });
       } else {
         handed.push({ webhook, result: r });
       }

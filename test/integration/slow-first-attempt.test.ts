@@ -59,7 +59,12 @@ describe('a first attempt slower than the inline budget', () => {
     const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: receiver.url('/paced'), events: ['invoice.*'], rateLimitPerSecond: 1 });
     const eventIds = await Promise.all([1, 2, 3].map((n) => ctx.harness.sendEvent(apiKey, { id: `paced-${n}`, type: 'invoice.paid', data: { n } })));
     for (const eventId of eventIds) {
-      await eventually(async () => ((await deliveryOf(eventId, webhookId))?.status === 'delivered' ? true : undefined), 30_000, `${eventId} delivered`);
+      const delivered = await eventually(async () => {
+        const delivery = await deliveryOf(eventId, webhookId);
+        return delivery?.status === 'delivered' ? delivery : undefined;
+      }, 30_000, `${eventId} delivered`);
+      // Read as soon as it is delivered (recorded by the worker that sent it, before its fan-out settles it): its one attempt.
+      expect(delivered.attempts.map((a: { attempt: number; statusCode: number }) => [a.attempt, a.statusCode])).toEqual([[1, 200]]);
     }
     const arrivals = eventIds.map((eventId) => requestsOf(receiver.requests, deliveryId(tenantId, eventId, webhookId)));
     expect(arrivals.map((requests) => requests.length)).toEqual([1, 1, 1]);
