@@ -6,6 +6,7 @@ import { circuitWaits, inFlightHandovers, rateLimitWaits, retriesScheduled } fro
 import { openAttemptRecord } from '../delivery/attempt-log';
 import type { SentAttempt } from './in-flight-attempts';
 import { sendInSlot } from './scheduled-attempt';
+import { endsThere } from '../delivery/first-attempt-outcomes';
 import type { HeldEndRecord } from './held-end-record';
 import { HOLD_MAX_MS } from '../delivery/held-attempts';
 import { CIRCUIT_OPEN_REASON } from '../delivery/circuit-breaker';
@@ -223,8 +224,6 @@ export interface FirstAttemptsToRecordInput extends FirstAttemptsInput {
   record: { fanoutRunId: string; firstPage: boolean } | null;
 }
 
-/** Outcomes a delivery's first attempt can end it with: no workflow of its own follows. */
-const ENDS_THERE: ReadonlySet<FirstAttemptResult['outcome']> = new Set(['delivered', 'gone', 'refused', 'inactive']);
 
 /**
  * Longest the record of a batch may take inside its local activity. With the attempts (each at
@@ -248,7 +247,7 @@ export function deliverAndRecordFirstAttemptsActivity(
   const deliverFirstAttempts = deliverFirstAttemptsActivity(deps);
   return async function deliverAndRecordFirstAttempts({ record: to, ...batch }: FirstAttemptsToRecordInput): Promise<RecordedFirstAttempts> {
     const results = await deliverFirstAttempts(batch);
-    const ended = results.filter((r): r is FirstAttemptResult => !('notMade' in r) && ENDS_THERE.has(r.outcome));
+    const ended = results.filter((r): r is FirstAttemptResult => !('notMade' in r) && endsThere(r));
     if (!to || !ended.length) return { results, recorded: [] };
     const { fanoutRunId, firstPage } = to;
     const { tenantId, eventId, eventType } = batch;

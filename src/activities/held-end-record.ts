@@ -1,5 +1,6 @@
 import { writeCounters } from '../delivery/counter-writes';
-import type { EventRef, FinalOutcome, FirstAttemptResult } from '../delivery/types';
+import type { EventRef, FirstAttemptResult } from '../delivery/types';
+import { FINAL_OUTCOME_OF } from '../delivery/first-attempt-outcomes';
 import type { DeliveryOutcomeRecord } from '../delivery/webhook-health';
 import type { Models } from '../models';
 
@@ -9,8 +10,6 @@ const INDEXED_POLL_MS = 200;
 /** Longest it waits for that page record before it fails (the fan-out records it again later). */
 const INDEXED_WAIT_MS = 15_000;
 
-/** The final outcome of a held delivery's first attempt (held-first-attempts.ts) as the counters count it. */
-export const HELD_FINAL_OF: Partial<Record<FirstAttemptResult['outcome'], FinalOutcome>> = { delivered: 'delivered', gone: 'gone', refused: 'failed', inactive: 'canceled' };
 
 /** Records a held delivery that ended on its first attempt: `event`'s delivery, its result. */
 export type HeldEndRecord = (event: EventRef, result: FirstAttemptResult) => Promise<void>;
@@ -31,7 +30,7 @@ export function heldEndRecorder(models: Models, recordOutcome: (record: Delivery
   }
 
   return async function recordHeldEnd(event: EventRef, result: FirstAttemptResult): Promise<void> {
-    const outcome = HELD_FINAL_OF[result.outcome];
+    const outcome = FINAL_OUTCOME_OF[result.outcome];
     if (!outcome) return;
     const { attempt } = result;
     await indexed(result.deliveryId);

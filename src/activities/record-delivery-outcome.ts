@@ -9,7 +9,7 @@ import {
   recordDeliveries,
   type IndexedDelivery,
 } from '../delivery-records/delivery-index';
-import type { DeliveryStatus, FinalOutcome, FirstAttemptResult, FirstAttemptsRecord } from '../delivery/types';
+import type { DeliveryStatus, FirstAttemptResult, FirstAttemptsRecord } from '../delivery/types';
 import { disableRule, type AutoDisablePolicy, type DeliveryOutcomeRecord, type Disabled, type DisableRule } from '../delivery/webhook-health';
 import type { NewEvent } from '../events/event-ingestion';
 import { isOperationalEventType, OPERATIONAL_EVENT_TYPES } from '../events/operational-event-types';
@@ -21,6 +21,7 @@ import { countedAs, type DeliveryDoc, type PendingEffects } from '../models/deli
 import { eventKey } from '../models/event';
 import type { OperationalEventSender } from './operational-event-sender';
 import { checkedRecord, rejectingPermanentErrors } from './record-rejected';
+import { FINAL_OUTCOME_OF } from '../delivery/first-attempt-outcomes';
 
 /**
  * A test seam: runs right after a record wrote final outcomes to the deliveries index (their
@@ -225,7 +226,6 @@ const STATUS_OF: Record<FirstAttemptResult['outcome'], DeliveryStatus> = {
   // Held by its fan-out (its request in flight, or its rate-limit slot soon): settled there when due.
   held: 'pending',
 };
-const FINAL_OF: Partial<Record<FirstAttemptResult['outcome'], FinalOutcome>> = { delivered: 'delivered', gone: 'gone', refused: 'failed', inactive: 'canceled' };
 
 /** Which page record wrote an outbox: its run and the deliveries it lists, so a clear clears exactly its own. */
 function pageEffectsKey(fanoutRunId: string, results: readonly FirstAttemptResult[]): string {
@@ -247,7 +247,7 @@ export function recordFirstAttemptsActivity(deps: OutcomeDeps) {
     const effectsKey = pageEffectsKey(fanoutRunId, results);
     const deliveries: IndexedDelivery[] = results.map((r) => {
       const status = STATUS_OF[r.outcome];
-      const outcome = FINAL_OF[r.outcome];
+      const outcome = FINAL_OUTCOME_OF[r.outcome];
       const final = outcome !== undefined;
       const delivery: IndexedDelivery = {
         id: r.deliveryId,

@@ -3,7 +3,8 @@ import { retryDelayAfter } from '../delivery/retry-schedule';
 import type { AttemptRecord, EventRef, FirstAttemptNotMade, FirstAttemptResult, RecordedFirstAttempts } from '../delivery/types';
 import type { WebhookDoc } from '../models/webhook';
 import { deliverFirstAttemptActivity, firstAttemptResult, RECORD_IN_BATCH_MS, type FirstAttemptDeps } from './first-attempt';
-import { HELD_FINAL_OF, type HeldEndRecord } from './held-end-record';
+import type { HeldEndRecord } from './held-end-record';
+import { endsThere } from '../delivery/first-attempt-outcomes';
 import { IN_FLIGHT_UNKNOWN, type NotSent } from './in-flight-attempts';
 import { openAttemptRecord } from '../delivery/attempt-log';
 import { OWN_FAILURE_REASON } from '../delivery/failure-types';
@@ -95,7 +96,7 @@ export function settleHeldActivity(deps: FirstAttemptDeps & { recordHeldEnd: Hel
 
   return async function settleHeldFirstAttempts({ deliveries, ...event }: SettleHeldInput): Promise<RecordedFirstAttempts> {
     const results = await Promise.all(deliveries.map((held) => settle(event, held)));
-    const ended = results.filter((r): r is FirstAttemptResult => !('notMade' in r) && HELD_FINAL_OF[r.outcome] !== undefined);
+    const ended = results.filter((r): r is FirstAttemptResult => !('notMade' in r) && endsThere(r));
     if (!ended.length) return { results, recorded: [] };
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {

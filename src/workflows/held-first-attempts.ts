@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import type { EventRef, FirstAttemptNotMade, FirstAttemptResult, MatchedWebhook, RecordedFirstAttempts } from '../delivery/types';
 import { OWN_FAILURE_REASON } from '../delivery/failure-types';
 import { HOLD_MAX_MS } from '../delivery/held-attempts';
+import { endsThere, FINAL_OUTCOME_OF } from '../delivery/first-attempt-outcomes';
 import { failureMessage, isRecordRejected } from './record-rejected';
 
 /**
@@ -71,9 +72,6 @@ const dueInMs = (r: FirstAttemptResult): number => r.settleInMs ?? r.nextRetryDe
 /** A rate-limited delivery its fan-out sends itself is settled a little before its slot; the others when due. */
 const startsAt = ({ dueAt, result }: Held): number => dueAt - (result.rateLimited && !result.scheduled ? HELD_RATE_EARLY_MS : 0);
 
-/** Outcomes a held delivery ends with there (recorded by the settle, else here). */
-const ENDS: ReadonlySet<FirstAttemptResult['outcome']> = new Set(['delivered', 'gone', 'refused', 'inactive']);
-const FINAL = { delivered: 'delivered', gone: 'gone', refused: 'failed', inactive: 'canceled' } as const;
 
 /**
  * Hands deliveries to their workflows, then (once their page record is there) tells the index:
@@ -165,7 +163,7 @@ export async function settleHeld(event: EventRef, held: Held[], recorded: Promis
         // Its request made (in flight): unknown. None made yet: its workflow makes attempt 1.
         const result = was.inFlight && was.attempt ? lost(webhook, was.attempt.startedAt) : { ...was, outcome: 'unfinished' as const, nextRetryDelayMs: 0, reason: OWN_FAILURE_REASON };
         handed.push({ webhook, result });
-      } else if (ENDS.has(r.outcome)) {
+      } else if (endsThere(r)) {
         if (!settledHere.has(r.deliveryId)) toRecord.push(r);
       } else if (holdable(r) && rounds + 1 < MOST_SETTLES) {
         waiting.push({ webhook, result: r, dueAt: Date.now() + dueInMs(r), rounds: rounds + 1 });
@@ -182,7 +180,7 @@ export async function settleHeld(event: EventRef, held: Held[], recorded: Promis
           ...event,
           deliveryId: r.deliveryId,
           webhookId: r.webhookId,
-          outcome: FINAL[r.outcome as keyof typeof FINAL],
+          outcome: FINAL_OUTCOME_OF[r.outcome]!,
           attempts: r.attempt ? 1 : 0,
           lastError: r.attempt?.error ?? null,
           firstAttemptAt: r.attempt?.startedAt ?? null,
