@@ -165,7 +165,7 @@ export function deliverActivity(deps: DeliverDeps) {
       // Canceled before the request: nothing is sent.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
       let sent = false;
-      const { record, outcome } = await sendAttempt(
+      const tried = await sendAttempt(
         deps,
         { deliveryId: input.deliveryId, webhook, event, attempt },
         (startedAt) => {
@@ -179,6 +179,9 @@ export function deliverActivity(deps: DeliverDeps) {
         if (!sent) return ownFailure(err);
         throw err;
       });
+      // Canceled by the webhook's transformation: no request was made.
+      if ('notSent' in tried) return await cancelDelivery(tried.reason);
+      const { record, outcome } = tried;
       const attempts = (progress = [...previous, record]);
       // Sent with the failure too (last heartbeat details), so the next attempt starts from this log.
       context.heartbeat(attempts);
@@ -197,9 +200,10 @@ export function deliverActivity(deps: DeliverDeps) {
       await Promise.all([
         deps.breakers.record(webhook, outcome, record.startedAt, circuit.probe),
         // In the webhook's counter write queue: on FerretDB two writes of one document must not overlap.
-        writeCounters(models, [{ tenantId: webhook.tenantId, webhookId: webhook._id, triggeredAt: new Date(record.startedAt) }]).catch((err: Error) =>
-          log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
-        ),
+        sent &&
+          writeCounters(models, [{ tenantId: webhook.tenantId, webhookId: webhook._id, triggeredAt: new Date(record.startedAt) }]).catch((err: Error) =>
+            log.warn('lastTriggeredAt not updated', { ...logContext, error: err.message }),
+          ),
         input.resendId && markResent(models, input.deliveryId, input.resendId).catch((err: Error) => log.warn('resend not marked as sent', { ...logContext, error: err.message })),
       ]);
       return await settle(outcome, record, attempts, webhook);
@@ -269,18 +273,20 @@ export function deliverActivity(deps: DeliverDeps) {
         return { answered };
       }
       const webhook = await models.Webhook.findOne({ _id: input.webhookId, tenantId: input.tenantId }).lean<WebhookDoc>();
-      if (!webhook || !webhook.active) {
-        const reason = !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}`;
-        log.info('delivery canceled', { ...logContext, reason });
-        await cancelOwnWorkflow(reason);
-        deliveriesFinished.inc({ outcome: 'canceled' });
-        // The workflow now waits for this activity's cancellation (WAIT_CANCELLATION_COMPLETED):
-        // it arrives with a heartbeat, and is answered as such; a run without that wait fails it.
-        const canceled = await context.sleep(INACTIVE_CANCEL_WAIT_MS).then(() => false, () => true);
-        if (canceled) throw new CancelledFailure(reason, [previous]);
-        throw fail(DeliveryFailureType.WebhookInactive, reason, previous);
-      }
+      if (!webhook || !webhook.active) return await cancelDelivery(!webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}`);
       return { webhook, event: await loadEvent(deps, input.tenantId, input.eventId) };
+    }
+
+    /** Ends the delivery canceled, with `reason` on record: its webhook is gone or inactive, or its transformation canceled it. */
+    async function cancelDelivery(reason: string): Promise<never> {
+      log.info('delivery canceled', { ...logContext, reason });
+      await cancelOwnWorkflow(reason);
+      deliveriesFinished.inc({ outcome: 'canceled' });
+      // The workflow now waits for this activity's cancellation (WAIT_CANCELLATION_COMPLETED):
+      // it arrives with a heartbeat, and is answered as such; a run without that wait fails it.
+      const canceled = await context.sleep(INACTIVE_CANCEL_WAIT_MS).then(() => false, () => true);
+      if (canceled) throw new CancelledFailure(reason, [previous]);
+      throw fail(DeliveryFailureType.WebhookInactive, reason, previous);
     }
 
     /**
@@ -317,6 +323,10 @@ export function deliverActivity(deps: DeliverDeps) {
           log.warn('receiver answered 410 Gone', logContext);
           throw fail(DeliveryFailureType.Gone, 'HTTP 410 Gone', attempts);
         case 'refused':
+          if (record.errorClass === 'transformation_failed') {
+            log.warn('transformation failed; no request made', { ...logContext, error: outcome.reason });
+            throw fail(DeliveryFailureType.TransformationFailed, outcome.reason, attempts);
+          }
           log.warn('URL refused', { ...logContext, reason: outcome.reason });
           throw fail(DeliveryFailureType.UrlRefused, outcome.reason, attempts);
         case 'retry': {

@@ -4,7 +4,7 @@ import type { AttemptRecord, EventRef, FirstAttemptNotMade, FirstAttemptResult, 
 import { RATE_LIMITED_REASON, RATE_WAIT_INLINE_MS, waitForSlot } from '../delivery/rate-limit';
 import { circuitWaits, inFlightHandovers, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
 import { openAttemptRecord } from '../delivery/attempt-log';
-import type { SentAttempt } from './in-flight-attempts';
+import type { HeldAttempt, SentAttempt } from './in-flight-attempts';
 import { sendInSlot } from './scheduled-attempt';
 import { endsThere } from '../delivery/first-attempt-outcomes';
 import type { HeldEndRecord } from './held-end-record';
@@ -154,11 +154,15 @@ export function deliverFirstAttemptActivity(deps: FirstAttemptDeps, { rateWaitMs
     let startedAt = new Date();
     const sending = sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 }, (at) => void (startedAt = at));
     const sent = await Promise.race([sending, budget(INLINE_ATTEMPT_BUDGET_MS)]);
+    if (sent && 'notSent' in sent) {
+      log.info('delivery canceled', { ...logContext, reason: sent.reason });
+      return { deliveryId, webhookId, outcome: 'inactive', attempt: null, reason: sent.reason };
+    }
     if (!sent) {
       // Held by its fan-out, or (fan-outs begun before holds) handed to its workflow: either way
       // an answer that ends the delivery is recorded at once, and whoever settles it finds it so.
       const answered = whenHeldAnswered(deps, input, deliveryId);
-      deps.inFlight.hold(deliveryId, sending.then((late) => answered(webhook, late)));
+      deps.inFlight.hold(deliveryId, sending.then((late): HeldAttempt | Promise<HeldAttempt> => ('notSent' in late ? late : answered(webhook, late))));
       const waitMs = Math.max(0, startedAt.getTime() + webhook.timeoutSeconds * 1000 - Date.now()) + IN_FLIGHT_MARGIN_MS;
       log.info('receiver slow to answer; the attempt goes on, handed to its workflow', { ...logContext, waitMs });
       inFlightHandovers.inc();

@@ -12,8 +12,8 @@ export interface SentAttempt {
 }
 
 /**
- * A request scheduled for its rate-limit slot that was not sent when the slot came: its webhook
- * deleted or disabled (`inactive`), its circuit breaker open, its slot missed (`rate`), or a part
+ * A request that was not sent: its webhook's transformation canceled it (`inactive`), or, scheduled
+ * for its rate-limit slot, when the slot came its webhook was deleted or disabled (`inactive`), its circuit breaker open, its slot missed (`rate`), or a part
  * of the service failing (`own`). `waitMs`: the circuit's wait.
  */
 export interface NotSent {

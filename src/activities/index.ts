@@ -1,3 +1,4 @@
+import { Transformations } from '../transformations/transformations';
 import type { SecretBox } from '../crypto/secret-box';
 import type { WebhookHttpClient } from '../delivery/http-client';
 import { DEFAULT_AUTO_DISABLE, type AutoDisablePolicy } from '../delivery/webhook-health';
@@ -54,7 +55,7 @@ export const createActivities = ({
   const recordFirstAttempts = recordFirstAttemptsActivity(outcomeDeps);
   const recordDeliveryOutcome = recordDeliveryOutcomeActivity(outcomeDeps);
   const recordHeldEnd = heldEndRecorder(models, recordDeliveryOutcome);
-  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs, breakers, inFlight: new InFlightAttempts(), recordHeldEnd };
+  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs, breakers, inFlight: new InFlightAttempts(), recordHeldEnd, transformations: new Transformations() };
   return {
     ...createRequeueActivities(models),
     ...createFifoActivities(models, cache),

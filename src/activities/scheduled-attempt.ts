@@ -43,7 +43,8 @@ export async function sendInSlot(deps: AttemptDeps, request: ScheduledRequest, w
     await markSlotSent(deps.models, slotKey(webhookId, perSecond, at));
     await until(at);
     if (Date.now() - at > RATE_SLOT_LATE_MS) return { notSent: 'rate', reason: RATE_LIMITED_REASON };
-    return await whenAnswered(webhook, await sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 }));
+    const sent = await sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 });
+    return 'notSent' in sent ? sent : await whenAnswered(webhook, sent);
   } catch {
     // Before the request left (a read, the mark, signing): no attempt; its settle hands it on.
     return { notSent: 'own', reason: OWN_FAILURE_REASON };

@@ -2,15 +2,16 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { CircuitBreakers } from '../delivery/circuit-breaker';
 import { completeAttemptRecord } from '../delivery/attempt-log';
 import type { WebhookHttpClient } from '../delivery/http-client';
-import { classifyAttempt, type AttemptOutcome } from '../delivery/outcome';
-import { signedRequestTo, type SigningWebhook } from '../delivery/signed-request';
+import { classifyAttempt } from '../delivery/outcome';
+import { outgoingRequest, type OutgoingWebhook } from '../delivery/outgoing-request';
 import type { AttemptRecord } from '../delivery/types';
 import { eventEnvelope } from '../events/event-envelope';
 import { attemptDuration, deliveryAttempts, statusClass } from '../metrics/metrics';
 import type { Models } from '../models';
 import { eventKey, type EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
-import type { InFlightAttempts } from './in-flight-attempts';
+import type { InFlightAttempts, NotSent, SentAttempt } from './in-flight-attempts';
+import type { Transformations } from '../transformations/transformations';
 import type { PageCache } from './page-cache';
 
 export interface AttemptDeps {
@@ -20,6 +21,7 @@ export interface AttemptDeps {
   cache: PageCache;
   breakers: CircuitBreakers;
   inFlight: InFlightAttempts;
+  transformations: Transformations;
 }
 
 /** Thrown when an event's payload is not in storage: the retention sweep removed it (it is inserted before its fan-out starts). */
@@ -44,20 +46,38 @@ export async function loadEvent({ models, cache }: AttemptDeps, tenantId: string
 /**
  * One signed HTTP attempt of a delivery, as the inline first attempt and the retries make it:
  * the secret and sealed header values are decrypted for the request and dropped; what comes back (the
- * attempt's record and outcome) never holds it.
+ * attempt's record and outcome) never holds it. The webhook's transformation, if enabled, shapes
+ * the request first: it may cancel the delivery (no request: `NotSent` inactive) or fail (an
+ * attempt on record with no request, `transformation_failed`, which retrying cannot mend).
  */
 export async function sendAttempt(
-  { secretBox, http }: AttemptDeps,
+  deps: AttemptDeps,
   { deliveryId, webhook, event, attempt }: { deliveryId: string; webhook: WebhookDoc; event: EventDoc; attempt: number },
   onRequestStart?: (startedAt: Date) => void,
   /** Aborts the request: the activity's cancellation signal. */
   cancel?: AbortSignal,
-): Promise<{ record: AttemptRecord; outcome: AttemptOutcome }> {
+): Promise<SentAttempt | NotSent> {
+  const { http } = deps;
   const startedAt = new Date();
-  const request = signedRequestTo(webhook as SigningWebhook, secretBox, { deliveryId, envelope: eventEnvelope(event), now: startedAt });
+  const request = await outgoingRequest(deps, webhook as OutgoingWebhook, { deliveryId, envelope: eventEnvelope(event), now: startedAt });
+  if (request.kind === 'canceled') return { notSent: 'inactive', reason: request.reason };
+  const version = request.transformation ? { transformation: request.transformation } : {};
+  if (request.kind === 'failed') {
+    const record: AttemptRecord = {
+      attempt,
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      statusCode: null,
+      errorClass: 'transformation_failed',
+      error: request.error,
+      response: null,
+      ...version,
+    };
+    return { record, outcome: { kind: 'refused', reason: request.error } };
+  }
   onRequestStart?.(startedAt);
-  const result = await http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000, cancel);
-  const record = completeAttemptRecord(attempt, startedAt, result);
+  const result = await http.post(request.url, request.headers, request.body, webhook.timeoutSeconds * 1000, cancel, request.method);
+  const record = { ...completeAttemptRecord(attempt, startedAt, result), ...version };
   const status_class = statusClass(record.statusCode);
   deliveryAttempts.inc({ status_class });
   attemptDuration.observe({ status_class }, result.durationMs / 1000);

@@ -1,4 +1,7 @@
-/** `ApplicationFailure` types of a delivery; all but `Retryable`, `OwnFailure`, `RateLimited` and `CircuitOpen` end it at once. */
+/**
+ * `ApplicationFailure` types of a delivery; all but `Retryable`, `OwnFailure`, `RateLimited` and `CircuitOpen` end it at once
+ * (thrown non-retryable; the list below is the workflows' retry policy, unchanged so their commands stay the same).
+ */
 export enum DeliveryFailureType {
   /** Non-2xx response, timeout or network error: retried on the schedule. */
   Retryable = 'DeliveryRetryable',
@@ -10,6 +13,11 @@ export enum DeliveryFailureType {
   WebhookInactive = 'WebhookInactive',
   /** The URL resolves to an address the SSRF guard refuses. */
   UrlRefused = 'UrlRefused',
+  /**
+   * The webhook's transformation threw, returned a wrong shape or passed a limit: no request was
+   * made, and retrying the same code cannot help; the delivery ends failed (requeue it after a fix).
+   */
+  TransformationFailed = 'DeliveryTransformationFailed',
   /** The event's payload is no longer stored (past `RETENTION_DAYS`): nothing to send, it ends failed. */
   EventExpired = 'DeliveryEventExpired',
   /**

@@ -14,7 +14,7 @@ export const RESPONSE_EXCERPT_CHARS = 1000;
  */
 const MAX_RESPONSE_BYTES = RESPONSE_EXCERPT_CHARS * 4;
 
-export type HttpErrorClass = Exclude<AttemptErrorClass, 'worker_lost'>;
+export type HttpErrorClass = Exclude<AttemptErrorClass, 'worker_lost' | 'transformation_failed'>;
 
 export type HttpResult =
   | { kind: 'response'; statusCode: number; retryAfter: string | undefined; body: string; durationMs: number }
@@ -106,19 +106,19 @@ export class WebhookHttpClient {
   }
 
   /**
-   * One POST, bounded by `timeoutMs` in total (connect, headers and body). Once the status line
+   * One POST (or a transformation's PUT), bounded by `timeoutMs` in total (connect, headers and body). Once the status line
    * has arrived it decides the outcome: a body that is slow, cut off or endless only shortens
    * the excerpt. `cancel` aborts the request (the activity's cancellation): until the status line
    * has arrived, the attempt ends `canceled`.
    */
-  async post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, cancel?: AbortSignal): Promise<HttpResult> {
+  async post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, cancel?: AbortSignal, method: 'POST' | 'PUT' = 'POST'): Promise<HttpResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     let res: Dispatcher.ResponseData;
     try {
       this.guard.checkUrl(url);
       res = await request(url, {
-        method: 'POST',
+        method,
         dispatcher: this.agent,
         headers: { ...headers, 'user-agent': this.options.userAgent },
         body,

@@ -8,6 +8,8 @@ export interface SignedRequestInput {
   /** `webhook-id`: the delivery id, stable across every attempt and requeue of one delivery. */
   deliveryId: string;
   envelope: EventEnvelope;
+  /** What is sent and signed, when not the envelope itself (a connector's rendering, a transformation's payload). */
+  body?: string;
   /** Current secret first, then a rotated one still inside its overlap. */
   secrets: readonly string[];
   customHeaders: readonly { name: string; value: string }[];
@@ -21,7 +23,7 @@ export interface SignedRequestInput {
  * API.md, whose replayable `X-Webhook-Signature` only when asked for.
  */
 export function buildSignedRequest(input: SignedRequestInput): { body: string; headers: Record<string, string> } {
-  const body = JSON.stringify(input.envelope);
+  const body = input.body ?? JSON.stringify(input.envelope);
   const timestamp = Math.floor(input.now.getTime() / 1000);
   const headers: Record<string, string> = {};
   // Custom headers first, so reserved names below always win.
@@ -47,19 +49,21 @@ export interface SigningWebhook extends StoredWebhookSecrets {
 }
 
 /**
- * The request of one attempt to a stored webhook: its secrets and sealed header values are
+ * The request of one attempt to a stored webhook (`headers`: a transformation's): its secrets and sealed header values are
  * decrypted here, at attempt time, and never leave the request.
  */
 export function signedRequestTo(
   webhook: SigningWebhook,
   secretBox: SecretBox,
-  { deliveryId, envelope, now }: Pick<SignedRequestInput, 'deliveryId' | 'envelope' | 'now'>,
+  { deliveryId, envelope, body, now, headers = {} }: Pick<SignedRequestInput, 'deliveryId' | 'envelope' | 'body' | 'now'> & { headers?: Record<string, string> },
 ): { body: string; headers: Record<string, string> } {
   return buildSignedRequest({
     deliveryId,
     envelope,
+    body,
     secrets: signingSecrets(webhook, secretBox, now),
-    customHeaders: openHeaders(webhook.headers, secretBox),
+    // A transformation's headers come last: they add to the webhook's own or replace them.
+    customHeaders: [...openHeaders(webhook.headers, secretBox), ...Object.entries(headers).map(([name, value]) => ({ name, value }))],
     legacySignature: webhook.legacySignature ?? true,
     now,
   });

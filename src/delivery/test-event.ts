@@ -2,15 +2,15 @@ import type { SecretBox } from '../crypto/secret-box';
 import { deliveryId, newId } from '../ids';
 import type { WebhookHttpClient } from './http-client';
 import { classifyAttempt } from './outcome';
-import { signedRequestTo, type SigningWebhook } from './signed-request';
+import type { Transformations } from '../transformations/transformations';
+import { outgoingRequest, type OutgoingWebhook } from './outgoing-request';
 import type { EventEnvelope } from './types';
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 
-export interface TestEventWebhook extends SigningWebhook {
+export interface TestEventWebhook extends OutgoingWebhook {
   _id: string;
   tenantId: string;
-  url: string;
   timeoutSeconds: number;
 }
 
@@ -24,11 +24,11 @@ export interface TestEventResult {
 
 /**
  * Sends one signed `webhook.test` event to a webhook, synchronously, exactly as a real attempt
- * goes out (same signing, headers, HTTP client, SSRF guard and outcome classifier). It is not
+ * goes out (same signing, headers, transformation, HTTP client, SSRF guard and outcome classifier). It is not
  * an event of the tenant: nothing is stored, no counter changes, nothing is retried.
  */
 export async function sendTestEvent(
-  deps: { http: WebhookHttpClient; secretBox: SecretBox },
+  deps: { http: WebhookHttpClient; secretBox: SecretBox; transformations: Transformations },
   webhook: TestEventWebhook,
   now = new Date(),
 ): Promise<TestEventResult> {
@@ -41,8 +41,10 @@ export async function sendTestEvent(
     data: { webhookId: webhook._id, message: 'This is a test event. It can be ignored.' },
     metadata: {},
   };
-  const request = signedRequestTo(webhook, deps.secretBox, { deliveryId: deliveryId(webhook.tenantId, eventId, webhook._id), envelope, now });
-  const result = await deps.http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000);
+  const request = await outgoingRequest(deps, webhook, { deliveryId: deliveryId(webhook.tenantId, eventId, webhook._id), envelope, now });
+  // The webhook's transformation canceled it or failed: no request.
+  if (request.kind !== 'send') return { success: false, statusCode: null, durationMs: 0, response: null, error: request.kind === 'failed' ? request.error : request.reason };
+  const result = await deps.http.post(request.url, request.headers, request.body, webhook.timeoutSeconds * 1000, undefined, request.method);
   return {
     success: classifyAttempt(result, Date.now()).kind === 'delivered',
     statusCode: result.kind === 'response' ? result.statusCode : null,

@@ -13,7 +13,8 @@ export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | '
 
 /**
  * Why an attempt got no HTTP status; `worker_lost` marks an attempt whose worker stopped
- * mid-request, `canceled` one aborted by the delivery's cancellation before the receiver answered.
+ * mid-request, `canceled` one aborted by the delivery's cancellation before the receiver answered,
+ * `transformation_failed` one whose webhook's transformation failed, so no request was made.
  */
 export type AttemptErrorClass =
   | 'timeout'
@@ -24,7 +25,8 @@ export type AttemptErrorClass =
   | 'url_refused'
   | 'network'
   | 'canceled'
-  | 'worker_lost';
+  | 'worker_lost'
+  | 'transformation_failed';
 
 /** One HTTP request of a delivery, as the audit log records it. */
 export interface AttemptRecord {
@@ -40,6 +42,8 @@ export interface AttemptRecord {
   error: string | null;
   /** First 1000 characters of the response body. */
   response: string | null;
+  /** The version of the webhook's transformation that made its request (transformations/transformation.ts); absent: none ran. */
+  transformation?: string;
 }
 
 /** A webhook chosen by the fan-out, with what its delivery workflow needs to set its retry policy. */

@@ -95,3 +95,10 @@ export const inFlightHandovers = new Counter({
   help: 'First attempts whose receiver had not answered within the inline budget: handed to their delivery workflow with the request still in flight.',
   registers: [registry],
 });
+
+export const transformationRuns = new Counter({
+  name: 'webhook_transformation_runs_total',
+  help: 'Calls of webhooks\' transformations, by result: sent (a request follows), canceled (none is sent), failed (its code threw, returned a wrong shape or passed a limit).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});

@@ -24,6 +24,8 @@ const headerSchema = new Schema({ name: String, value: String, sealed: { type: e
  * `webhook_counters` (models/webhook-counter.ts), so its frequent writes never rewrite this
  * document; the engine writes here only to disable a failing webhook.
  */
+const transformationSchema = new Schema({ code: { type: String, required: true }, enabled: { type: Boolean, required: true } }, { _id: false });
+
 const webhookSchema = new Schema(
   {
     _id: { type: String, required: true },
@@ -50,6 +52,8 @@ const webhookSchema = new Schema(
     rateLimitPerSecond: { type: Number, default: null },
     /** `fifo`: one delivery at a time, in acceptance order (workflows/fifo-sequencer-workflow.ts); absent on older webhooks: unordered. */
     ordering: { type: String, enum: ['unordered', 'fifo'], default: 'unordered' },
+    /** JavaScript run on each attempt's request (transformations/), and whether it runs; null: none. */
+    transformation: { type: transformationSchema, default: null },
     secret: { type: encryptedSecretSchema, required: true },
     previousSecret: { type: encryptedSecretSchema, default: null },
     previousSecretExpiresAt: { type: Date, default: null },

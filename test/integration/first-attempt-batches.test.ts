@@ -1,3 +1,4 @@
+import { Transformations } from '../../src/transformations/transformations';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { DeliveryInput } from '../../src/delivery/types';
@@ -79,7 +80,7 @@ describe('first attempts in batches (dev server)', () => {
 
   it("a batch records what ended on its first attempt; a record that fails is left to the fan-out, and the attempts stand", async () => {
     const { tenantId } = await ctx.harness.createTenant();
-    const deps = { models: ctx.harness.models, secretBox: ctx.harness.secretBox, http: new WebhookHttpClient({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'webhook-service/test' }), cache: new PageCache(), retryAfterMaxMs: 1000, breakers: new CircuitBreakers(ctx.harness.models, DEFAULT_CIRCUIT_POLICY, async () => undefined, () => undefined), inFlight: new InFlightAttempts() };
+    const deps = { models: ctx.harness.models, secretBox: ctx.harness.secretBox, http: new WebhookHttpClient({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'], userAgent: 'webhook-service/test' }), cache: new PageCache(), retryAfterMaxMs: 1000, breakers: new CircuitBreakers(ctx.harness.models, DEFAULT_CIRCUIT_POLICY, async () => undefined, () => undefined), inFlight: new InFlightAttempts(), transformations: new Transformations() };
     // A webhook deleted since the page was read: its delivery ends at once, canceled, with no request.
     const batch = { tenantId, eventId: 'gone-1', eventType: 'a.b', deliveries: [{ deliveryId: 'dlv_batch_gone', webhookId: 'wh_deleted' }], record: { fanoutRunId: 'run-1', firstPage: true } };
     // The activity's own logs (a canceled delivery, a record left to the fan-out) are not the test's output.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { eventBatchSchema, eventIdSchema, newEventSchema } from '../routes/events';
+import { transformationTestInputSchema } from '../routes/webhooks';
 import {
   apiKeyIssuedResponseSchema,
   apiKeyListResponseSchema,
@@ -27,6 +28,7 @@ import { webhookStatsQuerySchema, webhookStatsResponseSchema } from '../schemas/
 import {
   emptyBodySchema,
   filterTestResponseSchema,
+  transformationTestResponseSchema,
   secretRotationResponseSchema,
   webhookCreatedResponseSchema,
   webhookIdParamsSchema,
@@ -230,6 +232,16 @@ export const OPERATIONS: Operation[] = [
     params: webhookIdParamsSchema,
     body: newEventSchema,
     responses: { 200: { description: 'Whether it matches.', schema: filterTestResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/{id}/transformation-test',
+    summary: "What the webhook's transformation (or `code` not yet saved) makes of an event's request: what would be sent (signed), that it cancels, or its error; nothing is stored or sent",
+    tag: 'webhooks',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    body: transformationTestInputSchema,
+    responses: { 200: { description: 'What would be sent, or why nothing would.', schema: transformationTestResponseSchema } },
   },
   {
     method: 'get',

@@ -7,7 +7,7 @@ import { sendTestEvent } from '../../delivery/test-event';
 import { UrlRefusedError } from '../../delivery/url-guard';
 import { unstoredEventEnvelope } from '../../events/event-envelope';
 import { matchesEventType, patternsMatching } from '../../events/event-type';
-import { newId } from '../../ids';
+import { deliveryId, newId } from '../../ids';
 import type { Models } from '../../models';
 import type { WebhookDoc } from '../../models/webhook';
 import { circuitView } from '../../delivery/circuit-breaker';
@@ -19,6 +19,7 @@ import { encodeCursor } from '../list-cursor';
 import { CUSTOM_HEADER_LIMITS } from '../schemas/custom-headers';
 import {
   emptyBodySchema,
+  transformationCodeSchema,
   webhookIdParamsSchema,
   webhookInputSchema,
   webhookListQuerySchema,
@@ -28,6 +29,11 @@ import {
   type WebhookView,
 } from '../schemas/webhook';
 import { route } from '../validate';
+import { z } from 'zod';
+import { outgoingRequest, type OutgoingWebhook } from '../../delivery/outgoing-request';
+import { SandboxError } from '../../transformations/sandbox';
+import { codeVersion } from '../../transformations/transformation';
+import { Transformations } from '../../transformations/transformations';
 import { newEventSchema } from './events';
 
 export interface WebhooksRouterDeps {
@@ -68,6 +74,7 @@ export function webhookView(doc: WebhookDoc, counters: WebhookCounters, circuit:
     ordering: doc.ordering === 'fifo' ? 'fifo' : 'unordered',
     // Absent on webhooks created before the field: they keep the header they always had.
     legacySignature: doc.legacySignature ?? true,
+    transformation: doc.transformation ? { code: doc.transformation.code, enabled: doc.transformation.enabled, version: codeVersion(doc.transformation.code) } : null,
     circuit: circuitView(circuit, doc.createdAt),
     deliverySuccessCount: counters.deliverySuccessCount,
     deliveryFailureCount: counters.deliveryFailureCount,
@@ -123,6 +130,7 @@ function userFieldUpdate(input: WebhookPatch, box: SecretBox, current?: WebhookD
   if (input.filter !== undefined) $set.filter = input.filter === null ? null : JSON.stringify(input.filter);
   if (input.rateLimitPerSecond !== undefined) $set.rateLimitPerSecond = input.rateLimitPerSecond;
   if (input.ordering !== undefined) $set.ordering = input.ordering;
+  if (input.transformation !== undefined) $set.transformation = input.transformation;
   if (input.retrySchedule === null) $unset.retrySchedule = 1;
   else if (input.retrySchedule !== undefined) $set.retrySchedule = input.retrySchedule;
   return { $set, $unset };
@@ -130,6 +138,7 @@ function userFieldUpdate(input: WebhookPatch, box: SecretBox, current?: WebhookD
 
 export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds, secretRotationOverlapSeconds }: WebhooksRouterDeps): Router {
   const router = Router();
+  const transformations = new Transformations();
   const { Webhook, WebhookCounter, WebhookCircuit } = models;
   const circuitOf = (id: string) => WebhookCircuit.findById(id).lean<WebhookCircuitDoc>();
 
@@ -147,6 +156,16 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
     }
   }
 
+  /** Code that does not compile, or defines no handler, is never saved: 400 with its line. */
+  async function checkCode(code: string, path: string): Promise<void> {
+    try {
+      await transformations.check(code);
+    } catch (err) {
+      if (!(err instanceof SandboxError)) throw err;
+      throw new ApiError(400, 'validation_failed', 'request is invalid', [{ path, message: err.line ? `${err.message} (line ${err.line})` : err.message }]);
+    }
+  }
+
   /** A webhook of the calling tenant; another tenant's is 404, never 403. */
   async function findOwn(tenantId: string, id: string): Promise<WebhookDoc> {
     const doc = await Webhook.findOne({ _id: id, tenantId }).lean();
@@ -161,6 +180,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
   async function update(tenantId: string, id: string, input: WebhookPatch): Promise<WebhookView> {
     const current = await findOwn(tenantId, id);
     if (input.url !== undefined) await checkUrl(input.url);
+    if (input.transformation) await checkCode(input.transformation.code, 'transformation.code');
     const { $set, $unset } = userFieldUpdate(input, secretBox, current);
     const enabled = input.active === true && !current.active;
     if (enabled) Object.assign($set, { disabledReason: null, disabledAt: null });
@@ -181,6 +201,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
     '/',
     route({ body: webhookInputSchema }, async ({ body }, _req, res) => {
       await checkUrl(body.url);
+      if (body.transformation) await checkCode(body.transformation.code, 'transformation.code');
       const secret = generateWebhookSecret();
       const { $set } = userFieldUpdate({ active: true, timeoutSeconds: defaultTimeoutSeconds, legacySignature: false, ...body }, secretBox);
       const doc = await Webhook.create({ ...$set, _id: newId('wh'), tenantId: res.locals.tenantId as string, secret: secretBox.encrypt(secret) });
@@ -252,6 +273,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
         filter: null,
         rateLimitPerSecond: null,
         ordering: 'unordered',
+        transformation: null,
         ...body,
       };
       res.json({ webhook: await update(res.locals.tenantId as string, params.id, whole) });
@@ -297,7 +319,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
     '/:id/test',
     route({ params: webhookIdParamsSchema, body: emptyBodySchema }, async ({ params }, _req, res) => {
       const webhook = await findOwn(res.locals.tenantId as string, params.id);
-      res.json(await sendTestEvent({ http, secretBox }, webhook));
+      res.json(await sendTestEvent({ http, secretBox, transformations }, webhook));
     }),
   );
 
@@ -312,5 +334,32 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
     }),
   );
 
+  router.post(
+    '/:id/transformation-test',
+    route({ params: webhookIdParamsSchema, body: transformationTestInputSchema }, async ({ params, body }, _req, res) => {
+      const tenantId = res.locals.tenantId as string;
+      const webhook = await findOwn(tenantId, params.id);
+      if (body.code !== undefined) await checkCode(body.code, 'code');
+      const code = body.code ?? webhook.transformation?.code;
+      const envelope = unstoredEventEnvelope(tenantId, body.event);
+      const tried = { ...webhook, transformation: code === undefined ? null : { code, enabled: true } } as OutgoingWebhook;
+      const request = await outgoingRequest({ secretBox, transformations }, tried, { deliveryId: deliveryId(tenantId, envelope.id, webhook._id), envelope, now: new Date() });
+      if (request.kind !== 'send') {
+        res.json({ outcome: request.kind === 'canceled' ? 'cancel' : 'failed', request: null, error: request.kind === 'failed' ? request.error : null, transformation: request.transformation });
+        return;
+      }
+      // The values of the webhook's sensitive custom headers are sent, never shown.
+      const sensitive = new Set((webhook.headers as StoredHeader[]).filter((h) => h.sealed || isSensitiveHeader(h.name ?? '')).map((h) => (h.name ?? '').toLowerCase()));
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, sensitive.has(name) ? '[sensitive]' : value]));
+      res.json({ outcome: 'send', request: { method: request.method, url: request.url, headers, body: request.body }, error: null, transformation: request.transformation });
+    }),
+  );
+
   return router;
 }
+
+/** `POST /v1/webhooks/{id}/transformation-test`: an event, and code not yet saved (else the webhook's own, enabled or not). */
+export const transformationTestInputSchema = z.strictObject({
+  event: newEventSchema.meta({ description: 'The event, as POST /v1/events takes it.' }),
+  code: transformationCodeSchema.optional().meta({ description: "Code to try instead of the webhook's (not saved)." }),
+});

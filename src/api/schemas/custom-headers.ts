@@ -4,11 +4,11 @@ import { isSensitiveHeader } from '../../crypto/sealed-headers';
 export { isSensitiveHeader };
 
 /** RFC 7230 token. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Visible ASCII, space and tab: no CR, LF or other control characters, nothing a proxy rewrites. */
-const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+export const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /** Set by the service on every request, or hop-by-hop: a webhook cannot override them. */
-const RESERVED_HEADER =
+export const RESERVED_HEADER =
   /^(content-type|content-length|content-encoding|host|user-agent|transfer-encoding|connection|keep-alive|upgrade|te|trailer|expect|proxy-.*|webhook-.*|x-webhook-.*)$/i;
 
 export const CUSTOM_HEADER_LIMITS = { count: 20, nameLength: 256, valueLength: 4096, totalBytes: 8192 } as const;

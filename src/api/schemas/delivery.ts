@@ -52,6 +52,10 @@ export const attemptSchema = z.strictObject({
   errorClass: z.string().nullable(),
   error: z.string().nullable(),
   response: z.string().nullable().meta({ description: 'First 1000 characters of the response body.' }),
+  transformation: z
+    .string()
+    .optional()
+    .meta({ description: "The version of the webhook's transformation that made this attempt's request (its `transformation.version`); absent when none ran. An attempt whose transformation failed has errorClass `transformation_failed` and made no request." }),
 });
 
 export const deliveryDetailSchema = deliverySummarySchema.extend({

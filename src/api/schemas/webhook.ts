@@ -6,6 +6,23 @@ import { RATE_LIMIT_MAX_PER_SECOND } from '../../delivery/rate-limit';
 import { customHeadersPatchSchema, customHeadersSchema } from './custom-headers';
 import { storedText } from './stored-text';
 import { cursorSchema } from '../list-cursor';
+import { TRANSFORMATION_CODE_MAX_BYTES } from '../../transformations/transformation';
+
+export const transformationCodeSchema = z
+  .string()
+  .min(1)
+  .refine((code) => Buffer.byteLength(code) <= TRANSFORMATION_CODE_MAX_BYTES, `at most ${TRANSFORMATION_CODE_MAX_BYTES} bytes of code`);
+
+/** A webhook's transformation as given: its code (checked to compile before it is saved) and whether it runs. */
+const transformationInputSchema = z
+  .strictObject({
+    code: transformationCodeSchema.meta({ description: `JavaScript defining \`function handler(webhook)\` (at most ${TRANSFORMATION_CODE_MAX_BYTES} bytes); checked to compile on save (a syntax error: 400 with its line).` }),
+    enabled: z.boolean().default(true).meta({ description: 'Whether it runs on each attempt. @default true' }),
+  })
+  .meta({
+    description:
+      "Reshapes each attempt's request: `handler(webhook)` gets `{eventType, eventId, url, method, headers, payload}` and returns it changed (`payload`, `url`, `method` POST or PUT, extra `headers`) or with `cancel: true` (no request; the delivery ends canceled). It runs in a sandbox (QuickJS in WebAssembly: no require, network, timers, file system or environment) with 16 MiB of memory and 50 ms per call. Code that throws, returns a wrong shape or passes a limit fails the attempt (`transformation_failed: ...`), not retried on the schedule: requeue after a fix. null: none.",
+  });
 
 export const metadataSchema = z
   .record(storedText().min(1).max(128), storedText().max(1024))
@@ -60,6 +77,7 @@ export const webhookInputSchema = z.strictObject({
       description:
         '`fifo`: deliveries are sent one at a time, in the order the API accepted their events; the next waits until the previous one is delivered or has finally failed (each keeps its own attempts and retries). A retried, requeued or resent delivery goes to the end of the line. `unordered` (the default): deliveries are sent as soon as they can be, in parallel. @default unordered',
     }),
+  transformation: transformationInputSchema.nullable().optional(),
   legacySignature: z
     .boolean()
     .optional()
@@ -110,6 +128,14 @@ export const webhookSchema = z.strictObject({
     .meta({ description: 'The payload filter: only events it matches are delivered (see POST /v1/webhooks/{id}/filter-test); null: every event of the subscribed types.' }),
   rateLimitPerSecond: z.number().nullable().meta({ description: 'Most requests per second sent to this webhook; deliveries over it wait. null: no limit.' }),
   ordering: z.enum(['unordered', 'fifo']).meta({ description: '`fifo`: one delivery at a time, in acceptance order; `unordered`: in parallel, in no particular order.' }),
+  transformation: z
+    .strictObject({
+      code: z.string(),
+      enabled: z.boolean(),
+      version: z.string().meta({ description: 'The code\'s version (16 hex digits of its SHA-256), as each attempt it made records it (`transformation`).' }),
+    })
+    .nullable()
+    .meta({ description: "The transformation of each attempt's request (see POST /v1/webhooks/{id}/transformation-test); null: none." }),
   legacySignature: z.boolean().meta({ description: 'Whether attempts also carry the legacy, replayable `X-Webhook-Signature`.' }),
   circuit: z
     .strictObject({
@@ -153,6 +179,20 @@ export const webhookTestResponseSchema = z.strictObject({
 
 export const filterTestResponseSchema = z.strictObject({
   matches: z.boolean().meta({ description: 'Whether the webhook would get this event: its type is one the webhook subscribes to, and the event passes its filter (if any).' }),
+});
+
+export const transformationTestResponseSchema = z.strictObject({
+  outcome: z.enum(['send', 'cancel', 'failed']).meta({ description: '`send`: `request` is what would be sent; `cancel`: nothing would be (the delivery ends canceled); `failed`: the attempt would fail with `error`, no request.' }),
+  request: z
+    .strictObject({
+      method: z.enum(['POST', 'PUT']),
+      url: z.string(),
+      headers: z.record(z.string(), z.string()).meta({ description: 'As sent, signature included; values of sensitive custom headers are shown as `[sensitive]`.' }),
+      body: z.string().meta({ description: 'The body as sent and signed.' }),
+    })
+    .nullable(),
+  error: z.string().nullable().meta({ description: '`transformation_failed: <message>` when the code threw, returned a wrong shape or passed a limit.' }),
+  transformation: z.string().nullable().meta({ description: 'The version of the code that ran; null when the webhook has none and none was given.' }),
 });
 
 /** No body, or an empty object: rotate-secret and test take no options. */
