@@ -282,6 +282,25 @@ describe('inbound sources', () => {
     expectError(await post(source.ingestUrl, '{"v":2}', await headers('{"v":2}', 'same')), 409, 'idempotency_conflict');
   });
 
+  it('PATCH sets the secret a provider shows once its endpoint exists (Stripe): the next request is checked with it; the URL stays', async () => {
+    const { apiKey } = await ctx.harness.createTenant('Patch');
+    const source = await createSource(apiKey, { name: 'Stripe', type: 'stripe', secret: 'whsec_placeholder' });
+    const patch = (body: unknown) => ctx.harness.call('PATCH', `/v1/sources/${source.id}`, { token: apiKey, body });
+    expect(pathsOf(expectError(await patch({ secret: 'sk_live_nope' }), 400, 'validation_failed'))).toEqual(['secret']);
+    expect(pathsOf(expectError(await patch({ hmac: { header: 'x-sig' } }), 400, 'validation_failed'))).toEqual(['hmac']);
+    expectError(await patch({}), 400, 'validation_failed');
+    const changed = await patch({ secret: 'whsec_from_the_dashboard', name: 'Stripe live' });
+    expect(changed.status).toBe(200);
+    expect(valid(sourceResponseSchema, changed.body).source).toMatchObject({ id: source.id, name: 'Stripe live' });
+    expect(JSON.stringify(changed.body)).not.toContain('whsec_from_the_dashboard');
+
+    const raw = JSON.stringify({ id: 'evt_patched', type: 'charge.succeeded' });
+    const signed = (secret: string) => ({ 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: raw, secret }) });
+    expectError(await post(source.ingestUrl, raw, signed('whsec_placeholder')), 401, 'invalid_signature');
+    const ok = await post(source.ingestUrl, raw, signed('whsec_from_the_dashboard'));
+    expect([ok.status, ok.body.type]).toEqual([202, 'stripe.charge.succeeded']);
+  });
+
   it('rotate-url: the new URL works at once and the previous one for 24 hours; a second rotation ends the oldest', async () => {
     const { apiKey } = await ctx.harness.createTenant('Rotation');
     const secret = `whsec_${Buffer.from('rotation rotation rotation 32 by').toString('base64')}`;

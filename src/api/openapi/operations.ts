@@ -32,6 +32,7 @@ import {
   sourceInputSchema,
   sourceListQuerySchema,
   sourceListResponseSchema,
+  sourcePatchSchema,
   sourceResponseSchema,
 } from '../schemas/source';
 import { webhookStatsQuerySchema, webhookStatsResponseSchema } from '../schemas/webhook-stats';
@@ -382,6 +383,16 @@ export const OPERATIONS: Operation[] = [
     auth: 'tenant',
     params: sourceIdParamsSchema,
     responses: { 200: { description: 'The source.', schema: sourceResponseSchema } },
+  },
+  {
+    method: 'patch',
+    path: '/v1/sources/{id}',
+    summary: 'Change a source\'s name, secret (e.g. the signing secret a provider shows once the endpoint exists) or hmac settings; its ingest URL stays',
+    tag: 'sources',
+    auth: 'tenant',
+    params: sourceIdParamsSchema,
+    body: sourcePatchSchema,
+    responses: { 200: { description: 'The changed source (never its secret).', schema: sourceResponseSchema } },
   },
   {
     method: 'delete',

@@ -11,10 +11,10 @@ import type { SourceDoc } from '../../models/source';
 import { HMAC_DEFAULTS } from '../../sources/hmac';
 import { INGEST_URL_OVERLAP_MS, issueIngestToken } from '../../sources/ingest-token';
 import { VERIFIERS, type SourceType } from '../../sources/registry';
-import { notFound } from '../errors';
+import { ApiError, notFound } from '../errors';
 import { encodeCursor } from '../list-cursor';
 import { emptyBodySchema } from '../schemas/webhook';
-import { sourceIdParamsSchema, sourceInputSchema, sourceListQuerySchema, type SourceView } from '../schemas/source';
+import { SECRET_SCHEMAS, sourceIdParamsSchema, sourceInputSchema, sourceListQuerySchema, sourcePatchSchema, type SourceView } from '../schemas/source';
 import { route } from '../validate';
 import { publicBaseUrl } from './portal-sessions';
 
@@ -101,6 +101,29 @@ export function sourcesRouter({ models, secretBox, publicUrl, now = () => new Da
     '/:id',
     route({ params: sourceIdParamsSchema }, async ({ params }, _req, res) => {
       res.json({ source: sourceView(await findOwn(res.locals.tenantId as string, params.id)) });
+    }),
+  );
+
+  router.patch(
+    '/:id',
+    route({ params: sourceIdParamsSchema, body: sourcePatchSchema }, async ({ params, body }, _req, res) => {
+      const tenantId = res.locals.tenantId as string;
+      const current = await findOwn(tenantId, params.id);
+      const invalid = (path: string, message: string) => new ApiError(400, 'validation_failed', 'request is invalid', [{ path, message }]);
+      const $set: Record<string, unknown> = {};
+      if (body.name !== undefined) $set.name = body.name;
+      if (body.secret !== undefined) {
+        const checked = SECRET_SCHEMAS[current.type].safeParse(body.secret);
+        if (!checked.success) throw invalid('secret', checked.error.issues[0].message);
+        $set.secret = secretBox.encrypt(body.secret);
+      }
+      if (body.hmac !== undefined) {
+        if (current.type !== 'hmac') throw invalid('hmac', `a ${current.type} source takes no hmac settings`);
+        $set.hmac = { ...HMAC_DEFAULTS, ...body.hmac };
+      }
+      const doc = await Source.findOneAndUpdate({ _id: params.id, tenantId }, { $set }, { returnDocument: 'after' }).lean<SourceDoc>();
+      if (!doc) throw notFound('source');
+      res.json({ source: sourceView(doc) });
     }),
   );
 

@@ -38,6 +38,11 @@ export const hmacSettingsInputSchema = z
   .meta({ description: 'Required for type `hmac`, refused for the others.' });
 
 const base = { name, secret };
+const stripeSecret = secret.regex(/^whsec_/, 'expected the endpoint\'s signing secret, whsec_...');
+const standardSecret = secret.refine(isStandardWebhooksSecret, 'expected whsec_ followed by base64').meta({ pattern: '^(whsec_)?[A-Za-z0-9+/]+={0,2}$' });
+
+/** The secret each type takes (create and PATCH). */
+export const SECRET_SCHEMAS: Record<string, z.ZodType<string>> = { github: secret, stripe: stripeSecret, shopify: secret, 'standard-webhooks': standardSecret, hmac: secret };
 
 /** `POST /v1/sources`: one shape per type; the secret is the one the provider signs with. */
 export const sourceInputSchema = z.discriminatedUnion('type', [
@@ -45,17 +50,31 @@ export const sourceInputSchema = z.discriminatedUnion('type', [
   z.strictObject({
     ...base,
     type: z.literal('stripe').meta({ description: 'Stripe endpoint (Stripe-Signature, 5-minute tolerance).' }),
-    secret: secret.regex(/^whsec_/, 'expected the endpoint\'s signing secret, whsec_...'),
+    secret: stripeSecret,
   }),
   z.strictObject({ ...base, type: z.literal('shopify').meta({ description: 'Shopify webhooks (X-Shopify-Hmac-Sha256), keyed with the app\'s client secret.' }) }),
   z.strictObject({
     ...base,
     type: z.literal('standard-webhooks').meta({ description: 'Any Standard Webhooks sender (webhook-id, webhook-timestamp, webhook-signature).' }),
-    secret: secret.refine(isStandardWebhooksSecret, 'expected whsec_ followed by base64').meta({ pattern: '^(whsec_)?[A-Za-z0-9+/]+={0,2}$' }),
+    secret: standardSecret,
   }),
   z.strictObject({ ...base, type: z.literal('hmac').meta({ description: 'A generic HMAC signature of the body in a header.' }), hmac: hmacSettingsInputSchema }),
 ]);
 export type SourceInput = z.output<typeof sourceInputSchema>;
+
+/**
+ * `PATCH /v1/sources/{id}`: a new name, a new secret (in the format its type takes: a provider
+ * such as Stripe shows its signing secret only once the endpoint exists), new `hmac` settings
+ * (replaced whole; `hmac` sources only). The ingest URL does not change.
+ */
+export const sourcePatchSchema = z
+  .strictObject({
+    name: name.optional(),
+    secret: secret.optional().meta({ description: 'The provider\'s new secret; it applies to the next request. Stripe: `whsec_...`; standard-webhooks: `whsec_` + base64.' }),
+    hmac: hmacSettingsInputSchema.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, 'give at least one field to change')
+  .meta({ minProperties: 1 });
 
 export const sourceIdParamsSchema = z.strictObject({ id: z.string().min(1).max(64) });
 
