@@ -11,6 +11,10 @@ import {
 } from '../../src/api/schemas/source';
 import { eventResponseSchema } from '../../src/api/schemas/delivery';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
+import { freePort } from '../../src/embedded/ports';
+import { Harness } from '../support/harness';
+import { EventIngestion } from '../../src/events/event-ingestion';
+import { SourceIngest } from '../../src/sources/source-ingest';
 import { expectError, pathsOf, valid } from '../support/shapes';
 import { verifiedPayload } from '../support/signatures';
 import { eventually } from '../support/stack';
@@ -325,5 +329,45 @@ describe('inbound sources', () => {
     expect((await send(again.ingestUrl, 'msg_newest')).status).toBe(202);
     expect((await send(ingestUrl, 'msg_previous')).status).toBe(202);
     expectError(await send(source.ingestUrl, 'msg_oldest'), 404, 'not_found');
+  });
+});
+
+describe('inbound sources while Temporal is unreachable', () => {
+  const ctx = useHarness({ receivers: 1 });
+
+  it('answers 503 with Retry-After and starts nothing; the provider\'s retry once Temporal is back is accepted and fanned out once', async () => {
+    const down = await Harness.start({ apiTemporalAddress: `127.0.0.1:${await freePort()}`, worker: false });
+    try {
+      // The same database, with an API and a worker that reach Temporal. Each harness seals with
+      // its own key: the source is created through `down`, the webhook through `up`.
+      const up = await Harness.start({ mongodbUri: down.mongodbUri });
+      try {
+        const { apiKey, tenantId } = await down.createTenant('Outage');
+        await up.createWebhook(apiKey, { url: ctx.receiver.url('/outage'), events: ['github.*'] });
+        const created = valid(sourceCreatedResponseSchema, (await down.call('POST', '/v1/sources', { token: apiKey, body: { name: 'gh', type: 'github', secret: 's3cret' } })).body).source;
+        const raw = '{"zen":"Keep it logically awesome."}';
+        const headers = { 'content-type': 'application/json', 'x-hub-signature-256': await sign('s3cret', raw), 'x-github-event': 'ping', 'x-github-delivery': 'outage-1' };
+        const id = `${created.id}:outage-1`;
+
+        const refused = await fetch(created.ingestUrl, { method: 'POST', headers, body: raw });
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toBeTruthy();
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('service_unavailable');
+        const notStarted = await up.client.workflow.getHandle(eventWorkflowId(tenantId, id)).describe().catch((e: Error) => e.name);
+        expect(notStarted).toBe('WorkflowNotFoundError');
+
+        // The provider's retry, through what the ingest route runs, with `down`'s key and `up`'s Temporal.
+        const sources = new SourceIngest({ models: up.models, secretBox: down.secretBox, ingestion: new EventIngestion({ models: up.models, client: up.client, taskQueue: up.taskQueue }) });
+        const token = created.ingestUrl.split('/').pop()!;
+        const accepted = await sources.receive(await sources.open(created.id, token), Buffer.from(raw), headers);
+        expect(accepted).toEqual({ id, type: 'github.ping', status: 'accepted', duplicate: false });
+        expect(await up.client.workflow.getHandle(eventWorkflowId(tenantId, id)).result()).toEqual({ deliveries: 1 });
+        expect(ctx.receiver.requests.filter((r) => r.path === '/outage')).toHaveLength(1);
+      } finally {
+        await up.close();
+      }
+    } finally {
+      await down.close();
+    }
   });
 });
