@@ -36,6 +36,8 @@ const providers: {
   body: (deliveryId: string) => Record<string, unknown>;
   eventType: string;
   metadata: (deliveryId: string) => Record<string, string>;
+  /** The event id, when it is not `<source id>:<delivery id>`. */
+  eventId?: (sourceId: string, deliveryId: string) => string;
 }[] = [
   {
     type: 'github',
@@ -77,14 +79,17 @@ const providers: {
       headers: {
         'x-shopify-hmac-sha256': createHmac('sha256', 'shpss_shopify_client_secret').update(raw).digest('base64'),
         'x-shopify-topic': 'orders/create',
-        'x-shopify-webhook-id': deliveryId,
+        // Shopify's rule: the event id is the same on every retry; the webhook id may not be.
+        'x-shopify-event-id': deliveryId,
+        'x-shopify-webhook-id': randomUUID(),
         'x-shopify-shop-domain': 'acme.myshopify.com',
         'x-shopify-api-version': '2025-01',
         'x-shopify-triggered-at': new Date().toISOString(),
       },
     }),
     eventType: 'shopify.orders.create',
-    metadata: (id) => ({ 'shopify-webhook-id': id, 'shopify-topic': 'orders/create', 'shopify-shop-domain': 'acme.myshopify.com', 'shopify-api-version': '2025-01' }),
+    metadata: (id) => ({ 'shopify-event-id': id, 'shopify-topic': 'orders/create', 'shopify-shop-domain': 'acme.myshopify.com', 'shopify-api-version': '2025-01' }),
+    eventId: (sourceId, id) => `${sourceId}:orders.create:${id}`,
   },
   {
     type: 'standard-webhooks',
@@ -209,7 +214,8 @@ describe('inbound sources', () => {
     const raw = JSON.stringify(body, null, 2);
 
     const accepted = await post(source.ingestUrl, raw, (await provider.sign(raw, deliveryId)).headers);
-    expect([accepted.status, accepted.body]).toEqual([202, { id: `${source.id}:${deliveryId}`, type: provider.eventType, status: 'accepted', duplicate: false }]);
+    const eventId = provider.eventId?.(source.id, deliveryId) ?? `${source.id}:${deliveryId}`;
+    expect([accepted.status, accepted.body]).toEqual([202, { id: eventId, type: provider.eventType, status: 'accepted', duplicate: false }]);
     valid(ingestAcceptedResponseSchema, accepted.body);
 
     const read = await ctx.harness.call('GET', `/v1/events/${encodeURIComponent(accepted.body.id)}`, { token: apiKey });

@@ -95,7 +95,7 @@ describe('provider verifiers, against the providers\' own signers', () => {
     expect(VERIFIERS.stripe.describe(request(body, {}), JSON.parse(body))).toMatchObject({ providerEvent: 'invoice.paid', deliveryId: 'evt_1' });
   });
 
-  it('shopify: the base64 HMAC-SHA256 that OpenSSL computes passes; a hex one or a tampered body fails', async () => {
+  it('shopify: the base64 HMAC-SHA256 that OpenSSL computes passes; a hex one or a tampered body fails; the id is the topic and X-Shopify-Event-Id', async () => {
     const secret = 'shpss_0123456789abcdef';
     const openssl = execFileSync('sh', ['-c', `printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$KEY" -binary | base64`], { env: { ...process.env, BODY: body, KEY: secret } })
       .toString()
@@ -104,6 +104,10 @@ describe('provider verifiers, against the providers\' own signers', () => {
     const hex = createHmac('sha256', secret).update(body).digest('hex');
     expect(await VERIFIERS.shopify.verify(request(body, { 'x-shopify-hmac-sha256': hex }), secret)).toBe(false);
     expect(await VERIFIERS.shopify.verify(request(`${body}\n`, { 'x-shopify-hmac-sha256': openssl }), secret)).toBe(false);
+    const headers = { 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'w-1', 'x-shopify-event-id': 'e-1' };
+    expect(VERIFIERS.shopify.describe(request(body, headers), {}).deliveryId).toBe('orders.create:e-1');
+    expect(VERIFIERS.shopify.describe(request(body, { ...headers, 'x-shopify-webhook-id': 'w-2' }), {}).deliveryId).toBe('orders.create:e-1');
+    expect(VERIFIERS.shopify.describe(request(body, { 'x-shopify-topic': 'orders/create', 'x-shopify-webhook-id': 'w-1' }), {}).deliveryId).toBe('w-1');
   });
 
   it('standard-webhooks: a signature by the standardwebhooks library passes; another id or an old timestamp fails', async () => {
