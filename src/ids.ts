@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-/** Prefixed, recognisable ids: `ten_`, `key_`, `wh_`, `evt_`, `dlv_`, `op_`, `ps_` (portal session), `rsd_` (resend). */
-export type IdPrefix = 'ten' | 'key' | 'wh' | 'evt' | 'dlv' | 'op' | 'ps' | 'rsd';
+/** Prefixed, recognisable ids: `ten_`, `key_`, `wh_`, `evt_`, `dlv_`, `op_`, `ps_` (portal session), `rsd_` (resend), `src_` (inbound source). */
+export type IdPrefix = 'ten' | 'key' | 'wh' | 'evt' | 'dlv' | 'op' | 'ps' | 'rsd' | 'src';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(16).toString('base64url')}`;

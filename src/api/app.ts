@@ -29,9 +29,12 @@ import { deliveriesRouter } from './routes/deliveries';
 import { docsRouter } from './routes/docs';
 import { eventTypesRouter } from './routes/event-types';
 import { eventsRouter } from './routes/events';
+import { ingestRouter, redactIngestToken } from './routes/ingest';
 import { healthRouter } from './routes/health';
 import { portalRouter } from './routes/portal';
 import { portalSessionsRouter } from './routes/portal-sessions';
+import { sourcesRouter } from './routes/sources';
+import { SourceIngest } from '../sources/source-ingest';
 import { statsRouter } from './routes/stats';
 import { webhookDeliveriesRouter } from './routes/webhook-deliveries';
 import { webhookStatsRouter } from './routes/webhook-stats';
@@ -91,8 +94,9 @@ export function createApp(deps: AppDeps): Express {
       // What a request log line holds, whatever logger is passed in: never headers (API keys,
       // admin tokens), never bodies (webhook secrets on create and rotation).
       serializers: {
-        // The path only: a query string can carry what a user pasted by mistake (an API key).
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        // The path only: a query string can carry what a user pasted by mistake (an API key); an
+        // ingest URL's token is a credential too.
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: redactIngestToken(req.url.split('?')[0]) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       genReqId: (req, res) => {
@@ -142,7 +146,11 @@ export function createApp(deps: AppDeps): Express {
     { path: '/stats', router: statsRouter(deps.models) },
     { path: '/event-types', router: eventTypesRouter(deps.models) },
     { path: '/portal-sessions', router: portalSessionsRouter(portalSessions, portalSettings.publicUrl), portal: false },
+    { path: '/sources', router: sourcesRouter({ models: deps.models, secretBox: deps.secretBox, publicUrl: portalSettings.publicUrl }), portal: false },
   ];
+  // Inbound sources' ingest URLs: no API key (the URL and the provider's signature are the
+  // credentials) and no JSON parser (the signature is over the raw bytes as sent).
+  app.use('/v1/ingest', ingestRouter(new SourceIngest({ models: deps.models, secretBox: deps.secretBox, ingestion }), deps.bodyLimitBytes));
   const limit = rateLimit(new TenantRateLimiter(deps.rateLimit));
   for (const { path, router } of tenantRoutes) app.use(`/v1${path}`, tenantAuth(deps.models, apiKeys), limit, ...body, router);
   // Opening a portal link: the link's token is in the body, so this body comes before any session.

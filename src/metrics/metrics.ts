@@ -14,6 +14,18 @@ export const eventsIngested = new Counter({
   registers: [registry],
 });
 
+/**
+ * Requests to ingest URLs, by source type (`unknown` when the URL names no source) and result:
+ * accepted, duplicate (a provider's retry), unauthorized (bad or missing signature), not_found
+ * (unknown or rotated-out URL), invalid (not JSON, no delivery id), conflict, error (503/500).
+ */
+export const sourceRequests = new Counter({
+  name: 'webhook_source_requests_total',
+  help: 'Requests to inbound sources\' ingest URLs, by source type and result.',
+  labelNames: ['type', 'result'] as const,
+  registers: [registry],
+});
+
 export const deliveriesFinished = new Counter({
   name: 'webhook_deliveries_total',
   help: 'Deliveries that ended, by outcome.',

@@ -7,6 +7,7 @@ import { eventModel } from './event';
 import { fifoEntryModel } from './fifo-entry';
 import { portalLinkModel } from './portal-link';
 import { portalSessionModel } from './portal-session';
+import { sourceModel } from './source';
 import { webhookRatePaceModel, webhookRateSlotModel } from './rate-slot';
 import { tenantModel } from './tenant';
 import { webhookModel } from './webhook';
@@ -29,6 +30,7 @@ export function createModels(conn: Connection) {
     WebhookCircuit: webhookCircuitModel(conn),
     WebhookCircuitClaim: webhookCircuitClaimModel(conn),
     FifoEntry: fifoEntryModel(conn),
+    Source: sourceModel(conn),
   };
 }
 export type Models = ReturnType<typeof createModels>;

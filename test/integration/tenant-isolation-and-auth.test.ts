@@ -20,6 +20,7 @@ describe('tenant isolation', () => {
     'put /v1/webhooks/{id}': { url: 'http://127.0.0.1:9/taken-over', events: ['*'] },
     'patch /v1/webhooks/{id}': { description: 'taken over' },
     'post /v1/webhooks/{id}/filter-test': { type: 'invoice.created', data: {} },
+    'patch /v1/sources/{id}': { name: 'taken over' },
   };
 
   /** The route's path with the owner's ids filled in, by resource (the first segment after /v1/). */
@@ -41,13 +42,16 @@ describe('tenant isolation', () => {
     const webhookId = valid(webhookCreatedResponseSchema, created.body).webhook.id;
     const event = await ctx.harness.call('POST', '/v1/events', { token: owner.apiKey, body: { type: 'invoice.created', data: {} } });
     expect(event.status).toBe(202);
-    ids = { webhooks: webhookId, events: event.body.id, deliveries: deliveryId(owner.tenantId, event.body.id, webhookId) };
+    const source = await ctx.harness.call('POST', '/v1/sources', { token: owner.apiKey, body: { name: 'Owner\'s repo', type: 'github', secret: 'owner-only' } });
+    expect(source.status).toBe(201);
+    ids = { webhooks: webhookId, events: event.body.id, deliveries: deliveryId(owner.tenantId, event.body.id, webhookId), sources: source.body.source.id };
     const mine = await eventually(async () => {
       const res = await ctx.harness.call('GET', `/v1/deliveries/${ids.deliveries}`, { token: owner.apiKey });
       return res.body?.delivery?.status === 'delivered' ? res.body.delivery : undefined;
     }, 30_000, "the owner's delivery");
     expect(mine.id).toBe(ids.deliveries);
-    tenantRoutes = appRoutes(ctx.harness.app).filter((r) => r.path.startsWith('/v1/') && !r.path.startsWith('/v1/admin/'));
+    // Ingest URLs take no API key (the URL and the provider's signature are the credentials): inbound-sources.test.ts.
+    tenantRoutes = appRoutes(ctx.harness.app).filter((r) => r.path.startsWith('/v1/') && !r.path.startsWith('/v1/admin/') && !r.path.startsWith('/v1/ingest/'));
   });
 
   it('finds the tenant routes to walk', () => {
@@ -65,12 +69,18 @@ describe('tenant isolation', () => {
         'post /v1/webhooks/{id}/filter-test',
         'post /v1/events',
         'get /v1/event-types',
+        'post /v1/sources',
+        'get /v1/sources/{id}',
+        'patch /v1/sources/{id}',
+        'delete /v1/sources/{id}',
+        'post /v1/sources/{id}/rotate-url',
       ]),
     );
   });
 
   it('answers 404 on every route that names another tenant\'s resource, and changes nothing', async () => {
     const before = await ctx.harness.models.Webhook.findById(ids.webhooks).lean();
+    const sourceBefore = await ctx.harness.models.Source.findById(ids.sources).lean();
     const withIds = tenantRoutes.filter((r) => r.path.includes('{'));
     expect(withIds.length).toBeGreaterThanOrEqual(6);
     for (const route of withIds) {
@@ -80,6 +90,7 @@ describe('tenant isolation', () => {
     }
     // Not changed, not rotated, not deleted.
     expect(await ctx.harness.models.Webhook.findById(ids.webhooks).lean()).toEqual(before);
+    expect(await ctx.harness.models.Source.findById(ids.sources).lean()).toEqual(sourceBefore);
     // The owner still sees it.
     expect((await ctx.harness.call('GET', `/v1/webhooks/${ids.webhooks}`, { token: owner.apiKey })).status).toBe(200);
     // The owner's delivery was not retried, resent or canceled by the walk: still delivered, sent once.

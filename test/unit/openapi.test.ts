@@ -111,7 +111,7 @@ describe('OpenAPI document and /docs', () => {
         .filter(([, op]) => '409' in (op.responses as Record<string, unknown>))
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
-    expect(conflicts.sort()).toEqual(['PATCH /v1/webhooks/{id}', 'POST /v1/deliveries/{id}/cancel', 'POST /v1/deliveries/{id}/resend', 'POST /v1/deliveries/{id}/retry', 'POST /v1/events', 'POST /v1/events/batch']);
+    expect(conflicts.sort()).toEqual(['PATCH /v1/webhooks/{id}', 'POST /v1/deliveries/{id}/cancel', 'POST /v1/deliveries/{id}/resend', 'POST /v1/deliveries/{id}/retry', 'POST /v1/events', 'POST /v1/events/batch', 'POST /v1/ingest/{sourceId}/{token}']);
   });
 
   /** Whether a string meets a string schema of the document (the keywords these schemas use). */

@@ -53,7 +53,8 @@ function errorResponses(op: Operation, operations: readonly Operation[]): Record
   const shadowed = shadowingPaths(op, operations);
   if (shadowed.length) errors[405] = errorResponse(`The path is ${shadowed.join(' or ')}, which is not this operation and takes other methods (see Allow).`);
   if (op.params || op.query || op.body || op.headers) errors[400] = errorResponse('Invalid input; `details` names each field path.');
-  if (op.auth !== 'none') errors[401] = errorResponse('Missing, unknown or revoked credentials.');
+  if (op.auth === 'signature') errors[401] = errorResponse('A missing or bad provider signature (or a Stripe or Standard Webhooks timestamp over 5 minutes old); nothing was stored.');
+  else if (op.auth !== 'none') errors[401] = errorResponse('Missing, unknown or revoked credentials.');
   if (op.auth === 'admin') errors[403] = errorResponse('A tenant API key on an admin route.');
   if (op.params) errors[404] = errorResponse('Not found, or owned by another tenant.');
   if (op.conflict) errors[409] = errorResponse(op.conflict);
@@ -62,7 +63,7 @@ function errorResponses(op: Operation, operations: readonly Operation[]): Record
     errors[415] = errorResponse('Body is not application/json.');
   }
   if (op.auth === 'tenant') errors[429] = errorResponse('Over the tenant\'s rate limit; see Retry-After.');
-  if (op.auth === 'tenant' || op.auth === 'admin') {
+  if (op.auth === 'tenant' || op.auth === 'admin' || op.auth === 'signature') {
     errors[500] = errorResponse('Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help).');
     errors[503] = errorResponse('Temporal or MongoDB unreachable or not answering; retry after Retry-After.');
   }
@@ -74,6 +75,7 @@ const SECURITY: Record<Operation['auth'], JsonSchema[]> = {
   tenant: [{ apiKey: [] }],
   admin: [{ adminToken: [] }],
   metrics: [{ metricsToken: [] }, { adminToken: [] }],
+  signature: [],
   none: [],
 };
 

@@ -24,6 +24,18 @@ import { operationAcceptedSchema, operationParamsSchema, operationResponseSchema
 import { eventTypeListQuerySchema, eventTypeListResponseSchema } from '../schemas/event-type';
 import { healthResponseSchema, readinessResponseSchema } from '../schemas/service';
 import { portalSessionCreatedResponseSchema, portalSessionInputSchema } from '../schemas/portal-session';
+import {
+  ingestAcceptedResponseSchema,
+  ingestParamsSchema,
+  ingestUrlRotationResponseSchema,
+  sourceCreatedResponseSchema,
+  sourceIdParamsSchema,
+  sourceInputSchema,
+  sourceListQuerySchema,
+  sourceListResponseSchema,
+  sourcePatchSchema,
+  sourceResponseSchema,
+} from '../schemas/source';
 import { webhookStatsQuerySchema, webhookStatsResponseSchema } from '../schemas/webhook-stats';
 import {
   emptyBodySchema,
@@ -57,8 +69,8 @@ export interface Operation {
   path: string;
   summary: string;
   tag: string;
-  /** Who may call it: a tenant API key, the admin token, the metrics (or admin) token, anyone. */
-  auth: 'tenant' | 'admin' | 'metrics' | 'none';
+  /** Who may call it: a tenant API key, the admin token, the metrics (or admin) token, a provider's signature on an ingest URL, anyone. */
+  auth: 'tenant' | 'admin' | 'metrics' | 'signature' | 'none';
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -354,6 +366,81 @@ export const OPERATIONS: Operation[] = [
     auth: 'tenant',
     query: eventTypeListQuerySchema,
     responses: { 200: { description: 'All types, by name.', schema: eventTypeListResponseSchema } },
+  },
+
+  // Inbound sources
+  {
+    method: 'post',
+    path: '/v1/sources',
+    summary: 'Create an inbound source (GitHub, Stripe, Shopify, Standard Webhooks or generic HMAC); the answer carries its ingest URL, shown only here',
+    tag: 'sources',
+    auth: 'tenant',
+    body: sourceInputSchema,
+    responses: { 201: { description: 'Created; paste `ingestUrl` and the secret into the provider.', schema: sourceCreatedResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/sources',
+    summary: 'List inbound sources, newest first (never a secret or an ingest URL)',
+    tag: 'sources',
+    auth: 'tenant',
+    query: sourceListQuerySchema,
+    responses: { 200: { description: 'One page.', schema: sourceListResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/sources/{id}',
+    summary: 'Get an inbound source',
+    tag: 'sources',
+    auth: 'tenant',
+    params: sourceIdParamsSchema,
+    responses: { 200: { description: 'The source.', schema: sourceResponseSchema } },
+  },
+  {
+    method: 'patch',
+    path: '/v1/sources/{id}',
+    summary: 'Change a source\'s name, secret (e.g. the signing secret a provider shows once the endpoint exists) or hmac settings; its ingest URL stays',
+    tag: 'sources',
+    auth: 'tenant',
+    params: sourceIdParamsSchema,
+    body: sourcePatchSchema,
+    responses: { 200: { description: 'The changed source (never its secret).', schema: sourceResponseSchema } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/sources/{id}',
+    summary: 'Delete an inbound source: its ingest URLs answer 404 at once; events it accepted stay',
+    tag: 'sources',
+    auth: 'tenant',
+    params: sourceIdParamsSchema,
+    responses: noContent,
+  },
+  {
+    method: 'post',
+    path: '/v1/sources/{id}/rotate-url',
+    summary: 'Issue a new ingest URL; the previous one keeps working for 24 hours, an older one stops at once',
+    tag: 'sources',
+    auth: 'tenant',
+    params: sourceIdParamsSchema,
+    body: emptyBodySchema,
+    responses: { 200: { description: 'The new ingest URL, shown only here.', schema: ingestUrlRotationResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: '/v1/ingest/{sourceId}/{token}',
+    summary: 'A provider\'s signed request to a source\'s ingest URL (no API key): verified over the raw body, accepted as the event `<type>.<provider event>` with id `<source id>:<provider delivery id>`',
+    tag: 'sources',
+    auth: 'signature',
+    params: ingestParamsSchema,
+    body: z.unknown().meta({ description: 'The provider\'s JSON body, exactly as it signed it; it becomes the event\'s `data`.' }),
+    headers: [
+      { name: 'X-Hub-Signature-256', schema: z.string(), description: 'github: `sha256=<hex HMAC-SHA256 of the body>`; with X-GitHub-Event and X-GitHub-Delivery.' },
+      { name: 'Stripe-Signature', schema: z.string(), description: 'stripe: `t=<unix seconds>,v1=<hex>`; refused over 5 minutes old.' },
+      { name: 'X-Shopify-Hmac-Sha256', schema: z.string(), description: 'shopify: base64 HMAC-SHA256 of the body; with X-Shopify-Topic and X-Shopify-Webhook-Id.' },
+      { name: 'webhook-signature', schema: z.string(), description: 'standard-webhooks: `v1,<base64>`, with webhook-id and webhook-timestamp (5-minute tolerance).' },
+    ],
+    conflict: 'The provider sent this delivery id before with a different body.',
+    responses: { 202: { description: 'Durably accepted (or accepted before: `duplicate`, nothing fanned out again).', schema: ingestAcceptedResponseSchema } },
   },
 
   // Customer portal
