@@ -314,8 +314,8 @@ export function deliverActivity(deps: DeliverDeps) {
           log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });
           return { status: 'delivered', attempts };
         case 'gone':
-          log.warn('receiver answered 410 Gone', logContext);
-          throw fail(DeliveryFailureType.Gone, 'HTTP 410 Gone', attempts);
+          log.warn('receiver answered that the webhook is gone', { ...logContext, reason: outcome.reason ?? 'HTTP 410 Gone' });
+          throw fail(DeliveryFailureType.Gone, outcome.reason ?? 'HTTP 410 Gone', attempts);
         case 'refused':
           log.warn('URL refused', { ...logContext, reason: outcome.reason });
           throw fail(DeliveryFailureType.UrlRefused, outcome.reason, attempts);

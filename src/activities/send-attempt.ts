@@ -57,9 +57,11 @@ export async function sendAttempt(
   const request = signedRequestTo(webhook as SigningWebhook, secretBox, { deliveryId, envelope: eventEnvelope(event), now: startedAt });
   onRequestStart?.(startedAt);
   const result = await http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000, cancel);
-  const record = completeAttemptRecord(attempt, startedAt, result);
+  const outcome = classifyAttempt(result, Date.now(), webhook.format ?? 'standard');
+  // A chat service's answer recorded as what it meant; the gone reason is what disables the webhook (webhook-health.ts).
+  const record = completeAttemptRecord(attempt, startedAt, result, outcome.kind === 'retry' || outcome.kind === 'gone' ? outcome.reason : undefined);
   const status_class = statusClass(record.statusCode);
   deliveryAttempts.inc({ status_class });
   attemptDuration.observe({ status_class }, result.durationMs / 1000);
-  return { record, outcome: classifyAttempt(result, Date.now()) };
+  return { record, outcome };
 }

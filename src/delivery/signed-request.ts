@@ -1,3 +1,4 @@
+import { renderPayload, type WebhookFormat } from '../connectors/render';
 import { openHeaders, type StoredHeader } from '../crypto/sealed-headers';
 import type { SecretBox } from '../crypto/secret-box';
 import { legacySignature, signatureHeader } from '../signing/signature';
@@ -7,7 +8,10 @@ import type { EventEnvelope } from './types';
 export interface SignedRequestInput {
   /** `webhook-id`: the delivery id, stable across every attempt and requeue of one delivery. */
   deliveryId: string;
+  /** The event: its id and type go in the compatibility headers. */
   envelope: EventEnvelope;
+  /** The body as an object: the envelope, or its rendering for the webhook's format. Its JSON is what is signed and sent. */
+  payload: unknown;
   /** Current secret first, then a rotated one still inside its overlap. */
   secrets: readonly string[];
   customHeaders: readonly { name: string; value: string }[];
@@ -21,7 +25,7 @@ export interface SignedRequestInput {
  * API.md, whose replayable `X-Webhook-Signature` only when asked for.
  */
 export function buildSignedRequest(input: SignedRequestInput): { body: string; headers: Record<string, string> } {
-  const body = JSON.stringify(input.envelope);
+  const body = JSON.stringify(input.payload);
   const timestamp = Math.floor(input.now.getTime() / 1000);
   const headers: Record<string, string> = {};
   // Custom headers first, so reserved names below always win.
@@ -44,6 +48,16 @@ export interface SigningWebhook extends StoredWebhookSecrets {
   headers: readonly StoredHeader[];
   /** Absent on webhooks created before the field existed: they keep getting the legacy header. */
   legacySignature?: boolean | null;
+  /** What the body is (connectors/render.ts). Absent on webhooks created before the field: standard. */
+  format?: WebhookFormat | null;
+}
+
+/**
+ * The payload an attempt sends: the envelope rendered in the webhook's format. The one place a
+ * body is made; a payload transformation would take this object, before it is signed.
+ */
+export function outgoingPayload(webhook: Pick<SigningWebhook, 'format'>, envelope: EventEnvelope): unknown {
+  return renderPayload(webhook.format ?? 'standard', envelope);
 }
 
 /**
@@ -58,6 +72,7 @@ export function signedRequestTo(
   return buildSignedRequest({
     deliveryId,
     envelope,
+    payload: outgoingPayload(webhook, envelope),
     secrets: signingSecrets(webhook, secretBox, now),
     customHeaders: openHeaders(webhook.headers, secretBox),
     legacySignature: webhook.legacySignature ?? true,

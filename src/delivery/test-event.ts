@@ -24,7 +24,7 @@ export interface TestEventResult {
 
 /**
  * Sends one signed `webhook.test` event to a webhook, synchronously, exactly as a real attempt
- * goes out (same signing, headers, HTTP client, SSRF guard and outcome classifier). It is not
+ * goes out (same format, signing, headers, HTTP client, SSRF guard and outcome classifier). It is not
  * an event of the tenant: nothing is stored, no counter changes, nothing is retried.
  */
 export async function sendTestEvent(
@@ -43,11 +43,15 @@ export async function sendTestEvent(
   };
   const request = signedRequestTo(webhook, deps.secretBox, { deliveryId: deliveryId(webhook.tenantId, eventId, webhook._id), envelope, now });
   const result = await deps.http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000);
+  const format = webhook.format ?? 'standard';
+  const outcome = classifyAttempt(result, Date.now(), format);
+  // A chat service's non-2xx answer says what it meant (`Slack answered 404 no_service`); a standard one is its status alone.
+  const answered = format !== 'standard' && (outcome.kind === 'gone' || outcome.kind === 'retry') ? (outcome.reason ?? null) : null;
   return {
-    success: classifyAttempt(result, Date.now()).kind === 'delivered',
+    success: outcome.kind === 'delivered',
     statusCode: result.kind === 'response' ? result.statusCode : null,
     durationMs: result.durationMs,
     response: result.kind === 'response' ? result.body : null,
-    error: result.kind === 'error' ? `${result.errorClass}: ${result.message}` : null,
+    error: result.kind === 'error' ? `${result.errorClass}: ${result.message}` : answered,
   };
 }
