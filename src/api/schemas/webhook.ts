@@ -6,6 +6,10 @@ import { RATE_LIMIT_MAX_PER_SECOND } from '../../delivery/rate-limit';
 import { customHeadersPatchSchema, customHeadersSchema } from './custom-headers';
 import { storedText } from './stored-text';
 import { cursorSchema } from '../list-cursor';
+import { WEBHOOK_FORMATS } from '../../connectors/render';
+
+const FORMAT_DESCRIPTION =
+  'What each request\'s body is: `standard` (the default), the event envelope; `slack`, `discord` or `teams`, a message that service\'s incoming webhook accepts, rendering any event (type, time, id, its data as a code block, truncated to the service\'s limits). Requests are signed the same way whatever the format. A chat service\'s documented answers are classified as it documents them: one saying the webhook URL is dead (Slack `no_service`, `channel_not_found`, `channel_is_archived`...; Discord 404 Unknown Webhook) disables the webhook, its `disabledReason` naming the answer.';
 
 export const metadataSchema = z
   .record(storedText().min(1).max(128), storedText().max(1024))
@@ -60,6 +64,10 @@ export const webhookInputSchema = z.strictObject({
       description:
         '`fifo`: deliveries are sent one at a time, in the order the API accepted their events; the next waits until the previous one is delivered or has finally failed (each keeps its own attempts and retries). A retried, requeued or resent delivery goes to the end of the line. `unordered` (the default): deliveries are sent as soon as they can be, in parallel. @default unordered',
     }),
+  format: z
+    .enum(WEBHOOK_FORMATS)
+    .optional()
+    .meta({ description: `${FORMAT_DESCRIPTION} On PUT, leaving it out sets it back to standard. @default standard` }),
   legacySignature: z
     .boolean()
     .optional()
@@ -110,6 +118,7 @@ export const webhookSchema = z.strictObject({
     .meta({ description: 'The payload filter: only events it matches are delivered (see POST /v1/webhooks/{id}/filter-test); null: every event of the subscribed types.' }),
   rateLimitPerSecond: z.number().nullable().meta({ description: 'Most requests per second sent to this webhook; deliveries over it wait. null: no limit.' }),
   ordering: z.enum(['unordered', 'fifo']).meta({ description: '`fifo`: one delivery at a time, in acceptance order; `unordered`: in parallel, in no particular order.' }),
+  format: z.enum(WEBHOOK_FORMATS).meta({ description: FORMAT_DESCRIPTION }),
   legacySignature: z.boolean().meta({ description: 'Whether attempts also carry the legacy, replayable `X-Webhook-Signature`.' }),
   circuit: z
     .strictObject({
@@ -124,7 +133,10 @@ export const webhookSchema = z.strictObject({
   deliverySuccessCount: z.number().int(),
   deliveryFailureCount: z.number().int(),
   lastTriggeredAt: timestamp.nullable(),
-  disabledReason: z.string().nullable().meta({ description: 'Why the service deactivated the webhook (e.g. the receiver answered 410).' }),
+  disabledReason: z
+    .string()
+    .nullable()
+    .meta({ description: 'Why the service deactivated the webhook (e.g. the receiver answered 410, or `Slack answered 404 no_service` for a chat format).' }),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -148,7 +160,7 @@ export const webhookTestResponseSchema = z.strictObject({
   statusCode: z.number().int().nullable(),
   durationMs: z.number().int().min(0),
   response: z.string().max(1000).nullable().meta({ description: 'First 1000 characters of the response body.' }),
-  error: z.string().nullable().meta({ description: 'Timeout, network error or refused URL, when there was no response.' }),
+  error: z.string().nullable().meta({ description: 'Timeout, network error or refused URL, when there was no response; for a chat format, what its service\'s documented error answer means (e.g. `Slack answered 404 no_service`).' }),
 });
 
 export const filterTestResponseSchema = z.strictObject({
