@@ -22,13 +22,18 @@ function cutAt(text: string, length: number): string {
 /** `text` as is when it fits in `max`, else cut with the marker saying how much was left out; never longer than `max`. */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
-  // The marker's count is of what is left out, which depends on where the cut falls: two passes settle it.
-  let marker = TRUNCATION_MARKER.replace('{n}', String(text.length));
-  if (marker.length >= max) return cutAt(text, max);
-  let kept = cutAt(text, max - marker.length);
-  marker = TRUNCATION_MARKER.replace('{n}', String(text.length - kept.length));
-  kept = cutAt(text, max - marker.length);
-  return kept + marker;
+  const marker = (leftOut: number) => TRUNCATION_MARKER.replace('{n}', String(leftOut));
+  if (marker(text.length).length >= max) return cutAt(text, max);
+  // The count is of what is left out, which depends on where the cut falls, which depends on the
+  // count's digits: a few passes settle it (the marker only gets shorter, the cut later).
+  let leftOut = text.length;
+  let kept = '';
+  for (let pass = 0; pass < 5; pass++) {
+    kept = cutAt(text, max - marker(leftOut).length);
+    if (text.length - kept.length === leftOut) break;
+    leftOut = text.length - kept.length;
+  }
+  return kept + marker(leftOut);
 }
 
 /**
