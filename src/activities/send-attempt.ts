@@ -2,6 +2,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { CircuitBreakers } from '../delivery/circuit-breaker';
 import { completeAttemptRecord } from '../delivery/attempt-log';
 import type { WebhookHttpClient } from '../delivery/http-client';
+import { formatOf } from '../connectors/render';
 import { classifyAttempt, type AttemptOutcome } from '../delivery/outcome';
 import { signedRequestTo, type SigningWebhook } from '../delivery/signed-request';
 import type { AttemptRecord } from '../delivery/types';
@@ -57,7 +58,7 @@ export async function sendAttempt(
   const request = signedRequestTo(webhook as SigningWebhook, secretBox, { deliveryId, envelope: eventEnvelope(event), now: startedAt });
   onRequestStart?.(startedAt);
   const result = await http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000, cancel);
-  const outcome = classifyAttempt(result, Date.now(), webhook.format ?? 'standard');
+  const outcome = classifyAttempt(result, Date.now(), formatOf(webhook));
   // A chat service's answer recorded as what it meant; the gone reason is what disables the webhook (webhook-health.ts).
   const record = completeAttemptRecord(attempt, startedAt, result, outcome.kind === 'retry' || outcome.kind === 'gone' ? outcome.reason : undefined);
   const status_class = statusClass(record.statusCode);

@@ -1,4 +1,4 @@
-import { renderPayload, type WebhookFormat } from '../connectors/render';
+import { formatOf, renderPayload, type WebhookFormat } from '../connectors/render';
 import { openHeaders, type StoredHeader } from '../crypto/sealed-headers';
 import type { SecretBox } from '../crypto/secret-box';
 import { legacySignature, signatureHeader } from '../signing/signature';
@@ -53,11 +53,11 @@ export interface SigningWebhook extends StoredWebhookSecrets {
 }
 
 /**
- * The payload an attempt sends: the envelope rendered in the webhook's format. The one place a
- * body is made; a payload transformation would take this object, before it is signed.
+ * The payload an attempt sends: the envelope rendered in the webhook's format (an unknown one,
+ * say a newer release's, as standard). The one place a body is made; a payload transformation would take this object, before it is signed.
  */
 export function outgoingPayload(webhook: Pick<SigningWebhook, 'format'>, envelope: EventEnvelope): unknown {
-  return renderPayload(webhook.format ?? 'standard', envelope);
+  return renderPayload(formatOf(webhook), envelope);
 }
 
 /**

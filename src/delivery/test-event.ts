@@ -1,6 +1,7 @@
 import type { SecretBox } from '../crypto/secret-box';
 import { deliveryId, newId } from '../ids';
 import type { WebhookHttpClient } from './http-client';
+import { formatOf } from '../connectors/render';
 import { classifyAttempt } from './outcome';
 import { signedRequestTo, type SigningWebhook } from './signed-request';
 import type { EventEnvelope } from './types';
@@ -43,7 +44,7 @@ export async function sendTestEvent(
   };
   const request = signedRequestTo(webhook, deps.secretBox, { deliveryId: deliveryId(webhook.tenantId, eventId, webhook._id), envelope, now });
   const result = await deps.http.post(webhook.url, request.headers, request.body, webhook.timeoutSeconds * 1000);
-  const format = webhook.format ?? 'standard';
+  const format = formatOf(webhook);
   const outcome = classifyAttempt(result, Date.now(), format);
   // A chat service's non-2xx answer says what it meant (`Slack answered 404 no_service`); a standard one is its status alone.
   const answered = format !== 'standard' && (outcome.kind === 'gone' || outcome.kind === 'retry') ? (outcome.reason ?? null) : null;

@@ -1,6 +1,7 @@
 import { classifyAttempt } from '../../src/delivery/outcome';
 import type { HttpResult } from '../../src/delivery/http-client';
 import type { EventEnvelope } from '../../src/delivery/types';
+import { outgoingPayload } from '../../src/delivery/signed-request';
 import { disableRule } from '../../src/delivery/webhook-health';
 import { DISCORD_LIMITS } from '../../src/connectors/discord';
 import { renderPayload } from '../../src/connectors/render';
@@ -88,9 +89,12 @@ describe('chat renderings: within each service\'s documented limits for any even
     expect(payload).not.toContain('```\\"');
   });
 
-  it('the standard format is the envelope itself', () => {
+  it('the standard format is the envelope itself, as is a format this release does not know (absent, or a newer one)', () => {
     const event = envelope();
     expect(renderPayload('standard', event)).toBe(event);
+    expect(outgoingPayload({}, event)).toBe(event);
+    expect(outgoingPayload({ format: 'mattermost' as never }, event)).toBe(event);
+    expect(outgoingPayload({ format: 'slack' }, event)).toEqual(renderPayload('slack', event));
   });
 });
 

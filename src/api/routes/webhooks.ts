@@ -302,7 +302,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
     '/:id/test',
     route({ params: webhookIdParamsSchema, body: emptyBodySchema }, async ({ params }, _req, res) => {
       const webhook = await findOwn(res.locals.tenantId as string, params.id);
-      res.json(await sendTestEvent({ http, secretBox }, { ...webhook, format: formatOf(webhook) }));
+      res.json(await sendTestEvent({ http, secretBox }, webhook));
     }),
   );
 
