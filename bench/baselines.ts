@@ -31,7 +31,7 @@ export async function rawPosts(receiver: BenchReceiver, phase: ClosedLoopPhase):
   const envelope = { id: 'evt_raw', type: 'bench.raw', timestamp: new Date().toISOString(), tenant_id: 'ten_raw', data: { n: 1 }, metadata: {} };
   try {
     const result = await closedLoop(phase, async (i) => {
-      const { body, headers } = buildSignedRequest({ deliveryId: `dlv_raw_${i}`, envelope, secrets: [secret], customHeaders: [], now: new Date() });
+      const { body, headers } = buildSignedRequest({ deliveryId: `dlv_raw_${i}`, envelope, payload: envelope, secrets: [secret], customHeaders: [], now: new Date() });
       const res = await request(receiver.url('raw', i % 100), { method: 'POST', dispatcher: agent, headers, body });
       await res.body.dump();
       if (res.statusCode !== 200) throw new Error(`receiver answered ${res.statusCode}`);

@@ -320,8 +320,8 @@ export function deliverActivity(deps: DeliverDeps) {
           log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });
           return { status: 'delivered', attempts };
         case 'gone':
-          log.warn('receiver answered 410 Gone', logContext);
-          throw fail(DeliveryFailureType.Gone, 'HTTP 410 Gone', attempts);
+          log.warn('receiver answered that the webhook is gone', { ...logContext, reason: outcome.reason ?? 'HTTP 410 Gone' });
+          throw fail(DeliveryFailureType.Gone, outcome.reason ?? 'HTTP 410 Gone', attempts);
         case 'refused':
           if (record.errorClass === 'transformation_failed') {
             log.warn('transformation failed; no request made', { ...logContext, error: outcome.reason });

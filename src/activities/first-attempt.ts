@@ -95,7 +95,7 @@ function whenHeldAnswered(deps: FirstAttemptDeps, event: EventRef, deliveryId: s
     const { record, outcome } = sent;
     const result: FirstAttemptResult | null =
       outcome.kind === 'delivered' ? { deliveryId, webhookId: webhook._id, outcome: 'delivered', attempt: record }
-      : outcome.kind === 'gone' ? { deliveryId, webhookId: webhook._id, outcome: 'gone', attempt: record, reason: 'HTTP 410 Gone' }
+      : outcome.kind === 'gone' ? { deliveryId, webhookId: webhook._id, outcome: 'gone', attempt: record, reason: outcome.reason ?? 'HTTP 410 Gone' }
       : outcome.kind === 'refused' ? { deliveryId, webhookId: webhook._id, outcome: 'refused', attempt: record, reason: outcome.reason }
       : null;
     if (result && deps.recordHeldEnd) {
@@ -187,8 +187,8 @@ export function firstAttemptResult(
       log.info('delivered', { ...logContext, statusCode: record.statusCode, durationMs: record.durationMs });
       return { deliveryId, webhookId, outcome: 'delivered', attempt: record };
     case 'gone':
-      log.warn('receiver answered 410 Gone', logContext);
-      return { deliveryId, webhookId, outcome: 'gone', attempt: record, reason: 'HTTP 410 Gone' };
+      log.warn('receiver answered that the webhook is gone', { ...logContext, reason: outcome.reason ?? 'HTTP 410 Gone' });
+      return { deliveryId, webhookId, outcome: 'gone', attempt: record, reason: outcome.reason ?? 'HTTP 410 Gone' };
     case 'refused':
       log.warn('URL refused', { ...logContext, reason: outcome.reason });
       return { deliveryId, webhookId, outcome: 'refused', attempt: record, reason: outcome.reason };

@@ -105,7 +105,7 @@ async function autoDisable(deps: OutcomeDeps, owed: Owed, counters: WebhookCount
   const { effects } = owed;
   let decision = effects.disable;
   if (!decision) {
-    const rule = disableRule(effects.outcome, counters, deps.autoDisable, effects.at);
+    const rule = disableRule(effects.outcome, counters, deps.autoDisable, effects.at, effects.lastError);
     if (!rule) return null;
     decision = { ...rule, at: new Date() };
     await keepDisableDecision(models, owed.deliveryId, owed.effectsKey, decision);

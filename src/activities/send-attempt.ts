@@ -2,6 +2,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { CircuitBreakers } from '../delivery/circuit-breaker';
 import { completeAttemptRecord } from '../delivery/attempt-log';
 import type { WebhookHttpClient } from '../delivery/http-client';
+import { formatOf } from '../connectors/render';
 import { classifyAttempt } from '../delivery/outcome';
 import { outgoingRequest, type OutgoingWebhook } from '../delivery/outgoing-request';
 import type { AttemptRecord } from '../delivery/types';
@@ -77,9 +78,11 @@ export async function sendAttempt(
   }
   onRequestStart?.(startedAt);
   const result = await http.post(request.url, request.headers, request.body, webhook.timeoutSeconds * 1000, cancel, request.method);
-  const record = { ...completeAttemptRecord(attempt, startedAt, result), ...version };
+  const outcome = classifyAttempt(result, Date.now(), formatOf(webhook));
+  // A chat service's answer recorded as what it meant; the gone reason is what disables the webhook (webhook-health.ts).
+  const record = { ...completeAttemptRecord(attempt, startedAt, result, outcome.kind === 'retry' || outcome.kind === 'gone' ? outcome.reason : undefined), ...version };
   const status_class = statusClass(record.statusCode);
   deliveryAttempts.inc({ status_class });
   attemptDuration.observe({ status_class }, result.durationMs / 1000);
-  return { record, outcome: classifyAttempt(result, Date.now()) };
+  return { record, outcome };
 }

@@ -34,8 +34,12 @@ export function mergeAttemptLogs(primary: readonly AttemptRecord[], secondary: r
   return [...byAttempt.values()].sort((a, b) => a.attempt - b.attempt);
 }
 
-/** The complete record of an attempt from what the HTTP client saw. */
-export function completeAttemptRecord(attempt: number, startedAt: Date, result: HttpResult): AttemptRecord {
+/**
+ * The complete record of an attempt from what the HTTP client saw; `answerError`, for a non-2xx
+ * answer, says what it meant (a chat service's answer: `Slack answered 404 no_service`) instead of
+ * `HTTP <status>`.
+ */
+export function completeAttemptRecord(attempt: number, startedAt: Date, result: HttpResult, answerError?: string): AttemptRecord {
   const ok = result.kind === 'response' && result.statusCode >= 200 && result.statusCode < 300;
   return {
     attempt,
@@ -43,7 +47,7 @@ export function completeAttemptRecord(attempt: number, startedAt: Date, result: 
     durationMs: result.durationMs,
     statusCode: result.kind === 'response' ? result.statusCode : null,
     errorClass: result.kind === 'error' ? result.errorClass : null,
-    error: result.kind === 'error' ? result.message : ok ? null : `HTTP ${result.statusCode}`,
+    error: result.kind === 'error' ? result.message : ok ? null : (answerError ?? `HTTP ${result.statusCode}`),
     response: result.kind === 'response' ? result.body : null,
   };
 }

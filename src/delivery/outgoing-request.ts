@@ -2,7 +2,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import { isSensitiveHeader, openHeaders } from '../crypto/sealed-headers';
 import type { Transformations } from '../transformations/transformations';
 import type { StoredTransformation } from '../transformations/transformation';
-import { signedRequestTo, type SigningWebhook } from './signed-request';
+import { outgoingPayload, signedRequestTo, type SigningWebhook } from './signed-request';
 import type { EventEnvelope } from './types';
 
 /** What an attempt reads of the webhook to build its request. */
@@ -21,7 +21,7 @@ export type OutgoingRequest =
 export const CANCELED_BY_TRANSFORMATION = 'canceled by its transformation: handler returned cancel: true';
 
 /**
- * One attempt's request: the body (the event envelope), changed by the webhook's transformation
+ * One attempt's request: the body (the event envelope, or its rendering in the webhook's format), changed by the webhook's transformation
  * when it has one enabled, then signed: the body sent is the body signed. A changed URL goes
  * through the same SSRF guard as a stored one (the HTTP client checks every URL it is given).
  */
@@ -30,10 +30,9 @@ export async function outgoingRequest(
   webhook: OutgoingWebhook,
   { deliveryId, envelope, now }: { deliveryId: string; envelope: EventEnvelope; now: Date },
 ): Promise<OutgoingRequest> {
-  const payload: unknown = envelope;
   const code = webhook.transformation?.enabled ? webhook.transformation.code : undefined;
   if (code === undefined) {
-    const { body, headers } = signedRequestTo(webhook, deps.secretBox, { deliveryId, envelope, body: JSON.stringify(payload), now });
+    const { body, headers } = signedRequestTo(webhook, deps.secretBox, { deliveryId, envelope, now });
     return { kind: 'send', url: webhook.url, method: 'POST', headers, body, transformation: null };
   }
   // Sensitive values are sent as stored, never shown to the code.
@@ -44,7 +43,8 @@ export async function outgoingRequest(
     url: webhook.url,
     method: 'POST',
     headers: Object.fromEntries(visible.map(({ name, value }) => [name, value])),
-    payload,
+    // A connector format's default rendering, which the code may customise.
+    payload: outgoingPayload(webhook, envelope),
   });
   if (result.kind === 'cancel') return { kind: 'canceled', reason: CANCELED_BY_TRANSFORMATION, transformation: result.version };
   if (result.kind === 'failed') return { kind: 'failed', error: `transformation_failed: ${result.message}`, transformation: result.version };

@@ -1,3 +1,4 @@
+import { formatOf, renderPayload, type WebhookFormat } from '../connectors/render';
 import { openHeaders, type StoredHeader } from '../crypto/sealed-headers';
 import type { SecretBox } from '../crypto/secret-box';
 import { legacySignature, signatureHeader } from '../signing/signature';
@@ -7,8 +8,11 @@ import type { EventEnvelope } from './types';
 export interface SignedRequestInput {
   /** `webhook-id`: the delivery id, stable across every attempt and requeue of one delivery. */
   deliveryId: string;
+  /** The event: its id and type go in the compatibility headers. */
   envelope: EventEnvelope;
-  /** What is sent and signed, when not the envelope itself (a connector's rendering, a transformation's payload). */
+  /** The body as an object: the envelope, or its rendering for the webhook's format. Its JSON is what is signed and sent. */
+  payload: unknown;
+  /** The body as text, when a transformation made it: signed and sent instead of the payload's JSON. */
   body?: string;
   /** Current secret first, then a rotated one still inside its overlap. */
   secrets: readonly string[];
@@ -23,7 +27,7 @@ export interface SignedRequestInput {
  * API.md, whose replayable `X-Webhook-Signature` only when asked for.
  */
 export function buildSignedRequest(input: SignedRequestInput): { body: string; headers: Record<string, string> } {
-  const body = input.body ?? JSON.stringify(input.envelope);
+  const body = input.body ?? JSON.stringify(input.payload);
   const timestamp = Math.floor(input.now.getTime() / 1000);
   const headers: Record<string, string> = {};
   // Custom headers first, so reserved names below always win.
@@ -46,11 +50,22 @@ export interface SigningWebhook extends StoredWebhookSecrets {
   headers: readonly StoredHeader[];
   /** Absent on webhooks created before the field existed: they keep getting the legacy header. */
   legacySignature?: boolean | null;
+  /** What the body is (connectors/render.ts). Absent on webhooks created before the field: standard. */
+  format?: WebhookFormat | null;
 }
 
 /**
- * The request of one attempt to a stored webhook (`headers`: a transformation's): its secrets and sealed header values are
- * decrypted here, at attempt time, and never leave the request.
+ * The payload an attempt sends: the envelope rendered in the webhook's format (an unknown one,
+ * say a newer release's, as standard). The one place a body is made; the webhook's transformation
+ * starts from this object (outgoing-request.ts), before it is signed.
+ */
+export function outgoingPayload(webhook: Pick<SigningWebhook, 'format'>, envelope: EventEnvelope): unknown {
+  return renderPayload(formatOf(webhook), envelope);
+}
+
+/**
+ * The request of one attempt to a stored webhook (`body` and `headers`: a transformation's): its
+ * secrets and sealed header values are decrypted here, at attempt time, and never leave the request.
  */
 export function signedRequestTo(
   webhook: SigningWebhook,
@@ -60,6 +75,7 @@ export function signedRequestTo(
   return buildSignedRequest({
     deliveryId,
     envelope,
+    payload: body === undefined ? outgoingPayload(webhook, envelope) : undefined,
     body,
     secrets: signingSecrets(webhook, secretBox, now),
     // A transformation's headers come last: they add to the webhook's own or replace them.

@@ -3,6 +3,7 @@
  * automatically (so a dead receiver stops costing attempts). Applied by the outcome records
  * (activities/record-delivery-outcome.ts), idempotently.
  */
+import { SERVICE_ANSWER_REASON } from '../connectors/answers';
 import type { WebhookCounters } from '../models/webhook-counter';
 import type { FinalOutcome } from './types';
 
@@ -50,9 +51,14 @@ function describeSpan(ms: number): string {
   return `${count} ${unit}${count === 1 ? '' : 's'}`;
 }
 
-/** Which rule, if any, disables a webhook after this outcome, given its counters after it was counted. */
-export function disableRule(outcome: FinalOutcome, counters: WebhookCounters | null, policy: AutoDisablePolicy, now: Date): Disabled | null {
-  if (outcome === 'gone') return { rule: 'gone', reason: GONE_REASON };
+/**
+ * Which rule, if any, disables a webhook after this outcome, given its counters after it was
+ * counted. A `gone` delivery's last error names a chat service's answer when one ended it
+ * (`Slack answered 404 no_service`, connectors/answers.ts): that is the reason then; any other
+ * text (a plain 410's `HTTP 410`) keeps the fixed reason, so nothing a receiver wrote becomes one.
+ */
+export function disableRule(outcome: FinalOutcome, counters: WebhookCounters | null, policy: AutoDisablePolicy, now: Date, lastError?: string | null): Disabled | null {
+  if (outcome === 'gone') return { rule: 'gone', reason: lastError && SERVICE_ANSWER_REASON.test(lastError) ? lastError : GONE_REASON };
   if (outcome !== 'failed' || !counters) return null;
   if (counters.consecutiveFailureCount >= policy.consecutiveFailures) {
     return { rule: 'consecutive_failures', reason: `${policy.consecutiveFailures} consecutive deliveries failed` };

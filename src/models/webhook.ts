@@ -1,4 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { WEBHOOK_FORMATS } from '../connectors/render';
 
 /** An `EncryptedSecret` of crypto/secret-box.ts. */
 const encryptedSecretSchema = new Schema(
@@ -52,6 +53,8 @@ const webhookSchema = new Schema(
     rateLimitPerSecond: { type: Number, default: null },
     /** `fifo`: one delivery at a time, in acceptance order (workflows/fifo-sequencer-workflow.ts); absent on older webhooks: unordered. */
     ordering: { type: String, enum: ['unordered', 'fifo'], default: 'unordered' },
+    /** What the body is: the envelope, or a chat service's message (connectors/render.ts); absent on older webhooks: standard. */
+    format: { type: String, enum: WEBHOOK_FORMATS, default: 'standard' },
     /** JavaScript run on each attempt's request (transformations/), and whether it runs; null: none. */
     transformation: { type: transformationSchema, default: null },
     secret: { type: encryptedSecretSchema, required: true },

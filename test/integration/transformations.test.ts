@@ -95,6 +95,12 @@ describe('payload transformations', () => {
     const envelope = valid(transformationTestResponseSchema, (await call('POST', `/v1/webhooks/${plain.id}/transformation-test`, { event })).body);
     expect(envelope).toMatchObject({ outcome: 'send', transformation: null });
     expect(JSON.parse(envelope.request!.body)).toMatchObject({ type: 'invoice.paid', data: { n: 7 }, tenant_id: tenantId });
+    // A connector format: the code starts from its default rendering.
+    const slack = await create({ format: 'slack', transformation: { code: 'function handler(w) { w.payload.text = "Billing: " + w.payload.text; w.payload.blocks.splice(1); return w; }' } });
+    const rendered = valid(transformationTestResponseSchema, (await call('POST', `/v1/webhooks/${slack.id}/transformation-test`, { event })).body);
+    const message = JSON.parse(rendered.request!.body) as { text: string; blocks: { type: string }[] };
+    expect(message.text).toMatch(/^Billing: .*invoice\.paid/);
+    expect(message.blocks).toEqual([expect.objectContaining({ type: 'header' })]);
     const other = await ctx.harness.createTenant('Other');
     expectError(await call('POST', `/v1/webhooks/${webhook.id}/transformation-test`, { event }, other.apiKey), 404, 'not_found');
   });

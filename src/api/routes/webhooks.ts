@@ -4,6 +4,7 @@ import { isSensitiveHeader, sealHeaders, sealPlaintext, type StoredHeader } from
 import type { WebhookHttpClient } from '../../delivery/http-client';
 import { eventPassesFilter } from '../../delivery/event-filter';
 import { sendTestEvent } from '../../delivery/test-event';
+import { formatOf } from '../../connectors/render';
 import { UrlRefusedError } from '../../delivery/url-guard';
 import { unstoredEventEnvelope } from '../../events/event-envelope';
 import { matchesEventType, patternsMatching } from '../../events/event-type';
@@ -72,6 +73,8 @@ export function webhookView(doc: WebhookDoc, counters: WebhookCounters, circuit:
     rateLimitPerSecond: doc.rateLimitPerSecond ?? null,
     // Absent on webhooks created before the field: unordered, as they always were.
     ordering: doc.ordering === 'fifo' ? 'fifo' : 'unordered',
+    // Absent on webhooks created before the field: the envelope, as they always got.
+    format: formatOf(doc),
     // Absent on webhooks created before the field: they keep the header they always had.
     legacySignature: doc.legacySignature ?? true,
     transformation: doc.transformation ? { code: doc.transformation.code, enabled: doc.transformation.enabled, version: codeVersion(doc.transformation.code) } : null,
@@ -131,6 +134,7 @@ function userFieldUpdate(input: WebhookPatch, box: SecretBox, current?: WebhookD
   if (input.rateLimitPerSecond !== undefined) $set.rateLimitPerSecond = input.rateLimitPerSecond;
   if (input.ordering !== undefined) $set.ordering = input.ordering;
   if (input.transformation !== undefined) $set.transformation = input.transformation;
+  if (input.format !== undefined) $set.format = input.format;
   if (input.retrySchedule === null) $unset.retrySchedule = 1;
   else if (input.retrySchedule !== undefined) $set.retrySchedule = input.retrySchedule;
   return { $set, $unset };
@@ -274,6 +278,7 @@ export function webhooksRouter({ models, secretBox, http, defaultTimeoutSeconds,
         rateLimitPerSecond: null,
         ordering: 'unordered',
         transformation: null,
+        format: 'standard',
         ...body,
       };
       res.json({ webhook: await update(res.locals.tenantId as string, params.id, whole) });

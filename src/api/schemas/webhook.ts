@@ -23,6 +23,10 @@ const transformationInputSchema = z
     description:
       "Reshapes each attempt's request: `handler(webhook)` gets `{eventType, eventId, url, method, headers, payload}` and returns it changed (`payload`, `url`, `method` POST or PUT, extra `headers`) or with `cancel: true` (no request; the delivery ends canceled). It runs in a sandbox (QuickJS in WebAssembly: no require, network, timers, file system or environment) with 16 MiB of memory and 50 ms per call. Code that throws, returns a wrong shape or passes a limit fails the attempt (`transformation_failed: ...`), not retried on the schedule: requeue after a fix. null: none.",
   });
+import { WEBHOOK_FORMATS } from '../../connectors/render';
+
+const FORMAT_DESCRIPTION =
+  'What each request\'s body is: `standard` (the default), the event envelope; `slack`, `discord` or `teams`, a message that service\'s incoming webhook accepts, rendering any event (type, time, id, its data as a code block, truncated to the service\'s limits). Requests are signed the same way whatever the format. A chat service\'s documented answers are classified as it documents them: one saying the webhook URL is dead (Slack `no_service`, `channel_not_found`, `channel_is_archived`...; Discord 404 Unknown Webhook) disables the webhook, its `disabledReason` naming the answer.';
 
 export const metadataSchema = z
   .record(storedText().min(1).max(128), storedText().max(1024))
@@ -78,6 +82,10 @@ export const webhookInputSchema = z.strictObject({
         '`fifo`: deliveries are sent one at a time, in the order the API accepted their events; the next waits until the previous one is delivered or has finally failed (each keeps its own attempts and retries). A retried, requeued or resent delivery goes to the end of the line. `unordered` (the default): deliveries are sent as soon as they can be, in parallel. @default unordered',
     }),
   transformation: transformationInputSchema.nullable().optional(),
+  format: z
+    .enum(WEBHOOK_FORMATS)
+    .optional()
+    .meta({ description: `${FORMAT_DESCRIPTION} On PUT, leaving it out sets it back to standard. @default standard` }),
   legacySignature: z
     .boolean()
     .optional()
@@ -136,6 +144,7 @@ export const webhookSchema = z.strictObject({
     })
     .nullable()
     .meta({ description: "The transformation of each attempt's request (see POST /v1/webhooks/{id}/transformation-test); null: none." }),
+  format: z.enum(WEBHOOK_FORMATS).meta({ description: FORMAT_DESCRIPTION }),
   legacySignature: z.boolean().meta({ description: 'Whether attempts also carry the legacy, replayable `X-Webhook-Signature`.' }),
   circuit: z
     .strictObject({
@@ -150,7 +159,10 @@ export const webhookSchema = z.strictObject({
   deliverySuccessCount: z.number().int(),
   deliveryFailureCount: z.number().int(),
   lastTriggeredAt: timestamp.nullable(),
-  disabledReason: z.string().nullable().meta({ description: 'Why the service deactivated the webhook (e.g. the receiver answered 410).' }),
+  disabledReason: z
+    .string()
+    .nullable()
+    .meta({ description: 'Why the service deactivated the webhook (e.g. the receiver answered 410, or `Slack answered 404 no_service` for a chat format).' }),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -174,7 +186,7 @@ export const webhookTestResponseSchema = z.strictObject({
   statusCode: z.number().int().nullable(),
   durationMs: z.number().int().min(0),
   response: z.string().max(1000).nullable().meta({ description: 'First 1000 characters of the response body.' }),
-  error: z.string().nullable().meta({ description: 'Timeout, network error or refused URL, when there was no response.' }),
+  error: z.string().nullable().meta({ description: 'Timeout, network error or refused URL, when there was no response; for a chat format, what its service\'s documented error answer means (e.g. `Slack answered 404 no_service`).' }),
 });
 
 export const filterTestResponseSchema = z.strictObject({
