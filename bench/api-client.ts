@@ -48,7 +48,10 @@ export class BenchApiClient {
     return { tenantId: res.tenant.id, apiKey: res.apiKey };
   }
 
-  async createWebhook(tenant: Tenant, webhook: { url: string; events: string[]; retrySchedule?: string[]; timeoutSeconds?: number; rateLimitPerSecond?: number }): Promise<string> {
+  async createWebhook(
+    tenant: Tenant,
+    webhook: { url: string; events: string[]; retrySchedule?: string[]; timeoutSeconds?: number; rateLimitPerSecond?: number; transformation?: { code: string } },
+  ): Promise<string> {
     const res = await this.call<{ webhook: { id: string } }>('POST', '/v1/webhooks', tenant.apiKey, 201, { timeoutSeconds: 10, ...webhook });
     return res.webhook.id;
   }

@@ -35,6 +35,8 @@ export interface PhaseArrivals {
   /** By event id: deliveries that had a first attempt, and deliveries answered 2xx. */
   firstAttemptsByEvent: Map<string, number>;
   deliveredByEvent: Map<string, number>;
+  /** Requests that carried `x-bench` (set by the transformations phase's code): proof it ran. */
+  marked: number;
 }
 
 const increment = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -64,6 +66,7 @@ export class BenchReceiver {
       failedFirst: 0,
       firstAttemptsByEvent: new Map(),
       deliveredByEvent: new Map(),
+      marked: 0,
     };
     this.phases.set(name, phase);
     return phase;
@@ -86,6 +89,7 @@ export class BenchReceiver {
           return;
         }
         phase.requests++;
+        if (req.headers['x-bench']) phase.marked++;
         if (phase.hangs) return;
         let arrival = phase.deliveries.get(deliveryId);
         let status = 200;

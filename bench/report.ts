@@ -8,6 +8,7 @@ import type { PortalPageResult } from './portal-page';
 import type { LatencySummary } from './stats';
 import type { CapacityFigure, CapacityResults } from './capacity';
 import type { NeighboursRound } from './noisy-neighbours';
+import type { TransformedRound } from './transformed';
 import type { Tier } from './cpu-meter';
 
 export interface PhaseResults {
@@ -34,6 +35,8 @@ export interface PhaseResults {
   capacity?: CapacityResults;
   /** Noisy neighbours: the quiet round, then the noisy one. */
   neighbours?: { quiet?: NeighboursRound; noisy?: NeighboursRound };
+  /** A transformation's cost: the plain round, then the transformed one. */
+  transformations?: { plain?: TransformedRound; transformed?: TransformedRound };
 }
 
 export type Status = 'pass' | 'short' | 'n/a';
@@ -124,6 +127,22 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
       baseline: { name: "the same eight's deliveries/s with ten healthy webhooks", value: r.neighbours?.quiet?.deliveriesPerSecond ?? null },
       ...atLeast(r.neighbours?.noisy?.deliveriesPerSecond, r.neighbours?.quiet?.deliveriesPerSecond, 0.8, incomplete(r.neighbours?.noisy && { ...r.neighbours.noisy, complete: r.neighbours.noisy.delivered === r.neighbours.noisy.expected }) ?? incomplete(r.neighbours?.quiet && { ...r.neighbours.quiet, complete: r.neighbours.quiet.delivered === r.neighbours.quiet.expected })),
       note: r.neighbours?.noisy ? `the never-answering receiver got ${r.neighbours.noisy.hungRequests} requests, the limited one ${r.neighbours.noisy.limitedDelivered} deliveries during the round; target of issue 24` : undefined,
+    },
+    {
+      name: 'transformed deliveries (fan-out 10, each webhook with a trivial transformation): deliveries/s',
+      value: r.transformations?.transformed?.deliveriesPerSecond ?? null,
+      unit: '/s',
+      baseline: { name: 'the same without transformations', value: r.transformations?.plain?.deliveriesPerSecond ?? null },
+      ...atLeast(
+        r.transformations?.transformed?.deliveriesPerSecond,
+        r.transformations?.plain?.deliveriesPerSecond,
+        0.8,
+        incomplete(r.transformations?.transformed && { ...r.transformations.transformed, complete: r.transformations.transformed.delivered === r.transformations.transformed.expected }) ??
+          incomplete(r.transformations?.plain && { ...r.transformations.plain, complete: r.transformations.plain.delivered === r.transformations.plain.expected }),
+      ),
+      note: r.transformations?.transformed
+        ? `${r.transformations.transformed.transformedRequests} of ${r.transformations.transformed.requests} requests carried the transformation's header (plain round: ${r.transformations.plain?.transformedRequests ?? '?'}); target of issue 25`
+        : 'target of issue 25',
     },
     {
       name: `one event to ${big?.webhooks ?? '?'} webhooks: last arrival after`,

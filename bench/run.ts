@@ -20,6 +20,7 @@ import { mergeLoads } from './load';
 import { neighboursRound } from './noisy-neighbours';
 import { BenchReceiver } from './receiver';
 import type { PhaseRunner } from './capacity';
+import { transformedRound } from './transformed';
 import { capacityTable, figures, markdownTable, type PhaseResults } from './report';
 import { benchSettings, type ClosedLoopPhase } from './settings';
 import { FLOOR_TASK_QUEUE, StackRunner, type BenchStack } from './stack';
@@ -191,6 +192,9 @@ async function main(): Promise<number> {
   const quiet = await phase('noisy neighbours: ten healthy webhooks', () => neighboursRound(api, receiver, silentReceiver, 'neighbours-quiet', false, s.neighbours));
   const noisy = await phase('noisy neighbours: one of ten never answers, one is limited to 5/s', () => neighboursRound(api, receiver, silentReceiver, 'neighbours-noisy', true, s.neighbours));
   r.neighbours = { quiet, noisy };
+  const plain = await phase('transformations: ten plain webhooks', () => transformedRound(api, receiver, 'transform-plain', false, s.transformed));
+  const transformed = await phase('transformations: ten with a trivial transformation', () => transformedRound(api, receiver, 'transform-trivial', true, s.transformed));
+  r.transformations = { plain, transformed };
   r.bigFanout = await phase(`one event to ${s.bigFanout.webhooks} webhooks`, () =>
     bigFanout(api, receiver, s.bigFanout.webhooks, s.bigFanout.capMs, webhookSeeder(stack, s.bigFanout.webhooks, EVENT_TYPE)),
   );

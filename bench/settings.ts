@@ -57,6 +57,8 @@ export interface BenchSettings {
   retryStorm: DeliveryPhase & { failShare: number };
   /** Noisy neighbours: fan-out-10 events, ten healthy webhooks, then one never answering and one limited (`count` events each). */
   neighbours: DeliveryPhase;
+  /** A transformation's cost: fan-out-10 events to ten plain webhooks, then to ten with a trivial transformation (`count` events each). */
+  transformed: DeliveryPhase;
   /** One event to this many webhooks. */
   bigFanout: { webhooks: number; capMs: number };
   /** The portal's deliveries page of a webhook with this many deliveries, loaded this many times. */
@@ -83,6 +85,7 @@ const FULL: BenchSettings = {
   oneProducer: { count: 20, capMs: 40_000 },
   retryStorm: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 30_000, failShare: 0.3 },
   neighbours: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
+  transformed: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
   bigFanout: { webhooks: 10_000, capMs: 90_000 },
   portalPage: { deliveries: 1000, loads: 20 },
   settleMs: 15_000,
@@ -105,6 +108,7 @@ const QUICK: BenchSettings = {
   oneProducer: { count: 5, capMs: 15_000 },
   retryStorm: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 15_000, failShare: 0.3 },
   neighbours: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 10_000 },
+  transformed: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 10_000 },
   bigFanout: { webhooks: 200, capMs: 30_000 },
   portalPage: { deliveries: 1000, loads: 5 },
   settleMs: 10_000,
