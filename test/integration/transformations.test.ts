@@ -115,6 +115,12 @@ describe('payload transformations', () => {
     expect({ method: request.method, path: request.path, shapedBy: request.headers['x-shaped-by'] }).toEqual({ method: 'PUT', path: '/moved', shapedBy: 'transformation' });
     expect(verifiedPayload(request, secret)).toEqual({ text: 'invoice.paid #1' });
     expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: 200, transformation: codeVersion(RESHAPE) })]);
+
+    // The test event goes out the same way.
+    const before = receiver.requests.length;
+    expect((await call('POST', `/v1/webhooks/${webhookId}/test`)).body).toMatchObject({ success: true, statusCode: 200 });
+    const test = receiver.requests.slice(before).find((r) => r.headers['x-webhook-event-type'] === 'webhook.test');
+    expect(test && { method: test.method, path: test.path, body: verifiedPayload(test, secret) }).toEqual({ method: 'PUT', path: '/moved', body: { text: 'webhook.test #undefined' } });
   });
 
   it('the retries run it too, from the webhook as it is at each attempt: a cancel ends the delivery canceled with no request', async () => {
