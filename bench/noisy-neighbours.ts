@@ -49,28 +49,41 @@ export async function neighboursRound(
   await api.createWebhook(tenant, { url: receiver.url(`${name}-limited`), events: [EVENT_TYPE], ...(noisy ? { rateLimitPerSecond: NEIGHBOUR_RATE_PER_SECOND } : {}) });
   for (let i = 0; i < QUIET_WEBHOOKS; i++) await api.createWebhook(tenant, { url: receiver.url(name, i), events: [EVENT_TYPE] });
 
-  const deadline = performance.now() + phase.capMs + phase.drainMs;
-  const startedAt = performance.now();
-  let events = 0;
-  const load = await closedLoop(phase, async (i) => {
-    const id = await api.sendEvent(tenant, EVENT_TYPE, { n: i, note: 'noisy neighbours' });
-    events++;
-    await untilDelivered(quiet, id, deadline);
-  });
-  let last = startedAt;
-  for (const arrival of quiet.deliveries.values()) if (arrival.deliveredAt !== undefined) last = Math.max(last, arrival.deliveredAt);
+  const { events, deliveriesPerSecond, firstError } = await eventsUntilArrived(api, tenant, quiet, QUIET_WEBHOOKS, phase, 'noisy neighbours');
   return {
     noisy,
     events,
     delivered: quiet.delivered,
     expected: events * QUIET_WEBHOOKS,
-    deliveriesPerSecond: perSecond(quiet.delivered, last - startedAt),
+    deliveriesPerSecond,
     hungRequests: hung.requests,
     limitedDelivered: limited.delivered,
-    ...(load.firstError ? { firstError: load.firstError } : {}),
+    ...(firstError ? { firstError } : {}),
   };
 }
 
-async function untilDelivered(quiet: PhaseArrivals, eventId: string, deadline: number): Promise<void> {
-  while ((quiet.deliveredByEvent.get(eventId) ?? 0) < QUIET_WEBHOOKS && performance.now() < deadline) await sleep(10);
+/**
+ * Closed-loop producers of a tenant's events, each sending its next once `perEvent` deliveries of
+ * the previous one arrived in `arrivals` (or the phase's time is up): deliveries/s from the first
+ * send to the last arrival.
+ */
+export async function eventsUntilArrived(
+  api: BenchApiClient,
+  tenant: Tenant,
+  arrivals: PhaseArrivals,
+  perEvent: number,
+  phase: DeliveryPhase,
+  note: string,
+): Promise<{ events: number; deliveriesPerSecond: number; firstError?: string }> {
+  const deadline = performance.now() + phase.capMs + phase.drainMs;
+  const startedAt = performance.now();
+  let events = 0;
+  const load = await closedLoop(phase, async (i) => {
+    const id = await api.sendEvent(tenant, EVENT_TYPE, { n: i, note });
+    events++;
+    while ((arrivals.deliveredByEvent.get(id) ?? 0) < perEvent && performance.now() < deadline) await sleep(10);
+  });
+  let last = startedAt;
+  for (const arrival of arrivals.deliveries.values()) if (arrival.deliveredAt !== undefined) last = Math.max(last, arrival.deliveredAt);
+  return { events, deliveriesPerSecond: perSecond(arrivals.delivered, last - startedAt), ...(load.firstError ? { firstError: load.firstError } : {}) };
 }

@@ -5,11 +5,10 @@
  * producers send an event's next once its ten deliveries arrived.
  */
 import type { BenchApiClient, Tenant } from './api-client';
-import { closedLoop } from './load';
+import { eventsUntilArrived } from './noisy-neighbours';
 import { EVENT_TYPE } from './product';
-import type { BenchReceiver, PhaseArrivals } from './receiver';
+import type { BenchReceiver } from './receiver';
 import type { DeliveryPhase } from './settings';
-import { perSecond, sleep } from './stats';
 
 const WEBHOOKS = 10;
 
@@ -36,28 +35,15 @@ export async function transformedRound(api: BenchApiClient, receiver: BenchRecei
   for (let i = 0; i < WEBHOOKS; i++) {
     await api.createWebhook(tenant, { url: receiver.url(name, i), events: [EVENT_TYPE], ...(transformed ? { transformation: { code: TRIVIAL_TRANSFORMATION } } : {}) });
   }
-  const deadline = performance.now() + phase.capMs + phase.drainMs;
-  const startedAt = performance.now();
-  let events = 0;
-  const load = await closedLoop(phase, async (i) => {
-    const id = await api.sendEvent(tenant, EVENT_TYPE, { n: i, note: 'transformations' });
-    events++;
-    await untilDelivered(arrivals, id, deadline);
-  });
-  let last = startedAt;
-  for (const arrival of arrivals.deliveries.values()) if (arrival.deliveredAt !== undefined) last = Math.max(last, arrival.deliveredAt);
+  const { events, deliveriesPerSecond, firstError } = await eventsUntilArrived(api, tenant, arrivals, WEBHOOKS, phase, 'transformations');
   return {
     transformed,
     events,
     delivered: arrivals.delivered,
     expected: events * WEBHOOKS,
-    deliveriesPerSecond: perSecond(arrivals.delivered, last - startedAt),
+    deliveriesPerSecond,
     transformedRequests: arrivals.marked,
     requests: arrivals.requests,
-    ...(load.firstError ? { firstError: load.firstError } : {}),
+    ...(firstError ? { firstError } : {}),
   };
-}
-
-async function untilDelivered(arrivals: PhaseArrivals, eventId: string, deadline: number): Promise<void> {
-  while ((arrivals.deliveredByEvent.get(eventId) ?? 0) < WEBHOOKS && performance.now() < deadline) await sleep(10);
 }
