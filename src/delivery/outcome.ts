@@ -18,7 +18,8 @@ export type AttemptOutcome =
 /** Parses `Retry-After` (delta seconds or an HTTP date) into milliseconds from `now`. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  // Delta seconds; fractional ones too (Discord sends `1.5`), which Date.parse would read as a date.
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.ceil(Number(value.trim()) * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

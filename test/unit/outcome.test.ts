@@ -40,6 +40,7 @@ describe('classifyAttempt: the one classifier of attempt outcomes', () => {
 
   it('parses Retry-After, ignoring what is not a delay or a date', () => {
     expect(parseRetryAfter(' 5 ', NOW)).toBe(5000);
+    expect(parseRetryAfter('1.5', NOW)).toBe(1500);
     expect(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', NOW)).toBe(0);
     expect(parseRetryAfter('soon', NOW)).toBeUndefined();
     expect(parseRetryAfter(undefined, NOW)).toBeUndefined();
