@@ -9,7 +9,11 @@ requests drawn from the document alone would break them and be refused with 400,
 - a webhook's custom header names are case-insensitive (`X-A` and `x-a` are one header, given
   twice), and names and values may total at most 8192 bytes;
 - no object in a body has a key `__proto__`, at any depth (src/api/json-body.ts): JSON Schema could
-  say it for free-form `data` only with a recursive definition, which the generator cannot follow.
+  say it for free-form `data` only with a recursive definition, which the generator cannot follow;
+- a webhook's transformation code (and transformation-test's `code`) must compile and define
+  `function handler(webhook)` (checked in the sandbox on save);
+- a source's secret must be what its provider issues (Standard Webhooks: `whsec_` + base64 that
+  decodes), and a PATCH's `hmac` settings and secret depend on the stored source's type.
 These hooks make positive requests keep them: every check stays on, and negative requests are sent
 as drawn.
 """
@@ -18,6 +22,10 @@ import schemathesis
 
 #: A destination the fuzz stack allows (WEBHOOK_ALLOWED_CIDRS=127.0.0.0/8, nothing listens there).
 LOOPBACK_URL = "http://127.0.0.1:9/fuzz"
+#: Code that compiles and defines handler (src/transformations/).
+VALID_CODE = "function handler(webhook) { return webhook; }"
+#: A secret every source type takes: Stripe's whsec_ prefix, Standard Webhooks' base64 after it.
+ANY_SOURCE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 #: CUSTOM_HEADER_LIMITS.totalBytes (src/api/schemas/custom-headers.ts).
 HEADERS_TOTAL_BYTES = 8192
 
@@ -57,6 +65,17 @@ def before_call(ctx, case, **kwargs):
         case.body["url"] = LOOPBACK_URL
     if isinstance(case.body.get("headers"), dict) and case.path.startswith("/v1/webhooks"):
         case.body["headers"] = _within_header_rules(case.body["headers"])
+    if case.path.startswith("/v1/webhooks"):
+        if isinstance(case.body.get("transformation"), dict) and "code" in case.body["transformation"]:
+            case.body["transformation"]["code"] = VALID_CODE
+        if case.path.endswith("/transformation-test") and "code" in case.body:
+            case.body["code"] = VALID_CODE
+    if case.path == "/v1/sources" and case.body.get("type") == "standard-webhooks":
+        case.body["secret"] = ANY_SOURCE_SECRET
+    if case.path.startswith("/v1/sources/") and case.method.upper() == "PATCH":
+        case.body.pop("hmac", None)
+        if "secret" in case.body:
+            case.body["secret"] = ANY_SOURCE_SECRET
     if case.path == "/v1/events" and isinstance(case.body.get("id"), str) and case.headers:
         for name in list(case.headers):
             if name.lower() == "idempotency-key" and case.headers[name] != case.body["id"]:
