@@ -10,6 +10,9 @@ const REDACT = [
   '*.secret',
   '*.adminToken',
   '*.secretsKey',
+  // Inbound sources' ingest URLs carry their token (a credential).
+  '*.ingestUrl',
+  '*.previousIngestUrl',
 ];
 
 export function createLogger(level: string, name: string): Logger {

@@ -24,7 +24,10 @@ const hmacSettingsSchema = new Schema(
 /**
  * An inbound source: a provider (GitHub, Stripe, ...) that POSTs signed requests to the source's
  * ingest URL, each accepted as an event of the tenant. The provider's secret is sealed
- * (SecretBox); the URL's token is kept only as a hash (sources/ingest-token.ts).
+ * (SecretBox). The URL's token is kept twice, never in clear: as a SHA-256 hash, the only thing
+ * an ingest request is checked against (sources/ingest-token.ts), and sealed (SecretBox), so that
+ * reads can show the URL. A source created before sealed tokens has `sealedToken: null`: it still
+ * ingests, and its reads show `ingestUrl: null` until its URL is rotated.
  */
 const sourceSchema = new Schema(
   {
@@ -37,6 +40,8 @@ const sourceSchema = new Schema(
     tokenHash: { type: String, required: true },
     previousTokenHash: { type: String, default: null },
     previousTokenExpiresAt: { type: Date, default: null },
+    sealedToken: { type: encryptedSecretSchema, default: null },
+    previousSealedToken: { type: encryptedSecretSchema, default: null },
   },
   { timestamps: true, versionKey: false },
 );

@@ -1,7 +1,8 @@
 /**
  * The token in an ingest URL (`/v1/ingest/<source id>/<token>`) is a credential: 32 random bytes,
- * stored only as a SHA-256 hash (random tokens need no stretching, as API keys), compared in
- * constant time. A rotated-out token keeps working for INGEST_URL_OVERLAP_MS, so the provider's
+ * looked up by its SHA-256 hash (random tokens need no stretching, as API keys), compared in
+ * constant time. It is also stored sealed (SecretBox), only so that reads can show the URL
+ * (api/routes/sources.ts); a request is never checked against the sealed copy. A rotated-out token keeps working for INGEST_URL_OVERLAP_MS, so the provider's
  * settings can be changed without losing a delivery.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';

@@ -15,6 +15,7 @@ import { freePort } from '../../src/embedded/ports';
 import { Harness } from '../support/harness';
 import { EventIngestion } from '../../src/events/event-ingestion';
 import { SourceIngest } from '../../src/sources/source-ingest';
+import { issueIngestToken } from '../../src/sources/ingest-token';
 import { expectError, pathsOf, valid } from '../support/shapes';
 import { verifiedPayload } from '../support/signatures';
 import { eventually } from '../support/stack';
@@ -152,13 +153,13 @@ describe('inbound sources', () => {
     const other = await ctx.harness.createTenant('Someone else');
     const secret = `gh-secret-${randomUUID()}`;
     const created = await createSource(apiKey, { name: 'Repo hooks', type: 'github', secret });
-    expect(created).toMatchObject({ name: 'Repo hooks', type: 'github', hmac: null, eventTypePrefix: 'github.', previousIngestUrlExpiresAt: null });
+    expect(created).toMatchObject({ name: 'Repo hooks', type: 'github', hmac: null, eventTypePrefix: 'github.', previousIngestUrl: null, previousIngestUrlExpiresAt: null });
     expect(created.ingestUrl).toMatch(new RegExp(`^${ctx.harness.baseUrl}/v1/ingest/${created.id}/[A-Za-z0-9_-]{43}$`));
     const token = created.ingestUrl.split('/').pop()!;
 
     const read = await ctx.harness.call('GET', `/v1/sources/${created.id}`, { token: apiKey });
     expect(read.status).toBe(200);
-    expect(valid(sourceResponseSchema, read.body).source).toEqual({ ...created, ingestUrl: undefined, updatedAt: expect.any(String) });
+    expect(valid(sourceResponseSchema, read.body).source).toEqual({ ...created, updatedAt: expect.any(String) });
 
     const hmac = await createSource(apiKey, { name: 'Generic', type: 'hmac', secret: 'k', hmac: { header: 'X-Sig' } });
     expect(hmac.hmac).toEqual({ header: 'x-sig', algorithm: 'sha256', encoding: 'hex', prefix: '', eventType: 'event', eventTypeHeader: null, idHeader: null });
@@ -168,14 +169,19 @@ describe('inbound sources', () => {
     const second = valid(sourceListResponseSchema, (await ctx.harness.call('GET', `/v1/sources?limit=2&cursor=${first.nextCursor}`, { token: apiKey })).body);
     expect(second).toEqual({ sources: [expect.objectContaining({ id: created.id })], nextCursor: null });
 
-    // Never the secret, never the token: not in any answer, not in the database, not in the logs.
+    // The list shows the same ingest URL as create and GET one.
+    expect(second.sources[0].ingestUrl).toBe(created.ingestUrl);
+
+    // Never the secret: not in any answer. Neither in clear in the database: the token is there
+    // hashed and sealed, the secret sealed.
     const answers = JSON.stringify([read.body, first, second]);
     expect(answers).not.toContain(secret);
-    expect(answers).not.toContain(token);
-    const stored = JSON.stringify(await ctx.harness.models.Source.findById(created.id).lean());
+    const storedDoc = (await ctx.harness.models.Source.findById(created.id).lean())!;
+    const stored = JSON.stringify(storedDoc);
     expect(stored).not.toContain(secret);
     expect(stored).not.toContain(token);
-    expect(ctx.harness.secretBox.decrypt((await ctx.harness.models.Source.findById(created.id).lean())!.secret)).toBe(secret);
+    expect(ctx.harness.secretBox.decrypt(storedDoc.secret)).toBe(secret);
+    expect(ctx.harness.secretBox.decrypt(storedDoc.sealedToken!)).toBe(token);
 
     // Another tenant: 404 everywhere, and an empty list.
     for (const [method, path] of [['GET', `/v1/sources/${created.id}`], ['DELETE', `/v1/sources/${created.id}`], ['POST', `/v1/sources/${created.id}/rotate-url`]]) {
@@ -328,13 +334,67 @@ describe('inbound sources', () => {
     expect(Math.abs(Date.parse(previousIngestUrlExpiresAt) - rotatedAt - 24 * 3600_000)).toBeLessThan(60_000);
     expect((await send(ingestUrl, 'msg_new')).status).toBe(202);
     expect((await send(source.ingestUrl, 'msg_old')).status).toBe(202);
+    expect(rotation.body.previousIngestUrl).toBe(source.ingestUrl);
     const read = valid(sourceResponseSchema, (await ctx.harness.call('GET', `/v1/sources/${source.id}`, { token: apiKey })).body);
-    expect(read.source.previousIngestUrlExpiresAt).toBe(previousIngestUrlExpiresAt);
+    expect(read.source).toMatchObject({ ingestUrl, previousIngestUrl: source.ingestUrl, previousIngestUrlExpiresAt });
+    const listed = valid(sourceListResponseSchema, (await ctx.harness.call('GET', '/v1/sources', { token: apiKey })).body);
+    expect(listed.sources).toEqual([read.source]);
+    expect(valid(sourceResponseSchema, (await ctx.harness.call('PATCH', `/v1/sources/${source.id}`, { token: apiKey, body: { name: 'renamed' } })).body).source).toMatchObject({
+      ingestUrl,
+      previousIngestUrl: source.ingestUrl,
+    });
+    // Neither token in clear at rest, both sealed.
+    const storedDoc = (await ctx.harness.models.Source.findById(source.id).lean())!;
+    const stored = JSON.stringify(storedDoc);
+    for (const url of [ingestUrl, source.ingestUrl]) expect(stored).not.toContain(url.split('/').pop()!);
+    expect(ctx.harness.secretBox.decrypt(storedDoc.previousSealedToken!)).toBe(source.ingestUrl.split('/').pop());
 
     const again = valid(ingestUrlRotationResponseSchema, (await ctx.harness.call('POST', `/v1/sources/${source.id}/rotate-url`, { token: apiKey })).body);
     expect((await send(again.ingestUrl, 'msg_newest')).status).toBe(202);
     expect((await send(ingestUrl, 'msg_previous')).status).toBe(202);
     expectError(await send(source.ingestUrl, 'msg_oldest'), 404, 'not_found');
+    expect(again).toMatchObject({ previousIngestUrl: ingestUrl, source: { ingestUrl: again.ingestUrl, previousIngestUrl: ingestUrl } });
+  });
+
+  it('a source stored before sealed tokens (hash only) still ingests; its reads show ingestUrl null until rotate-url', async () => {
+    const { apiKey, tenantId } = await ctx.harness.createTenant('Legacy source');
+    const id = `src_legacy${randomUUID().replace(/-/g, '')}`;
+    const { token, hash } = issueIngestToken();
+    const secret = 'a legacy github secret';
+    // As the previous build stored it: no sealedToken, no previousSealedToken.
+    await ctx.harness.models.Source.collection.insertOne({
+      _id: id as never,
+      tenantId,
+      name: 'Legacy',
+      type: 'github',
+      secret: ctx.harness.secretBox.encrypt(secret),
+      hmac: null,
+      tokenHash: hash,
+      previousTokenHash: null,
+      previousTokenExpiresAt: null,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    const legacyUrl = `${ctx.harness.baseUrl}/v1/ingest/${id}/${token}`;
+    const ping = async (url: string, deliveryId: string) => {
+      const raw = JSON.stringify({ zen: deliveryId });
+      return post(url, raw, { 'x-hub-signature-256': await sign(secret, raw), 'x-github-event': 'ping', 'x-github-delivery': deliveryId });
+    };
+    expect((await ping(legacyUrl, 'legacy-1')).status).toBe(202);
+
+    const read = valid(sourceResponseSchema, (await ctx.harness.call('GET', `/v1/sources/${id}`, { token: apiKey })).body).source;
+    expect(read).toMatchObject({ id, ingestUrl: null, previousIngestUrl: null, previousIngestUrlExpiresAt: null });
+    const listed = valid(sourceListResponseSchema, (await ctx.harness.call('GET', '/v1/sources', { token: apiKey })).body);
+    expect(listed.sources).toEqual([read]);
+
+    // Rotating issues a URL that is shown; the legacy one works for the overlap, shown as null.
+    const rotated = valid(ingestUrlRotationResponseSchema, (await ctx.harness.call('POST', `/v1/sources/${id}/rotate-url`, { token: apiKey })).body);
+    expect(rotated.previousIngestUrl).toBeNull();
+    const after = valid(sourceResponseSchema, (await ctx.harness.call('GET', `/v1/sources/${id}`, { token: apiKey })).body).source;
+    expect(after).toMatchObject({ ingestUrl: rotated.ingestUrl, previousIngestUrl: null, previousIngestUrlExpiresAt: rotated.previousIngestUrlExpiresAt });
+    expect((await ping(legacyUrl, 'legacy-2')).status).toBe(202);
+    expect((await ping(rotated.ingestUrl, 'legacy-3')).status).toBe(202);
+    expect(ctx.harness.apiLogs.join('\n')).not.toContain(token);
   });
 });
 

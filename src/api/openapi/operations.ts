@@ -372,7 +372,7 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'post',
     path: '/v1/sources',
-    summary: 'Create an inbound source (GitHub, Stripe, Shopify, Standard Webhooks or generic HMAC); the answer carries its ingest URL, shown only here',
+    summary: 'Create an inbound source (GitHub, Stripe, Shopify, Standard Webhooks or generic HMAC); the answer carries its ingest URL (a credential, also in every read of the source)',
     tag: 'sources',
     auth: 'tenant',
     body: sourceInputSchema,
@@ -381,7 +381,7 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/v1/sources',
-    summary: 'List inbound sources, newest first (never a secret or an ingest URL)',
+    summary: 'List inbound sources, newest first, with their ingest URLs (credentials); never a secret',
     tag: 'sources',
     auth: 'tenant',
     query: sourceListQuerySchema,
@@ -390,11 +390,11 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'get',
     path: '/v1/sources/{id}',
-    summary: 'Get an inbound source',
+    summary: 'Get an inbound source, with its ingest URL (a credential); never its secret',
     tag: 'sources',
     auth: 'tenant',
     params: sourceIdParamsSchema,
-    responses: { 200: { description: 'The source.', schema: sourceResponseSchema } },
+    responses: { 200: { description: 'The source. `ingestUrl` is null for a source created before ingest URLs were stored encrypted: rotate-url to get one that is shown.', schema: sourceResponseSchema } },
   },
   {
     method: 'patch',
@@ -404,7 +404,7 @@ export const OPERATIONS: Operation[] = [
     auth: 'tenant',
     params: sourceIdParamsSchema,
     body: sourcePatchSchema,
-    responses: { 200: { description: 'The changed source (never its secret).', schema: sourceResponseSchema } },
+    responses: { 200: { description: 'The changed source, with its ingest URL (never its secret).', schema: sourceResponseSchema } },
   },
   {
     method: 'delete',
@@ -423,7 +423,7 @@ export const OPERATIONS: Operation[] = [
     auth: 'tenant',
     params: sourceIdParamsSchema,
     body: emptyBodySchema,
-    responses: { 200: { description: 'The new ingest URL, shown only here.', schema: ingestUrlRotationResponseSchema } },
+    responses: { 200: { description: 'The new ingest URL (shown in the source\'s reads from now on), the previous one and until when it works, and the source.', schema: ingestUrlRotationResponseSchema } },
   },
   {
     method: 'post',

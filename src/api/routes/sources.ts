@@ -1,10 +1,12 @@
 /**
  * `/v1/sources`: a tenant's inbound sources. The provider's secret is sealed at rest and never
- * returned; the ingest URL is returned on create and rotate-url only (its token is stored as a
- * hash). Another tenant's source is 404.
+ * returned. The ingest URL is in every read (its token is stored hashed, for lookup, and sealed,
+ * for reads; never in clear): a credential, readable by whoever holds the tenant's API key. A
+ * source stored before sealed tokens reads `ingestUrl: null` until rotate-url. Another tenant's
+ * source is 404.
  */
 import { Router, type Request } from 'express';
-import type { SecretBox } from '../../crypto/secret-box';
+import type { EncryptedSecret, SecretBox } from '../../crypto/secret-box';
 import { newId } from '../../ids';
 import type { Models } from '../../models';
 import type { SourceDoc } from '../../models/source';
@@ -27,7 +29,24 @@ export interface SourcesRouterDeps {
   now?: () => Date;
 }
 
-export function sourceView(doc: SourceDoc): SourceView {
+/** Builds a source's ingest URL from its id and token. */
+export type IngestUrlOf = (sourceId: string, token: string) => string;
+
+/**
+ * A sealed token's URL; null without one (a source stored before sealed tokens) or when it cannot
+ * be unsealed (sealed under a key this service does not have): a read never fails over it, and
+ * rotate-url issues a URL that can be shown.
+ */
+function unsealedUrl(secretBox: SecretBox, urlOf: IngestUrlOf, sourceId: string, sealed: EncryptedSecret | null | undefined): string | null {
+  if (!sealed) return null;
+  try {
+    return urlOf(sourceId, secretBox.decrypt(sealed));
+  } catch {
+    return null;
+  }
+}
+
+export function sourceView(doc: SourceDoc, secretBox: SecretBox, urlOf: IngestUrlOf, now: Date): SourceView {
   const hmac = doc.hmac
     ? {
         header: doc.hmac.header,
@@ -39,13 +58,16 @@ export function sourceView(doc: SourceDoc): SourceView {
         idHeader: doc.hmac.idHeader ?? null,
       }
     : null;
-  const expires = doc.previousTokenExpiresAt;
+  // The previous URL only while it still works.
+  const expires = doc.previousTokenHash && doc.previousTokenExpiresAt && doc.previousTokenExpiresAt.getTime() > now.getTime() ? doc.previousTokenExpiresAt : null;
   return {
     id: doc._id,
     name: doc.name,
     type: doc.type as SourceType,
     hmac,
     eventTypePrefix: `${VERIFIERS[doc.type as SourceType].typePrefix}.`,
+    ingestUrl: unsealedUrl(secretBox, urlOf, doc._id, doc.sealedToken),
+    previousIngestUrl: expires ? unsealedUrl(secretBox, urlOf, doc._id, doc.previousSealedToken) : null,
     previousIngestUrlExpiresAt: expires ? expires.toISOString() : null,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
@@ -55,7 +77,11 @@ export function sourceView(doc: SourceDoc): SourceView {
 export function sourcesRouter({ models, secretBox, publicUrl, now = () => new Date() }: SourcesRouterDeps): Router {
   const router = Router();
   const { Source } = models;
-  const ingestUrl = (req: Request, id: string, token: string) => `${publicBaseUrl(req, publicUrl)}/v1/ingest/${id}/${token}`;
+  const urlOf =
+    (req: Request): IngestUrlOf =>
+    (id, token) =>
+      `${publicBaseUrl(req, publicUrl)}/v1/ingest/${id}/${token}`;
+  const view = (req: Request, doc: SourceDoc) => sourceView(doc, secretBox, urlOf(req), now());
 
   async function findOwn(tenantId: string, id: string): Promise<SourceDoc> {
     const doc = await Source.findOne({ _id: id, tenantId }).lean<SourceDoc>();
@@ -75,15 +101,17 @@ export function sourcesRouter({ models, secretBox, publicUrl, now = () => new Da
         secret: secretBox.encrypt(body.secret),
         hmac: body.type === 'hmac' ? { ...HMAC_DEFAULTS, ...body.hmac } : null,
         tokenHash: hash,
+        sealedToken: secretBox.encrypt(token),
       });
-      const source = sourceView(doc.toObject() as SourceDoc);
-      res.status(201).json({ source: { ...source, ingestUrl: ingestUrl(req, source.id, token) } });
+      const source = view(req, doc.toObject() as SourceDoc);
+      // Built from the token just issued, not unsealed: create always answers with the URL.
+      res.status(201).json({ source: { ...source, ingestUrl: urlOf(req)(source.id, token) } });
     }),
   );
 
   router.get(
     '/',
-    route({ query: sourceListQuerySchema }, async ({ query }, _req, res) => {
+    route({ query: sourceListQuerySchema }, async ({ query }, req, res) => {
       const page: Record<string, unknown> = { tenantId: res.locals.tenantId };
       const after = query.cursor;
       if (after) page.$or = [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }];
@@ -91,7 +119,7 @@ export function sourcesRouter({ models, secretBox, publicUrl, now = () => new Da
       const sources = docs.slice(0, query.limit);
       const last = sources[sources.length - 1];
       res.json({
-        sources: sources.map(sourceView),
+        sources: sources.map((doc) => view(req, doc)),
         nextCursor: docs.length > query.limit ? encodeCursor({ createdAt: last.createdAt, id: last._id }) : null,
       });
     }),
@@ -99,14 +127,14 @@ export function sourcesRouter({ models, secretBox, publicUrl, now = () => new Da
 
   router.get(
     '/:id',
-    route({ params: sourceIdParamsSchema }, async ({ params }, _req, res) => {
-      res.json({ source: sourceView(await findOwn(res.locals.tenantId as string, params.id)) });
+    route({ params: sourceIdParamsSchema }, async ({ params }, req, res) => {
+      res.json({ source: view(req, await findOwn(res.locals.tenantId as string, params.id)) });
     }),
   );
 
   router.patch(
     '/:id',
-    route({ params: sourceIdParamsSchema, body: sourcePatchSchema }, async ({ params, body }, _req, res) => {
+    route({ params: sourceIdParamsSchema, body: sourcePatchSchema }, async ({ params, body }, req, res) => {
       const tenantId = res.locals.tenantId as string;
       const current = await findOwn(tenantId, params.id);
       const invalid = (path: string, message: string) => new ApiError(400, 'validation_failed', 'request is invalid', [{ path, message }]);
@@ -123,7 +151,7 @@ export function sourcesRouter({ models, secretBox, publicUrl, now = () => new Da
       }
       const doc = await Source.findOneAndUpdate({ _id: params.id, tenantId }, { $set }, { returnDocument: 'after' }).lean<SourceDoc>();
       if (!doc) throw notFound('source');
-      res.json({ source: sourceView(doc) });
+      res.json({ source: view(req, doc) });
     }),
   );
 
@@ -144,16 +172,19 @@ export function sourcesRouter({ models, secretBox, publicUrl, now = () => new Da
       const expiresAt = new Date(now().getTime() + INGEST_URL_OVERLAP_MS);
       // The current token becomes the previous one; conditional on it, so two rotations at once
       // cannot both demote the same token (the loser reads the winner's and demotes that).
-      for (;;) {
+      // The sealed token moves with its hash (null for a source stored before sealed tokens).
+      const sealedToken = secretBox.encrypt(token);
+      let updated: SourceDoc | null = null;
+      while (!updated) {
         const current = await findOwn(tenantId, params.id);
-        const updated = await Source.findOneAndUpdate(
+        updated = await Source.findOneAndUpdate(
           { _id: params.id, tenantId, tokenHash: current.tokenHash },
-          { $set: { tokenHash: hash, previousTokenHash: current.tokenHash, previousTokenExpiresAt: expiresAt } },
+          { $set: { tokenHash: hash, sealedToken, previousTokenHash: current.tokenHash, previousSealedToken: current.sealedToken ?? null, previousTokenExpiresAt: expiresAt } },
           { returnDocument: 'after' },
         ).lean<SourceDoc>();
-        if (updated) break;
       }
-      res.json({ ingestUrl: ingestUrl(req, params.id, token), previousIngestUrlExpiresAt: expiresAt.toISOString() });
+      const source = { ...view(req, updated), ingestUrl: urlOf(req)(params.id, token) };
+      res.json({ ingestUrl: source.ingestUrl, previousIngestUrl: source.previousIngestUrl, previousIngestUrlExpiresAt: expiresAt.toISOString(), source });
     }),
   );
 

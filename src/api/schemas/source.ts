@@ -83,9 +83,17 @@ export const sourceListQuerySchema = z.strictObject({
   cursor: cursorSchema.optional(),
 });
 
-const ingestUrl = z.string().meta({ description: 'Where the provider POSTs: `<PUBLIC_URL or this API\'s address>/v1/ingest/<source id>/<token>`. It is a credential (no API key is asked there), shown only on create and rotate-url; only a hash of its token is stored.' });
+const INGEST_URL_DESCRIPTION =
+  'Where the provider POSTs: `<PUBLIC_URL or this API\'s address>/v1/ingest/<source id>/<token>`. It is a credential (no API key is asked there): whoever can read sources with the tenant\'s API key can see it, and rotate-url replaces it. Its token is stored hashed (for lookup) and encrypted (to show it here), never in clear.';
+const ingestUrl = z.string().meta({ description: INGEST_URL_DESCRIPTION });
+const storedIngestUrl = z
+  .string()
+  .nullable()
+  .meta({
+    description: `${INGEST_URL_DESCRIPTION} Null for a source created before ingest URLs were stored encrypted (its URL still works, but cannot be shown): POST /v1/sources/{id}/rotate-url to get one that is shown here.`,
+  });
 
-/** The public shape of a source: never its secret, never its ingest URL's token. */
+/** The public shape of a source: never its secret; its ingest URLs, which are credentials. */
 export const sourceSchema = z.strictObject({
   id: z.string().regex(/^src_/),
   name: z.string(),
@@ -103,7 +111,12 @@ export const sourceSchema = z.strictObject({
     .nullable()
     .meta({ description: 'A generic `hmac` source\'s settings; null for the other types.' }),
   eventTypePrefix: z.string().meta({ description: 'Its events\' types start with this and a dot, e.g. `github.` (`github.push`).' }),
-  previousIngestUrlExpiresAt: timestamp.nullable().meta({ description: 'After a rotation: until then the previous ingest URL works too.' }),
+  ingestUrl: storedIngestUrl,
+  previousIngestUrl: z
+    .string()
+    .nullable()
+    .meta({ description: 'After a rotation, while it still works (until `previousIngestUrlExpiresAt`): the previous ingest URL, a credential like `ingestUrl`. Null otherwise, or when it was issued before ingest URLs were stored encrypted.' }),
+  previousIngestUrlExpiresAt: timestamp.nullable().meta({ description: 'After a rotation: until then the previous ingest URL works too. Null when there is none, or once it has stopped working.' }),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -114,7 +127,9 @@ export const sourceResponseSchema = z.strictObject({ source: sourceSchema });
 export const sourceListResponseSchema = z.strictObject({ sources: z.array(sourceSchema), nextCursor: z.string().nullable() });
 export const ingestUrlRotationResponseSchema = z.strictObject({
   ingestUrl,
+  previousIngestUrl: z.string().nullable().meta({ description: 'The URL just rotated out, working until `previousIngestUrlExpiresAt`; null when it was issued before ingest URLs were stored encrypted.' }),
   previousIngestUrlExpiresAt: timestamp.meta({ description: 'The previous ingest URL keeps working until then (24 hours); an older one stops now.' }),
+  source: sourceSchema.extend({ ingestUrl }).meta({ description: 'The source after the rotation.' }),
 });
 
 /** `POST /v1/ingest/{sourceId}/{token}`: the path, checked before anything is read. */
