@@ -20,6 +20,7 @@ describe('tenant isolation', () => {
     'put /v1/webhooks/{id}': { url: 'http://127.0.0.1:9/taken-over', events: ['*'] },
     'patch /v1/webhooks/{id}': { description: 'taken over' },
     'post /v1/webhooks/{id}/filter-test': { type: 'invoice.created', data: {} },
+    'post /v1/webhooks/{id}/transformation-test': { event: { type: 'invoice.created', data: {} } },
     'patch /v1/sources/{id}': { name: 'taken over' },
   };
 
@@ -67,6 +68,7 @@ describe('tenant isolation', () => {
         'post /v1/webhooks/{id}/rotate-secret',
         'post /v1/webhooks/{id}/test',
         'post /v1/webhooks/{id}/filter-test',
+        'post /v1/webhooks/{id}/transformation-test',
         'post /v1/events',
         'get /v1/event-types',
         'post /v1/sources',
