@@ -28,7 +28,12 @@ export const HARD_LIMIT_MS = 1000;
 function startThread(): Worker {
   const ext = extname(__filename);
   const entry = join(__dirname, `sandbox-thread${ext}`);
-  const worker = ext === '.ts' ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`, { eval: true }) : new Worker(entry);
+  // Its own JavaScript heap is small (a call's input and output); QuickJS's heaps are WebAssembly memory.
+  const resourceLimits = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 };
+  const worker =
+    ext === '.ts'
+      ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(entry)});`, { eval: true, resourceLimits })
+      : new Worker(entry, { resourceLimits });
   return worker;
 }
 
