@@ -357,6 +357,8 @@ describe('customer portal in a browser', () => {
     await page.getByRole('link', { name: 'Transformation' }).click();
     await page.getByRole('heading', { name: 'Transformation', level: 1 }).waitFor();
     expect(await page.locator('#transformation-state').innerText()).toContain('No transformation is saved');
+    // Nothing to remove yet.
+    expect(await page.getByRole('button', { name: 'Remove transformation' }).isVisible()).toBe(false);
 
     const code = page.getByLabel('Code', { exact: true });
     const test = async () => {
@@ -415,6 +417,7 @@ describe('customer portal in a browser', () => {
     await page.getByText('Transformation saved.').waitFor();
     expect(await page.locator('#error-code').innerText()).toBe('');
     expect(await stored()).toMatchObject({ code: compact, enabled: true });
+    expect(await page.getByRole('button', { name: 'Remove transformation' }).isVisible()).toBe(true);
 
     // After a reload the editor holds the saved code.
     await page.reload();
