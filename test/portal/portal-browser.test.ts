@@ -373,7 +373,13 @@ describe('customer portal in a browser', () => {
       '}',
     ].join('\n');
     await code.fill(compact);
-    await page.getByLabel('Event type').fill('invoice.created');
+    // The test event starts as one the webhook gets, with the catalogue's example data.
+    expect(await page.getByLabel('Event type').inputValue()).toBe('invoice.created');
+    expect(JSON.parse(await page.getByLabel('Event data (JSON)').inputValue())).toMatchObject({ invoiceId: expect.any(String) });
+    // Data that is not JSON is named at its field before anything is sent.
+    await page.getByLabel('Event data (JSON)').fill('{"invoiceId": ');
+    await test();
+    expect(await page.locator('#error-event-data').innerText()).toMatch(/^Event data \(JSON\): not valid JSON/);
     await page.getByLabel('Event data (JSON)').fill('{"invoiceId": "inv_42", "amount": 1200}');
     await test();
     const result = page.locator('#test-result');

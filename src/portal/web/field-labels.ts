@@ -37,5 +37,7 @@ export function fieldLabel(path: string): string {
   if (head === 'events' && index) return `${label}, entry ${index}`;
   if (head === 'headers') return `Header ${sub}`;
   if (head === 'transformation' && sub === 'code') return 'Code';
+  if (head === 'event' && sub === 'type') return 'Event type';
+  if (head === 'event' && sub.startsWith('data')) return 'Event data (JSON)';
   return `${label}, ${sub}`;
 }

@@ -2,7 +2,7 @@ import { api, ApiFailure } from '../api.js';
 import type { PageContext } from '../context.js';
 import { h, mount } from '../dom.js';
 import { fieldLabel } from '../field-labels.js';
-import type { TransformationTest, Webhook } from '../types.js';
+import type { EventType, TransformationTest, Webhook } from '../types.js';
 import { confirmAction, definitionList, errorPanel, notice } from '../ui.js';
 
 /**
@@ -31,6 +31,15 @@ function slotOf(path: string): string | undefined {
   return SLOTS.find(([pattern]) => pattern.test(path))?.[1];
 }
 
+/** A test event the webhook would get: its first exact type, or the catalogue's first of its patterns, with that type's example data. */
+function suggestedEvent(webhook: Webhook, catalogue: EventType[]): { type: string; data: unknown } {
+  const matches = (pattern: string, name: string) => pattern === '*' || pattern === name || (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1)));
+  const type =
+    webhook.events.find((e) => !e.includes('*')) ?? catalogue.find((t) => webhook.events.some((p) => matches(p, t.name)))?.name ?? webhook.events[0]?.replace(/\*$/, 'example') ?? 'example.created';
+  const example = catalogue.find((t) => t.name === type)?.example;
+  return { type, data: (example as { data?: unknown } | null)?.data ?? {} };
+}
+
 /** A body shown as sent, or indented when it is JSON. */
 function prettyBody(body: string): string {
   try {
@@ -43,7 +52,16 @@ function prettyBody(body: string): string {
 export async function transformationPage(main: HTMLElement, ctx: PageContext): Promise<void> {
   const id = ctx.params.id;
   const path = `/webhooks/${encodeURIComponent(id)}`;
-  let { webhook } = await api<{ webhook: Webhook }>('GET', path);
+  const [first, catalogue] = await Promise.all([
+    api<{ webhook: Webhook }>('GET', path),
+    // Only to suggest a test event; the page works without it.
+    api<{ eventTypes: EventType[] }>('GET', '/event-types').then(
+      (r) => r.eventTypes,
+      () => [] as EventType[],
+    ),
+  ]);
+  let webhook = first.webhook;
+  const suggested = suggestedEvent(webhook, catalogue);
   const readOnly = ctx.session.readOnly;
 
   const code = h('textarea', { id: 'f-code', class: 'code', rows: 16, spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off', 'aria-describedby': 'hint-code error-code' });
@@ -58,9 +76,9 @@ export async function transformationPage(main: HTMLElement, ctx: PageContext): P
   };
   showState();
 
-  const eventType = h('input', { id: 'f-event-type', type: 'text', value: webhook.events.find((e) => !e.includes('*')) ?? 'example.created', 'aria-describedby': 'error-event-type' });
+  const eventType = h('input', { id: 'f-event-type', type: 'text', value: suggested.type, 'aria-describedby': 'error-event-type' });
   const eventData = h('textarea', { id: 'f-event-data', class: 'code', rows: 6, spellcheck: 'false', 'aria-describedby': 'hint-event-data error-event-data' });
-  eventData.value = '{\n  "id": "123"\n}';
+  eventData.value = JSON.stringify(suggested.data, null, 2);
   const result = h('div', { id: 'test-result', class: 'test-result', tabindex: -1 });
 
   const clearErrors = () => {
