@@ -505,6 +505,8 @@ describe('customer portal in a browser', () => {
     expect(second).toContain(`/v1/ingest/${sourceId}/`);
     expect(await page.locator('.ingest-panel').innerText()).toContain('The previous URL keeps working until');
     expect((await post(second)).status).toBe(202);
+    // The list says until when the previous URL still works.
+    expect(await row('Shop orders').locator('td[data-label="Ingest URL"]').innerText()).toMatch(/The previous URL[\s\S]*works until/);
 
     await row('Shop orders').getByRole('button', { name: /^Delete the source/ }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();

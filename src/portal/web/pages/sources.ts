@@ -100,7 +100,12 @@ export async function sourcesPage(main: HTMLElement, ctx: PageContext): Promise<
           {},
           s.ingestUrl ? copyRow(s.ingestUrl, `Ingest URL of ${s.name}`) : h('span', { class: 'muted' }, 'Not kept for this source: rotate the URL to see a new one.'),
           s.previousIngestUrlExpiresAt && new Date(s.previousIngestUrlExpiresAt).getTime() > Date.now()
-            ? h('div', { class: 'muted' }, `The previous URL works until ${dateTime(s.previousIngestUrlExpiresAt)}.`)
+            ? h(
+                'div',
+                { class: 'muted previous-url' },
+                s.previousIngestUrl ? ['The previous URL, ', h('code', { class: 'url' }, s.previousIngestUrl), ', works until '] : 'The previous URL works until ',
+                `${dateTime(s.previousIngestUrlExpiresAt)}.`,
+              )
             : null,
         ),
       ),
