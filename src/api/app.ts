@@ -146,7 +146,12 @@ export function createApp(deps: AppDeps): Express {
     { path: '/stats', router: statsRouter(deps.models) },
     { path: '/event-types', router: eventTypesRouter(deps.models) },
     { path: '/portal-sessions', router: portalSessionsRouter(portalSessions, portalSettings.publicUrl), portal: false },
-    { path: '/sources', router: sourcesRouter({ models: deps.models, secretBox: deps.secretBox, publicUrl: portalSettings.publicUrl }), portal: false },
+    // The portal lists, creates, rotates and deletes sources (never PATCH: a secret is typed only once).
+    {
+      path: '/sources',
+      router: sourcesRouter({ models: deps.models, secretBox: deps.secretBox, publicUrl: portalSettings.publicUrl }),
+      portal: ['GET', 'HEAD', 'POST', 'DELETE'],
+    },
   ];
   // Inbound sources' ingest URLs: no API key (the URL and the provider's signature are the
   // credentials) and no JSON parser (the signature is over the raw bytes as sent).

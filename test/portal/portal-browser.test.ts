@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { z } from 'zod';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { webhookResponseSchema } from '../../src/api/schemas/webhook';
 import type { BrowserContext as Context } from 'playwright-core';
@@ -321,6 +322,201 @@ describe('customer portal in a browser', () => {
     expect(await stored()).toBeNull();
   });
 
+  it('creates a webhook with the Slack format and shows it on its page; the edit form changes it', async () => {
+    const stored = async (id: string) => valid(webhookResponseSchema, (await ctx.harness.call('GET', `/v1/webhooks/${id}`, { token: acme.apiKey })).body).webhook;
+    await page.goto(url('/portal/webhooks/new'));
+    await page.getByRole('heading', { name: 'New webhook' }).waitFor();
+    // A new webhook's format is standard unless chosen.
+    expect(await page.getByLabel('Format', { exact: true }).inputValue()).toBe('standard');
+    await page.getByLabel('Endpoint URL').fill(ctx.receiver.url('/portal-slack'));
+    await page.getByLabel('Other types or patterns (comma-separated)').fill('invoice.*');
+    await page.getByLabel('Format', { exact: true }).selectOption({ label: 'Slack message' });
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.getByText('Webhook created.').waitFor();
+    expect(await page.locator('dl.facts').innerText()).toMatch(/Format\s+Slack message/);
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    expect((await stored(id)).format).toBe('slack');
+    await screenshot(page, '20-webhook-slack');
+
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit webhook' }).waitFor();
+    expect(await page.getByLabel('Format', { exact: true }).inputValue()).toBe('slack');
+    await page.getByLabel('Format', { exact: true }).selectOption('teams');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Webhook saved.').waitFor();
+    expect(await page.locator('dl.facts').innerText()).toMatch(/Format\s+Microsoft Teams message/);
+    expect((await stored(id)).format).toBe('teams');
+  });
+
+  it('edits a transformation: tests the unsaved code on an event, names a syntax error by its line, saves and removes it', async () => {
+    const hooked = await ctx.harness.createWebhook(acme.apiKey, { url: ctx.receiver.url('/portal-transform'), events: ['invoice.created'] });
+    const stored = async () => valid(webhookResponseSchema, (await ctx.harness.call('GET', `/v1/webhooks/${hooked.webhookId}`, { token: acme.apiKey })).body).webhook.transformation;
+    await page.goto(url(`/portal/webhooks/${hooked.webhookId}`));
+    await page.locator('h1.url').waitFor();
+    expect(await page.locator('dl.facts').innerText()).toMatch(/Transformation\s+none/);
+    await page.getByRole('link', { name: 'Transformation' }).click();
+    await page.getByRole('heading', { name: 'Transformation', level: 1 }).waitFor();
+    expect(await page.locator('#transformation-state').innerText()).toContain('No transformation is saved');
+    // Nothing to remove yet.
+    expect(await page.getByRole('button', { name: 'Remove transformation' }).isVisible()).toBe(false);
+
+    const code = page.getByLabel('Code', { exact: true });
+    const test = async () => {
+      await page.getByRole('button', { name: 'Test', exact: true }).click();
+      await page.locator('#test-result h3, #test-result .error').first().waitFor();
+    };
+    const compact = [
+      'function handler(webhook) {',
+      "  webhook.payload = { text: 'Invoice ' + webhook.payload.data.invoiceId + ' <b>paid</b>', amount: webhook.payload.data.amount };",
+      "  webhook.headers['X-Shape'] = 'compact';",
+      '  return webhook;',
+      '}',
+    ].join('\n');
+    await code.fill(compact);
+    // The test event starts as one the webhook gets, with the catalogue's example data.
+    expect(await page.getByLabel('Event type').inputValue()).toBe('invoice.created');
+    expect(JSON.parse(await page.getByLabel('Event data (JSON)').inputValue())).toMatchObject({ invoiceId: expect.any(String) });
+    // Data that is not JSON is named at its field before anything is sent.
+    await page.getByLabel('Event data (JSON)').fill('{"invoiceId": ');
+    await test();
+    expect(await page.locator('#error-event-data').innerText()).toMatch(/^Event data \(JSON\): not valid JSON/);
+    await page.getByLabel('Event data (JSON)').fill('{"invoiceId": "inv_42", "amount": 1200}');
+    await test();
+    const result = page.locator('#test-result');
+    expect(await result.locator('h3').innerText()).toBe('Would be sent');
+    // The body as sent, pretty-printed; markup in it shows as text.
+    const body = await result.locator('pre.test-body').innerText();
+    expect(body).toBe(JSON.stringify({ text: 'Invoice inv_42 <b>paid</b>', amount: 1200 }, null, 2));
+    expect(await result.locator('b').count()).toBe(0);
+    const shown = await result.innerText();
+    expect(shown).toMatch(/Method\s+POST/);
+    expect(shown).toContain(ctx.receiver.url('/portal-transform'));
+    expect(shown).toMatch(/x-shape: compact/i);
+    expect(shown).toMatch(/webhook-signature: v1,/i);
+    await screenshot(page, '21-transformation-test');
+    // Tested, not saved.
+    expect(await stored()).toBeNull();
+
+    await code.fill('function handler(webhook) {\n  return { ...webhook, cancel: true };\n}');
+    await test();
+    expect(await result.locator('h3').innerText()).toBe('Canceled');
+    expect(await result.innerText()).toContain('nothing would be sent');
+
+    await code.fill("function handler(webhook) {\n  throw new Error('no invoice here');\n}");
+    await test();
+    expect(await result.locator('h3').innerText()).toBe('The transformation failed');
+    expect(await result.innerText()).toContain('no invoice here');
+
+    // A syntax error on line 3: named at the editor with its line, when tested and when saved.
+    await code.fill('function handler(webhook) {\n  const total = 1;\n  return webhook +;\n}');
+    await test();
+    expect(await page.locator('#error-code').innerText()).toMatch(/^Code: .*\(line 3\)$/);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.form-errors .error').waitFor();
+    expect(await page.locator('#error-code').innerText()).toMatch(/^Code: .*\(line 3\)$/);
+    expect(await page.locator('.form-errors').innerText()).toContain('Some values are not valid');
+    await screenshot(page, '22-transformation-syntax-error');
+    expect(await stored()).toBeNull();
+
+    await code.fill(compact);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Transformation saved.').waitFor();
+    expect(await page.locator('#error-code').innerText()).toBe('');
+    expect(await stored()).toMatchObject({ code: compact, enabled: true });
+    expect(await page.getByRole('button', { name: 'Remove transformation' }).isVisible()).toBe(true);
+
+    // After a reload the editor holds the saved code.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Transformation', level: 1 }).waitFor();
+    expect(await page.getByLabel('Code', { exact: true }).inputValue()).toBe(compact);
+    expect(await page.getByRole('checkbox', { name: /Enabled: run it/ }).isChecked()).toBe(true);
+    expect(await page.locator('#transformation-state').innerText()).toMatch(/^Saved: version [0-9a-f]{16}, enabled\.$/);
+    // Turned off: kept, not run.
+    await page.getByRole('checkbox', { name: /Enabled: run it/ }).uncheck();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Transformation saved.').waitFor();
+    expect(await stored()).toMatchObject({ code: compact, enabled: false });
+    await page.getByRole('link', { name: 'Back to the webhook' }).click();
+    await page.locator('h1.url').waitFor();
+    expect(await page.locator('dl.facts').innerText()).toMatch(/Transformation\s+disabled: requests are sent unchanged \(version [0-9a-f]{16}\)/);
+
+    await page.getByRole('link', { name: 'Transformation' }).click();
+    await page.getByRole('button', { name: 'Remove transformation' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await page.getByText('Transformation removed.').waitFor();
+    expect(await page.locator('dl.facts').innerText()).toMatch(/Transformation\s+none/);
+    expect(await stored()).toBeNull();
+  });
+
+  it('lists sources, creates one and shows its ingest URL, rotates it and deletes it; never a secret', async () => {
+    const made = await ctx.harness.call('POST', '/v1/sources', { token: acme.apiKey, body: { name: 'Stripe live', type: 'stripe', secret: 'whsec_stripe_from_the_api' } });
+    expect(made.status).toBe(201);
+    await page.goto(url('/portal/webhooks'));
+    await page.getByRole('link', { name: 'Sources' }).click();
+    await page.getByRole('heading', { name: 'Sources', level: 1 }).waitFor();
+    const row = (name: string) => page.locator('table.sources tbody tr', { hasText: name });
+    expect(await row('Stripe live').innerText()).toContain('Stripe');
+    expect(await row('Stripe live').locator('td[data-label="Created"]').innerText()).not.toBe('—');
+
+    await page.getByRole('link', { name: 'New source' }).click();
+    await page.getByRole('heading', { name: 'New source' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Shop orders <i>eu</i>');
+    await page.getByLabel('Type', { exact: true }).selectOption({ label: 'Generic HMAC' });
+    await page.getByLabel('Secret', { exact: true }).fill('portal-hmac-secret');
+    await page.getByLabel('Algorithm').selectOption('sha512');
+    await page.getByLabel('Encoding').selectOption('base64');
+    await page.getByLabel('Prefix (optional)').fill('sha512=');
+    // The signature header is required for an HMAC source: the API's refusal is named at it.
+    await page.getByRole('button', { name: 'Create source' }).click();
+    await page.locator('#error-hmac-header').waitFor();
+    expect(await page.locator('#error-hmac-header').innerText()).toMatch(/^HMAC, header: /);
+    await page.getByLabel('Signature header').fill('X-Signature');
+    await page.getByRole('button', { name: 'Create source' }).click();
+    await page.getByText('Source created.').waitFor();
+    const first = await page.locator('#ingest-url-value').inputValue();
+    expect(first).toMatch(new RegExp(`^${ctx.harness.baseUrl}/v1/ingest/src_[A-Za-z0-9_-]+/[A-Za-z0-9_-]{43}$`));
+    expect(await page.getByRole('button', { name: 'Copy ingest URL', exact: true }).isVisible()).toBe(true);
+    const created = row('Shop orders <i>eu</i>');
+    expect(await created.locator('i').count()).toBe(0);
+    expect(await created.innerText()).toMatch(/Generic HMAC[\s\S]*hmac\.\*/);
+    const sourceId = (await created.getAttribute('data-source-id'))!;
+    // The list shows the URL when the API keeps it, else says how to see one.
+    const listed = valid(z.object({ source: z.object({ ingestUrl: z.string().nullable().optional() }).loose() }), (await ctx.harness.call('GET', `/v1/sources/${sourceId}`, { token: acme.apiKey })).body).source.ingestUrl;
+    if (listed) expect(await created.locator('td[data-label="Ingest URL"] input').inputValue()).toBe(listed);
+    else expect(await created.locator('td[data-label="Ingest URL"]').innerText()).toContain('rotate the URL to see a new one');
+    // The settings typed in the form sign requests: the URL takes a request signed that way.
+    const post = async (ingestUrl: string) => {
+      const raw = JSON.stringify({ order: 7 });
+      const signature = `sha512=${createHmac('sha512', 'portal-hmac-secret').update(raw).digest('base64')}`;
+      const res = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': signature }, body: raw });
+      return { status: res.status, body: (await res.json()) as { type?: string; status?: string } };
+    };
+    expect(await post(first)).toMatchObject({ status: 202, body: { type: 'hmac.event', status: 'accepted' } });
+    // The secret is never in the page.
+    expect(await page.content()).not.toContain('portal-hmac-secret');
+    await screenshot(page, '23-sources');
+
+    await created.getByRole('button', { name: /^Rotate the ingest URL/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Rotate' }).click();
+    await page.getByText('Ingest URL rotated.').waitFor();
+    expect(await page.locator('.ingest-panel h2').innerText()).toBe('New ingest URL of Shop orders <i>eu</i>');
+    const second = await page.locator('#ingest-url-value').inputValue();
+    expect(second).not.toBe(first);
+    expect(second).toContain(`/v1/ingest/${sourceId}/`);
+    expect(await page.locator('.ingest-panel').innerText()).toContain('The previous URL keeps working until');
+    expect((await post(second)).status).toBe(202);
+    // The list says until when the previous URL still works.
+    expect(await row('Shop orders').locator('td[data-label="Ingest URL"]').innerText()).toMatch(/The previous URL[\s\S]*works until/);
+
+    await row('Shop orders').getByRole('button', { name: /^Delete the source/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Source deleted.').waitFor();
+    expect(await row('Shop orders').count()).toBe(0);
+    expect(await row('Stripe live').count()).toBe(1);
+    expect((await ctx.harness.call('GET', `/v1/sources/${sourceId}`, { token: acme.apiKey })).status).toBe(404);
+    expect((await post(second)).status).toBe(404);
+  });
+
   it('disables, enables and deletes with confirmation, by keyboard alone', async () => {
     const spare = await ctx.harness.createWebhook(acme.apiKey, { url: ctx.receiver.url('/spare'), events: ['user.*'] });
     await page.goto(url(`/portal/webhooks/${spare.webhookId}`));
@@ -405,6 +601,13 @@ describe('customer portal in a browser', () => {
     await ro.goto(url(`/portal/webhooks/${webhookId}`));
     await ro.locator('h1.url').waitFor();
     for (const name of ['Edit', 'Send test event', 'Disable', 'Rotate secret', 'Delete']) expect(await ro.getByRole('button', { name }).isDisabled()).toBe(true);
+    await ro.goto(url(`/portal/webhooks/${webhookId}/transformation`));
+    await ro.getByRole('heading', { name: 'Transformation', level: 1 }).waitFor();
+    for (const name of ['Save', 'Test']) expect(await ro.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    await ro.goto(url('/portal/sources'));
+    await ro.getByRole('heading', { name: 'Sources', level: 1 }).waitFor();
+    expect(await ro.getByRole('button', { name: 'New source' }).isDisabled()).toBe(true);
+    for (const button of await ro.locator('table.sources button').all()) expect(await button.isDisabled()).toBe(true);
     await screenshot(ro, '14-read-only');
     await readOnly.close();
   });
@@ -421,6 +624,9 @@ describe('customer portal in a browser', () => {
       [`/portal/webhooks/${webhookId}/deliveries`, '17-mobile-deliveries', 'table.deliveries'],
       [`/portal/deliveries/${failedDeliveryId}`, '18-mobile-delivery', 'pre.json'],
       ['/portal/webhooks/new', '19-mobile-form', 'form.webhook-form'],
+      [`/portal/webhooks/${webhookId}/transformation`, '24-mobile-transformation', 'textarea.code'],
+      ['/portal/sources', '25-mobile-sources', 'table.sources'],
+      ['/portal/sources/new', '26-mobile-source-form', 'form.source-form'],
     ] as const) {
       await small.goto(url(path));
       await small.locator(ready).first().waitFor();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { portalSessionStateSchema } from '../../src/api/schemas/portal-session';
 import { webhookCreatedResponseSchema, webhookListResponseSchema, webhookResponseSchema } from '../../src/api/schemas/webhook';
+import { sourceCreatedResponseSchema, sourceListResponseSchema } from '../../src/api/schemas/source';
 import { PortalClient } from '../support/portal-client';
 import { expectError, pathsOf, valid } from '../support/shapes';
 import { useHarness } from '../support/use-harness';
@@ -127,6 +128,37 @@ describe('POST /v1/portal-sessions and the portal session', () => {
     // The portal reads events but never sends them, and cannot mint more links.
     expectError(await client.call('POST', '/portal/api/v1/events', { body: { type: 'invoice.created', data: {} } }), 404, 'not_found');
     expectError(await client.call('POST', '/portal/api/v1/portal-sessions', { body: {} }), 404, 'not_found');
+  });
+
+  it('lists, creates, rotates and deletes sources for the session\'s tenant; never a secret, never PATCH', async () => {
+    const client = await session(acme.apiKey);
+    const created = await client.call('POST', '/portal/api/v1/sources', { body: { name: 'GitHub via portal', type: 'github', secret: 'portal-source-secret' } });
+    expect(created.status).toBe(201);
+    const source = valid(sourceCreatedResponseSchema, created.body).source;
+    expect(source.ingestUrl).toContain(`/v1/ingest/${source.id}/`);
+    const viaPortal = valid(sourceListResponseSchema, (await client.call('GET', '/portal/api/v1/sources')).body);
+    expect(viaPortal).toEqual(valid(sourceListResponseSchema, (await ctx.harness.call('GET', '/v1/sources', { token: acme.apiKey })).body));
+    expect(viaPortal.sources.map((s) => s.id)).toContain(source.id);
+    expect(JSON.stringify(viaPortal)).not.toContain('portal-source-secret');
+    const rotated = await client.call('POST', `/portal/api/v1/sources/${source.id}/rotate-url`, { body: {} });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.ingestUrl).not.toBe(source.ingestUrl);
+    // A secret is typed once, at creation: the portal does not change one.
+    expectError(await client.call('PATCH', `/portal/api/v1/sources/${source.id}`, { body: { secret: 'replaced' } }), 404, 'not_found');
+
+    // Another tenant's source: 404, as in the API, and it stays.
+    const theirs = await ctx.harness.call('POST', '/v1/sources', { token: globex.apiKey, body: { name: 'Globex', type: 'github', secret: 'globex-secret' } });
+    for (const [method, path, body] of [
+      ['GET', `/portal/api/v1/sources/${theirs.body.source.id}`],
+      ['POST', `/portal/api/v1/sources/${theirs.body.source.id}/rotate-url`, {}],
+      ['DELETE', `/portal/api/v1/sources/${theirs.body.source.id}`],
+    ] as const) {
+      expectError(await client.call(method, path, { body }), 404, 'not_found');
+    }
+    expect((await ctx.harness.call('GET', `/v1/sources/${theirs.body.source.id}`, { token: globex.apiKey })).status).toBe(200);
+
+    expect((await client.call('DELETE', `/portal/api/v1/sources/${source.id}`)).status).toBe(204);
+    expect((await ctx.harness.call('GET', `/v1/sources/${source.id}`, { token: acme.apiKey })).status).toBe(404);
   });
 
   it('refuses a change without the session\'s CSRF token, or from another origin', async () => {

@@ -15,4 +15,6 @@ export interface PageContext {
 export interface Flash {
   secret?: { title: string; value: string; note: string };
   message?: string;
+  /** A source's ingest URL just made (created or rotated), with a copy button. */
+  ingestUrl?: { title: string; value: string; note: string };
 }

@@ -16,6 +16,14 @@ const LABELS: Record<string, string> = {
   legacySignature: 'Legacy signature',
   metadata: 'Metadata',
   active: 'State',
+  format: 'Format',
+  transformation: 'Transformation',
+  code: 'Code',
+  event: 'Test event',
+  name: 'Name',
+  type: 'Type',
+  secret: 'Secret',
+  hmac: 'HMAC',
 };
 
 export function fieldLabel(path: string): string {
@@ -28,5 +36,8 @@ export function fieldLabel(path: string): string {
   if (head === 'retrySchedule' && index) return `${label}, delay ${index}`;
   if (head === 'events' && index) return `${label}, entry ${index}`;
   if (head === 'headers') return `Header ${sub}`;
+  if (head === 'transformation' && sub === 'code') return 'Code';
+  if (head === 'event' && sub === 'type') return 'Event type';
+  if (head === 'event' && sub.startsWith('data')) return 'Event data (JSON)';
   return `${label}, ${sub}`;
 }

@@ -4,6 +4,9 @@ import { h, mount } from './dom.js';
 import { dateTime } from './format.js';
 import { deliveriesPage } from './pages/deliveries.js';
 import { deliveryPage } from './pages/delivery.js';
+import { sourceFormPage } from './pages/source-form.js';
+import { sourcesPage } from './pages/sources.js';
+import { transformationPage } from './pages/transformation.js';
 import { webhookFormPage } from './pages/webhook-form.js';
 import { webhookPage } from './pages/webhook.js';
 import { webhooksPage } from './pages/webhooks.js';
@@ -22,8 +25,11 @@ const ROUTES: [RegExp, Render, string][] = [
   [/^\/portal\/webhooks\/new$/, webhookFormPage, 'New webhook'],
   [/^\/portal\/webhooks\/(?<id>[^/]+)\/edit$/, webhookFormPage, 'Edit webhook'],
   [/^\/portal\/webhooks\/(?<id>[^/]+)\/deliveries$/, deliveriesPage, 'Deliveries'],
+  [/^\/portal\/webhooks\/(?<id>[^/]+)\/transformation$/, transformationPage, 'Transformation'],
   [/^\/portal\/webhooks\/(?<id>[^/]+)$/, webhookPage, 'Webhook'],
   [/^\/portal\/deliveries\/(?<id>[^/]+)$/, deliveryPage, 'Delivery'],
+  [/^\/portal\/sources\/?$/, sourcesPage, 'Sources'],
+  [/^\/portal\/sources\/new$/, sourceFormPage, 'New source'],
 ];
 
 const main = document.getElementById('main') as HTMLElement;

@@ -17,12 +17,45 @@ export interface Webhook {
   /** `fifo`: one delivery at a time, in acceptance order. */
   ordering: 'unordered' | 'fifo';
   legacySignature: boolean;
+  /** What each request's body is: the event envelope (`standard`) or a chat service's message. */
+  format: WebhookFormat;
+  /** JavaScript reshaping each attempt's request; null: none. */
+  transformation: { code: string; enabled: boolean; version: string } | null;
   /** Its circuit breaker: open while the receiver keeps failing (no requests, deliveries wait). */
   circuit: { state: 'closed' | 'open' | 'half-open'; since: string | null; nextProbeAt: string | null };
   deliverySuccessCount: number;
   deliveryFailureCount: number;
   lastTriggeredAt: string | null;
   disabledReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const WEBHOOK_FORMATS = ['standard', 'slack', 'discord', 'teams'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/** `POST /webhooks/{id}/transformation-test`: what would be sent, or why not. */
+export interface TransformationTest {
+  outcome: 'send' | 'cancel' | 'failed';
+  request: { method: string; url: string; headers: Record<string, string>; body: string } | null;
+  error: string | null;
+  transformation: string | null;
+}
+
+export const SOURCE_TYPES = ['github', 'stripe', 'shopify', 'standard-webhooks', 'hmac'] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+/** An inbound source; the API never returns its secret. */
+export interface Source {
+  id: string;
+  name: string;
+  type: SourceType;
+  hmac: { header: string; algorithm: string; encoding: string; prefix: string; eventType: string; eventTypeHeader: string | null; idHeader: string | null } | null;
+  eventTypePrefix: string;
+  /** Where the provider POSTs (a credential); null (or absent) for a source whose URL predates storing it: rotate to see it. */
+  ingestUrl?: string | null;
+  previousIngestUrl?: string | null;
+  previousIngestUrlExpiresAt: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -54,27 +54,33 @@ export function confirmAction(question: string, detail: string, confirmLabel: st
   });
 }
 
-/** A secret shown once, with a copy button. */
-export function secretPanel(title: string, secret: string, note: string): HTMLElement {
-  const field = h('input', { type: 'text', readonly: true, value: secret, class: 'secret', 'aria-label': 'Signing secret', id: 'secret-value' });
+/** A read-only value (a secret, an ingest URL) with a button that copies it. */
+export function copyRow(value: string, label: string, id?: string): HTMLElement {
+  const field = h('input', { type: 'text', readonly: true, value, class: 'secret', 'aria-label': label, id });
   const status = h('span', { class: 'copy-status', role: 'status' });
   const copy = h(
     'button',
     {
       type: 'button',
+      'aria-label': `Copy ${label.charAt(0).toLowerCase()}${label.slice(1)}`,
       onclick: async () => {
         try {
-          await navigator.clipboard.writeText(secret);
+          await navigator.clipboard.writeText(value);
           status.textContent = 'Copied.';
         } catch {
           field.select();
-          status.textContent = document.execCommand('copy') ? 'Copied.' : 'Select the secret and copy it by hand.';
+          status.textContent = document.execCommand('copy') ? 'Copied.' : 'Select it and copy it by hand.';
         }
       },
     },
     'Copy',
   );
-  return h('section', { class: 'secret-panel', 'aria-labelledby': 'secret-title' }, h('h2', { id: 'secret-title' }, title), h('p', {}, note), h('div', { class: 'row' }, field, copy, status));
+  return h('div', { class: 'row' }, field, copy, status);
+}
+
+/** A secret shown once, with a copy button. */
+export function secretPanel(title: string, secret: string, note: string): HTMLElement {
+  return h('section', { class: 'secret-panel', 'aria-labelledby': 'secret-title' }, h('h2', { id: 'secret-title' }, title), h('p', {}, note), copyRow(secret, 'Signing secret', 'secret-value'));
 }
 
 export function definitionList(rows: [string, Child | Child[]][]): HTMLElement {

@@ -3,7 +3,7 @@ import type { PageContext } from '../context.js';
 import { h, mount } from '../dom.js';
 import { json } from '../format.js';
 import { fieldLabel } from '../field-labels.js';
-import type { EventType, Webhook } from '../types.js';
+import { WEBHOOK_FORMATS, type EventType, type Webhook, type WebhookFormat } from '../types.js';
 import { errorPanel } from '../ui.js';
 
 /**
@@ -14,7 +14,7 @@ import { errorPanel } from '../ui.js';
  * stored value (sent as null); typed, it is replaced.
  */
 
-const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule', 'rateLimitPerSecond', 'ordering', 'filter', 'legacySignature'] as const;
+const FIELDS = ['url', 'description', 'events', 'headers', 'timeoutSeconds', 'retrySchedule', 'rateLimitPerSecond', 'ordering', 'format', 'filter', 'legacySignature'] as const;
 type Field = (typeof FIELDS)[number];
 
 function field(name: Field, label: string, input: HTMLElement, hint?: string): HTMLElement {
@@ -46,6 +46,14 @@ function headerRow(name = '', value = '', hiddenValue = false): HTMLElement {
   );
   return row;
 }
+
+/** The connector formats in the form's and the webhook page's words. */
+export const FORMAT_LABELS: Record<WebhookFormat, string> = {
+  standard: 'Standard: the event as JSON',
+  slack: 'Slack message',
+  discord: 'Discord message',
+  teams: 'Microsoft Teams message',
+};
 
 function familyGroups(types: EventType[], selected: Set<string>): HTMLElement[] {
   const families = new Map<string, EventType[]>();
@@ -107,6 +115,8 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
     h('option', { value: 'fifo' }, 'FIFO: one at a time, in the order events were accepted'),
   ) as HTMLSelectElement;
   ordering.value = existing?.ordering ?? 'unordered';
+  const format = h('select', { id: 'f-format' }, WEBHOOK_FORMATS.map((f) => h('option', { value: f }, FORMAT_LABELS[f]))) as HTMLSelectElement;
+  format.value = existing?.format ?? 'standard';
   const filter = h('textarea', {
     id: 'f-filter',
     rows: 4,
@@ -175,6 +185,7 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
           // Empty: no limit. A value the API refuses (0, negative, too high) is named at the field.
           rateLimitPerSecond: rateLimit.value.trim() ? Number(rateLimit.value) : null,
           ordering: ordering.value,
+          format: format.value,
           filter: filterValue,
           legacySignature: legacy.checked,
         };
@@ -234,6 +245,13 @@ export async function webhookFormPage(main: HTMLElement, ctx: PageContext): Prom
       ordering,
       'FIFO: your endpoint gets one request at a time, in the order the events were accepted; the next waits until the previous one is delivered or has used up its retries, ' +
         'so one failing event holds back the ones after it. A retried or resent delivery goes to the end of the line. Unordered (the default): faster, in no particular order.',
+    ),
+    field(
+      'format',
+      'Format',
+      format,
+      'What each request\'s body is. Standard: the event itself (id, type, timestamp, data, metadata). Slack, Discord or Microsoft Teams: a message that service\'s incoming webhook accepts ' +
+        '(the event\'s type, time, id and data), for an incoming-webhook URL of that service. Requests are signed the same way whatever the format.',
     ),
     field(
       'filter',

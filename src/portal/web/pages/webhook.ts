@@ -4,6 +4,7 @@ import type { PageContext } from '../context.js';
 import { h, mount } from '../dom.js';
 import { ago, dateTime, duration, successRate } from '../format.js';
 import type { TestResult, Webhook, WebhookStats } from '../types.js';
+import { FORMAT_LABELS } from './webhook-form.js';
 import { confirmAction, definitionList, errorPanel, notice, secretPanel, webhookState } from '../ui.js';
 
 /**
@@ -74,6 +75,8 @@ export async function webhookPage(main: HTMLElement, ctx: PageContext): Promise<
     ctx.session.readOnly
       ? h('button', { type: 'button', class: 'secondary', disabled: true, title: 'Read-only session' }, 'Edit')
       : h('a', { href: `/portal/webhooks/${id}/edit`, 'data-nav': true, class: 'button secondary' }, 'Edit'),
+    // A read-only session may read the code; the page disables its changes.
+    h('a', { href: `/portal/webhooks/${id}/transformation`, 'data-nav': true, class: 'button secondary' }, 'Transformation'),
     act('Send test event', async () => {
       say(notice('Sending a test event…'));
       const result = await api<TestResult>('POST', `${path}/test`, {});
@@ -134,6 +137,13 @@ export async function webhookPage(main: HTMLElement, ctx: PageContext): Promise<
       ['Circuit breaker', circuitState(webhook)],
       ['Rate limit', webhook.rateLimitPerSecond ? `${webhook.rateLimitPerSecond} requests per second` : 'none'],
       ['Ordering', webhook.ordering === 'fifo' ? 'FIFO: one at a time, in acceptance order' : 'unordered'],
+      ['Format', FORMAT_LABELS[webhook.format] ?? webhook.format],
+      [
+        'Transformation',
+        webhook.transformation
+          ? `${webhook.transformation.enabled ? 'enabled: it reshapes every request' : 'disabled: requests are sent unchanged'} (version ${webhook.transformation.version})`
+          : 'none',
+      ],
       ['Payload filter', webhook.filter ? h('code', {}, JSON.stringify(webhook.filter)) : 'none: every event of its types'],
       ['Legacy signature', webhook.legacySignature ? 'sent (X-Webhook-Signature, replayable)' : 'not sent'],
       [
