@@ -9,7 +9,7 @@ import { harnessWorkerEnv, killWorkerProcesses, spawnWorkerProcess } from '../su
 
 const EVENTS = 300;
 const PER_SECOND = 5;
-/** Most arrivals a 2-second window may hold at 5/s: 10, and a little slack for the receiver's clock. */
+/** Most requests a 2-second window may hold at 5/s: 10 slots and its two ends, and one sent up to 250 ms after its slot (RATE_SLOT_LATE_MS). */
 const MOST_IN_TWO_SECONDS = 12;
 
 describe('per-webhook rate limit', () => {
@@ -99,9 +99,12 @@ describe('per-webhook rate limit', () => {
     const before = waiting ? await eventually(readWaiting, 15_000, 'the waiting delivery in the index') : undefined;
 
     await eventually(() => (distinct('/limited') === EVENTS ? true : undefined), 180_000, 'every delivery of the limited webhook');
-    const times = arrivals('/limited').map((r) => r.receivedAt).sort((a, b) => a - b);
-    const limitedDone = times.at(-1)!;
-    // Never more than the limit allows in any 2-second window of arrivals.
+    // When each request left, by the service's clock (x-webhook-timestamp, in ms): the limit is on
+    // sending; the receiver's own arrival times also hold this test process's event-loop stalls,
+    // which bunched 13 into a 2 s window once under the full suite's load.
+    const times = arrivals('/limited').map((r) => Date.parse(r.headers['x-webhook-timestamp'] as string)).sort((a, b) => a - b);
+    const limitedDone = Math.max(...arrivals('/limited').map((r) => r.receivedAt));
+    // Never more than the limit allows in any 2-second window of requests sent.
     let most = 0;
     for (let i = 0, j = 0; i < times.length; i++) {
       while (times[j] < times[i] - 2000) j++;
