@@ -113,7 +113,13 @@ describe('rolling deploy and rollback of worker builds (dev server, Worker Versi
     expect(await start('B')).toBe('promoted');
     const fanouts = first.map((id) => eventWorkflowId(tenantId, id));
     expect((await Promise.all(fanouts.map(describeRun))).map((d) => d.status.name)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
-    expect(await Promise.all(fanouts.map(buildOf))).toEqual(fanouts.map(() => builds.A.version!.buildId));
+    // A run's build is on record once its first workflow task completes: the fan-outs' tasks end
+    // about a second after their requests left (the inline budget), later on a loaded machine.
+    const stamped = async () => {
+      const built = await Promise.all(fanouts.map(buildOf));
+      return built.every(Boolean) ? built : undefined;
+    };
+    expect(await eventually(stamped, 30_000, 'the fan-outs\' builds on record')).toEqual(fanouts.map(() => builds.A.version!.buildId));
     const second = await send('after-deploy', 3);
     await fanoutsDone(first);
     await firstAttemptsHeld(second);
