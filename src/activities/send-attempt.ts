@@ -1,11 +1,10 @@
 import type { SecretBox } from '../crypto/secret-box';
 import type { CircuitBreakers } from '../delivery/circuit-breaker';
-import { completeAttemptRecord } from '../delivery/attempt-log';
+import { completeAttemptRecord, unsentAttemptRecord } from '../delivery/attempt-log';
 import type { WebhookHttpClient } from '../delivery/http-client';
 import { formatOf } from '../connectors/render';
 import { classifyAttempt } from '../delivery/outcome';
 import { outgoingRequest, type OutgoingWebhook } from '../delivery/outgoing-request';
-import type { AttemptRecord } from '../delivery/types';
 import { eventEnvelope } from '../events/event-envelope';
 import { attemptDuration, deliveryAttempts, statusClass } from '../metrics/metrics';
 import type { Models } from '../models';
@@ -64,16 +63,7 @@ export async function sendAttempt(
   if (request.kind === 'canceled') return { notSent: 'inactive', reason: request.reason };
   const version = request.transformation ? { transformation: request.transformation } : {};
   if (request.kind === 'failed') {
-    const record: AttemptRecord = {
-      attempt,
-      startedAt: startedAt.toISOString(),
-      durationMs: Date.now() - startedAt.getTime(),
-      statusCode: null,
-      errorClass: 'transformation_failed',
-      error: request.error,
-      response: null,
-      ...version,
-    };
+    const record = unsentAttemptRecord(attempt, startedAt, 'transformation_failed', request.error, request.transformation);
     return { record, outcome: { kind: 'refused', reason: request.error } };
   }
   onRequestStart?.(startedAt);

@@ -51,3 +51,8 @@ export function completeAttemptRecord(attempt: number, startedAt: Date, result: 
     response: result.kind === 'response' ? result.body : null,
   };
 }
+
+/** The record of an attempt that ended before any request left: its webhook's transformation failed. */
+export function unsentAttemptRecord(attempt: number, startedAt: Date, errorClass: 'transformation_failed', error: string, transformation: string): AttemptRecord {
+  return { attempt, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), statusCode: null, errorClass, error, response: null, transformation };
+}

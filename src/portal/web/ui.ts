@@ -1,5 +1,5 @@
 import { ApiFailure } from './api.js';
-import { h, type Child } from './dom.js';
+import { h, mount, type Child } from './dom.js';
 import { fieldLabel } from './field-labels.js';
 import type { DeliveryStatus, Webhook } from './types.js';
 
@@ -85,4 +85,28 @@ export function secretPanel(title: string, secret: string, note: string): HTMLEl
 
 export function definitionList(rows: [string, Child | Child[]][]): HTMLElement {
   return h('dl', { class: 'facts' }, rows.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
+}
+
+/** A list's "Show more" button in `slot` while there is a next page: `load` appends it; a failure shows in the slot. */
+export function showMore(slot: HTMLElement, nextCursor: string | null, load: (cursor: string) => Promise<void>): void {
+  mount(
+    slot,
+    nextCursor
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'secondary',
+            onclick: async () => {
+              try {
+                await load(nextCursor);
+              } catch (err) {
+                mount(slot, errorPanel(err));
+              }
+            },
+          },
+          'Show more',
+        )
+      : null,
+  );
 }

@@ -3,7 +3,7 @@ import type { PageContext } from '../context.js';
 import { h, mount } from '../dom.js';
 import { dateTime } from '../format.js';
 import type { Source, SourceType } from '../types.js';
-import { confirmAction, copyRow, errorPanel, notice } from '../ui.js';
+import { confirmAction, copyRow, errorPanel, notice, showMore } from '../ui.js';
 
 /**
  * The tenant's inbound sources: name, type, created time and ingest URL (with a copy button);
@@ -115,26 +115,7 @@ export async function sourcesPage(main: HTMLElement, ctx: PageContext): Promise<
 
   const addRows = (list: SourceList) => {
     body.append(...list.sources.map(row));
-    mount(
-      more,
-      list.nextCursor
-        ? h(
-            'button',
-            {
-              type: 'button',
-              class: 'secondary',
-              onclick: async () => {
-                try {
-                  addRows(await api<SourceList>('GET', `/sources?limit=50&cursor=${encodeURIComponent(list.nextCursor!)}`));
-                } catch (err) {
-                  mount(more, errorPanel(err));
-                }
-              },
-            },
-            'Show more',
-          )
-        : null,
-    );
+    showMore(more, list.nextCursor, async (cursor) => addRows(await api<SourceList>('GET', `/sources?limit=50&cursor=${encodeURIComponent(cursor)}`)));
   };
   addRows(first);
 

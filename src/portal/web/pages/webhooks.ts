@@ -3,7 +3,7 @@ import type { PageContext } from '../context.js';
 import { h, mount } from '../dom.js';
 import { ago, dateTime, successRate } from '../format.js';
 import type { Webhook } from '../types.js';
-import { errorPanel, notice, webhookState } from '../ui.js';
+import { notice, showMore, webhookState } from '../ui.js';
 
 interface WebhookList {
   webhooks: Webhook[];
@@ -31,26 +31,7 @@ export async function webhooksPage(main: HTMLElement, ctx: PageContext): Promise
         ),
       );
     }
-    mount(
-      more,
-      list.nextCursor
-        ? h(
-            'button',
-            {
-              type: 'button',
-              class: 'secondary',
-              onclick: async () => {
-                try {
-                  addRows(await api<WebhookList>('GET', `/webhooks?limit=50&cursor=${encodeURIComponent(list.nextCursor!)}`));
-                } catch (err) {
-                  mount(more, errorPanel(err));
-                }
-              },
-            },
-            'Show more',
-          )
-        : null,
-    );
+    showMore(more, list.nextCursor, async (cursor) => addRows(await api<WebhookList>('GET', `/webhooks?limit=50&cursor=${encodeURIComponent(cursor)}`)));
   };
   addRows(first);
 
