@@ -46,6 +46,8 @@ export class SandboxHost {
   private thread?: Worker;
   private readonly queue: Job[] = [];
   private busy?: Job;
+  /** The thread has loaded its WebAssembly module: calls go to it from then on. */
+  private ready = false;
   private nextId = 1;
   private closed = false;
 
@@ -65,8 +67,9 @@ export class SandboxHost {
 
   private pump(): void {
     if (this.busy || !this.queue.length) return;
-    const job = (this.busy = this.queue.shift() as Job);
     const thread = this.running();
+    if (!this.ready) return;
+    const job = (this.busy = this.queue.shift() as Job);
     job.timer = setTimeout(() => this.restart(new SandboxError('time limit exceeded', undefined, 'time')), this.hardLimitMs);
     thread.postMessage({ ...job.request, limits: this.limits });
   }
@@ -74,7 +77,12 @@ export class SandboxHost {
   private running(): Worker {
     if (this.thread) return this.thread;
     const thread = (this.thread = startThread());
-    thread.on('message', (reply: SandboxReply) => {
+    thread.on('message', (reply: SandboxReply | { ready: true }) => {
+      if (thread !== this.thread) return;
+      if ('ready' in reply) {
+        this.ready = true;
+        return this.pump();
+      }
       const job = this.busy;
       if (thread !== this.thread || !job || job.request.id !== reply.id) return;
       clearTimeout(job.timer);
@@ -98,6 +106,7 @@ export class SandboxHost {
   private restart(error: SandboxError): void {
     const thread = this.thread;
     this.thread = undefined;
+    this.ready = false;
     void thread?.terminate();
     const job = this.busy;
     this.busy = undefined;

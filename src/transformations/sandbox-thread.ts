@@ -44,6 +44,9 @@ async function answer(request: SandboxRequest, limits: SandboxLimits): Promise<S
   }
 }
 
+// Ready once the WebAssembly module is loaded: the host's hard deadline starts with a call, not with the thread's start-up.
+void loadSandbox().then(() => parentPort?.postMessage({ ready: true }));
+
 parentPort?.on('message', (request: SandboxRequest & { limits: SandboxLimits }) => {
   answer(request, request.limits).then(
     (reply) => parentPort?.postMessage(reply),
