@@ -145,7 +145,7 @@ async function main(options: SupervisedStackOptions): Promise<void> {
   }
   const api = track(new SupervisedService({ name: 'api', ...serviceCommand('api', env), env, processGroup: true, ...supervise }));
   // Ready, not only listening: until MongoDB and Temporal answer, the API answers 503.
-  await api.process.waitForOk(`http://127.0.0.1:${config.port}/readyz`, 120_000);
+  await api.waitForOk(`http://127.0.0.1:${config.port}/readyz`, 120_000);
 
   const apiUrl = `http://${config.host}:${config.port}`;
   console.log(`

@@ -60,7 +60,7 @@ export async function startMongoWireServer(options: MongoWireServerOptions): Pro
     logFile: options.logFile,
   });
   try {
-    await ferretdb.process.waitForPort(options.port);
+    await ferretdb.waitForPort(options.port);
   } catch (err) {
     await ferretdb.stop();
     await postgres.service.stop();

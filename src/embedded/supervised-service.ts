@@ -77,6 +77,35 @@ export class SupervisedService {
     return service;
   }
 
+  /**
+   * Resolves once the process running (this one or a restart of it) listens on `port`: one that
+   * dies in its first seconds is started again, and the wait goes on through that back-off.
+   * Rejects when time runs out, when stopped, or at the first exit of a service never restarted.
+   */
+  waitForPort(port: number, timeoutMs = 60_000, host = '127.0.0.1'): Promise<void> {
+    return this.acrossRestarts(timeoutMs, (process, left) => process.waitForPort(port, left, host));
+  }
+
+  /** Resolves once `url` answers 200 from the process running, through restarts as waitForPort. */
+  waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
+    return this.acrossRestarts(timeoutMs, (process, left) => process.waitForOk(url, left));
+  }
+
+  private async acrossRestarts(timeoutMs: number, wait: (process: ServiceProcess, leftMs: number) => Promise<void>): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const process = this.current;
+      try {
+        return await wait(process, Math.max(deadline - Date.now(), 1));
+      } catch (err) {
+        // Still running means time ran out; a service never restarted has failed for good.
+        if (process.running || this.stopping || this.options.restart === false || Date.now() >= deadline) throw err;
+        while (this.current === process && !this.stopping && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        if (this.current === process) throw err;
+      }
+    }
+  }
+
   /** Sends `signal` to the process running now (its group when it has one). */
   kill(signal: NodeJS.Signals): void {
     this.current.kill(signal);

@@ -193,7 +193,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     };
 
     // A process listens on its membership port once it has joined (the worker service serves no gRPC).
-    const joined = (service: SupervisedService, ports: TemporalServicePorts) => service.process.waitForPort(ports.membership, Math.max(deadline - Date.now(), 1));
+    const joined = (service: SupervisedService, ports: TemporalServicePorts) => service.waitForPort(ports.membership, Math.max(deadline - Date.now(), 1));
     // The first process writes the cluster's metadata into new databases: started together, the
     // processes race to write it and the losers exit. The others start once it has joined.
     const [firstHistory, ...moreHistory] = servicePorts.history as [TemporalServicePorts, ...TemporalServicePorts[]];
@@ -268,7 +268,7 @@ export async function restartHistoryProcess(cluster: RunningTemporalCluster, ind
   const restarted = new SupervisedService(dead.options);
   // The cluster's stop (its ServiceGroup) reads this array when it runs.
   cluster.services.history[index] = restarted;
-  await restarted.process.waitForPort(ports.membership, timeoutMs);
+  await restarted.waitForPort(ports.membership, timeoutMs);
   return restarted;
 }
 

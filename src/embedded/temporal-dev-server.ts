@@ -72,7 +72,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   });
   const address = `127.0.0.1:${options.port}`;
   try {
-    await service.process.waitForPort(options.port);
+    await service.waitForPort(options.port);
     await setRetention(address, options.namespace, options.retentionDays ?? RETENTION_DAYS);
   } catch (err) {
     await service.stop();

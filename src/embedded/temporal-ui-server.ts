@@ -60,7 +60,7 @@ cors:
     logFile: options.logFile,
   });
   try {
-    await service.process.waitForOk(`${url}/healthz`);
+    await service.waitForOk(`${url}/healthz`);
   } catch (err) {
     await service.stop();
     throw err;

@@ -1,4 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../src/embedded/ports';
 import { processAlive } from '../../src/embedded/service-process';
 import { SupervisedService } from '../../src/embedded/supervised-service';
 import { eventually } from '../support/stack';
@@ -72,6 +76,31 @@ describe('supervised services', () => {
     } finally {
       await service.stop();
     }
+  });
+
+  it('waits for a port through a restart when the first process dies before it listens', async () => {
+    // The first start dies at once (as a Temporal dev server once did in CI); the second listens.
+    const dir = mkdtempSync(join(tmpdir(), 'supervised-'));
+    const port = await freePort();
+    const script = `const fs = require('fs'); const marker = ${JSON.stringify(join(dir, 'started'))};
+      if (!fs.existsSync(marker)) { fs.writeFileSync(marker, ''); process.exit(1); }
+      require('net').createServer().listen(${port}, '127.0.0.1');`;
+    const service = new SupervisedService({ name: 'late listener', command: node, args: ['-e', script], initialBackoffMs: 300 });
+    try {
+      const first = service.process;
+      await service.waitForPort(port, 10_000);
+      expect(service.restarts).toBe(1);
+      expect(service.process).not.toBe(first);
+    } finally {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up on the port at the first exit of a service that is not restarted', async () => {
+    const service = new SupervisedService({ name: 'quitter', command: node, args: ['-e', 'process.exit(1)'], restart: false });
+    await expect(service.waitForPort(await freePort(), 10_000)).rejects.toThrow('quitter exited before listening');
+    await service.stop();
   });
 
   it('restart: false leaves a dead process down', async () => {
