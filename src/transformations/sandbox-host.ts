@@ -24,6 +24,9 @@ interface Job {
  */
 export const HARD_LIMIT_MS = 1000;
 
+const FIRST_START_BACKOFF_MS = 100;
+const MAX_START_BACKOFF_MS = 5000;
+
 /** Runs this file's thread (sandbox-thread.ts): the compiled file, or the source through tsx where the service runs from source. */
 function startThread(): Worker {
   const ext = extname(__filename);
@@ -50,10 +53,15 @@ export class SandboxHost {
   private ready = false;
   private nextId = 1;
   private closed = false;
+  /** A thread that died before it was ready (a broken install) is started again after this, doubling. */
+  private startBackoffMs = FIRST_START_BACKOFF_MS;
+  private startAfter = 0;
+  private startTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS,
     private readonly hardLimitMs = HARD_LIMIT_MS,
+    private readonly start: () => Worker = startThread,
   ) {}
 
   /** The call's output (JSON text), or its `SandboxError`. */
@@ -68,19 +76,29 @@ export class SandboxHost {
   private pump(): void {
     if (this.busy || !this.queue.length) return;
     const thread = this.running();
-    if (!this.ready) return;
+    if (!thread || !this.ready) return;
     const job = (this.busy = this.queue.shift() as Job);
     job.timer = setTimeout(() => this.restart(new SandboxError('time limit exceeded', undefined, 'time')), this.hardLimitMs);
     thread.postMessage({ ...job.request, limits: this.limits });
   }
 
-  private running(): Worker {
+  /** The thread, started now unless a start is backing off (then undefined, and pumped again later). */
+  private running(): Worker | undefined {
     if (this.thread) return this.thread;
-    const thread = (this.thread = startThread());
+    const wait = this.startAfter - Date.now();
+    if (wait > 0) {
+      this.startTimer ??= setTimeout(() => {
+        this.startTimer = undefined;
+        this.pump();
+      }, wait);
+      return undefined;
+    }
+    const thread = (this.thread = this.start());
     thread.on('message', (reply: SandboxReply | { ready: true }) => {
       if (thread !== this.thread) return;
       if ('ready' in reply) {
         this.ready = true;
+        this.startBackoffMs = FIRST_START_BACKOFF_MS;
         return this.pump();
       }
       const job = this.busy;
@@ -106,6 +124,11 @@ export class SandboxHost {
   private restart(error: SandboxError): void {
     const thread = this.thread;
     this.thread = undefined;
+    if (!this.ready) {
+      // It never loaded its module: starting it again at once would spin; queued calls wait.
+      this.startAfter = Date.now() + this.startBackoffMs;
+      this.startBackoffMs = Math.min(this.startBackoffMs * 2, MAX_START_BACKOFF_MS);
+    }
     this.ready = false;
     void thread?.terminate();
     const job = this.busy;
@@ -119,6 +142,7 @@ export class SandboxHost {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.startTimer);
     for (const job of this.queue.splice(0)) job.reject(new SandboxError('the sandbox is closed'));
     const thread = this.thread;
     this.thread = undefined;

@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { SandboxError } from '../../src/transformations/sandbox';
 import { SandboxHost } from '../../src/transformations/sandbox-host';
 import { codeVersion, transformationOutput } from '../../src/transformations/transformation';
@@ -50,6 +51,30 @@ describe('the sandbox thread', () => {
       expect(await queued).toBe('2');
       expect(Date.now() - started).toBeLessThan(5000);
       expect(await host.call({ kind: 'run', version: 'ok', code: 'function handler(w) { return w.n + 1; }', input: '{"n":41}' })).toBe('42');
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('backs off, doubling, while a thread dies before it is ready, and the queued call waits for one that is', async () => {
+    const starts: number[] = [];
+    // The first three threads die at start-up (a module that cannot load); the fourth serves.
+    const start = () => {
+      starts.push(Date.now());
+      const dies = starts.length <= 3;
+      return new Worker(
+        dies
+          ? 'throw new Error("cannot load")'
+          : `const { parentPort } = require('worker_threads'); parentPort.postMessage({ ready: true }); parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, ok: true, output: '"served"' }));`,
+        { eval: true },
+      );
+    };
+    const host = new SandboxHost(undefined, 1000, start);
+    try {
+      expect(await host.call({ kind: 'run', version: 'v', code: 'function handler() {}', input: '{}' })).toBe('"served"');
+      const gaps = starts.slice(1).map((at, i) => at - starts[i]);
+      expect(gaps).toHaveLength(3);
+      [100, 200, 400].forEach((backoff, i) => expect(gaps[i]).toBeGreaterThanOrEqual(backoff));
     } finally {
       await host.close();
     }
