@@ -31,12 +31,14 @@ import { eventTypesRouter } from './routes/event-types';
 import { eventsRouter } from './routes/events';
 import { ingestRouter, redactIngestToken } from './routes/ingest';
 import { healthRouter } from './routes/health';
+import { operationsRouter } from './routes/operations';
 import { portalRouter } from './routes/portal';
 import { portalSessionsRouter } from './routes/portal-sessions';
 import { sourcesRouter } from './routes/sources';
 import { SourceIngest } from '../sources/source-ingest';
 import { statsRouter } from './routes/stats';
 import { webhookDeliveriesRouter } from './routes/webhook-deliveries';
+import { webhookRecoverRouter } from './routes/webhook-recover';
 import { webhookStatsRouter } from './routes/webhook-stats';
 import { webhooksRouter } from './routes/webhooks';
 
@@ -131,6 +133,8 @@ export function createApp(deps: AppDeps): Express {
   const tenantRoutes: { path: string; router: Router; portal?: string[] | false }[] = [
     { path: '/webhooks/:id/deliveries', router: webhookDeliveriesRouter(deps.models) },
     { path: '/webhooks/:id/stats', router: webhookStatsRouter(deps.models, deps.temporal) },
+    // A read-only portal session is refused it, as every change (portal-auth.ts).
+    { path: '/webhooks/:id/recover', router: webhookRecoverRouter(deps.models, deps.temporal, deps.taskQueue) },
     {
       path: '/webhooks',
       router: webhooksRouter({
@@ -144,6 +148,7 @@ export function createApp(deps: AppDeps): Express {
     { path: '/events', router: eventsRouter(ingestion, deps.models, deps.temporal), portal: ['GET', 'HEAD'] },
     { path: '/deliveries', router: deliveriesRouter(deps.temporal, deps.models, deps.taskQueue) },
     { path: '/stats', router: statsRouter(deps.models) },
+    { path: '/operations', router: operationsRouter(deps.temporal) },
     { path: '/event-types', router: eventTypesRouter(deps.models) },
     { path: '/portal-sessions', router: portalSessionsRouter(portalSessions, portalSettings.publicUrl), portal: false },
     // The portal lists, creates, rotates and deletes sources (never PATCH: a secret is typed only once).

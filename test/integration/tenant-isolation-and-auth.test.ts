@@ -22,6 +22,7 @@ describe('tenant isolation', () => {
     'post /v1/webhooks/{id}/filter-test': { type: 'invoice.created', data: {} },
     'post /v1/webhooks/{id}/transformation-test': { event: { type: 'invoice.created', data: {} } },
     'patch /v1/sources/{id}': { name: 'taken over' },
+    'post /v1/webhooks/{id}/recover': { since: new Date(Date.now() - 3_600_000).toISOString() },
   };
 
   /** The route's path with the owner's ids filled in, by resource (the first segment after /v1/). */
@@ -45,7 +46,16 @@ describe('tenant isolation', () => {
     expect(event.status).toBe(202);
     const source = await ctx.harness.call('POST', '/v1/sources', { token: owner.apiKey, body: { name: 'Owner\'s repo', type: 'github', secret: 'owner-only' } });
     expect(source.status).toBe(201);
-    ids = { webhooks: webhookId, events: event.body.id, deliveries: deliveryId(owner.tenantId, event.body.id, webhookId), sources: source.body.source.id };
+    // An operation the owner started: a recover (of nothing failed).
+    const recover = await ctx.harness.call('POST', `/v1/webhooks/${webhookId}/recover`, { token: owner.apiKey, body: { since: new Date(Date.now() - 3_600_000).toISOString() } });
+    expect(recover.status).toBe(202);
+    ids = {
+      webhooks: webhookId,
+      events: event.body.id,
+      deliveries: deliveryId(owner.tenantId, event.body.id, webhookId),
+      sources: source.body.source.id,
+      operations: recover.body.operationId,
+    };
     const mine = await eventually(async () => {
       const res = await ctx.harness.call('GET', `/v1/deliveries/${ids.deliveries}`, { token: owner.apiKey });
       return res.body?.delivery?.status === 'delivered' ? res.body.delivery : undefined;
@@ -76,6 +86,8 @@ describe('tenant isolation', () => {
         'patch /v1/sources/{id}',
         'delete /v1/sources/{id}',
         'post /v1/sources/{id}/rotate-url',
+        'post /v1/webhooks/{id}/recover',
+        'get /v1/operations/{id}',
       ]),
     );
   });

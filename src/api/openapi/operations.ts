@@ -20,7 +20,7 @@ import {
   webhookDeliveriesQuerySchema,
 } from '../schemas/delivery';
 import { eventAcceptedResponseSchema, eventBatchAcceptedResponseSchema } from '../schemas/event';
-import { operationAcceptedSchema, operationParamsSchema, operationResponseSchema, requeueInputSchema } from '../schemas/operation';
+import { operationAcceptedSchema, operationParamsSchema, operationResponseSchema, recoverInputSchema, requeueInputSchema } from '../schemas/operation';
 import { eventTypeListQuerySchema, eventTypeListResponseSchema } from '../schemas/event-type';
 import { healthResponseSchema, readinessResponseSchema } from '../schemas/service';
 import { portalSessionCreatedResponseSchema, portalSessionInputSchema } from '../schemas/portal-session';
@@ -274,6 +274,27 @@ export const OPERATIONS: Operation[] = [
     params: webhookIdParamsSchema,
     query: webhookStatsQuerySchema,
     responses: { 200: { description: 'The window\'s counts and attempts.', schema: webhookStatsResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/{id}/recover',
+    summary: 'Requeue this webhook\'s failed deliveries of a time window, durably and rate-limited (a delivered one is never sent again)',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: webhookIdParamsSchema,
+    body: recoverInputSchema,
+    responses: {
+      202: { description: 'Started (or, with `alreadyRunning`, the recover of this webhook that is still running); follow it at /v1/operations/{id}.', schema: operationAcceptedSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/operations/{id}',
+    summary: 'Progress and counts of an operation this tenant started (a recover)',
+    tag: 'deliveries',
+    auth: 'tenant',
+    params: operationParamsSchema,
+    responses: { 200: { description: 'The operation.', schema: operationResponseSchema } },
   },
 
   // Deliveries

@@ -24,6 +24,8 @@ const LABELS: Record<string, string> = {
   type: 'Type',
   secret: 'Secret',
   hmac: 'HMAC',
+  since: 'Since',
+  until: 'Until',
 };
 
 export function fieldLabel(path: string): string {

@@ -116,3 +116,14 @@ export interface TestResult {
   response: string | null;
   error: string | null;
 }
+
+/** `GET /operations/{id}`: a recover and how far it got. */
+export interface Operation {
+  id: string;
+  type: 'requeue' | 'recover';
+  status: 'running' | 'completed' | 'failed';
+  filter: Record<string, string>;
+  progress: { matched: number; requeued: number; skipped: number; errors: number } | null;
+  createdAt: string;
+  completedAt: string | null;
+}

@@ -5,6 +5,7 @@ import { h, mount } from '../dom.js';
 import { ago, dateTime, duration, successRate } from '../format.js';
 import type { TestResult, Webhook, WebhookStats } from '../types.js';
 import { FORMAT_LABELS } from './webhook-form.js';
+import { recoverPanel } from './webhook-recover.js';
 import { confirmAction, definitionList, errorPanel, notice, secretPanel, webhookState } from '../ui.js';
 
 /**
@@ -28,7 +29,8 @@ function redrawOnResize(box: HTMLElement, draw: () => void): void {
 
 /**
  * One webhook: its settings and state; enable, disable, delete (confirmed), rotate the secret
- * (shown once), send a test event and show the receiver's answer; the deliveries chart.
+ * (shown once), send a test event and show the receiver's answer; recover failed deliveries
+ * (webhook-recover.ts); the deliveries chart.
  */
 export async function webhookPage(main: HTMLElement, ctx: PageContext): Promise<void> {
   const id = ctx.params.id;
@@ -155,6 +157,8 @@ export async function webhookPage(main: HTMLElement, ctx: PageContext): Promise<
       ['Id', h('code', {}, webhook.id)],
       ['Created', dateTime(webhook.createdAt)],
     ]),
+    // Not shown to a read-only session at all (the API refuses it too): a form, not one more disabled button.
+    ctx.session.readOnly ? null : recoverPanel(id),
     charts,
   );
 
