@@ -166,7 +166,11 @@ async function startReopened(
       // may still be closing. Completed (delivered), or another run (a reset) still going: the
       // index learns it from that run.
       const status = await statusOnceClosed(client, deliveryId);
-      if (status === 'COMPLETED') return 'delivered';
+      if (status === 'COMPLETED') {
+        // Its run delivered it (an index that said failed was stale): the reopening must not stay as "pending".
+        await unreopen();
+        return 'delivered';
+      }
       if (status === 'RUNNING' || start === 2) {
         await unreopen();
         return 'in_progress';
