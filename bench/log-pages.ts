@@ -53,7 +53,7 @@ interface Seeded {
   deepAt: Date;
 }
 
-async function seed(api: BenchApiClient, stack: BenchStack, name: string, deliveries: number): Promise<Seeded> {
+async function seed(api: BenchApiClient, stack: BenchStack, name: string, tag: string, deliveries: number): Promise<Seeded> {
   const tenant = await api.createTenant(name);
   const webhookIds: string[] = [];
   for (let i = 0; i < WEBHOOKS; i++) webhookIds.push(await api.createWebhook(tenant, { url: `http://127.0.0.1:9/bench-logs-${i}`, events: ['bench.logs.*'] }));
@@ -75,7 +75,8 @@ async function seed(api: BenchApiClient, stack: BenchStack, name: string, delive
           const n = i * FAN_OUT + k;
           const status = n % 50 === 7 ? 'failed' : n % 100 === 3 ? 'retrying' : 'delivered';
           deliveryDocs.push({
-            _id: `dlv_benchlogs${String(n).padStart(7, '0')}`,
+            // Delivery ids are global: each tenant's seed has its own tag.
+            _id: `dlv_benchlogs${tag}${String(n).padStart(7, '0')}`,
             tenantId: tenant.tenantId,
             webhookId: webhookIds[(i + k) % WEBHOOKS],
             eventId,
@@ -123,8 +124,8 @@ async function load(stack: BenchStack, tenant: Tenant, path: string): Promise<{ 
 
 export async function logPages(api: BenchApiClient, stack: BenchStack, settings: LogPagesSettings): Promise<LogPagesResult> {
   const t = performance.now();
-  const big = await seed(api, stack, 'bench logs, big', settings.deliveries);
-  const small = await seed(api, stack, 'bench logs, baseline', settings.baselineDeliveries);
+  const big = await seed(api, stack, 'bench logs, big', 'big', settings.deliveries);
+  const small = await seed(api, stack, 'bench logs, baseline', 'base', settings.baselineDeliveries);
   const seedMs = Math.round(performance.now() - t);
   const bigPaths = paths(big);
   const smallPaths = paths(small);
