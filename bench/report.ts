@@ -5,6 +5,7 @@
 import type { FloorResult, FloorUnloadedResult, RawPostsResult, RawStartsResult } from './baselines';
 import type { BigFanoutResult, DeliveryResult, IngestResult, RetryStormResult } from './product';
 import type { PortalPageResult } from './portal-page';
+import { LOG_PAGES, type LogPagesResult } from './log-pages';
 import type { LatencySummary } from './stats';
 import type { CapacityFigure, CapacityResults } from './capacity';
 import type { NeighboursRound } from './noisy-neighbours';
@@ -26,6 +27,7 @@ export interface PhaseResults {
   retryStorm?: RetryStormResult;
   bigFanout?: BigFanoutResult;
   portalPage?: PortalPageResult;
+  logPages?: LogPagesResult;
   peakRssMb: { api: number | null; worker: number | null };
   /** The same after the warm-up: the worker's includes bundling its workflow code. */
   peakRssAfterStartupMb: { api: number | null; worker: number | null };
@@ -69,6 +71,28 @@ function atLeast(value: number | null | undefined, base: number | null | undefin
 
 function atMost(value: number | null | undefined, limit: number, unit: string, blocked?: string): Pick<Figure, 'target' | 'status' | 'note'> {
   return { target: `<= ${limit} ${unit}`, status: blocked || value === null || value === undefined ? 'short' : value <= limit ? 'pass' : 'short', note: blocked };
+}
+
+/** The tenant logs' target: a page of a tenant with 100,000 deliveries costs at most this many times the same page of one with a few hundred. */
+const LOG_PAGE_RATIO_TARGET = 2;
+
+function logPageFigures(r: LogPagesResult | undefined): Figure[] {
+  return LOG_PAGES.map((page) => {
+    const p = r?.pages[page];
+    const value = p?.big.p50 ?? null;
+    const base = p?.baseline.p50 ?? null;
+    const x = ratio(value, base);
+    return {
+      name: `tenant logs: ${page} p50 (${r?.deliveries ?? '?'} deliveries)`,
+      value,
+      unit: 'ms',
+      baseline: { name: `the same page, ${r?.baselineDeliveries ?? '?'} deliveries (ms)`, value: base },
+      ratio: x,
+      target: `<= ${LOG_PAGE_RATIO_TARGET} x baseline`,
+      status: x === null || !p?.rows ? 'short' : x <= LOG_PAGE_RATIO_TARGET ? 'pass' : 'short',
+      note: p ? `p95 ${p.big.p95} ms (baseline ${p.baseline.p95} ms) over ${p.big.count} loads; ${p.rows} rows; seeded in ${Math.round((r?.seedMs ?? 0) / 1000)} s` : undefined,
+    };
+  });
 }
 
 function latencyFigures(name: string, summary: LatencySummary | undefined, baseline?: Figure['baseline']): Figure[] {
@@ -164,6 +188,7 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
         ? `p95 ${r.portalPage.loadMs.p95} ms over ${r.portalPage.loadMs.count} loads; ${r.portalPage.rowsShown} rows on the first page; baseline (portal page without API calls) p50 ${r.portalPage.baselineMs.p50} ms; webhook page to its chart drawn p50 ${r.portalPage.chartPageMs.p50} ms, p95 ${r.portalPage.chartPageMs.p95} ms; by the page's own clock: rows drawn ${inPage?.deliveries.drawn} ms (deliveries answered ${inPage?.deliveries.api['/portal/api/v1/webhooks/{id}/deliveries']?.end} ms), baseline heading ${inPage?.baseline.drawn} ms, chart ${inPage?.chart.drawn} ms`
         : undefined,
     },
+    ...logPageFigures(r.logPages),
     { name: 'worker peak RSS', value: r.peakRssMb.worker, unit: 'MB', ...atMost(r.peakRssMb.worker, 400, 'MB') },
     { name: 'API peak RSS', value: r.peakRssMb.api, unit: 'MB', ...atMost(r.peakRssMb.api, 200, 'MB') },
     { name: 'worker peak RSS after start-up (bundling included)', value: r.peakRssAfterStartupMb.worker, unit: 'MB' },

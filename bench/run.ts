@@ -6,6 +6,7 @@
  * (failure, Ctrl-C, the run's own time cap) it stops everything it started.
  */
 import { portalPage } from './portal-page';
+import { logPages } from './log-pages';
 import { actionsOf, clusterCapacity, meteredRound, tierCpu, type CapacityResults } from './capacity';
 import { Client, Connection } from '@temporalio/client';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -199,6 +200,7 @@ async function main(): Promise<number> {
     bigFanout(api, receiver, s.bigFanout.webhooks, s.bigFanout.capMs, webhookSeeder(stack, s.bigFanout.webhooks, EVENT_TYPE)),
   );
   r.portalPage = await phase(`portal deliveries page, ${s.portalPage.deliveries} deliveries`, () => portalPage(api, stack, s.portalPage.deliveries, s.portalPage.loads));
+  r.logPages = await phase(`tenant logs, ${s.logPages.deliveries} deliveries`, () => logPages(api, stack, s.logPages));
   r.peakRssMb = peakRss();
   // The capacity model on the cluster: the dev server's stack is stopped first, so the machine is the cluster's alone.
   if (!s.only || s.only.some((word) => 'cluster'.includes(word) || word.includes('cluster'))) {

@@ -3,6 +3,7 @@
  * run (BENCH_QUICK=1 or --quick) that only checks the harness works. Every phase has a count and
  * a time cap, so the whole run is bounded (about 10 minutes on 2 cores, 1-2 minutes quick).
  */
+import type { LogPagesSettings } from './log-pages';
 
 export interface ClosedLoopPhase {
   /** Requests (or workflows, or events) sent at most. */
@@ -63,6 +64,8 @@ export interface BenchSettings {
   bigFanout: { webhooks: number; capMs: number };
   /** The portal's deliveries page of a webhook with this many deliveries, loaded this many times. */
   portalPage: { deliveries: number; loads: number };
+  /** The tenant's event list and delivery log with this many deliveries (a seed), against a tenant with `baselineDeliveries`. */
+  logPages: LogPagesSettings;
   /** Between phases, wait at most this long for the previous phase's workflows to close, then terminate them. */
   settleMs: number;
   /** The whole run is aborted (and everything stopped) after this long. */
@@ -88,6 +91,7 @@ const FULL: BenchSettings = {
   transformed: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
   bigFanout: { webhooks: 10_000, capMs: 90_000 },
   portalPage: { deliveries: 1000, loads: 20 },
+  logPages: { deliveries: 100_000, baselineDeliveries: 300, loads: 20 },
   settleMs: 15_000,
   runCapMs: 15 * 60_000,
 };
@@ -111,6 +115,7 @@ const QUICK: BenchSettings = {
   transformed: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 10_000 },
   bigFanout: { webhooks: 200, capMs: 30_000 },
   portalPage: { deliveries: 1000, loads: 5 },
+  logPages: { deliveries: 5_000, baselineDeliveries: 300, loads: 3 },
   settleMs: 10_000,
   runCapMs: 4 * 60_000,
 };

@@ -12,9 +12,10 @@ export interface ListPosition {
 
 /**
  * `<milliseconds since 1970>.<id>`: at most 15 digits, so every cursor is a time a Date holds
- * (whose range ends at 8.64e15 ms), and an id of the kinds the lists sort by (`wh_…`, `dlv_…`).
+ * (whose range ends at 8.64e15 ms), and an id of the kinds the lists sort by (`wh_…`, `dlv_…`,
+ * and event ids, which may hold `.` and `:`: the digits end at the first `.`).
  */
-const CURSOR = /^(0|[1-9][0-9]{0,14})\.([A-Za-z0-9_-]{1,64})$/;
+const CURSOR = /^(0|[1-9][0-9]{0,14})\.([A-Za-z0-9_.:-]{1,128})$/;
 
 export function encodeCursor(position: ListPosition): string {
   return `${position.createdAt.getTime()}.${position.id}`;

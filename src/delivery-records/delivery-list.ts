@@ -1,6 +1,7 @@
 import type { DeliveryStatus } from '../delivery/types';
 import type { Models } from '../models';
-import { createdHourOf, hourStart, type DeliveryDoc } from '../models/delivery';
+import type { DeliveryDoc } from '../models/delivery';
+import { timeRange, walkHours, type FindPage } from '../models/hour-walk';
 
 /** One delivery as lists show it: from the deliveries index alone, no history read. */
 export interface DeliverySummary {
@@ -38,11 +39,6 @@ export interface DeliveryPage {
   next: DeliveryPosition | null;
 }
 
-/** `{ $gte, $lt }` of the range [from, to), either end open. */
-const timeRange = (from: Date | undefined, to: Date | undefined) => ({ ...(from && { $gte: from }), ...(to && { $lt: to }) });
-const later = (a: Date | undefined, b: Date) => (a && a > b ? a : b);
-const earlier = (a: Date | undefined, b: Date) => (a && a < b ? a : b);
-
 export function deliveryFilter(filter: DeliveryFilter): Record<string, unknown> {
   const query: Record<string, unknown> = {};
   if (filter.tenantId) query.tenantId = filter.tenantId;
@@ -52,6 +48,13 @@ export function deliveryFilter(filter: DeliveryFilter): Record<string, unknown> 
   if (filter.status) query.status = filter.status;
   if (filter.since || filter.until) query.createdAt = timeRange(filter.since, filter.until);
   return query;
+}
+
+/** The equalities (and cursor) of a query, its time range left to the hour walk. */
+function withoutTime(query: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...query };
+  delete rest.createdAt;
+  return rest;
 }
 
 export function deliverySummary(doc: DeliveryDoc): DeliverySummary {
@@ -67,52 +70,21 @@ export function deliverySummary(doc: DeliveryDoc): DeliverySummary {
 }
 
 /**
- * How many hours of a webhook's deliveries are read at once (in parallel), round by round, before
- * the rest is read in one query: the first round is the next hour (clock skew) and this one; few
- * hours while a busy webhook's page is likely full, more for quieter ones. 25 hours in all.
- */
-const WALK_ROUNDS = [2, 1, 2, 4, 4, 4, 4, 4];
-
-type FindPage = (query: Record<string, unknown>, limit: number) => Promise<DeliveryDoc[]>;
-
-/**
- * A page of one webhook's deliveries, read an hour (`createdHour`) at a time from the newest hour
- * the page may start in: an equality FerretDB v1 pushes down, so a page reads the deliveries of
- * the hours it spans, not every delivery of the webhook (FerretDB sorts and runs ranges in
- * memory). The `createdAt` range of each hour is MongoDB's index bound. A webhook too sparse to
- * fill the page in the hours of WALK_ROUNDS has its older deliveries read in one query: few of them.
- */
-async function byHours(find: FindPage, query: Record<string, unknown>, filter: DeliveryFilter, want: number, after?: DeliveryPosition): Promise<DeliveryDoc[]> {
-  // Without a cursor or an end, from the hour after this one: the worker stamps createdAt on
-  // another machine, whose clock may be ahead.
-  let hour = after ? createdHourOf(after.createdAt) : filter.until ? createdHourOf(new Date(filter.until.getTime() - 1)) : createdHourOf(new Date()) + 1;
-  const lowest = filter.since ? createdHourOf(filter.since) : -Infinity;
-  const found: DeliveryDoc[] = [];
-  for (const size of WALK_ROUNDS) {
-    if (hour < lowest || found.length >= want) break;
-    const hours = Array.from({ length: size }, (_, i) => hour - i).filter((h) => h >= lowest);
-    const pages = await Promise.all(
-      hours.map((h) => find({ ...query, createdHour: h, createdAt: timeRange(later(filter.since, hourStart(h)), earlier(filter.until, hourStart(h + 1))) }, want - found.length)),
-    );
-    found.push(...pages.flat());
-    hour -= hours.length;
-  }
-  if (found.length >= want || hour < lowest) return found.slice(0, want);
-  const rest = await find({ ...query, createdAt: timeRange(filter.since, earlier(filter.until, hourStart(hour + 1))) }, want - found.length);
-  return [...found, ...rest];
-}
-
-/**
- * Deliveries newest first (creation time, then id), indexed queries only: a webhook's an hour
- * at a time (byHours), an event's or a tenant's in one query.
+ * Deliveries newest first (creation time, then id), indexed queries only: a tenant's (all of
+ * them, or a webhook's, or of a status) an hour at a time by `createdHour` (walkHours: FerretDB
+ * v1 reads the hours a page spans, not every delivery of the tenant), an event's in one query
+ * (at most one per webhook), and the admin's across tenants in one query.
  */
 export async function listDeliveries(models: Models, filter: DeliveryFilter, limit: number, after?: DeliveryPosition): Promise<DeliveryPage> {
   const query = deliveryFilter(filter);
   if (after) {
     query.$or = [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }];
   }
-  const find: FindPage = (q, n) => models.Delivery.find(q).sort({ createdAt: -1, _id: -1 }).limit(n).lean<DeliveryDoc[]>();
-  const docs = filter.webhookId && !filter.eventId ? await byHours(find, query, filter, limit + 1, after) : await find(query, limit + 1);
+  const find: FindPage<DeliveryDoc> = (q, n) => models.Delivery.find(q).sort({ createdAt: -1, _id: -1 }).limit(n).lean<DeliveryDoc[]>();
+  const docs =
+    filter.tenantId && !filter.eventId
+      ? await walkHours(find, withoutTime(query), { hourField: 'createdHour', timeField: 'createdAt', since: filter.since, until: filter.until, after: after?.createdAt }, limit + 1)
+      : await find(query, limit + 1);
   const page = docs.slice(0, limit);
   const last = page.at(-1);
   return {

@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import { newId } from '../ids';
 import { eventsIngested } from '../metrics/metrics';
 import type { Models } from '../models';
-import { eventKey } from '../models/event';
+import { acceptedHourOf, eventKey } from '../models/event';
 import { EventId, EventType, TenantId } from '../temporal/search-attributes';
 import { eventWorkflowId } from '../temporal/workflow-ids';
 import type { FanoutInput } from '../delivery/types';
@@ -96,6 +96,7 @@ export class EventIngestion {
     const metadata = event.metadata ?? {};
     const bodyHash = this.bodyHash(event);
     const { Event } = this.deps.models;
+    const acceptedAt = new Date();
     try {
       await this.inserts.insert({
         _id: eventKey(tenantId, eventId),
@@ -105,7 +106,8 @@ export class EventIngestion {
         data: JSON.stringify(event.data ?? null),
         metadata: Object.entries(metadata).map(([name, value]) => ({ name, value })),
         bodyHash,
-        acceptedAt: new Date(),
+        acceptedAt,
+        acceptedHour: acceptedHourOf(acceptedAt),
         fanoutRecordedThrough: null,
       });
     } catch (err) {

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import type { FinalOutcome } from '../delivery/types';
+import { hourOf, hourStart } from './hour-walk';
 
 /**
  * The index of deliveries: one small document per delivery (event × webhook), written in bulk a
@@ -69,6 +70,12 @@ const deliverySchema = new Schema(
 // Lists: a webhook's deliveries newest first (status filter), an event's deliveries.
 deliverySchema.index({ tenantId: 1, webhookId: 1, createdAt: -1, _id: -1 });
 deliverySchema.index({ tenantId: 1, eventId: 1, _id: 1 });
+// The tenant's delivery log (GET /v1/deliveries), all of it or of one status, newest first: an
+// hour at a time (createdHour is in an index so that FerretDB's launcher gives it a GIN index,
+// which PostgreSQL combines with the tenant's: an hour's rows, not the tenant's), then the rest.
+deliverySchema.index({ tenantId: 1, createdHour: 1, createdAt: -1, _id: -1 });
+deliverySchema.index({ tenantId: 1, createdAt: -1, _id: -1 });
+deliverySchema.index({ tenantId: 1, status: 1, createdAt: -1, _id: -1 });
 // Stats (last 24 h), the bulk requeue (failed ones in a time range) and the retention sweep
 // (finished ones of each status older than the retention).
 deliverySchema.index({ tenantId: 1, createdAt: -1, status: 1 });
@@ -76,13 +83,11 @@ deliverySchema.index({ status: 1, createdAt: -1 });
 // Gone from lists with its history: the worker's retention sweep (RETENTION_DAYS) deletes a
 // finished delivery that old (models/retention-sweep.ts).
 
-const HOUR_MS = 3_600_000;
-
 /** The `createdHour` of a delivery created at `createdAt`. */
-export const createdHourOf = (createdAt: Date): number => Math.floor(createdAt.getTime() / HOUR_MS);
+export const createdHourOf = (createdAt: Date): number => hourOf(createdAt);
 
 /** When hour `hour` (a `createdHour`) begins. */
-export const hourStart = (hour: number): Date => new Date(hour * HOUR_MS);
+export { hourStart };
 
 export type DeliveryDoc = Omit<InferSchemaType<typeof deliverySchema>, 'counted' | 'effects' | 'effectsKey'> & { _id: string; counted?: Counted | null; effects?: PendingEffects | null; effectsKey?: string | null };
 

@@ -2,6 +2,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { apiKeyModel } from './api-key';
 import { deliveryModel } from './delivery';
 import { backfillCreatedHour } from './delivery-hour-backfill';
+import { backfillAcceptedHour } from './event-hour-backfill';
 import { dropExpiryIndex, ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
 import { fifoEntryModel } from './fifo-entry';
@@ -58,6 +59,7 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
       ensureExpiryIndex(models.WebhookRateSlot.collection),
       ensureExpiryIndex(models.WebhookCircuitClaim.collection),
       backfillCreatedHour(conn),
+      backfillAcceptedHour(conn),
       copyLegacyWebhookCounters(conn),
     ]);
     return { conn, models, expiresByItself };

@@ -69,7 +69,8 @@ describe('database indexes', () => {
         type: 'invoice.created',
         data: '{}',
         bodyHash: 'x',
-        acceptedAt: new Date(),
+        acceptedAt: created,
+        acceptedHour: hour,
       })) as never[],
     );
   }, 300_000);
@@ -121,6 +122,32 @@ describe('database indexes', () => {
       { tenantId: 'ten_42', webhookId: 'wh_00042', createdHour: hour, createdAt: { $gte: hourStart(hour), $lt: hourStart(hour + 1) } },
       { createdAt: -1, _id: -1 },
     ],
+    [
+      "an hour of the tenant's delivery log (GET /v1/deliveries; delivery-records/delivery-list.ts)",
+      'deliveries',
+      { tenantId: 'ten_42', createdHour: hour, createdAt: { $gte: hourStart(hour), $lt: hourStart(hour + 1) } },
+      { createdAt: -1, _id: -1 },
+    ],
+    [
+      "an hour of the tenant's failed deliveries (GET /v1/deliveries?status=failed)",
+      'deliveries',
+      { tenantId: 'ten_42', status: 'failed', createdHour: hour, createdAt: { $gte: hourStart(hour), $lt: hourStart(hour + 1) } },
+      { createdAt: -1, _id: -1 },
+    ],
+    ["the tenant's older deliveries (after the hours walked)", 'deliveries', { tenantId: 'ten_42', createdAt: { $lt: hourStart(hour - 24) } }, { createdAt: -1, _id: -1 }],
+    [
+      "an hour of the tenant's events (GET /v1/events; events/event-list.ts)",
+      'events',
+      { tenantId: 'ten_42', acceptedHour: hour, acceptedAt: { $gte: hourStart(hour), $lt: hourStart(hour + 1) } },
+      { acceptedAt: -1, eventId: -1 },
+    ],
+    [
+      "an hour of the tenant's events of one type (GET /v1/events?type=)",
+      'events',
+      { tenantId: 'ten_42', type: 'invoice.created', acceptedHour: hour, acceptedAt: { $gte: hourStart(hour), $lt: hourStart(hour + 1) } },
+      { acceptedAt: -1, eventId: -1 },
+    ],
+    ["an event's deliveries' statuses, for its counts (events/event-list.ts)", 'deliveries', { tenantId: 'ten_7', eventId: 'evt_7' }, null],
   ];
 
   it.each(hotQueries)('%s uses an index', async (_name, collection, filter, sort) => {

@@ -70,6 +70,14 @@ describe('listing a webhook\'s deliveries', () => {
     expect(await allPages({ tenantId: 'ten_1', webhookId: 'wh_1', since, until }, 6)).toEqual(newestFirst(docs.filter((d) => d.createdAt >= since && d.createdAt < until)));
   });
 
+  it("the tenant's delivery log pages the same way: all its webhooks, by status, never another tenant's", async () => {
+    const tenants = [...docs, { ...docs[0], _id: 'dlv_other_webhook', webhookId: 'wh_2' }];
+    expect(await allPages({ tenantId: 'ten_1' }, 9)).toEqual(newestFirst(tenants));
+    expect(await allPages({ tenantId: 'ten_1', status: 'failed' }, 5)).toEqual(newestFirst(tenants.filter((d) => d.status === 'failed')));
+    const since = new Date(now - 30 * HOUR);
+    expect(await allPages({ tenantId: 'ten_1', since }, 8)).toEqual(newestFirst(tenants.filter((d) => d.createdAt >= since)));
+  });
+
   it('lists deliveries indexed before createdHour existed, once they are backfilled', async () => {
     const legacyAt = new Date(now - 2 * HOUR);
     await models.Delivery.collection.insertOne({ _id: 'dlv_legacy', tenantId: 'ten_1', webhookId: 'wh_1', eventId: 'evt_legacy', eventType: 'invoice.created', status: 'delivered', createdAt: legacyAt } as never);

@@ -149,7 +149,7 @@ describe('customer portal in a browser', () => {
       'the failed delivery',
     );
 
-    await page.getByRole('link', { name: 'Deliveries' }).click();
+    await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
     await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
     await page.getByLabel('Status').selectOption('failed');
     await page.getByLabel('Event type').selectOption('invoice.created');

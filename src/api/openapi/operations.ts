@@ -13,13 +13,14 @@ import {
   deliveryActionResponseSchema,
   deliveryIdParamsSchema,
   deliveryListResponseSchema,
+  deliveryLogQuerySchema,
   deliveryResponseSchema,
   eventDeliveriesQuerySchema,
   eventResponseSchema,
   statsResponseSchema,
   webhookDeliveriesQuerySchema,
 } from '../schemas/delivery';
-import { eventAcceptedResponseSchema, eventBatchAcceptedResponseSchema } from '../schemas/event';
+import { eventAcceptedResponseSchema, eventBatchAcceptedResponseSchema, eventListQuerySchema, eventListResponseSchema } from '../schemas/event';
 import { operationAcceptedSchema, operationParamsSchema, operationResponseSchema, recoverInputSchema, requeueInputSchema } from '../schemas/operation';
 import { eventTypeListQuerySchema, eventTypeListResponseSchema } from '../schemas/event-type';
 import { healthResponseSchema, readinessResponseSchema } from '../schemas/service';
@@ -300,6 +301,15 @@ export const OPERATIONS: Operation[] = [
   // Deliveries
   {
     method: 'get',
+    path: '/v1/deliveries',
+    summary: "The tenant's delivery log: its deliveries newest first, by status, webhook, event type and time",
+    tag: 'deliveries',
+    auth: 'tenant',
+    query: deliveryLogQuerySchema,
+    responses: { 200: { description: 'One page (summaries; `GET /v1/deliveries/{id}` has the attempts).', schema: deliveryListResponseSchema } },
+  },
+  {
+    method: 'get',
     path: '/v1/deliveries/{id}',
     summary: 'A delivery with every attempt, from its workflow history',
     tag: 'deliveries',
@@ -357,6 +367,15 @@ export const OPERATIONS: Operation[] = [
     headers: [{ name: 'Idempotency-Key', schema: eventIdSchema, description: 'Names the event when the body has no `id`; with an `id`, it must be the same (else 400).' }],
     conflict: 'The id or Idempotency-Key was used before with a different body.',
     responses: { 202: { description: 'Durably accepted.', schema: eventAcceptedResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/events',
+    summary: "The tenant's events newest first, each with its deliveries' counts by status",
+    tag: 'events',
+    auth: 'tenant',
+    query: eventListQuerySchema,
+    responses: { 200: { description: 'One page.', schema: eventListResponseSchema } },
   },
   {
     method: 'get',

@@ -6,12 +6,35 @@ import { indexedDelivery, restartDelivery } from '../../delivery-records/deliver
 import { requeues } from '../../metrics/metrics';
 import type { Models } from '../../models';
 import { ApiError, notFound } from '../errors';
-import { deliveryIdParamsSchema } from '../schemas/delivery';
+import { deliveryIdParamsSchema, deliveryLogQuerySchema } from '../schemas/delivery';
+import { encodeCursor } from '../list-cursor';
+import { listDeliveries } from '../../delivery-records/delivery-list';
 import { route } from '../validate';
 
-/** `/v1/deliveries/{id}`: one delivery, its retry, resend and cancellation. */
+/** `/v1/deliveries`: the tenant's delivery log; `/v1/deliveries/{id}`: one delivery, its retry, resend and cancellation. */
 export function deliveriesRouter(temporal: Client, models: Models, taskQueue: string): Router {
   const router = Router();
+
+  router.get(
+    '/',
+    route({ query: deliveryLogQuerySchema }, async ({ query }, _req, res) => {
+      const page = await listDeliveries(
+        models,
+        {
+          tenantId: res.locals.tenantId as string,
+          webhookId: query.webhookId,
+          eventId: query.eventId,
+          status: query.status,
+          eventType: query.eventType,
+          since: query.since ? new Date(query.since) : undefined,
+          until: query.until ? new Date(query.until) : undefined,
+        },
+        query.limit,
+        query.cursor,
+      );
+      res.json({ deliveries: page.deliveries, nextCursor: page.next && encodeCursor(page.next) });
+    }),
+  );
 
   router.get(
     '/:id',

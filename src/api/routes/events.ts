@@ -8,6 +8,8 @@ import type { Client } from '@temporalio/client';
 import { listDeliveries } from '../../delivery-records/delivery-list';
 import { readDelivery, RunHistories, type DeliveryDetail } from '../../delivery-records/delivery-reader';
 import { eventEnvelope } from '../../events/event-envelope';
+import { listEvents } from '../../events/event-list';
+import { eventListQuerySchema } from '../schemas/event';
 import type { Models } from '../../models';
 import { eventKey, type EventDoc } from '../../models/event';
 import { ApiError, notFound } from '../errors';
@@ -15,18 +17,10 @@ import { encodeCursor } from '../list-cursor';
 import { eventDeliveriesQuerySchema } from '../schemas/delivery';
 import { route } from '../validate';
 import { metadataSchema } from '../schemas/webhook';
+import { eventIdSchema } from '../schemas/event-id';
 
-/**
- * Event ids (given `id` or `Idempotency-Key`) become part of workflow ids: keep them plain. `batch`
- * is not one: `/v1/events/batch` is its own route, so an event of that id could never be read.
- */
-export const eventIdSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'expected 1-128 characters of letters, digits, _ . : -')
-  .refine((id) => id !== 'batch', 'batch cannot be an event id')
-  .meta({ not: { const: 'batch' } });
+/** Event ids' schema lives with the schemas (the delivery log filters by it); kept importable from here. */
+export { eventIdSchema };
 
 const RESERVED_TYPES = Object.values(OPERATIONAL_EVENT_TYPES);
 
@@ -99,6 +93,19 @@ const READ_CONCURRENCY = 10;
 
 export function eventsRouter(ingestion: EventIngestion, models: Models, temporal: Client): Router {
   const router = Router();
+
+  router.get(
+    '/',
+    route({ query: eventListQuerySchema }, async ({ query }, _req, res) => {
+      const page = await listEvents(
+        models,
+        { tenantId: res.locals.tenantId as string, type: query.type, since: query.since ? new Date(query.since) : undefined, until: query.until ? new Date(query.until) : undefined },
+        query.limit,
+        query.cursor,
+      );
+      res.json({ events: page.events, nextCursor: page.next && encodeCursor(page.next) });
+    }),
+  );
 
   router.get(
     '/:id',

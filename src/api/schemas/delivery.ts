@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { eventTypeSchema } from '../../events/event-type';
+import { eventIdSchema } from './event-id';
 import { cursorSchema } from '../list-cursor';
+import { timeWindowFields, untilAfterSince } from './time-window';
 
 export const deliveryStatusSchema = z.enum(['pending', 'retrying', 'delivered', 'failed', 'canceled']);
 
@@ -26,6 +28,19 @@ export const webhookDeliveriesQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: cursorSchema.optional(),
 });
+
+/** `GET /v1/deliveries`: the tenant's delivery log. */
+export const deliveryLogQuerySchema = z
+  .strictObject({
+    status: deliveryStatusSchema.optional(),
+    webhookId: z.string().min(1).max(64).optional().meta({ description: 'Deliveries to this webhook only.' }),
+    eventId: eventIdSchema.optional().meta({ description: "This event's deliveries only (as `GET /v1/events/{id}` lists them, without their attempts)." }),
+    eventType: eventTypeSchema.optional().meta({ description: 'Deliveries of events of exactly this type.' }),
+    ...timeWindowFields('Deliveries started'),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    cursor: cursorSchema.optional(),
+  })
+  .refine(...untilAfterSince);
 
 export const deliveryListResponseSchema = z.strictObject({
   deliveries: z.array(deliverySummarySchema).meta({ description: 'Newest first; a page may hold fewer than `limit`.' }),
@@ -74,15 +89,18 @@ export const eventDeliveriesQuerySchema = z.strictObject({
   cursor: cursorSchema.optional(),
 });
 
+/** An event as receivers get it (`timestamp` is when it was accepted). */
+export const eventEnvelopeSchema = z.strictObject({
+  id: z.string(),
+  type: z.string(),
+  timestamp: z.string(),
+  tenant_id: z.string(),
+  data: z.unknown(),
+  metadata: z.record(z.string(), z.string()),
+});
+
 export const eventResponseSchema = z.strictObject({
-  event: z.strictObject({
-    id: z.string(),
-    type: z.string(),
-    timestamp: z.string(),
-    tenant_id: z.string(),
-    data: z.unknown(),
-    metadata: z.record(z.string(), z.string()),
-  }),
+  event: eventEnvelopeSchema,
   deliveries: z.array(deliveryDetailSchema).meta({ description: 'This page of its deliveries, newest first, each with its attempts.' }),
   nextCursor: z.string().nullable(),
 });

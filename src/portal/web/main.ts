@@ -4,6 +4,8 @@ import { h, mount } from './dom.js';
 import { dateTime } from './format.js';
 import { deliveriesPage } from './pages/deliveries.js';
 import { deliveryPage } from './pages/delivery.js';
+import { deliveryLogPage } from './pages/delivery-log.js';
+import { eventsPage } from './pages/events.js';
 import { sourceFormPage } from './pages/source-form.js';
 import { sourcesPage } from './pages/sources.js';
 import { transformationPage } from './pages/transformation.js';
@@ -27,7 +29,9 @@ const ROUTES: [RegExp, Render, string][] = [
   [/^\/portal\/webhooks\/(?<id>[^/]+)\/deliveries$/, deliveriesPage, 'Deliveries'],
   [/^\/portal\/webhooks\/(?<id>[^/]+)\/transformation$/, transformationPage, 'Transformation'],
   [/^\/portal\/webhooks\/(?<id>[^/]+)$/, webhookPage, 'Webhook'],
+  [/^\/portal\/deliveries\/?$/, deliveryLogPage, 'Deliveries'],
   [/^\/portal\/deliveries\/(?<id>[^/]+)$/, deliveryPage, 'Delivery'],
+  [/^\/portal\/events\/?$/, eventsPage, 'Events'],
   [/^\/portal\/sources\/?$/, sourcesPage, 'Sources'],
   [/^\/portal\/sources\/new$/, sourceFormPage, 'New source'],
 ];

@@ -127,3 +127,14 @@ export interface Operation {
   createdAt: string;
   completedAt: string | null;
 }
+
+/** How many of an event's deliveries are in each status, and in all. */
+export type DeliveryCounts = Record<DeliveryStatus | 'total', number>;
+
+/** An event of the tenant's event list: the envelope receivers get, with its deliveries' counts. */
+export interface EventSummary {
+  id: string;
+  type: string;
+  timestamp: string;
+  deliveries: DeliveryCounts;
+}
