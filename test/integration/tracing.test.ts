@@ -102,6 +102,14 @@ describe('tracing', () => {
   });
 
   const tracedEnv = () => ({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' });
+  /** The traced API and worker of the first test, and its tenant's key, for the tests after it. */
+  let traced: { base: string; worker: ChildProcess; apiKey: string } | undefined;
+  /**
+   * The OpenTelemetry modules a process loaded, but the API package prom-client (our metrics)
+   * always requires for its exemplars: a no-op facade until an SDK registers, which tracing off never does.
+   */
+  const otelModules = (output: Output) =>
+    output.lines().filter((line) => line.startsWith('OTEL MODULE LOADED') && !line.endsWith('@opentelemetry/api by prom-client/lib/metrics/processCpuTotal.js'));
 
   it('follows one event in one trace from POST /v1/events to every attempt, and puts its trace id in the log lines', async () => {
     const [a, b] = ctx.receivers;
@@ -111,6 +119,7 @@ describe('tracing', () => {
     const { worker, output: workerOutput } = startWorker(ctx.harness, tracedEnv());
     processes.push(worker);
     const apiKey = await tenantWithTwoWebhooks(ctx.harness, base, [a.url('/a'), b.url('/b')]);
+    traced = { base, worker, apiKey };
 
     const sent = await call(base, 'POST', '/v1/events', apiKey, { type: 'order.created', data: { orderId: 'o_1' } });
     expect(sent.status).toBe(202);
@@ -156,12 +165,62 @@ describe('tracing', () => {
     expect(failed.attributes).toMatchObject({ 'http.request.method': 'POST', 'server.address': '127.0.0.1', 'error.type': '500', 'webhook.id': expect.stringMatching(/./), 'webhook.event_id': sent.body.id });
 
     // The API's request line and the worker's activity lines for this event carry its trace id.
-    const traced = (entries: Record<string, unknown>[]) => entries.filter((e) => e.trace_id === server.traceId);
-    await eventually(() => (traced(apiOutput.entries()).some((e) => (e.req as { path?: string } | undefined)?.path === '/v1/events') ? true : undefined), 10_000, "the API's request line");
-    const workerLines = traced(workerOutput.entries());
+    const withTrace = (entries: Record<string, unknown>[]) => entries.filter((e) => e.trace_id === server.traceId);
+    await eventually(() => (withTrace(apiOutput.entries()).some((e) => (e.req as { path?: string } | undefined)?.path === '/v1/events') ? true : undefined), 10_000, "the API's request line");
+    const workerLines = withTrace(workerOutput.entries());
     expect(workerLines.filter((e) => e.msg === 'delivered').map((e) => e.deliveryId).sort()).toEqual([idA, idB].sort());
     expect(workerLines.some((e) => e.msg === 'attempt failed, retry scheduled' && e.deliveryId === idB)).toBe(true);
     // Tracing on loads OpenTelemetry, as the module report shows (the check of the test below is not blind).
-    expect(workerOutput.lines().some((line) => line.startsWith('OTEL MODULE LOADED'))).toBe(true);
+    expect(otelModules(workerOutput)).toContain(`OTEL MODULE LOADED: @opentelemetry/sdk-trace-node by ${join(root, 'src/tracing/otel-tracing.ts')}`);
+  }, 240_000);
+
+  it("runs workflows on mixed workers: an untraced worker beside a traced one, then alone, ignores the traced starts' headers and loads nothing of OpenTelemetry", async () => {
+    if (!traced) throw new Error('needs the traced API and worker of the first test');
+    const [a, b] = ctx.receivers;
+    b.respondPerDelivery({ status: 500, body: 'not yet' }, { status: 200, body: 'ok' });
+    const { worker: plain, output } = startWorker(ctx.harness, {});
+    processes.push(plain);
+    const send = async (n: number) => {
+      const res = await call(traced!.base, 'POST', '/v1/events', traced!.apiKey, { type: 'order.created', data: { n } });
+      expect(res.status).toBe(202);
+      return res.body.id as string;
+    };
+    const deliveredTo = (receiver: typeof a, eventId: string, requests: number) =>
+      receiver.requests.filter((r) => r.headers['x-webhook-event-id'] === eventId).length >= requests ? true : undefined;
+    const eventsDelivered = (ids: string[]) => eventually(() => (ids.every((id) => deliveredTo(a, id, 1) && deliveredTo(b, id, 2)) ? true : undefined), 90_000, 'every delivery, B retried');
+
+    // Both workers poll the task queues: tasks of one workflow may go to either.
+    await eventsDelivered(await Promise.all([1, 2, 3, 4].map(send)));
+    // Then the untraced one alone: it runs fan-outs and retries started with trace context in their headers.
+    await killWorkerProcesses([traced.worker]);
+    const alone = await send(5);
+    await eventsDelivered([alone]);
+    expect(output.entries().some((e) => e.msg === 'delivered' && e.eventId === alone)).toBe(true);
+
+    expect(otelModules(output)).toEqual([]);
+    expect(output.entries().filter((e) => 'trace_id' in e)).toEqual([]);
+    // The API's spans of that event are exported; none of the untraced worker's.
+    const start = otlp.spans.find((s) => s.name === 'StartWorkflow:EventFanoutWorkflow' && String(s.attributes.temporalWorkflowId).endsWith(alone));
+    expect(start).toBeDefined();
+    expect(otlp.spans.filter((s) => s.traceId === start!.traceId && s.service === 'webhook-worker')).toEqual([]);
+  }, 240_000);
+
+  it('with OTEL_EXPORTER_OTLP_ENDPOINT unset, the API and the worker load nothing of OpenTelemetry and export nothing', async () => {
+    const [a, b] = ctx.receivers;
+    const { api, output: apiOutput, base } = await startApi(ctx.harness, {});
+    processes.push(api);
+    const { worker, output: workerOutput } = startWorker(ctx.harness, {});
+    processes.push(worker);
+    const apiKey = await tenantWithTwoWebhooks(ctx.harness, base, [a.url('/off-a'), b.url('/off-b')]);
+    const exportsBefore = otlp.exports;
+    const sent = await call(base, 'POST', '/v1/events', apiKey, { type: 'order.created', data: { off: true } });
+    expect(sent.status).toBe(202);
+    await eventually(() => (a.requests.some((r) => r.path === '/off-a' && r.headers['x-webhook-event-id'] === sent.body.id) ? true : undefined), 90_000, 'the delivery');
+
+    expect(otelModules(apiOutput)).toEqual([]);
+    expect(otelModules(workerOutput)).toEqual([]);
+    expect([...apiOutput.entries(), ...workerOutput.entries()].filter((e) => 'trace_id' in e)).toEqual([]);
+    // The only traced process left (the first test's API) had nothing to send meanwhile.
+    expect(otlp.exports).toBe(exportsBefore);
   }, 240_000);
 });
