@@ -10,6 +10,7 @@ import type { LatencySummary } from './stats';
 import type { CapacityFigure, CapacityResults } from './capacity';
 import type { NeighboursRound } from './noisy-neighbours';
 import type { TransformedRound } from './transformed';
+import type { TracingResult } from './tracing';
 import type { Tier } from './cpu-meter';
 
 export interface PhaseResults {
@@ -39,6 +40,8 @@ export interface PhaseResults {
   neighbours?: { quiet?: NeighboursRound; noisy?: NeighboursRound };
   /** A transformation's cost: the plain round, then the transformed one. */
   transformations?: { plain?: TransformedRound; transformed?: TransformedRound };
+  /** Tracing's cost: the untraced rounds, the traced ones, the traced pair's peak RSS, the sink's export requests. */
+  tracing?: { off?: TracingResult; on?: TracingResult; tracedPeakRssMb: { api: number | null; worker: number | null }; exports: number; spans: number };
 }
 
 export type Status = 'pass' | 'short' | 'n/a';
@@ -167,6 +170,22 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
       note: r.transformations?.transformed
         ? `${r.transformations.transformed.transformedRequests} of ${r.transformations.transformed.requests} requests carried the transformation's header (plain round: ${r.transformations.plain?.transformedRequests ?? '?'}); target of issue 25`
         : 'target of issue 25',
+    },
+    {
+      name: 'traced deliveries (fan-out 10, tracing on, spans sent to a local OTLP sink): deliveries/s',
+      value: r.tracing?.on?.deliveriesPerSecond ?? null,
+      unit: '/s',
+      baseline: { name: 'the same with tracing off', value: r.tracing?.off?.deliveriesPerSecond ?? null },
+      ...atLeast(
+        r.tracing?.on?.deliveriesPerSecond,
+        r.tracing?.off?.deliveriesPerSecond,
+        0.8,
+        incomplete(r.tracing?.on && { ...r.tracing.on, complete: r.tracing.on.delivered === r.tracing.on.expected }) ??
+          incomplete(r.tracing?.off && { ...r.tracing.off, complete: r.tracing.off.delivered === r.tracing.off.expected }),
+      ),
+      note: r.tracing?.on
+        ? `the sink received ${r.tracing.spans} spans in ${r.tracing.exports} export requests (${(r.tracing.spans / Math.max(1, r.tracing.on.delivered + 1)).toFixed(1)} per traced delivery, warm-up included); traced worker / API peak RSS ${r.tracing.tracedPeakRssMb.worker ?? '?'} / ${r.tracing.tracedPeakRssMb.api ?? '?'} MB; bound chosen by the bench (issue 26)`
+        : 'bound chosen by the bench (issue 26)',
     },
     {
       name: `one event to ${big?.webhooks ?? '?'} webhooks: last arrival after`,

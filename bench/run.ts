@@ -22,6 +22,8 @@ import { neighboursRound } from './noisy-neighbours';
 import { BenchReceiver } from './receiver';
 import type { PhaseRunner } from './capacity';
 import { transformedRound } from './transformed';
+import { OtlpSink } from './otlp-sink';
+import { tracingResult, tracingRound } from './tracing';
 import { capacityTable, figures, markdownTable, type PhaseResults } from './report';
 import { benchSettings, type ClosedLoopPhase } from './settings';
 import { FLOOR_TASK_QUEUE, StackRunner, type BenchStack } from './stack';
@@ -196,6 +198,37 @@ async function main(): Promise<number> {
   const plain = await phase('transformations: ten plain webhooks', () => transformedRound(api, receiver, 'transform-plain', false, s.transformed));
   const transformed = await phase('transformations: ten with a trivial transformation', () => transformedRound(api, receiver, 'transform-trivial', true, s.transformed));
   r.transformations = { plain, transformed };
+  // Tracing off (the stack's API and worker) and on (a traced pair beside them, started with the first traced round), in turns.
+  const sink = new OtlpSink();
+  let tracedServices: Promise<{ api: BenchApiClient; apiPid?: number; workerPid?: number }> | undefined;
+  const startTraced = () =>
+    (tracedServices ??= (async () => {
+      await sink.start();
+      closers.push(() => sink.stop());
+      const started = await stackRunner.startTracedServices(sink.endpoint);
+      const tracedApi = new BenchApiClient(started.apiUrl, stack.adminToken);
+      closers.push(() => tracedApi.close());
+      // Warm-up, as the stack's own: the traced worker's first fan-out is not measured.
+      const warmTraced = await tenantWithWebhooks(tracedApi, receiver, 'warmup-traced', 1);
+      const arrivals = receiver.phase('warmup-traced');
+      await tracedApi.sendEvent(warmTraced, EVENT_TYPE, { warmup: true });
+      await waitFor('the traced warm-up delivery', () => arrivals.delivered === 1 || !!stack.failure, WARMUP_CAP_MS);
+      return { api: tracedApi, apiPid: started.apiPid, workerPid: started.workerPid };
+    })());
+  const tracingTurns = await inTurns(
+    (n) => phase(`tracing: off, fan-out 10, round ${n}`, () => tracingRound(api, receiver, `trace-off-${n}`, false, round(s.tracing), sink)),
+    (n) => phase(`tracing: on, fan-out 10, round ${n}`, async () => tracingRound((await startTraced()).api, receiver, `trace-on-${n}`, true, round(s.tracing), sink)),
+  );
+  if (tracingTurns.baselines.length || tracingTurns.products.length) {
+    const traced = tracedServices && (await tracedServices.catch(() => undefined));
+    r.tracing = {
+      off: tracingResult(tracingTurns.baselines),
+      on: tracingResult(tracingTurns.products),
+      tracedPeakRssMb: { api: traced?.apiPid ? peakRssMb(traced.apiPid) : null, worker: traced?.workerPid ? peakRssMb(traced.workerPid) : null },
+      exports: sink.exports,
+      spans: sink.spans,
+    };
+  }
   r.bigFanout = await phase(`one event to ${s.bigFanout.webhooks} webhooks`, () =>
     bigFanout(api, receiver, s.bigFanout.webhooks, s.bigFanout.capMs, webhookSeeder(stack, s.bigFanout.webhooks, EVENT_TYPE)),
   );

@@ -60,6 +60,8 @@ export interface BenchSettings {
   neighbours: DeliveryPhase;
   /** A transformation's cost: fan-out-10 events to ten plain webhooks, then to ten with a trivial transformation (`count` events each). */
   transformed: DeliveryPhase;
+  /** Tracing's cost: fan-out-10 events through the untraced API and worker, and through traced ones, in turns (`count` over all rounds of each). */
+  tracing: DeliveryPhase;
   /** One event to this many webhooks. */
   bigFanout: { webhooks: number; capMs: number };
   /** The portal's deliveries page of a webhook with this many deliveries, loaded this many times. */
@@ -89,6 +91,7 @@ const FULL: BenchSettings = {
   retryStorm: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 30_000, failShare: 0.3 },
   neighbours: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
   transformed: { count: 150, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
+  tracing: { count: 300, capMs: 30_000, concurrency: 16, drainMs: 20_000 },
   bigFanout: { webhooks: 10_000, capMs: 90_000 },
   portalPage: { deliveries: 1000, loads: 20 },
   logPages: { deliveries: 100_000, baselineDeliveries: 300, loads: 20 },
@@ -113,6 +116,7 @@ const QUICK: BenchSettings = {
   retryStorm: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 15_000, failShare: 0.3 },
   neighbours: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 10_000 },
   transformed: { count: 8, capMs: 10_000, concurrency: 4, drainMs: 10_000 },
+  tracing: { count: 16, capMs: 10_000, concurrency: 4, drainMs: 10_000 },
   bigFanout: { webhooks: 200, capMs: 30_000 },
   portalPage: { deliveries: 1000, loads: 5 },
   logPages: { deliveries: 5_000, baselineDeliveries: 300, loads: 3 },

@@ -212,6 +212,30 @@ export class StackRunner {
     return worker;
   }
 
+  /**
+   * A traced API and worker beside the untraced ones (`--only tracing`, bench/tracing.ts): on the
+   * same servers, on a task queue of their own, exporting spans to `otlpEndpoint`, their workflow
+   * bundle written with the tracing interceptors (a worker refuses a bundle of the other kind).
+   */
+  async startTracedServices(otlpEndpoint: string): Promise<{ apiUrl: string; apiPid?: number; workerPid?: number }> {
+    if (!this.stack || !this.env) throw new Error('the stack is not started');
+    const bundleFile = join(this.workDir, 'workflow-bundle-traced.js');
+    await writeWorkflowBundle(bundleFile, true);
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...this.env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+      WORKFLOW_BUNDLE_FILE: bundleFile,
+      TEMPORAL_TASK_QUEUE: 'bench-traced',
+      PORT: String(port),
+      WORKER_METRICS_PORT: String(await freePort()),
+    };
+    const worker = this.unsupervised(this.stack, 'worker-traced', serviceCommand('worker', env), env);
+    const api = this.unsupervised(this.stack, 'api-traced', serviceCommand('api', env), env);
+    await api.waitForOk(`http://127.0.0.1:${port}/readyz`);
+    return { apiUrl: `http://127.0.0.1:${port}`, apiPid: api.pid, workerPid: worker.pid };
+  }
+
   /** Stops the last worker process this stack started (not the first), gracefully. */
   async removeWorker(): Promise<void> {
     const worker = this.parts && this.parts.workers.length > 1 ? this.parts.workers.pop() : undefined;

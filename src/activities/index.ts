@@ -5,6 +5,7 @@ import { DEFAULT_AUTO_DISABLE, type AutoDisablePolicy } from '../delivery/webhoo
 import { log } from '@temporalio/activity';
 import { markHandedOver } from '../delivery-records/delivery-index';
 import type { AttemptRecord } from '../delivery/types';
+import type { TraceAttempt } from '../tracing/tracing';
 import { CircuitBreakers } from '../delivery/circuit-breaker';
 import { DEFAULT_CIRCUIT_POLICY, type CircuitPolicy } from '../delivery/circuit-policy';
 import type { Models } from '../models';
@@ -32,6 +33,8 @@ export interface ActivityDeps {
   circuit?: CircuitPolicy;
   /** Test seam: faults injected into the outcome records. @default none */
   recordFaults?: RecordFaults;
+  /** Wraps each attempt's request in an HTTP client span (tracing on). @default untraced */
+  traceAttempt?: TraceAttempt;
 }
 
 export const createActivities = ({
@@ -42,6 +45,7 @@ export const createActivities = ({
   autoDisable = DEFAULT_AUTO_DISABLE,
   circuit = DEFAULT_CIRCUIT_POLICY,
   recordFaults,
+  traceAttempt,
 }: ActivityDeps) => {
   const cache = new PageCache();
   const operationalEvents = new OperationalEventSender(models);
@@ -55,7 +59,7 @@ export const createActivities = ({
   const recordFirstAttempts = recordFirstAttemptsActivity(outcomeDeps);
   const recordDeliveryOutcome = recordDeliveryOutcomeActivity(outcomeDeps);
   const recordHeldEnd = heldEndRecorder(models, recordDeliveryOutcome);
-  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs, breakers, inFlight: new InFlightAttempts(), recordHeldEnd, transformations: new Transformations() };
+  const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs, breakers, inFlight: new InFlightAttempts(), recordHeldEnd, transformations: new Transformations(), traceAttempt };
   return {
     ...createRequeueActivities(models),
     ...createFifoActivities(models, cache),

@@ -13,6 +13,7 @@ import type { WebhookDoc } from '../models/webhook';
 import type { InFlightAttempts, NotSent, SentAttempt } from './in-flight-attempts';
 import type { Transformations } from '../transformations/transformations';
 import type { PageCache } from './page-cache';
+import type { TraceAttempt } from '../tracing/tracing';
 
 export interface AttemptDeps {
   models: Models;
@@ -22,6 +23,8 @@ export interface AttemptDeps {
   breakers: CircuitBreakers;
   inFlight: InFlightAttempts;
   transformations: Transformations;
+  /** Wraps the request in an HTTP client span (tracing on). @default untraced */
+  traceAttempt?: TraceAttempt;
 }
 
 /** Thrown when an event's payload is not in storage: the retention sweep removed it (it is inserted before its fan-out starts). */
@@ -67,7 +70,10 @@ export async function sendAttempt(
     return { record, outcome: { kind: 'refused', reason: request.error } };
   }
   onRequestStart?.(startedAt);
-  const result = await http.post(request.url, request.headers, request.body, webhook.timeoutSeconds * 1000, cancel, request.method);
+  const send = () => http.post(request.url, request.headers, request.body, webhook.timeoutSeconds * 1000, cancel, request.method);
+  const result = deps.traceAttempt
+    ? await deps.traceAttempt({ method: request.method, url: request.url, tenantId: event.tenantId, eventId: event.eventId, webhookId: String(webhook._id), deliveryId, attempt }, send)
+    : await send();
   const outcome = classifyAttempt(result, Date.now(), formatOf(webhook));
   // A chat service's answer recorded as what it meant; the gone reason is what disables the webhook (webhook-health.ts).
   const record = { ...completeAttemptRecord(attempt, startedAt, result, outcome.kind === 'retry' || outcome.kind === 'gone' ? outcome.reason : undefined), ...version };

@@ -21,6 +21,7 @@ import { methodNotAllowed } from './method-not-allowed';
 import { wellFormedPath } from './path-escapes';
 import { OPERATIONS } from './openapi/operations';
 import { rateLimit, TenantRateLimiter } from './rate-limit';
+import { routePattern } from './route-pattern';
 import { PortalSessions } from '../portal/portal-sessions';
 import { DEFAULT_PORTAL_SETTINGS, type PortalSettings } from '../portal/portal-settings';
 import { adminRouter } from './routes/admin';
@@ -73,15 +74,7 @@ export interface AppDeps {
 /** Times every request under its route pattern: ids in the path become `:name`, never labels. */
 const timeRequests: RequestHandler = (req, res, next) => {
   const end = httpRequests.startTimer();
-  res.on('finish', () => {
-    let route = 'unmatched';
-    if (req.route) {
-      route = req.baseUrl + (req.route.path as string);
-      for (const [name, value] of Object.entries(req.params ?? {})) route = route.replace(`/${value}`, `/:${name}`);
-      route = route.replace(/(.)\/$/, '$1');
-    }
-    end({ method: req.method, route, status_class: statusClass(res.statusCode) });
-  });
+  res.on('finish', () => end({ method: req.method, route: routePattern(req) ?? 'unmatched', status_class: statusClass(res.statusCode) }));
   next();
 };
 

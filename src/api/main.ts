@@ -1,3 +1,5 @@
+// First: with tracing on, the HTTP instrumentation must see `http` load.
+import { apiTracing } from './api-tracing';
 import { createServer } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/config';
@@ -13,7 +15,7 @@ import { startingUp } from './starting-up';
 
 runMain('api', async () => {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel, 'api');
+  const logger = createLogger(config.logLevel, 'api', apiTracing?.logFields);
   // Listening before the database answers: a restart during its outage answers 503, not a refused connection.
   const server = createServer(startingUp);
   answerClientErrors(server);
@@ -41,7 +43,8 @@ runMain('api', async () => {
   );
   // Lazy: the API starts and answers 503 while Temporal is unreachable, instead of refusing to start.
   const connection = Connection.lazy({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  // Traced: each start's span context travels in the workflow's headers, so one trace runs from the request to every attempt.
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, interceptors: apiTracing?.clientInterceptors });
 
   // Only for POST /v1/webhooks/{id}/test, and for its SSRF guard on webhook URLs.
   const http = httpClientFromConfig(config);
@@ -76,6 +79,7 @@ runMain('api', async () => {
       await connection.close();
       await http.close();
       await conn.close();
+      await apiTracing?.shutdown();
       process.exit(0);
     });
   };

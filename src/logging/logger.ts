@@ -15,6 +15,10 @@ const REDACT = [
   '*.previousIngestUrl',
 ];
 
-export function createLogger(level: string, name: string): Logger {
-  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } });
+/**
+ * `contextFields` adds fields of the moment to every line (tracing's `trace_id` and `span_id`, so a
+ * line leads to its trace); fields the call passes win.
+ */
+export function createLogger(level: string, name: string, contextFields?: () => Record<string, string>): Logger {
+  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' }, ...(contextFields ? { mixin: contextFields } : {}) });
 }

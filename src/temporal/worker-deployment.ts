@@ -24,9 +24,9 @@ export function buildIdOf(workflowCode: string): string {
   return createHash('sha256').update(workflowCode).digest('hex').slice(0, 16);
 }
 
-/** The version a worker with these settings and this workflow code polls as. */
-export function deploymentVersionOf(settings: WorkerVersioningSettings, workflowCode: string): DeploymentVersion {
-  return { deploymentName: settings.deploymentName, buildId: settings.buildId ?? buildIdOf(workflowCode) };
+/** The version a worker with these settings polls as; `codeBuildId` (buildIdOf its workflow code) unless the settings name one. */
+export function deploymentVersionOf(settings: WorkerVersioningSettings, codeBuildId: string): DeploymentVersion {
+  return { deploymentName: settings.deploymentName, buildId: settings.buildId ?? codeBuildId };
 }
 
 export type PromoteOutcome = 'promoted' | 'already current' | 'kept (not a new build)' | 'kept (WORKER_PROMOTE=never)';

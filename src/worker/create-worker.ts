@@ -3,6 +3,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { WorkerConcurrency, WorkerVersioningSettings } from '../config/config';
 import { retryTaskQueue } from '../temporal/task-queues';
 import { deploymentVersionOf, type DeploymentVersion } from '../temporal/worker-deployment';
+import type { Tracing } from '../tracing/tracing';
 import { workflowBundle } from './workflow-bundle';
 
 /** The defaults of the WORKER_* settings (config.ts). */
@@ -28,6 +29,8 @@ export interface CreateWorkersOptions {
   concurrency?: WorkerConcurrency;
   /** Poll as a version of a Worker Deployment (temporal/worker-deployment.ts). @default unversioned */
   versioning?: WorkerVersioningSettings | null;
+  /** Spans of workflows, activities and attempts (tracing/tracing.ts); the bundle then includes the workflow interceptors. @default untraced */
+  tracing?: Tracing | null;
 }
 
 export interface CreatedWorkers {
@@ -43,15 +46,17 @@ export interface CreatedWorkers {
  */
 export async function createWorkers(options: CreateWorkersOptions): Promise<CreatedWorkers> {
   const concurrency = options.concurrency ?? DEFAULT_WORKER_CONCURRENCY;
-  const bundle = await workflowBundle(options.workflowBundleFile);
-  const version = options.versioning ? deploymentVersionOf(options.versioning, bundle.code) : null;
+  const tracing = options.tracing ?? undefined;
+  const bundle = await workflowBundle(options.workflowBundleFile, Boolean(tracing));
+  const version = options.versioning ? deploymentVersionOf(options.versioning, bundle.buildId) : null;
   const shared = {
     connection: options.connection,
     namespace: options.namespace,
-    workflowBundle: bundle,
+    workflowBundle: { code: bundle.code },
+    ...tracing?.workerOptions,
     // Every run is pinned to the build that started it (deliveries too: a rollback must not replay a newer patch).
     ...(version ? { workerDeploymentOptions: { useWorkerVersioning: true as const, version, defaultVersioningBehavior: 'PINNED' as const } } : {}),
-    activities: createActivities(options.deps),
+    activities: createActivities({ ...options.deps, traceAttempt: tracing?.traceAttempt }),
     maxConcurrentActivityTaskExecutions: concurrency.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: concurrency.maxConcurrentLocalActivities,
     maxCachedWorkflows: concurrency.maxCachedWorkflows,

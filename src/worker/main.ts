@@ -13,13 +13,16 @@ import { createWorkers, runWorkers } from './create-worker';
 import { startMetricsServer } from './metrics-server';
 import { freePort } from '../embedded/ports';
 import { runMain } from '../run-main';
+import { startTracing } from '../tracing/tracing';
 import { hostname } from 'node:os';
 import type { WorkerVersioningSettings } from '../config/config';
 import { adoptPinnedRuns, promoteVersion, type DeploymentVersion } from '../temporal/worker-deployment';
 
 runMain('worker', async () => {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel, 'worker');
+  // Null, and nothing of OpenTelemetry loaded, unless an OTLP endpoint is set (docs/operations.md, "Tracing").
+  const tracing = startTracing({ defaultServiceName: 'webhook-worker' });
+  const logger = createLogger(config.logLevel, 'worker', tracing?.logFields);
   const sdkMetricsPort = await freePort();
   // The SDK's own logs (worker state, workflow bundle) and its native core's (forwarded; by
   // default it prints them to the console in its own format) go through the same JSON logger.
@@ -66,6 +69,7 @@ runMain('worker', async () => {
       concurrency: config.worker,
       workflowBundleFile: config.workflowBundleFile,
       versioning: config.workerVersioning,
+      tracing,
       deps: {
         models,
         secretBox: new SecretBox(config.secretsKeyId, config.secretsKey),
@@ -87,6 +91,7 @@ runMain('worker', async () => {
     await connection.close();
     await http.close();
     await conn.close();
+    await tracing?.shutdown();
   }
 });
 

@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromCliJson } from '../support/history-json';
-import { Worker } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { workflowBundle } from '../../src/worker/workflow-bundle';
 import { installQuietRuntime } from '../support/harness';
 import { FIFO_LINES } from '../../src/workflows/fifo-handover';
 import { HOLD_FIRST_ATTEMPTS } from '../../src/workflows/held-first-attempts';
@@ -53,9 +57,10 @@ describe('replay of captured histories', () => {
     }
   });
 
-  it('replays every captured history with the current workflow code', async () => {
+  /** Replays every history with `options` (a bundle and what the worker adds); returns the failures and how many replayed. */
+  async function replayAll(options: Omit<ReplayWorkerOptions, 'replayName'>): Promise<{ failures: string[]; replayed: number }> {
     const results = Worker.runReplayHistories(
-      { workflowsPath: require.resolve('../../src/workflows') },
+      options,
       histories.map((h) => ({ workflowId: `${h.set}/${h.name}`, history: historyFromCliJson(JSON.parse(readFileSync(h.path, 'utf8'))) })),
     );
     const failures: string[] = [];
@@ -64,9 +69,27 @@ describe('replay of captured histories', () => {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
+    return { failures, replayed };
+  }
+
+  it('replays every captured history with the current workflow code', async () => {
+    const { failures, replayed } = await replayAll({ workflowsPath: require.resolve('../../src/workflows') });
     expect(failures).toEqual([]);
     expect(replayed).toBe(histories.length);
   });
+
+  it("replays every captured history with tracing on: the worker's bundle with the OpenTelemetry workflow interceptors, and its sink of workflow spans", async () => {
+    const bundle = await workflowBundle(undefined, true);
+    expect(bundle.traced).toBe(true);
+    // A real processor and exporter of the SDK, in memory: replay must not fail on the spans' way out either.
+    const exporter = new InMemorySpanExporter();
+    const { failures, replayed } = await replayAll({
+      workflowBundle: { code: bundle.code },
+      sinks: { exporter: makeWorkflowExporter(new SimpleSpanProcessor(exporter), new Resource({})) },
+    });
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(histories.length);
+  }, 120_000);
 
   it('marks only a fan-out that handed a delivery to a FIFO line: an unordered fan-out records the commands the build before records, so either build replays it', () => {
     // The patch id in a marker's details: a JSON string payload, base64 in the CLI's JSON.
