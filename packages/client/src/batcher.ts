@@ -153,7 +153,8 @@ export class EventBatcher {
       while (this.ready()) {
         const batch = this.buffer.splice(0, this.options.maxBatchSize);
         this.inFlight += batch.length;
-        await this.deliver(batch);
+        // deliver settles every event itself; should it throw (an onRetry that throws), its events get that error.
+        await this.deliver(batch).catch((err: unknown) => batch.forEach((entry) => entry.reject(err)));
         this.inFlight -= batch.length;
         while (this.waiting.length > 0 && this.held() < this.options.maxBufferedEvents) this.enqueue(this.waiting.shift()!);
       }

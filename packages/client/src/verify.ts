@@ -31,7 +31,7 @@ const SECRET_PREFIX = 'whsec_';
 const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 
 function header(headers: WebhookHeaders, name: string): string | undefined {
-  if (typeof (headers as Headers).get === 'function' && !(name in headers)) return (headers as Headers).get(name) ?? undefined;
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   const entry = Object.entries(headers as Record<string, string | string[] | undefined>).find(([key]) => key.toLowerCase() === name)?.[1];
   return Array.isArray(entry) ? entry.join(' ') : entry;
 }
