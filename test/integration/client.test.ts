@@ -45,7 +45,7 @@ describe('the typed client against the real stack (the README walk-through)', ()
     expect(read.event).toMatchObject({ id: sent.id, type: 'invoice.created', data: { invoiceId: 'inv_1', amount: 4200 } });
     expect(read.deliveries).toEqual([expect.objectContaining({ webhookId: webhook.id, status: 'delivered' })]);
     // Every route is there typed, not only the convenience methods.
-    const listed = await client.get('/v1/webhooks', { params: { query: { active: true } } });
+    const listed = await client.get('/v1/webhooks', { params: { query: { active: 'true' } } });
     expect(listed.webhooks.map((w) => w.id)).toEqual([webhook.id]);
   });
 
