@@ -1,20 +1,11 @@
 /**
- * The producer and admin side of the bench: the product's public REST API (shared/API.md)
- * through one keep-alive undici pool, as an outside client would use it.
+ * The producer and admin side of the bench: the product's public REST API through its typed client
+ * (packages/client), over one keep-alive undici pool, as an outside client would use it. Without
+ * the client's retries: a 503 or 429 during a run is an error of the run, not a hidden wait.
  */
 import { Pool } from 'undici';
-
-/** Thrown when the API answers something other than the expected status. */
-export class UnexpectedStatusError extends Error {
-  override readonly name = 'UnexpectedStatusError';
-  constructor(
-    readonly route: string,
-    readonly status: number,
-    body: string,
-  ) {
-    super(`${route} answered ${status}: ${body.slice(0, 200)}`);
-  }
-}
+import { WebhookClient, type NewWebhook } from '../packages/client/src';
+import { poolFetch } from './pool-fetch';
 
 export interface Tenant {
   tenantId: string;
@@ -23,48 +14,39 @@ export interface Tenant {
 
 export class BenchApiClient {
   private readonly pool: Pool;
+  private readonly fetch: (request: Request) => Promise<Response>;
+  private readonly clients = new Map<string, WebhookClient>();
 
   constructor(
-    apiUrl: string,
+    private readonly apiUrl: string,
     private readonly adminToken: string,
   ) {
     this.pool = new Pool(apiUrl, { connections: 128, keepAliveTimeout: 60_000 });
+    this.fetch = poolFetch(this.pool);
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, token: string, expected: number, body?: unknown): Promise<T> {
-    const res = await this.pool.request({
-      method,
-      path,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== expected) throw new UnexpectedStatusError(`${method} ${path}`, res.statusCode, text);
-    return JSON.parse(text) as T;
+  /** The typed client with `token` (a tenant's API key, or the admin token), over the pool. */
+  client(token: string): WebhookClient {
+    let client = this.clients.get(token);
+    if (!client) {
+      client = new WebhookClient({ baseUrl: this.apiUrl, token, fetch: this.fetch, retry: false });
+      this.clients.set(token, client);
+    }
+    return client;
   }
 
   async createTenant(name: string): Promise<Tenant> {
-    const res = await this.call<{ tenant: { id: string }; apiKey: string }>('POST', '/v1/admin/tenants', this.adminToken, 201, { name });
-    return { tenantId: res.tenant.id, apiKey: res.apiKey };
+    const { tenant, apiKey } = await this.client(this.adminToken).createTenant({ name });
+    return { tenantId: tenant.id, apiKey };
   }
 
-  async createWebhook(
-    tenant: Tenant,
-    webhook: { url: string; events: string[]; retrySchedule?: string[]; timeoutSeconds?: number; rateLimitPerSecond?: number; transformation?: { code: string } },
-  ): Promise<string> {
-    const res = await this.call<{ webhook: { id: string } }>('POST', '/v1/webhooks', tenant.apiKey, 201, { timeoutSeconds: 10, ...webhook });
-    return res.webhook.id;
-  }
-
-  /** A tenant GET that must answer 200, e.g. a page of a list. */
-  get<T>(tenant: Tenant, path: string): Promise<T> {
-    return this.call<T>('GET', path, tenant.apiKey, 200);
+  async createWebhook(tenant: Tenant, webhook: NewWebhook): Promise<string> {
+    return (await this.client(tenant.apiKey).createWebhook({ timeoutSeconds: 10, ...webhook })).id;
   }
 
   /** POST /v1/events; resolves with the event id once the API answered 202. */
   async sendEvent(tenant: Tenant, type: string, data: unknown): Promise<string> {
-    const res = await this.call<{ id: string }>('POST', '/v1/events', tenant.apiKey, 202, { type, data });
-    return res.id;
+    return (await this.client(tenant.apiKey).sendEvent({ type, data })).id;
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,6 @@
  * the deliveries index through the product's models; the session is opened as a user does,
  * through a single-use link asked for with the tenant's API key.
  */
-import { request } from 'undici';
 import { chromium } from 'playwright-core';
 import { connectMongo } from '../src/models';
 import { createdHourOf } from '../src/models/delivery';
@@ -164,13 +163,7 @@ export async function portalPage(api: BenchApiClient, stack: BenchStack, deliver
   const webhookId = await api.createWebhook(tenant, { url: 'http://127.0.0.1:9/bench-portal', events: ['bench.portal'] });
   await seedDeliveries(stack, tenant.tenantId, webhookId, deliveries);
 
-  const link = await request(`${stack.apiUrl}/v1/portal-sessions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ readOnly: true }),
-  });
-  if (link.statusCode !== 201) throw new Error(`portal link refused: ${link.statusCode} ${await link.body.text()}`);
-  const { url } = (await link.body.json()) as { url: string };
+  const { url } = await api.client(tenant.apiKey).post('/v1/portal-sessions', { body: { readOnly: true } });
 
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'], timeout: 60_000 });
   try {

@@ -339,7 +339,7 @@ async function webhookCounters(
     for (const webhook of webhooks) {
       const own = (key: string) => key.startsWith(`${webhook.key} `);
       const expected = { success: [...received].filter(own).length, failure: [...failed].filter((k) => own(k) && !received.has(k)).length };
-      const { webhook: got } = await api.get<{ webhook: { deliverySuccessCount: number; deliveryFailureCount: number } }>(tenants[webhook.tenantIndex], `/v1/webhooks/${webhook.id}`);
+      const got = await api.client(tenants[webhook.tenantIndex].apiKey).getWebhook(webhook.id);
       const product = { success: got.deliverySuccessCount, failure: got.deliveryFailureCount };
       if (product.success !== expected.success || product.failure !== expected.failure) mismatches.push({ webhook: webhook.key, product, receiver: expected });
     }
@@ -352,7 +352,7 @@ async function webhookCounters(
 async function recordedCounts(api: BenchApiClient, tenants: readonly Tenant[]): Promise<ChaosResult['recorded']> {
   const recorded = { total: 0, successful: 0, failed: 0 };
   for (const tenant of tenants) {
-    const stats = await api.get<{ deliveries24h: ChaosResult['recorded'] }>(tenant, '/v1/stats');
+    const stats = await api.client(tenant.apiKey).get('/v1/stats');
     recorded.total += stats.deliveries24h.total;
     recorded.successful += stats.deliveries24h.successful;
     recorded.failed += stats.deliveries24h.failed;

@@ -81,10 +81,7 @@ export async function failedDeliveries(api: BenchApiClient, tenants: readonly Te
   for (const webhook of webhooks) {
     let cursor: string | null = null;
     do {
-      const page: { deliveries: { eventId: string }[]; nextCursor: string | null } = await api.get(
-        tenants[webhook.tenantIndex],
-        `/v1/webhooks/${webhook.id}/deliveries?status=failed&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      );
+      const page = await api.client(tenants[webhook.tenantIndex].apiKey).listWebhookDeliveries(webhook.id, { status: 'failed', limit: 100, ...(cursor ? { cursor } : {}) });
       for (const d of page.deliveries) failed.add(pairKey(webhook.key, d.eventId));
       cursor = page.nextCursor;
     } while (cursor);

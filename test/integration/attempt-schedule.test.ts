@@ -11,6 +11,7 @@ import { verifiedPayload } from '../support/signatures';
 import { eventually } from '../support/stack';
 import { storedWebhook } from '../support/stored-webhook';
 import { eventTimeMs, startTimeSkipping, type HistoryEvent } from '../support/time-skipping';
+import type { NewWebhook } from '../../packages/client/src';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -64,7 +65,7 @@ describe('the attempt schedule on the time-skipping test server', () => {
   });
 
   /** A webhook on its own receiver path, an event to it, and the handle of its delivery. */
-  async function deliverOne(webhook: Record<string, unknown>) {
+  async function deliverOne(webhook: Partial<NewWebhook> & { url: string }) {
     // A tenant per delivery: no other test's webhook matches its event or uses its receiver script.
     const { apiKey, tenantId } = await harness.createTenant();
     const { webhookId, secret } = await harness.createWebhook(apiKey, { events: ['invoice.*'], ...webhook });

@@ -8,6 +8,7 @@ import { useHarness } from '../support/use-harness';
 import { requestsOf } from '../support/receiver';
 import { verifiedPayload } from '../support/signatures';
 import { eventually } from '../support/stack';
+import type { NewWebhook } from '../../packages/client/src';
 
 /** The failure a failed delivery workflow ends with: its type and attempt log. */
 async function failureOf(promise: Promise<unknown>): Promise<{ type: string | undefined; message: string; attempts: AttemptRecord[] }> {
@@ -26,7 +27,7 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
   const ctx = useHarness({ receivers: 1 });
 
   /** A webhook on its own receiver path, an event to it, and the ids of the resulting delivery. */
-  async function sendOne(webhook: Record<string, unknown>, type = 'order.paid') {
+  async function sendOne(webhook: Partial<NewWebhook> & { url: string }, type = 'order.paid') {
     // A tenant per delivery: no other test's webhook matches its event or uses its receiver script.
     const { apiKey, tenantId } = await ctx.harness.createTenant();
     const { webhookId, secret } = await ctx.harness.createWebhook(apiKey, { events: [type], ...webhook });
@@ -36,7 +37,7 @@ describe('delivery outcomes against a scripted receiver (dev server)', () => {
   }
 
   /** As `sendOne`, for a delivery whose first attempt fails and that gets a workflow of its own. */
-  async function deliverOne(webhook: Record<string, unknown>, type = 'order.paid') {
+  async function deliverOne(webhook: Partial<NewWebhook> & { url: string }, type = 'order.paid') {
     const sent = await sendOne(webhook, type);
     const handle = ctx.harness.client.workflow.getHandle(sent.id);
     await eventually(() => handle.describe().then(() => true, () => undefined), 30_000, 'the delivery workflow');

@@ -14,6 +14,7 @@ import { connectMongo, type Models } from '../../src/models';
 import { createWorkers, runWorkers, shutDownWorkers } from '../../src/worker/create-worker';
 import type { RateLimitSettings } from '../../src/config/config';
 import { eventually, testStack, uniqueName } from './stack';
+import { WebhookClient, type NewEvent, type NewWebhook } from '../../packages/client/src';
 
 /**
  * What the SDK logged in this process (activity and workflow logs included), captured instead of
@@ -212,25 +213,29 @@ export class Harness {
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
   }
 
+  /**
+   * The typed client (packages/client) of this harness's API with `token`, without retries: a test
+   * sees what the service answered. A non-2xx answer throws WebhookApiError.
+   */
+  apiClient(token: string): WebhookClient {
+    return new WebhookClient({ baseUrl: this.baseUrl, token, retry: false });
+  }
+
   /** Creates a tenant through the admin API and returns its id and API key. */
   async createTenant(name = 'Acme'): Promise<{ tenantId: string; apiKey: string }> {
-    const res = await this.call('POST', '/v1/admin/tenants', { token: this.adminToken, body: { name } });
-    if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${JSON.stringify(res.body)}`);
-    return { tenantId: res.body.tenant.id, apiKey: res.body.apiKey };
+    const { tenant, apiKey } = await this.apiClient(this.adminToken).createTenant({ name });
+    return { tenantId: tenant.id, apiKey };
   }
 
   /** Creates a webhook through the API and returns its id and secret. */
-  async createWebhook(apiKey: string, webhook: Record<string, unknown>): Promise<{ webhookId: string; secret: string }> {
-    const res = await this.call('POST', '/v1/webhooks', { token: apiKey, body: webhook });
-    if (res.status !== 201) throw new Error(`webhook creation failed: ${res.status} ${JSON.stringify(res.body)}`);
-    return { webhookId: res.body.webhook.id, secret: res.body.webhook.secret };
+  async createWebhook(apiKey: string, webhook: NewWebhook): Promise<{ webhookId: string; secret: string }> {
+    const { id, secret } = await this.apiClient(apiKey).createWebhook(webhook);
+    return { webhookId: id, secret };
   }
 
-  /** Sends one event through the API; returns its id. */
-  async sendEvent(apiKey: string, event: Record<string, unknown>): Promise<string> {
-    const res = await this.call('POST', '/v1/events', { token: apiKey, body: event });
-    if (res.status !== 202) throw new Error(`event rejected: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.id;
+  /** Sends one event through the API (an id made by the client when it has none); returns its id. */
+  async sendEvent(apiKey: string, event: NewEvent): Promise<string> {
+    return (await this.apiClient(apiKey).sendEvent(event)).id;
   }
 
   async close(): Promise<void> {
