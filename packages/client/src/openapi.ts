@@ -314,6 +314,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Requeue this webhook's failed deliveries of a time window, durably and rate-limited (a delivered one is never sent again) */
+        post: operations["postV1WebhooksIdRecover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress and counts of an operation this tenant started (a recover) */
+        get: operations["getV1OperationsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's delivery log: its deliveries newest first, by status, webhook, event type and time */
+        get: operations["getV1Deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/deliveries/{id}": {
         parameters: {
             query?: never;
@@ -406,7 +457,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The tenant's events newest first, each with its deliveries' counts by status */
+        get: operations["getV1Events"];
         put?: never;
         /** Accept an event for delivery to every matching active webhook */
         post: operations["postV1Events"];
@@ -1375,6 +1427,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         operationId: string;
+                        /** @description Recover only: true when a recover of this webhook was already running; `operationId` is that one's and nothing new started. */
+                        alreadyRunning?: boolean;
                     };
                 };
             };
@@ -1540,8 +1594,11 @@ export interface operations {
                     "application/json": {
                         operation: {
                             id: string;
-                            /** @constant */
-                            type: "requeue";
+                            /**
+                             * @description requeue: an admin's bulk requeue; recover: a tenant's recover of one webhook.
+                             * @enum {string}
+                             */
+                            type: "requeue" | "recover";
                             /** @enum {string} */
                             status: "running" | "completed" | "failed";
                             filter: {
@@ -4252,6 +4309,521 @@ export interface operations {
             };
         };
     };
+    postV1WebhooksIdRecover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Failed deliveries started at or after this time (ISO 8601, not in the future).
+                     */
+                    since: string;
+                    /**
+                     * Format: date-time
+                     * @description Failed deliveries started before this time (after `since`). Default: the time of the request.
+                     */
+                    until?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Started (or, with `alreadyRunning`, the recover of this webhook that is still running); follow it at /v1/operations/{id}. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        operationId: string;
+                        /** @description Recover only: true when a recover of this webhook was already running; `operationId` is that one's and nothing new started. */
+                        alreadyRunning?: boolean;
+                    };
+                };
+            };
+            /** @description Invalid input; `details` names each field path. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Missing, unknown or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Not found, or owned by another tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Body over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Over the tenant's rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getV1OperationsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        operation: {
+                            id: string;
+                            /**
+                             * @description requeue: an admin's bulk requeue; recover: a tenant's recover of one webhook.
+                             * @enum {string}
+                             */
+                            type: "requeue" | "recover";
+                            /** @enum {string} */
+                            status: "running" | "completed" | "failed";
+                            filter: {
+                                [key: string]: string;
+                            };
+                            limit: number;
+                            dryRun: boolean;
+                            progress: {
+                                matched: number;
+                                requeued: number;
+                                skipped: number;
+                                errors: number;
+                            } | null;
+                            createdAt: string;
+                            completedAt: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input; `details` names each field path. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Missing, unknown or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Not found, or owned by another tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Over the tenant's rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getV1Deliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "retrying" | "delivered" | "failed" | "canceled";
+                /** @description Deliveries to this webhook only. */
+                webhookId?: string;
+                /** @description This event's deliveries only (as `GET /v1/events/{id}` lists them, without their attempts). */
+                eventId?: string;
+                /** @description Deliveries of events of exactly this type. */
+                eventType?: string;
+                /** @description Deliveries started at or after this time (ISO 8601). */
+                since?: string;
+                /** @description Deliveries started before this time (ISO 8601); later than `since`. */
+                until?: string;
+                limit?: number;
+                /** @description Opaque: the `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page (summaries; `GET /v1/deliveries/{id}` has the attempts). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Newest first; a page may hold fewer than `limit`. */
+                        deliveries: {
+                            id: string;
+                            eventId: string;
+                            eventType: string;
+                            webhookId: string;
+                            /** @enum {string} */
+                            status: "pending" | "retrying" | "delivered" | "failed" | "canceled";
+                            createdAt: string;
+                            completedAt: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input; `details` names each field path. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Missing, unknown or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Over the tenant's rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+    };
     getV1DeliveriesId: {
         parameters: {
             query?: never;
@@ -4949,6 +5521,158 @@ export interface operations {
                             failed: number;
                             /** @description Mean duration of the delivered attempt, over the most recent delivered deliveries. */
                             avgDurationMs: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, unknown or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Over the tenant's rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getV1Events: {
+        parameters: {
+            query?: {
+                /** @description Events of exactly this type. */
+                type?: string;
+                /** @description Events accepted at or after this time (ISO 8601). */
+                since?: string;
+                /** @description Events accepted before this time (ISO 8601); later than `since`. */
+                until?: string;
+                limit?: number;
+                /** @description Opaque: the `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Newest first (acceptance time, then id); a page may hold fewer than `limit`. */
+                        events: {
+                            id: string;
+                            type: string;
+                            timestamp: string;
+                            tenant_id: string;
+                            data: unknown;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            /** @description How many of the event's deliveries are in each status now, and in all (0 while its fan-out has not reached them). */
+                            deliveries: {
+                                total: number;
+                                pending: number;
+                                retrying: number;
+                                delivered: number;
+                                failed: number;
+                                canceled: number;
+                            };
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input; `details` names each field path. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
