@@ -10,7 +10,7 @@ import { portalSessionModel } from './portal-session';
 import { sourceModel } from './source';
 import { webhookRatePaceModel, webhookRateSlotModel } from './rate-slot';
 import { tenantModel } from './tenant';
-import { backfillTenantNameKeys } from './tenant-name-backfill';
+import { backfillTenantListFields } from './tenant-name-backfill';
 import { webhookModel } from './webhook';
 import { webhookCircuitClaimModel, webhookCircuitModel } from './webhook-circuit';
 import { webhookCounterModel } from './webhook-counter';
@@ -60,7 +60,7 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
       ensureExpiryIndex(models.WebhookCircuitClaim.collection),
       backfillCreatedHour(conn),
       copyLegacyWebhookCounters(conn),
-      backfillTenantNameKeys(conn),
+      backfillTenantListFields(conn),
     ]);
     return { conn, models, expiresByItself };
   } catch (err) {

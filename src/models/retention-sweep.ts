@@ -38,7 +38,7 @@ export async function sweepRetention(models: Models, retentionDays: number, now 
   const needed = [...new Set(live.map((d) => eventKey(d.tenantId, d.eventId)))];
   const events = (await models.Event.deleteMany({ acceptedAt: { $lt: cutoff }, ...(needed.length ? { _id: { $nin: needed } } : {}) })).deletedCount;
   // A tenant deleted before the cutoff: what it created before its deletion is older than the cutoff, swept above.
-  const tenants = await models.Tenant.find({ deletedAt: { $ne: null, $lt: cutoff } }).select({ _id: 1 }).lean();
+  const tenants = await models.Tenant.find({ state: 'deleted', deletedAt: { $lt: cutoff } }).select({ _id: 1 }).lean();
   for (const tenant of tenants) {
     await models.ApiKey.deleteMany({ tenantId: tenant._id });
     await models.Tenant.deleteOne({ _id: tenant._id });

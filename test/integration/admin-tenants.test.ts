@@ -1,6 +1,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { tenantListResponseSchema, tenantResponseSchema } from '../../src/api/schemas/admin';
+import { eventKey } from '../../src/models/event';
+import { sweepRetention } from '../../src/models/retention-sweep';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
 import { PortalClient } from '../support/portal-client';
 import { requestsOf } from '../support/receiver';
@@ -200,5 +202,35 @@ describe('admin tenants: list, search, rename, delete', () => {
       await ctx.harness.startWorker();
     }
     expect(ctx.receiver.requests.filter((r) => r.path === '/accepted')).toEqual([]);
+  });
+
+  it('a deleted tenant\'s events and deliveries stay until the retention sweep takes them at their usual time; its record goes RETENTION_DAYS after the deletion', async () => {
+    const DAYS = 30;
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
+    const { tenantId, apiKey } = await ctx.harness.createTenant('Retained Co');
+    await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/retained'), events: ['*'] });
+    const eventId = await ctx.harness.sendEvent(apiKey, { type: 'order.paid', data: { total: 5 } });
+    await eventually(async () => ((await ctx.harness.models.Delivery.findOne({ tenantId, eventId }).lean())?.status === 'delivered' ? true : undefined), 30_000, 'the delivery');
+    expect((await ctx.harness.call('DELETE', `/v1/admin/tenants/${tenantId}`, admin())).status).toBe(204);
+
+    const kept = async () => ({
+      event: await ctx.harness.models.Event.exists({ _id: eventKey(tenantId, eventId) }).then(Boolean),
+      deliveries: await ctx.harness.models.Delivery.countDocuments({ tenantId }),
+      tenant: await ctx.harness.models.Tenant.exists({ _id: tenantId }).then(Boolean),
+      keys: await ctx.harness.models.ApiKey.countDocuments({ tenantId }),
+    });
+    await sweepRetention(ctx.harness.models, DAYS);
+    expect(await kept()).toEqual({ event: true, deliveries: 1, tenant: true, keys: 1 });
+
+    // Its data reaches the retention age: swept as any tenant's; the record waits for its own.
+    await ctx.harness.models.Event.updateOne({ _id: eventKey(tenantId, eventId) }, { $set: { acceptedAt: daysAgo(DAYS + 1) } });
+    await ctx.harness.models.Delivery.updateMany({ tenantId }, { $set: { createdAt: daysAgo(DAYS + 1) } });
+    await sweepRetention(ctx.harness.models, DAYS);
+    expect(await kept()).toEqual({ event: false, deliveries: 0, tenant: true, keys: 1 });
+
+    await ctx.harness.models.Tenant.updateOne({ _id: tenantId }, { $set: { deletedAt: daysAgo(DAYS + 1) } });
+    expect((await sweepRetention(ctx.harness.models, DAYS)).tenants).toBe(1);
+    expect(await kept()).toEqual({ event: false, deliveries: 0, tenant: false, keys: 0 });
+    expectError(await ctx.harness.call('DELETE', `/v1/admin/tenants/${tenantId}`, admin()), 404, 'not_found');
   });
 });

@@ -35,7 +35,7 @@ export function adminTenantsRouter(models: Models, apiKeys: ApiKeyCache, tempora
   router.get(
     '/tenants',
     route({ query: tenantListQuerySchema }, async ({ query }, _req, res) => {
-      const filter: Record<string, unknown> = { deletedAt: null };
+      const filter: Record<string, unknown> = { state: 'live' };
       // An anchored, case-sensitive regex over the lower-cased name: MongoDB reads it as an index range.
       if (query.name) filter.nameKey = { $regex: `^${escapeRegex(tenantNameKey(query.name))}` };
       const after = query.cursor;
@@ -53,7 +53,7 @@ export function adminTenantsRouter(models: Models, apiKeys: ApiKeyCache, tempora
   router.get(
     '/tenants/:tenantId',
     route({ params: tenantParamsSchema }, async ({ params }, _req, res) => {
-      const doc = await Tenant.findOne({ _id: params.tenantId, deletedAt: null }).lean<TenantDoc>();
+      const doc = await Tenant.findOne({ _id: params.tenantId, state: 'live' }).lean<TenantDoc>();
       if (!doc) throw notFound('tenant');
       res.json({ tenant: tenantView(doc) });
     }),
@@ -63,7 +63,7 @@ export function adminTenantsRouter(models: Models, apiKeys: ApiKeyCache, tempora
     '/tenants/:tenantId',
     route({ params: tenantParamsSchema, body: tenantInputSchema }, async ({ params, body }, _req, res) => {
       const doc = await Tenant.findOneAndUpdate(
-        { _id: params.tenantId, deletedAt: null },
+        { _id: params.tenantId, state: 'live' },
         { $set: { name: body.name, nameKey: tenantNameKey(body.name) } },
         { returnDocument: 'after' },
       ).lean<TenantDoc>();
@@ -76,10 +76,10 @@ export function adminTenantsRouter(models: Models, apiKeys: ApiKeyCache, tempora
     '/tenants/:tenantId',
     route({ params: tenantParamsSchema }, async ({ params }, _req, res) => {
       const tenantId = params.tenantId;
-      const doc = await Tenant.findById(tenantId).select({ deletedAt: 1 }).lean();
+      const doc = await Tenant.findById(tenantId).select({ state: 1 }).lean();
       if (!doc) throw notFound('tenant');
       // The first deletion's time is kept: the retention clock of the record runs from it.
-      if (!doc.deletedAt) await Tenant.updateOne({ _id: tenantId, deletedAt: null }, { $set: { deletedAt: new Date() } });
+      if (doc.state !== 'deleted') await Tenant.updateOne({ _id: tenantId, state: 'live' }, { $set: { state: 'deleted', deletedAt: new Date() } });
       // This process stops trusting the tenant's keys before they are revoked, and again after
       // (a key read meanwhile is not cached); other API processes within API_KEY_CACHE_SECONDS.
       apiKeys.revokeTenant(tenantId);

@@ -20,13 +20,13 @@ export function adminRouter(models: Models, apiKeys: ApiKeyCache): Router {
   }
 
   async function requireTenant(tenantId: string): Promise<void> {
-    if (!(await models.Tenant.exists({ _id: tenantId, deletedAt: null }))) throw notFound('tenant');
+    if (!(await models.Tenant.exists({ _id: tenantId, state: 'live' }))) throw notFound('tenant');
   }
 
   router.post(
     '/tenants',
     route({ body: tenantInputSchema }, async ({ body }, _req, res) => {
-      const tenant = await models.Tenant.create({ _id: newId('ten'), name: body.name, nameKey: tenantNameKey(body.name) });
+      const tenant = await models.Tenant.create({ _id: newId('ten'), name: body.name, nameKey: tenantNameKey(body.name), state: 'live' });
       const key = await createApiKey(tenant._id);
       res.status(201).json({
         tenant: { id: tenant._id, name: tenant.name, createdAt: tenant.createdAt.toISOString() },
