@@ -1,6 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { tenantListResponseSchema, tenantResponseSchema } from '../../src/api/schemas/admin';
+import { deliveryId } from '../../src/ids';
 import { eventKey } from '../../src/models/event';
 import { sweepRetention } from '../../src/models/retention-sweep';
 import { eventWorkflowId } from '../../src/temporal/workflow-ids';
@@ -187,6 +188,53 @@ describe('admin tenants: list, search, rename, delete', () => {
     for (const id of ids) expect(requestsOf(ctx.receiver.requests, id).filter((r) => r.receivedAt > deletedAt)).toEqual([]);
     expect((await ctx.harness.client.workflow.getHandle(ids[0]).describe()).status.name).toBe('CANCELLED');
     ctx.receiver.respondWith({ status: 200, body: 'ok' });
+  });
+
+  /** The index entries of `ids` once every one has ended. */
+  const ended = (ids: string[]) =>
+    eventually(async () => {
+      const docs = await ctx.harness.models.Delivery.find({ _id: { $in: ids } }).lean();
+      return docs.length === ids.length && docs.every((d) => d.status !== 'pending' && d.status !== 'retrying') ? docs : undefined;
+    }, 90_000, 'every delivery to end');
+
+  it('deleting a tenant stops its FIFO line: the delivery retrying and those waiting behind it end canceled, nothing more is sent', async () => {
+    const { tenantId, apiKey } = await ctx.harness.createTenant('Ordered Co');
+    ctx.receiver.respondWith({ status: 500, body: 'down' });
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/fifo'), events: ['*'], ordering: 'fifo', retrySchedule: ['1s', '1h'] });
+    const eventIds: string[] = [];
+    for (let i = 0; i < 3; i++) eventIds.push(await ctx.harness.sendEvent(apiKey, { type: 'order.step', data: { i } }));
+    const on = () => ctx.receiver.requests.filter((r) => r.path === '/fifo');
+    // The line's first delivery has made its second attempt; the next one is an hour away, the others wait behind it.
+    await eventually(() => (on().length >= 2 ? true : undefined), 30_000, 'the first delivery\'s second attempt');
+
+    expect((await ctx.harness.call('DELETE', `/v1/admin/tenants/${tenantId}`, admin())).status).toBe(204);
+    const deletedAt = Date.now();
+    const docs = await ended(eventIds.map((eventId) => deliveryId(tenantId, eventId, webhookId)));
+    expect(docs.map((d) => d.status)).toEqual(['canceled', 'canceled', 'canceled']);
+    expect(Date.now() - deletedAt).toBeLessThan(90_000);
+    expect(on().filter((r) => r.receivedAt > deletedAt)).toEqual([]);
+    expect(new Set(on().map((r) => r.headers['webhook-id'])).size).toBe(1);
+    ctx.receiver.respondWith({ status: 200, body: 'ok' });
+  });
+
+  it('deleting a tenant stops first attempts held for their rate-limit slots: none is sent after it', async () => {
+    const { tenantId, apiKey } = await ctx.harness.createTenant('Paced Co');
+    ctx.receiver.respondWith({ status: 200, body: 'ok' });
+    // One request every 2 s: the fan-out holds the others for their slots, up to 14 s away.
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/paced'), events: ['*'], rateLimitPerSecond: 0.5 });
+    const events = Array.from({ length: 8 }, (_, i) => ({ id: `paced-${i}`, type: 'paced.tick', data: { i } }));
+    expect((await ctx.harness.call('POST', '/v1/events/batch', { token: apiKey, body: { events } })).status).toBe(202);
+    const on = () => ctx.receiver.requests.filter((r) => r.path === '/paced');
+    await eventually(() => (on().length >= 1 ? true : undefined), 30_000, 'the first paced request');
+
+    expect((await ctx.harness.call('DELETE', `/v1/admin/tenants/${tenantId}`, admin())).status).toBe(204);
+    const deletedAt = Date.now();
+    const docs = await ended(events.map((e) => deliveryId(tenantId, e.id, webhookId)));
+    expect(on().filter((r) => r.receivedAt > deletedAt)).toEqual([]);
+    const sent = new Set(on().map((r) => r.headers['webhook-id'] as string));
+    expect(docs.filter((d) => d.status === 'delivered').map((d) => d._id).sort()).toEqual([...sent].sort());
+    expect(docs.filter((d) => d.status !== 'delivered').map((d) => d.status)).toEqual(Array(8 - sent.size).fill('canceled'));
+    expect(sent.size).toBeLessThanOrEqual(4);
   });
 
   it('an event accepted before the deletion but not yet fanned out sends nothing', async () => {
