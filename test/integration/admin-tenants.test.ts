@@ -10,6 +10,8 @@ import { requestsOf } from '../support/receiver';
 import { expectError, pathsOf, valid } from '../support/shapes';
 import { eventually } from '../support/stack';
 import { useHarness } from '../support/use-harness';
+import { Harness } from '../support/harness';
+import { freePort } from '../../src/embedded/ports';
 
 describe('admin tenants: list, search, rename, delete', () => {
   const ctx = useHarness({ receivers: 1 });
@@ -280,5 +282,21 @@ describe('admin tenants: list, search, rename, delete', () => {
     expect((await sweepRetention(ctx.harness.models, DAYS)).tenants).toBe(1);
     expect(await kept()).toEqual({ event: false, deliveries: 0, tenant: false, keys: 0 });
     expectError(await ctx.harness.call('DELETE', `/v1/admin/tenants/${tenantId}`, admin()), 404, 'not_found');
+  });
+});
+
+describe('admin tenant deletion with Temporal unreachable', () => {
+  it('answers 503 with Retry-After once the tenant\'s keys and webhooks are gone, so the admin retries the DELETE', async () => {
+    const harness = await Harness.start({ apiTemporalAddress: `127.0.0.1:${await freePort()}`, worker: false });
+    try {
+      const { tenantId, apiKey } = await harness.createTenant('Unlucky Co');
+      const res = await harness.call('DELETE', `/v1/admin/tenants/${tenantId}`, { token: harness.adminToken });
+      expectError(res, 503, 'service_unavailable');
+      expect(res.headers.get('retry-after')).toBeTruthy();
+      expectError(await harness.call('GET', '/v1/webhooks', { token: apiKey }), 401, 'unauthorized');
+      expectError(await harness.call('GET', `/v1/admin/tenants/${tenantId}`, { token: harness.adminToken }), 404, 'not_found');
+    } finally {
+      await harness.close();
+    }
   });
 });
