@@ -26,7 +26,10 @@ export const createTenantDeletionActivities = (models: Models) => ({
     const { client, info } = Context.current();
     const query = `WorkflowType = '${WORKFLOW_TYPES.delivery}' AND TenantId = '${tenantId}' AND ExecutionStatus = 'Running'`;
     const ids: string[] = [];
-    for await (const execution of client.workflow.list({ query })) ids.push(execution.workflowId);
+    for await (const execution of client.workflow.list({ query })) {
+      // Heartbeats while listing too (the SDK throttles them): a tenant may have thousands retrying.
+      if (ids.push(execution.workflowId) % 100 === 0) Context.current().heartbeat(0);
+    }
     let canceled = 0;
     for (let i = 0; i < ids.length; i += CANCEL_CONCURRENCY) {
       const batch = ids.slice(i, i + CANCEL_CONCURRENCY);
