@@ -161,7 +161,11 @@ export function deliverActivity(deps: DeliverDeps) {
       if (input.firstAttemptInFlight && made === 1 && isOpen(previous[0])) return await takeOverFirstAttempt(webhook);
       const circuit = await deps.breakers.gate(webhook).catch(ownFailure);
       if (!circuit.go) waitForCircuit(circuit, webhook, event);
-      if (webhook.rateLimitPerSecond) await waitForRateLimit(webhook.rateLimitPerSecond);
+      if (webhook.rateLimitPerSecond) {
+        await waitForRateLimit(webhook.rateLimitPerSecond);
+        // It may have waited seconds for its slot: a webhook deleted meanwhile (or its tenant) gets nothing.
+        if (!(await models.Webhook.exists({ _id: webhook._id, tenantId: webhook.tenantId }).catch(ownFailure))) return await cancelDelivery('the webhook was deleted');
+      }
       // Canceled before the request: nothing is sent.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
       let sent = false;

@@ -105,12 +105,19 @@ function whenHeldAnswered(deps: FirstAttemptDeps, event: EventRef, deliveryId: s
   };
 }
 
-export function deliverFirstAttemptActivity(deps: FirstAttemptDeps, { rateWaitMs = RATE_WAIT_INLINE_MS } = {}) {
+/**
+ * `liveWebhook`: the webhook is read from the database, never from what its page read: a held
+ * delivery's attempt comes up to HOLD_MAX_MS after its page, and its webhook (or its tenant) may
+ * have been deleted meanwhile.
+ */
+export function deliverFirstAttemptActivity(deps: FirstAttemptDeps, { rateWaitMs = RATE_WAIT_INLINE_MS, liveWebhook = false } = {}) {
   return async function deliverFirstAttempt(input: FirstAttemptInput): Promise<FirstAttemptResult> {
     const { deliveryId, webhookId, tenantId } = input;
     const logContext = { deliveryId, eventId: input.eventId, webhookId, attempt: 1 };
     const webhook =
-      deps.cache.webhook(tenantId, webhookId) ?? (await deps.models.Webhook.findOne({ _id: webhookId, tenantId }).lean<WebhookDoc>()) ?? undefined;
+      (liveWebhook ? undefined : deps.cache.webhook(tenantId, webhookId)) ??
+      (await deps.models.Webhook.findOne({ _id: webhookId, tenantId }).lean<WebhookDoc>()) ??
+      undefined;
     if (!webhook || !webhook.active) {
       const reason = !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}`;
       log.info('delivery canceled', { ...logContext, reason });

@@ -18,6 +18,7 @@ import { PageCache } from './page-cache';
 import { OperationalEventSender } from './operational-event-sender';
 import { owedEffectsFinisher, recordDeliveryOutcomeActivity, recordFirstAttemptsActivity, type RecordFaults } from './record-delivery-outcome';
 import { createRequeueActivities } from './requeue';
+import { createTenantDeletionActivities } from './tenant-deletion';
 import { settleHeldActivity } from './settle-held';
 import { heldEndRecorder } from './held-end-record';
 
@@ -62,6 +63,7 @@ export const createActivities = ({
   const attemptDeps = { models, secretBox, http, cache, retryAfterMaxMs, breakers, inFlight: new InFlightAttempts(), recordHeldEnd, transformations: new Transformations(), traceAttempt };
   return {
     ...createRequeueActivities(models),
+    ...createTenantDeletionActivities(models),
     ...createFifoActivities(models, cache),
     /** Pages of fan-outs started before first attempts moved inline. */
     matchWebhooks: matchWebhooksActivity(models),

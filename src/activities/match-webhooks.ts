@@ -96,7 +96,11 @@ async function matchList(models: Models, cache: PageCache, input: MatchWebhooksI
   const cached = cache.matchList(key);
   if (cached && (cached.from ?? '') <= (input.after ?? '')) {
     const last = cached.webhooks[cached.webhooks.length - 1]?._id ?? '';
-    if (!cached.more || (input.after ?? '') < last) return cached;
+    if (!cached.more || (input.after ?? '') < last) {
+      // Read before the tenant's deletion, the list still names its (now deleted) webhooks: once deleted, no page more.
+      const tenant = await models.Tenant.findById(input.tenantId).select({ state: 1 }).lean();
+      return tenant?.state === 'deleted' ? { from: input.after, webhooks: [], more: false } : cached;
+    }
   }
   const webhooks = await findPage(models, { ...input, limit: MATCH_READ_LIMIT }).lean<WebhookDoc[]>();
   const list = { from: input.after, webhooks: webhooks.slice(0, MATCH_READ_LIMIT), more: webhooks.length > MATCH_READ_LIMIT };

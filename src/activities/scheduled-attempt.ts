@@ -34,7 +34,8 @@ export async function sendInSlot(deps: AttemptDeps, request: ScheduledRequest, w
   try {
     await until(at - SLOT_PREPARE_LEAD_MS);
     const { tenantId, _id: webhookId } = request.webhook;
-    const webhook = deps.cache.webhook(tenantId, webhookId) ?? (await deps.models.Webhook.findOne({ _id: webhookId, tenantId }).lean<WebhookDoc>());
+    // Read live, never from its page's read (up to HOLD_MAX_MS old): deleted since, it is not sent.
+    const webhook = await deps.models.Webhook.findOne({ _id: webhookId, tenantId }).lean<WebhookDoc>();
     if (!webhook || !webhook.active) {
       return { notSent: 'inactive', reason: !webhook ? 'the webhook was deleted' : `the webhook is disabled: ${webhook.disabledReason ?? 'deactivated'}` };
     }

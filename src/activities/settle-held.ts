@@ -43,7 +43,7 @@ export const RATE_WAIT_HELD_MS = 1000;
  * come back for the fan-out to hand to their workflows, or to hold again.
  */
 export function settleHeldActivity(deps: FirstAttemptDeps & { recordHeldEnd: HeldEndRecord }) {
-  const firstAttempt = deliverFirstAttemptActivity(deps, { rateWaitMs: RATE_WAIT_HELD_MS });
+  const firstAttempt = deliverFirstAttemptActivity(deps, { rateWaitMs: RATE_WAIT_HELD_MS, liveWebhook: true });
 
   /** A scheduled request that was not sent, as the fan-out's result: ended, held again (its slot missed), or for its workflow. */
   async function notSentResult(event: EventRef, { deliveryId, webhookId }: HeldDelivery, { notSent, reason, waitMs }: NotSent): Promise<FirstAttemptResult> {

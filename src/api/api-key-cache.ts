@@ -17,6 +17,8 @@ export class ApiKeyCache {
   private readonly entries: LRUCache<string, CachedApiKey>;
   /** Key ids recently found unrevoked (portal sessions check their key on every request). */
   private readonly liveIds: LRUCache<string, true>;
+  /** Tenants deleted through this process within `ttlMs`: a key of theirs read before the deletion is never cached after it. */
+  private readonly deletedTenants: LRUCache<string, true>;
 
   constructor(
     private readonly ttlMs: number,
@@ -27,6 +29,7 @@ export class ApiKeyCache {
     const options = { max: maxEntries, ttl: Math.max(ttlMs, 0), ...(clock ? { perf: clock, ttlResolution: 0 } : {}) };
     this.entries = new LRUCache(options);
     this.liveIds = new LRUCache(options);
+    this.deletedTenants = new LRUCache(options);
   }
 
   get(lookup: string): CachedApiKey | undefined {
@@ -34,7 +37,7 @@ export class ApiKeyCache {
   }
 
   set(lookup: string, key: CachedApiKey): void {
-    if (this.ttlMs > 0) this.entries.set(lookup, key);
+    if (this.ttlMs > 0 && !this.deletedTenants.has(key.tenantId)) this.entries.set(lookup, key);
   }
 
   /** Whether key `keyId` was found unrevoked less than `ttlMs` ago (markLive) and not revoked here since. */
@@ -50,5 +53,12 @@ export class ApiKeyCache {
     const lookups = [...this.entries.entries()].filter(([, entry]) => entry.keyId === keyId).map(([lookup]) => lookup);
     for (const lookup of lookups) this.entries.delete(lookup);
     this.liveIds.delete(keyId);
+  }
+
+  /** The tenant was deleted: none of its keys (nor their portal sessions) is trusted from here any more. */
+  revokeTenant(tenantId: string): void {
+    if (this.ttlMs > 0) this.deletedTenants.set(tenantId, true);
+    const keys = [...this.entries.values()].filter((entry) => entry.tenantId === tenantId).map((entry) => entry.keyId);
+    for (const keyId of new Set(keys)) this.revoke(keyId);
   }
 }

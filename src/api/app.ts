@@ -26,6 +26,7 @@ import { PortalSessions } from '../portal/portal-sessions';
 import { DEFAULT_PORTAL_SETTINGS, type PortalSettings } from '../portal/portal-settings';
 import { adminRouter } from './routes/admin';
 import { adminRequeueRouter } from './routes/admin-requeue';
+import { adminTenantsRouter } from './routes/admin-tenants';
 import { deliveriesRouter } from './routes/deliveries';
 import { docsRouter } from './routes/docs';
 import { eventTypesRouter } from './routes/event-types';
@@ -119,7 +120,7 @@ export function createApp(deps: AppDeps): Express {
   const portalSessions = new PortalSessions(deps.models, portalSettings, apiKeys, deps.apiKeyCacheMs ?? 10_000);
   const ingestion = new EventIngestion({ models: deps.models, client: deps.temporal, taskQueue: deps.taskQueue });
 
-  app.use('/v1/admin', adminAuth(deps.adminToken, deps.models, apiKeys), ...body, adminRouter(deps.models, apiKeys), adminRequeueRouter(deps.temporal, deps.taskQueue));
+  app.use('/v1/admin', adminAuth(deps.adminToken, deps.models, apiKeys), ...body, adminRouter(deps.models, apiKeys), adminTenantsRouter(deps.models, apiKeys, deps.temporal, deps.taskQueue), adminRequeueRouter(deps.temporal, deps.taskQueue));
   // The tenant routers, built once and served twice: under /v1 with an API key, and under
   // /portal/api/v1 with a portal session, so the portal can never show what the API would not.
   // `portal` lists the methods the portal may use (all when absent): it reads events, never sends them.

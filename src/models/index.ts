@@ -11,6 +11,7 @@ import { portalSessionModel } from './portal-session';
 import { sourceModel } from './source';
 import { webhookRatePaceModel, webhookRateSlotModel } from './rate-slot';
 import { tenantModel } from './tenant';
+import { backfillTenantListFields } from './tenant-name-backfill';
 import { webhookModel } from './webhook';
 import { webhookCircuitClaimModel, webhookCircuitModel } from './webhook-circuit';
 import { webhookCounterModel } from './webhook-counter';
@@ -61,6 +62,7 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
       backfillCreatedHour(conn),
       backfillAcceptedHour(conn),
       copyLegacyWebhookCounters(conn),
+      backfillTenantListFields(conn),
     ]);
     return { conn, models, expiresByItself };
   } catch (err) {

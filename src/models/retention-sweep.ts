@@ -6,7 +6,8 @@ import type { Models } from './index';
 
 /**
  * Data expires on one clock (RETENTION_DAYS): a delivery leaves the index, and an event's payload
- * and idempotency record are deleted, once created that long ago; never while one of the event's
+ * and idempotency record are deleted, once created that long ago (a deleted tenant's record, once
+ * deleted that long ago); never while one of the event's
  * deliveries is pending or retrying, whose attempts still read the payload. The worker runs it on
  * every server: a TTL index could not spare those (and FerretDB v1 has none).
  */
@@ -21,6 +22,8 @@ export const RETENTION_SWEEP_EVERY_MS = 3_600_000;
 export interface RetentionSweepResult {
   deliveries: number;
   events: number;
+  /** Deleted tenants whose records (and revoked keys) went: deleted longer ago than the retention, so their data has gone too. */
+  tenants: number;
 }
 
 /** Deletes what is older than `retentionDays` at `now` and needed by no live delivery. */
@@ -34,17 +37,23 @@ export async function sweepRetention(models: Models, retentionDays: number, now 
   const live = (await Promise.all(LIVE.map((status) => models.Delivery.find({ status }).select({ _id: 0, tenantId: 1, eventId: 1 }).lean()))).flat();
   const needed = [...new Set(live.map((d) => eventKey(d.tenantId, d.eventId)))];
   const events = (await models.Event.deleteMany({ acceptedAt: { $lt: cutoff }, ...(needed.length ? { _id: { $nin: needed } } : {}) })).deletedCount;
+  // A tenant deleted before the cutoff: what it created before its deletion is older than the cutoff, swept above.
+  const tenants = await models.Tenant.find({ state: 'deleted', deletedAt: { $lt: cutoff } }).select({ _id: 1 }).lean();
+  for (const tenant of tenants) {
+    await models.ApiKey.deleteMany({ tenantId: tenant._id });
+    await models.Tenant.deleteOne({ _id: tenant._id });
+  }
   // Rate-limit slots long past (a TTL index does it where there is one).
   await sweepExpired(models.WebhookRateSlot.collection, 'expiresAt', 0, now);
   await sweepExpired(models.WebhookCircuitClaim.collection, 'expiresAt', 0, now);
-  return { deliveries, events };
+  return { deliveries, events, tenants: tenants.length };
 }
 
 /** Sweeps now and every `everyMs`, in the background; clear the timer it returns to stop. */
 export function startRetentionSweep(models: Models, retentionDays: number, logger: Logger, everyMs = RETENTION_SWEEP_EVERY_MS): NodeJS.Timeout {
   const sweep = () =>
     sweepRetention(models, retentionDays).then(
-      (deleted) => (deleted.deliveries || deleted.events) && logger.info({ ...deleted, retentionDays }, 'expired deliveries and events swept'),
+      (deleted) => (deleted.deliveries || deleted.events || deleted.tenants) && logger.info({ ...deleted, retentionDays }, 'expired deliveries and events swept'),
       (err: unknown) => logger.warn({ err }, 'retention sweep failed; will try again'),
     );
   void sweep();

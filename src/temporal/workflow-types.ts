@@ -7,4 +7,5 @@ export const WORKFLOW_TYPES = {
   delivery: 'DeliveryWorkflow',
   requeue: 'RequeueWorkflow',
   fifoSequencer: 'FifoSequencerWorkflow',
+  tenantDeletion: 'TenantDeletionWorkflow',
 } as const;

@@ -61,6 +61,17 @@ describe('database indexes', () => {
     await models.ApiKey.collection.insertMany(
       Array.from({ length: 1000 }, (_, i) => ({ _id: `key_${i}`, tenantId: `ten_${i % TENANTS}`, lookup: `lk_${i}`, hash: 'h', revokedAt: null })) as never[],
     );
+    await models.Tenant.collection.insertMany(
+      Array.from({ length: 1000 }, (_, i) => ({
+        _id: `ten_${i}`,
+        name: `Tenant ${i}`,
+        nameKey: `tenant ${i}`,
+        state: i % 10 === 9 ? 'deleted' : 'live',
+        deletedAt: i % 10 === 9 ? new Date() : null,
+        createdAt: new Date(now - i * 1000),
+        updatedAt: new Date(now - i * 1000),
+      })) as never[],
+    );
     await models.Event.collection.insertMany(
       Array.from({ length: 1000 }, (_, i) => ({
         _id: eventKey(`ten_${i % TENANTS}`, `evt_${i}`),
@@ -148,6 +159,8 @@ describe('database indexes', () => {
       { acceptedAt: -1, eventId: -1 },
     ],
     ["an event's deliveries' statuses, for its counts (events/event-list.ts)", 'deliveries', { tenantId: 'ten_7', eventId: 'evt_7' }, null],
+    ['admin tenant list page (api/routes/admin-tenants.ts)', 'tenants', { state: 'live' }, { createdAt: -1, _id: -1 }],
+    ['admin tenant search by name (api/routes/admin-tenants.ts)', 'tenants', { state: 'live', nameKey: { $regex: '^tenant 12' } }, { createdAt: -1, _id: -1 }],
   ];
 
   it.each(hotQueries)('%s uses an index', async (_name, collection, filter, sort) => {

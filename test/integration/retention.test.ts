@@ -91,7 +91,7 @@ describe('retention (RETENTION_DAYS)', () => {
 
     // Ended: nothing needs it any more.
     await eventually(async () => ((await ctx.harness.models.Delivery.findById(id).lean())?.status === 'delivered' ? true : undefined), 30_000, 'the delivery recorded');
-    expect(await sweepRetention(ctx.harness.models, DAYS)).toEqual({ deliveries: 1, events: 1 });
+    expect(await sweepRetention(ctx.harness.models, DAYS)).toEqual({ deliveries: 1, events: 1, tenants: 0 });
     expect((await ctx.harness.call('GET', `/v1/events/${eventId}`, { token: apiKey })).status).toBe(404);
   });
 

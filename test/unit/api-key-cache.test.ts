@@ -24,6 +24,21 @@ describe('API key cache', () => {
     expect([cache.get('lookup'), cache.get('other')]).toEqual([undefined, other]);
   });
 
+  it('drops a deleted tenant\'s keys at once, and caches none of its keys read before the deletion, for its time', () => {
+    const cache = new ApiKeyCache(10_000, 10, clock);
+    const second = { ...key, keyId: 'key_2' };
+    const other = { keyId: 'key_3', tenantId: 'ten_2', hash: 'h' };
+    cache.set('lookup', key);
+    cache.set('other', other);
+    cache.revokeTenant('ten_1');
+    // A request that read its key before the deletion, answered after it, is not cached.
+    cache.set('second', second);
+    expect([cache.get('lookup'), cache.get('second'), cache.get('other')]).toEqual([undefined, undefined, other]);
+    clock.t += 10_001;
+    cache.set('second', second);
+    expect(cache.get('second')).toEqual(second);
+  });
+
   it('keeps nothing when its time is 0, and no more than its size, the least recently used going first', () => {
     const off = new ApiKeyCache(0, 10, clock);
     off.set('lookup', key);

@@ -7,7 +7,10 @@ import {
   apiKeyParamsSchema,
   tenantCreatedResponseSchema,
   tenantInputSchema,
+  tenantListQuerySchema,
+  tenantListResponseSchema,
   tenantParamsSchema,
+  tenantResponseSchema,
 } from '../schemas/admin';
 import {
   deliveryActionResponseSchema,
@@ -111,6 +114,47 @@ export const OPERATIONS: Operation[] = [
     auth: 'admin',
     body: tenantInputSchema,
     responses: { 201: { description: 'Created.', schema: tenantCreatedResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/tenants',
+    summary: 'List live tenants, newest first; `name` finds those whose name starts with it, ignoring case',
+    tag: 'admin',
+    auth: 'admin',
+    query: tenantListQuerySchema,
+    responses: { 200: { description: 'A page of tenants.', schema: tenantListResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/tenants/{tenantId}',
+    summary: 'Read a tenant (a deleted one is 404)',
+    tag: 'admin',
+    auth: 'admin',
+    params: tenantParamsSchema,
+    responses: { 200: { description: 'The tenant.', schema: tenantResponseSchema } },
+  },
+  {
+    method: 'patch',
+    path: '/v1/admin/tenants/{tenantId}',
+    summary: 'Rename a tenant (a deleted one is 404)',
+    tag: 'admin',
+    auth: 'admin',
+    params: tenantParamsSchema,
+    body: tenantInputSchema,
+    responses: { 200: { description: 'The renamed tenant.', schema: tenantResponseSchema } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/admin/tenants/{tenantId}',
+    summary:
+      'Delete a tenant: its API keys, portal links and sessions stop working at once (on the other API processes within API_KEY_CACHE_SECONDS), its sources\' ingest URLs answer 404, ' +
+      'its webhooks are deleted so nothing more is sent, and its retrying deliveries end canceled within seconds (a durable TenantDeletionWorkflow); ' +
+      'its events and deliveries stay until the retention sweep (RETENTION_DAYS) deletes them at their usual time, and the tenant\'s record RETENTION_DAYS after its deletion. ' +
+      'A deleted tenant is 404 on every other admin route and absent from the list; DELETE again is 204 and runs the cleanup again',
+    tag: 'admin',
+    auth: 'admin',
+    params: tenantParamsSchema,
+    responses: noContent,
   },
   {
     method: 'post',

@@ -2,12 +2,13 @@ import { Router } from 'express';
 import { API_KEY_PREFIX, issueApiKey } from '../../crypto/api-key';
 import { newId } from '../../ids';
 import type { Models } from '../../models';
+import { tenantNameKey } from '../../models/tenant';
 import type { ApiKeyCache } from '../api-key-cache';
 import { notFound } from '../errors';
 import { apiKeyParamsSchema, tenantInputSchema, tenantParamsSchema } from '../schemas/admin';
 import { route } from '../validate';
 
-/** `/v1/admin/*`: tenants and their API keys. Mounted behind adminAuth. */
+/** `/v1/admin/*`: creating tenants, and their API keys (admin-tenants.ts lists, renames and deletes them). Mounted behind adminAuth. */
 export function adminRouter(models: Models, apiKeys: ApiKeyCache): Router {
   const router = Router();
 
@@ -19,13 +20,13 @@ export function adminRouter(models: Models, apiKeys: ApiKeyCache): Router {
   }
 
   async function requireTenant(tenantId: string): Promise<void> {
-    if (!(await models.Tenant.exists({ _id: tenantId }))) throw notFound('tenant');
+    if (!(await models.Tenant.exists({ _id: tenantId, state: 'live' }))) throw notFound('tenant');
   }
 
   router.post(
     '/tenants',
     route({ body: tenantInputSchema }, async ({ body }, _req, res) => {
-      const tenant = await models.Tenant.create({ _id: newId('ten'), name: body.name });
+      const tenant = await models.Tenant.create({ _id: newId('ten'), name: body.name, nameKey: tenantNameKey(body.name), state: 'live' });
       const key = await createApiKey(tenant._id);
       res.status(201).json({
         tenant: { id: tenant._id, name: tenant.name, createdAt: tenant.createdAt.toISOString() },

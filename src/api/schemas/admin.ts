@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cursorSchema } from '../list-cursor';
 import { storedText } from './stored-text';
 
 const timestamp = z.iso.datetime();
@@ -25,4 +26,30 @@ export const apiKeyListResponseSchema = z.strictObject({
       revokedAt: timestamp.nullable(),
     }),
   ),
+});
+
+/** A tenant as the admin routes show it. */
+export const tenantSchema = z.strictObject({
+  id: z.string().regex(/^ten_/),
+  name: z.string(),
+  createdAt: timestamp,
+  updatedAt: timestamp.meta({ description: 'Its last rename (its creation if never renamed).' }),
+});
+
+export const tenantResponseSchema = z.strictObject({ tenant: tenantSchema });
+
+export const tenantListQuerySchema = z.strictObject({
+  name: storedText()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .meta({ description: 'Tenants whose name starts with this, ignoring case (`acme` finds `Acme Corp`, not `Big Acme`).' }),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: cursorSchema.optional(),
+});
+
+export const tenantListResponseSchema = z.strictObject({
+  tenants: z.array(tenantSchema).meta({ description: 'Live tenants (never deleted ones), newest first.' }),
+  nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
 });
