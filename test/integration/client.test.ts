@@ -70,6 +70,42 @@ describe('the typed client against the real stack (the README walk-through)', ()
     expect(failing.requests.filter((r) => r.path === '/orders')).toHaveLength(3);
   });
 
+  it('reads the event list and the delivery log, and recovers a webhook\'s failed deliveries as an operation', async () => {
+    const failing = ctx.receivers[1];
+    failing.respondWith({ status: 503 });
+    const since = new Date(Date.now() - 1000).toISOString();
+    const webhook = await client.createWebhook({ url: failing.url('/ledger'), events: ['ledger.*'], retrySchedule: ['1s'] });
+    const { id: eventId } = await client.sendEvent({ type: 'ledger.closed', data: { day: 1 } });
+    const failed = await eventually(async () => (await client.listDeliveries({ webhookId: webhook.id, status: 'failed' })).deliveries[0], 30_000, 'the failed delivery in the log');
+    expect(failed).toMatchObject({ eventId, webhookId: webhook.id, status: 'failed' });
+    const { events } = await client.listEvents({ type: 'ledger.closed' });
+    expect(events).toEqual([expect.objectContaining({ id: eventId, deliveries: expect.objectContaining({ total: 1, failed: 1 }) })]);
+
+    failing.respondWith({ status: 200 });
+    const { operationId } = await client.recoverWebhook(webhook.id, { since });
+    const done = await eventually(async () => {
+      const operation = await client.getOperation(operationId);
+      return operation.status === 'completed' ? operation : undefined;
+    }, 30_000, 'the recover');
+    expect(done).toMatchObject({ type: 'recover', progress: { matched: 1, requeued: 1, skipped: 0, errors: 0 } });
+    await eventually(async () => ((await client.getDelivery(failed.id)).status === 'delivered' ? true : undefined), 30_000, 'the recovered delivery');
+    expect(failing.requests.filter((r) => r.path === '/ledger').map((r) => r.headers['webhook-id'])).toEqual([failed.id, failed.id, failed.id]);
+  });
+
+  it('administers tenants: find by name, rename, delete (its key is refused at once)', async () => {
+    const admin = new WebhookClient({ baseUrl: ctx.harness.baseUrl, token: ctx.harness.adminToken });
+    const created = await admin.createTenant({ name: `Zebra client ${Date.now()}` });
+    const found = await admin.listTenants({ name: 'zebra client' });
+    expect(found.tenants.map((t) => t.id)).toContain(created.tenant.id);
+    expect(await admin.renameTenant(created.tenant.id, 'Zebra renamed')).toMatchObject({ id: created.tenant.id, name: 'Zebra renamed' });
+    expect(await admin.getTenant(created.tenant.id)).toMatchObject({ name: 'Zebra renamed' });
+    const zebra = new WebhookClient({ baseUrl: ctx.harness.baseUrl, token: created.apiKey });
+    await zebra.listWebhooks();
+    await admin.deleteTenant(created.tenant.id);
+    await expect(zebra.listWebhooks()).rejects.toMatchObject({ status: 401 });
+    await expect(admin.getTenant(created.tenant.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
+  });
+
   it('sends an event again as the same event: accepted once, fanned out once', async () => {
     const [receiver] = ctx.receivers;
     const webhook = await client.createWebhook({ url: receiver.url('/once'), events: ['once.*'] });

@@ -33,11 +33,22 @@ export type IdentifiedEvent = NewEvent & { id: string };
 export type BatchAcceptedEvent = ResponseBody<'/v1/events/batch', 'post', 202>['events'][number];
 export type EventWithDeliveries = ResponseBody<'/v1/events/{id}', 'get', 200>;
 export type EventQuery = Query<'/v1/events/{id}', 'get'>;
+export type EventList = ResponseBody<'/v1/events', 'get', 200>;
+export type EventListQuery = Query<'/v1/events', 'get'>;
 
 export type DeliveryList = ResponseBody<'/v1/webhooks/{id}/deliveries', 'get', 200>;
 export type DeliveryListQuery = Query<'/v1/webhooks/{id}/deliveries', 'get'>;
 export type Delivery = ResponseBody<'/v1/deliveries/{id}', 'get', 200>['delivery'];
 export type DeliveryAction = ResponseBody<'/v1/deliveries/{id}/retry', 'post', 202>;
+export type DeliveryLog = ResponseBody<'/v1/deliveries', 'get', 200>;
+export type DeliveryLogQuery = Query<'/v1/deliveries', 'get'>;
+
+export type RecoverWindow = RequestBody<'/v1/webhooks/{id}/recover', 'post'>;
+export type OperationStarted = ResponseBody<'/v1/webhooks/{id}/recover', 'post', 202>;
+export type Operation = ResponseBody<'/v1/operations/{id}', 'get', 200>['operation'];
 
 export type NewTenant = RequestBody<'/v1/admin/tenants', 'post'>;
 export type CreatedTenant = ResponseBody<'/v1/admin/tenants', 'post', 201>;
+export type Tenant = ResponseBody<'/v1/admin/tenants/{tenantId}', 'get', 200>['tenant'];
+export type TenantList = ResponseBody<'/v1/admin/tenants', 'get', 200>;
+export type TenantListQuery = Query<'/v1/admin/tenants', 'get'>;

@@ -13,13 +13,23 @@ import type {
   DeliveryAction,
   DeliveryList,
   DeliveryListQuery,
+  DeliveryLog,
+  DeliveryLogQuery,
+  EventList,
+  EventListQuery,
   EventQuery,
   EventWithDeliveries,
   IdentifiedEvent,
   NewEvent,
   NewTenant,
   NewWebhook,
+  Operation,
+  OperationStarted,
+  RecoverWindow,
   SecretRotation,
+  Tenant,
+  TenantList,
+  TenantListQuery,
   Webhook,
   WebhookList,
   WebhookListQuery,
@@ -130,6 +140,25 @@ export class WebhookClient {
     return this.get('/v1/events/{id}', { params: { path: { id }, query } });
   }
 
+  /** The tenant's events, newest first, each with its deliveries' counts by status, a page at a time (`nextCursor`). */
+  listEvents(query: EventListQuery = {}): Promise<EventList> {
+    return this.get('/v1/events', { params: { query } });
+  }
+
+  /** The tenant-wide delivery log, newest first, a page at a time (`nextCursor`). */
+  listDeliveries(query: DeliveryLogQuery = {}): Promise<DeliveryLog> {
+    return this.get('/v1/deliveries', { params: { query } });
+  }
+
+  /** Requeues the webhook's failed deliveries of the window, as a durable operation (see getOperation). */
+  recoverWebhook(webhookId: string, window: RecoverWindow): Promise<OperationStarted> {
+    return this.post('/v1/webhooks/{id}/recover', { params: { path: { id: webhookId } }, body: window });
+  }
+
+  async getOperation(id: string): Promise<Operation> {
+    return (await this.get('/v1/operations/{id}', { params: { path: { id } } })).operation;
+  }
+
   /** A webhook's deliveries, newest first, a page at a time (`nextCursor`). */
   listWebhookDeliveries(webhookId: string, query: DeliveryListQuery = {}): Promise<DeliveryList> {
     return this.get('/v1/webhooks/{id}/deliveries', { params: { path: { id: webhookId }, query } });
@@ -156,6 +185,24 @@ export class WebhookClient {
   /** Admin: a tenant and its first API key (shown once). Needs the admin token. */
   createTenant(tenant: NewTenant): Promise<CreatedTenant> {
     return this.post('/v1/admin/tenants', { body: tenant });
+  }
+
+  /** Admin: live tenants, newest first, a page at a time; `name` matches a prefix in any case. */
+  listTenants(query: TenantListQuery = {}): Promise<TenantList> {
+    return this.get('/v1/admin/tenants', { params: { query } });
+  }
+
+  async getTenant(id: string): Promise<Tenant> {
+    return (await this.get('/v1/admin/tenants/{tenantId}', { params: { path: { tenantId: id } } })).tenant;
+  }
+
+  async renameTenant(id: string, name: string): Promise<Tenant> {
+    return (await this.patch('/v1/admin/tenants/{tenantId}', { params: { path: { tenantId: id } }, body: { name } })).tenant;
+  }
+
+  /** Admin: deletes a tenant (its keys stop at once, its retrying deliveries end canceled). */
+  async deleteTenant(id: string): Promise<void> {
+    await this.delete('/v1/admin/tenants/{tenantId}', { params: { path: { tenantId: id } } });
   }
 
   /**

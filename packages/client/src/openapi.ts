@@ -95,7 +95,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List live tenants, newest first; `name` finds those whose name starts with it, ignoring case */
+        get: operations["getV1AdminTenants"];
         put?: never;
         /** Create a tenant and its first API key (shown once) */
         post: operations["postV1AdminTenants"];
@@ -103,6 +104,25 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a tenant (a deleted one is 404) */
+        get: operations["getV1AdminTenantsTenantId"];
+        put?: never;
+        post?: never;
+        /** Delete a tenant: its API keys, portal links and sessions stop working at once (on the other API processes within API_KEY_CACHE_SECONDS), its sources' ingest URLs answer 404, its webhooks are deleted so nothing more is sent, and its retrying deliveries end canceled within seconds (a durable TenantDeletionWorkflow); its events and deliveries stay until the retention sweep (RETENTION_DAYS) deletes them at their usual time, and the tenant's record RETENTION_DAYS after its deletion. A deleted tenant is 404 on every other admin route and absent from the list; DELETE again is 204 and runs the cleanup again */
+        delete: operations["deleteV1AdminTenantsTenantId"];
+        options?: never;
+        head?: never;
+        /** Rename a tenant (a deleted one is 404) */
+        patch: operations["patchV1AdminTenantsTenantId"];
         trace?: never;
     };
     "/v1/admin/tenants/{tenantId}/api-keys": {
@@ -763,6 +783,147 @@ export interface operations {
             };
         };
     };
+    getV1AdminTenants: {
+        parameters: {
+            query?: {
+                /** @description Tenants whose name starts with this, ignoring case (`acme` finds `Acme Corp`, not `Big Acme`). */
+                name?: string;
+                limit?: number;
+                /** @description Opaque: the `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of tenants. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Live tenants (never deleted ones), newest first. */
+                        tenants: {
+                            id: string;
+                            name: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description Its last rename (its creation if never renamed).
+                             */
+                            updatedAt: string;
+                        }[];
+                        /** @description Pass as `cursor` for the next page; null on the last. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input; `details` names each field path. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Missing, unknown or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description A tenant API key on an admin route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+    };
     postV1AdminTenants: {
         parameters: {
             query?: never;
@@ -839,6 +1000,500 @@ export interface operations {
             };
             /** @description A tenant API key on an admin route. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Body over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getV1AdminTenantsTenantId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenant: {
+                            id: string;
+                            name: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description Its last rename (its creation if never renamed).
+                             */
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input; `details` names each field path. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Missing, unknown or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description A tenant API key on an admin route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Not found, or owned by another tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteV1AdminTenantsTenantId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `details` names each field path. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Missing, unknown or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description A tenant API key on an admin route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Not found, or owned by another tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    patchV1AdminTenantsTenantId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The renamed tenant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tenant: {
+                            id: string;
+                            name: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description Its last rename (its creation if never renamed).
+                             */
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input; `details` names each field path. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Missing, unknown or revoked credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description A tenant API key on an admin route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                            code: string;
+                            message: string;
+                            /** @description One entry per invalid field. */
+                            details: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Not found, or owned by another tenant. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
