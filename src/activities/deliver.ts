@@ -162,9 +162,7 @@ export function deliverActivity(deps: DeliverDeps) {
       const circuit = await deps.breakers.gate(webhook).catch(ownFailure);
       if (!circuit.go) waitForCircuit(circuit, webhook, event);
       if (webhook.rateLimitPerSecond) {
-        await waitForRateLimit(webhook.rateLimitPerSecond);
-        // It may have waited seconds for its slot: a webhook deleted meanwhile (or its tenant) gets nothing.
-        if (!(await models.Webhook.exists({ _id: webhook._id, tenantId: webhook.tenantId }).catch(ownFailure))) return await cancelDelivery('the webhook was deleted');
+        if ((await waitForRateLimit(webhook)) === 'gone') return await cancelDelivery('the webhook was deleted');
       }
       // Canceled before the request: nothing is sent.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
@@ -220,15 +218,21 @@ export function deliverActivity(deps: DeliverDeps) {
      * when it is near, else the activity is retried shortly before it (`RateLimited`: no request,
      * no attempt spent), the slot staying reserved for this delivery meanwhile.
      */
-    async function waitForRateLimit(perSecond: number): Promise<void> {
-      const owner = { deliveryId: input.deliveryId, webhookId: input.webhookId, perSecond };
+    async function waitForRateLimit(webhook: WebhookDoc): Promise<'go' | 'gone'> {
+      const owner = { deliveryId: input.deliveryId, webhookId: input.webhookId, perSecond: webhook.rateLimitPerSecond as number };
+      let gone = false;
       const sleep = async (ms: number) => {
         rateLimitWaits.inc({ wait: 'sleep' });
         const canceled = await context.sleep(ms).then(() => false, () => true);
         if (canceled) throw new CancelledFailure('canceled before the attempt was sent', [previous]);
+        // Deleted while it waited (or its tenant): nothing is sent. Read before the slot's lateness
+        // is judged, so a slow read makes it take a later slot, never leave late in a bunch.
+        gone = !(await models.Webhook.exists({ _id: webhook._id, tenantId: webhook.tenantId }));
+        if (gone) throw new Error('the webhook was deleted');
       };
-      const waitMs = await waitForSlot(models, owner, RATE_WAIT_IN_ACTIVITY_MS, sleep).catch(ownFailure);
-      if (!waitMs) return;
+      const waitMs = await waitForSlot(models, owner, RATE_WAIT_IN_ACTIVITY_MS, sleep).catch((err: unknown) => (gone ? 0 : ownFailure(err)));
+      if (gone) return 'gone';
+      if (!waitMs) return 'go';
       const nextRetryDelay = rateRetryDelayMs(waitMs);
       log.info('waiting for the webhook\'s rate limit; tried again at its slot without spending an attempt', { ...logContext, waitMs, nextRetryDelay });
       rateLimitWaits.inc({ wait: 'retry' });
