@@ -1,8 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { apiKeyModel } from './api-key';
 import { deliveryModel } from './delivery';
-import { backfillCreatedHour } from './delivery-hour-backfill';
-import { backfillAcceptedHour } from './event-hour-backfill';
+import { backfillAcceptedHour, backfillCreatedHour } from './hour-backfill';
 import { dropExpiryIndex, ensureExpiryIndex } from './expiry-index';
 import { eventModel } from './event';
 import { fifoEntryModel } from './fifo-entry';

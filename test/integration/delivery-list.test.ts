@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import { listDeliveries, type DeliveryFilter, type DeliveryPosition } from '../../src/delivery-records/delivery-list';
 import { connectMongo, type Models } from '../../src/models';
-import { backfillCreatedHour } from '../../src/models/delivery-hour-backfill';
+import { backfillCreatedHour } from '../../src/models/hour-backfill';
 import { createdHourOf } from '../../src/models/delivery';
 import { testStack, uniqueName } from '../support/stack';
 

@@ -4,7 +4,7 @@ import { eventListResponseSchema } from '../../src/api/schemas/event';
 import { listEvents, type EventPosition } from '../../src/events/event-list';
 import { connectMongo, type Models } from '../../src/models';
 import { acceptedHourOf, eventKey } from '../../src/models/event';
-import { backfillAcceptedHour } from '../../src/models/event-hour-backfill';
+import { backfillAcceptedHour } from '../../src/models/hour-backfill';
 import { eventually, testStack, uniqueName } from '../support/stack';
 import { expectError, pathsOf, valid } from '../support/shapes';
 import { useHarness } from '../support/use-harness';
