@@ -188,6 +188,8 @@ describe('event and delivery logs', () => {
       ['/v1/deliveries', 'cursor=-1.dlv_x', ['query.cursor']],
       ['/v1/deliveries', 'webhook=wh_x', ['query.webhook']],
       ['/v1/deliveries', 'eventId=a%20b', ['query.eventId']],
+      // One webhook's list takes the same window.
+      ['/v1/webhooks/wh_unknown/deliveries', 'since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z', ['query.until']],
     ];
     for (const [path, query, paths] of cases) {
       const res = await get(`${path}?${query}`);

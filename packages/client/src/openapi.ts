@@ -4635,9 +4635,9 @@ export interface operations {
                 status?: "pending" | "retrying" | "delivered" | "failed" | "canceled";
                 /** @description Deliveries of events of exactly this type. */
                 eventType?: string;
-                /** @description Deliveries started at or after this time. */
+                /** @description Deliveries started at or after this time (ISO 8601). */
                 since?: string;
-                /** @description Deliveries started before this time. */
+                /** @description Deliveries started before this time (ISO 8601); later than `since`. */
                 until?: string;
                 limit?: number;
                 /** @description Opaque: the `nextCursor` of the previous page. */
@@ -5335,10 +5335,6 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "pending" | "retrying" | "delivered" | "failed" | "canceled";
-                /** @description Deliveries to this webhook only. */
-                webhookId?: string;
-                /** @description This event's deliveries only (as `GET /v1/events/{id}` lists them, without their attempts). */
-                eventId?: string;
                 /** @description Deliveries of events of exactly this type. */
                 eventType?: string;
                 /** @description Deliveries started at or after this time (ISO 8601). */
@@ -5348,6 +5344,10 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque: the `nextCursor` of the previous page. */
                 cursor?: string;
+                /** @description Deliveries to this webhook only. */
+                webhookId?: string;
+                /** @description This event's deliveries only (as `GET /v1/events/{id}` lists them, without their attempts). */
+                eventId?: string;
             };
             header?: never;
             path?: never;

@@ -7,8 +7,7 @@ import { requeues } from '../../metrics/metrics';
 import type { Models } from '../../models';
 import { ApiError, notFound } from '../errors';
 import { deliveryIdParamsSchema, deliveryLogQuerySchema } from '../schemas/delivery';
-import { encodeCursor } from '../list-cursor';
-import { listDeliveries } from '../../delivery-records/delivery-list';
+import { deliveryPage } from '../delivery-page';
 import { route } from '../validate';
 
 /** `/v1/deliveries`: the tenant's delivery log; `/v1/deliveries/{id}`: one delivery, its retry, resend and cancellation. */
@@ -18,21 +17,7 @@ export function deliveriesRouter(temporal: Client, models: Models, taskQueue: st
   router.get(
     '/',
     route({ query: deliveryLogQuerySchema }, async ({ query }, _req, res) => {
-      const page = await listDeliveries(
-        models,
-        {
-          tenantId: res.locals.tenantId as string,
-          webhookId: query.webhookId,
-          eventId: query.eventId,
-          status: query.status,
-          eventType: query.eventType,
-          since: query.since ? new Date(query.since) : undefined,
-          until: query.until ? new Date(query.until) : undefined,
-        },
-        query.limit,
-        query.cursor,
-      );
-      res.json({ deliveries: page.deliveries, nextCursor: page.next && encodeCursor(page.next) });
+      res.json(await deliveryPage(models, { tenantId: res.locals.tenantId as string, webhookId: query.webhookId, eventId: query.eventId }, query));
     }),
   );
 

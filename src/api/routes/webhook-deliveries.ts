@@ -1,8 +1,7 @@
 import { Router } from 'express';
-import { listDeliveries } from '../../delivery-records/delivery-list';
+import { deliveryPage } from '../delivery-page';
 import type { Models } from '../../models';
 import { notFound } from '../errors';
-import { encodeCursor } from '../list-cursor';
 import { webhookDeliveriesQuerySchema } from '../schemas/delivery';
 import { webhookIdParamsSchema } from '../schemas/webhook';
 import { route } from '../validate';
@@ -17,22 +16,10 @@ export function webhookDeliveriesRouter(models: Models): Router {
       // The webhook's existence and the page are read together; the page is only shown if it exists.
       const [exists, page] = await Promise.all([
         models.Webhook.exists({ _id: params.id, tenantId }),
-        listDeliveries(
-          models,
-          {
-            tenantId,
-            webhookId: params.id,
-            status: query.status,
-            eventType: query.eventType,
-            since: query.since ? new Date(query.since) : undefined,
-            until: query.until ? new Date(query.until) : undefined,
-          },
-          query.limit,
-          query.cursor,
-        ),
+        deliveryPage(models, { tenantId, webhookId: params.id }, query),
       ]);
       if (!exists) throw notFound('webhook');
-      res.json({ deliveries: page.deliveries, nextCursor: page.next && encodeCursor(page.next) });
+      res.json(page);
     }),
   );
   return router;

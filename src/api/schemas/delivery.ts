@@ -20,25 +20,24 @@ export const deliverySummarySchema = z.strictObject({
   completedAt: z.string().nullable(),
 });
 
-export const webhookDeliveriesQuerySchema = z.strictObject({
+/** What every deliveries list filters and pages on. */
+const deliveryListFields = {
   status: deliveryStatusSchema.optional(),
   eventType: eventTypeSchema.optional().meta({ description: 'Deliveries of events of exactly this type.' }),
-  since: z.iso.datetime({ offset: true }).optional().meta({ description: 'Deliveries started at or after this time.' }),
-  until: z.iso.datetime({ offset: true }).optional().meta({ description: 'Deliveries started before this time.' }),
+  ...timeWindowFields('Deliveries started'),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: cursorSchema.optional(),
-});
+};
+
+/** `GET /v1/webhooks/{id}/deliveries`: one webhook's deliveries. */
+export const webhookDeliveriesQuerySchema = z.strictObject(deliveryListFields).refine(...untilAfterSince);
 
 /** `GET /v1/deliveries`: the tenant's delivery log. */
 export const deliveryLogQuerySchema = z
   .strictObject({
-    status: deliveryStatusSchema.optional(),
+    ...deliveryListFields,
     webhookId: z.string().min(1).max(64).optional().meta({ description: 'Deliveries to this webhook only.' }),
     eventId: eventIdSchema.optional().meta({ description: "This event's deliveries only (as `GET /v1/events/{id}` lists them, without their attempts)." }),
-    eventType: eventTypeSchema.optional().meta({ description: 'Deliveries of events of exactly this type.' }),
-    ...timeWindowFields('Deliveries started'),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
-    cursor: cursorSchema.optional(),
   })
   .refine(...untilAfterSince);
 
