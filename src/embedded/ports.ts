@@ -1,7 +1,28 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+
+/**
+ * The ports below the system's ephemeral range: a port chosen there cannot become the local end of
+ * an outgoing connection between being chosen and being bound (in a CI run the dev server once
+ * exited on one taken that way), as one the system hands out for `listen(0)` can.
+ */
+function listeningRange(): [from: number, to: number] | undefined {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return low > 12_000 ? [10_000, low - 1] : undefined;
+  } catch {
+    return undefined; // not Linux: take what the system hands out
+  }
+}
+
+const LISTENING_RANGE = listeningRange();
 
 /** A port that was free on 127.0.0.1 a moment ago. */
 export function freePort(): Promise<number> {
+  return LISTENING_RANGE ? freePortIn(...LISTENING_RANGE) : anyFreePort();
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
