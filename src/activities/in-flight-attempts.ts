@@ -13,11 +13,12 @@ export interface SentAttempt {
 
 /**
  * A request that was not sent: its webhook's transformation canceled it (`inactive`), or, scheduled
- * for its rate-limit slot, when the slot came its webhook was deleted or disabled (`inactive`), its circuit breaker open, its slot missed (`rate`), or a part
- * of the service failing (`own`). `waitMs`: the circuit's wait.
+ * for its rate-limit slot, when the slot came its webhook was deleted or disabled (`inactive`), its
+ * circuit breaker open, its slot missed (`rate`), a part of the service failing (`own`), or the
+ * slot's request claimed by another holder (`elsewhere`). `waitMs`: the circuit's wait.
  */
 export interface NotSent {
-  notSent: 'inactive' | 'circuit' | 'rate' | 'own';
+  notSent: 'inactive' | 'circuit' | 'rate' | 'own' | 'elsewhere';
   reason: string;
   waitMs?: number;
 }

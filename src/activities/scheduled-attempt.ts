@@ -1,6 +1,6 @@
 import { CIRCUIT_OPEN_REASON } from '../delivery/circuit-breaker';
 import { OWN_FAILURE_REASON } from '../delivery/failure-types';
-import { markSlotSent, RATE_LIMITED_REASON, RATE_SLOT_LATE_MS, slotKey } from '../delivery/rate-limit';
+import { claimSlotSend, RATE_LIMITED_REASON, RATE_SLOT_LATE_MS, slotKey } from '../delivery/rate-limit';
 import type { EventDoc } from '../models/event';
 import type { WebhookDoc } from '../models/webhook';
 import type { HeldAttempt, SentAttempt } from './in-flight-attempts';
@@ -15,6 +15,9 @@ export interface ScheduledRequest {
   perSecond: number;
 }
 
+/** Why a scheduled request did not leave from here: its slot's send was claimed by another holder. */
+export const SENT_ELSEWHERE_REASON = "the slot's request was sent by another holder of the slot";
+
 /** How long before its slot a scheduled request reads its webhook, asks its breaker and marks its slot: none of that may make it late. */
 export const SLOT_PREPARE_LEAD_MS = 500;
 
@@ -24,8 +27,8 @@ export const SLOT_PREPARE_LEAD_MS = 500;
  * slot is missed. A little before the slot, the webhook is read again (deleted or disabled
  * meanwhile: not sent), its circuit breaker asked, and the slot marked sent, so that a worker
  * settling it elsewhere (this one lost) knows an attempt may have been made (lost between the
- * mark and the slot, it counts one that was not); then the request leaves in its slot, or not at
- * all if this process stalled past it. `whenAnswered` does what a late outcome leaves behind
+ * mark and the slot, it counts one that was not), and a second holder of the slot sends nothing;
+ * then the request leaves in its slot, or not at all if this process stalled past it. `whenAnswered` does what a late outcome leaves behind
  * (first-attempt.ts).
  */
 export async function sendInSlot(deps: AttemptDeps, request: ScheduledRequest, whenAnswered: (webhook: WebhookDoc, sent: SentAttempt) => Promise<SentAttempt>): Promise<HeldAttempt> {
@@ -41,7 +44,7 @@ export async function sendInSlot(deps: AttemptDeps, request: ScheduledRequest, w
     }
     const circuit = await deps.breakers.gate(webhook, { probe: false });
     if (!circuit.go) return { notSent: 'circuit', reason: CIRCUIT_OPEN_REASON, waitMs: circuit.waitMs };
-    await markSlotSent(deps.models, slotKey(webhookId, perSecond, at));
+    if (!(await claimSlotSend(deps.models, slotKey(webhookId, perSecond, at), at))) return { notSent: 'elsewhere', reason: SENT_ELSEWHERE_REASON };
     await until(at);
     if (Date.now() - at > RATE_SLOT_LATE_MS) return { notSent: 'rate', reason: RATE_LIMITED_REASON };
     const sent = await sendAttempt(deps, { deliveryId, webhook, event, attempt: 1 });

@@ -5,7 +5,7 @@ import type { WebhookDoc } from '../models/webhook';
 import { deliverFirstAttemptActivity, firstAttemptResult, RECORD_IN_BATCH_MS, type FirstAttemptDeps } from './first-attempt';
 import type { HeldEndRecord } from './held-end-record';
 import { endsThere } from '../delivery/first-attempt-outcomes';
-import { IN_FLIGHT_UNKNOWN, type NotSent } from './in-flight-attempts';
+import { IN_FLIGHT_UNKNOWN, type HeldAttempt, type NotSent } from './in-flight-attempts';
 import { openAttemptRecord } from '../delivery/attempt-log';
 import { OWN_FAILURE_REASON } from '../delivery/failure-types';
 import { slotKey, slotSentAt } from '../delivery/rate-limit';
@@ -22,6 +22,10 @@ export interface HeldDelivery {
   /** Its request scheduled for this rate-limit slot by the worker that reserved it. */
   scheduled?: { at: number; perSecond: number };
 }
+
+/** A scheduled request this process did not send, for a reason of its own (not sent by another holder of its slot). */
+type NotSentHere = NotSent & { notSent: Exclude<NotSent['notSent'], 'elsewhere'> };
+const notSentHere = (held: HeldAttempt | undefined): held is NotSentHere => !!held && 'notSent' in held && held.notSent !== 'elsewhere';
 
 export interface SettleHeldInput extends EventRef {
   deliveries: HeldDelivery[];
@@ -46,7 +50,7 @@ export function settleHeldActivity(deps: FirstAttemptDeps & { recordHeldEnd: Hel
   const firstAttempt = deliverFirstAttemptActivity(deps, { rateWaitMs: RATE_WAIT_HELD_MS, liveWebhook: true });
 
   /** A scheduled request that was not sent, as the fan-out's result: ended, held again (its slot missed), or for its workflow. */
-  async function notSentResult(event: EventRef, { deliveryId, webhookId }: HeldDelivery, { notSent, reason, waitMs }: NotSent): Promise<FirstAttemptResult> {
+  async function notSentResult(event: EventRef, { deliveryId, webhookId }: HeldDelivery, { notSent, reason, waitMs }: NotSentHere): Promise<FirstAttemptResult> {
     switch (notSent) {
       case 'inactive':
         return { deliveryId, webhookId, outcome: 'inactive', attempt: null, reason };
@@ -61,14 +65,23 @@ export function settleHeldActivity(deps: FirstAttemptDeps & { recordHeldEnd: Hel
 
   /** A held request's answer: from this process, else the 2xx its process kept on the delivery, else unknown (or, scheduled and never marked sent, no attempt). */
   async function answerOf(event: EventRef, held: HeldDelivery): Promise<FirstAttemptResult> {
-    const { deliveryId, webhookId, inFlight, scheduled } = held;
+    const { deliveryId, webhookId } = held;
     const logContext = { deliveryId, eventId: event.eventId, webhookId, attempt: 1 };
     const webhook: Pick<WebhookDoc, '_id' | 'retrySchedule'> = deps.cache.webhook(event.tenantId, webhookId) ??
       (await deps.models.Webhook.findOne({ _id: webhookId, tenantId: event.tenantId }).select({ retrySchedule: 1 }).lean<WebhookDoc>()) ?? { _id: webhookId };
     const here = await deps.inFlight.take(deliveryId)?.catch(() => undefined);
-    if (here && 'notSent' in here) return await notSentResult(event, held, here);
-    if (here) return firstAttemptResult(deps, webhook, deliveryId, here, { ...logContext, held: true });
-    // Made by another process (this one restarted, or the fan-out moved): its 2xx was kept on the delivery.
+    if (notSentHere(here)) return await notSentResult(event, held, here);
+    if (here && !('notSent' in here)) return firstAttemptResult(deps, webhook, deliveryId, here, { ...logContext, held: true });
+    return await madeElsewhere(held, webhook, logContext);
+  }
+
+  /**
+   * A held request made by another process (this one restarted, the fan-out moved, or its batch was
+   * made again there and sent in the slot first): its 2xx was kept on the delivery, else its answer
+   * is unknown here (or, scheduled and never marked sent, no attempt was made).
+   */
+  async function madeElsewhere(held: HeldDelivery, webhook: Pick<WebhookDoc, '_id' | 'retrySchedule'>, logContext: Record<string, unknown>): Promise<FirstAttemptResult> {
+    const { deliveryId, webhookId, inFlight, scheduled } = held;
     const kept = await deps.models.Delivery.findById(deliveryId).select({ answered: 1 }).lean<{ answered?: AttemptRecord }>();
     if (kept?.answered) return { deliveryId, webhookId, outcome: 'delivered', attempt: kept.answered };
     const sentAt = scheduled ? await slotSentAt(deps.models, slotKey(webhookId, scheduled.perSecond, scheduled.at)) : null;

@@ -54,9 +54,21 @@ export function slotKey(webhookId: string, perSecond: number, at: number): strin
   return `${webhookId}:${perSecond}:${Math.round(at / slotIntervalMs(perSecond))}`;
 }
 
-/** Marks the slot's request as sent (just before it leaves): a worker settling it elsewhere counts the attempt. */
-export async function markSlotSent(models: Models, key: string): Promise<void> {
-  await models.WebhookRateSlot.updateOne({ _id: key }, { $set: { sentAt: new Date() } });
+/**
+ * Claims the send of the slot's request just before it leaves, and marks the slot sent (a worker
+ * settling it elsewhere, of either build, counts the attempt). False: the request was claimed by
+ * another holder of the same slot, and must not leave from here too.
+ */
+export async function claimSlotSend(models: Models, key: string, at: number): Promise<boolean> {
+  const sentAt = new Date();
+  try {
+    await models.WebhookRateSend.collection.insertOne({ _id: key as never, sentAt, expiresAt: new Date(at + SLOT_KEPT_MS) });
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+  await models.WebhookRateSlot.updateOne({ _id: key }, { $set: { sentAt } });
+  return true;
 }
 
 /** When the slot's request was sent, if it was marked so. */

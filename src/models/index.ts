@@ -8,7 +8,7 @@ import { fifoEntryModel } from './fifo-entry';
 import { portalLinkModel } from './portal-link';
 import { portalSessionModel } from './portal-session';
 import { sourceModel } from './source';
-import { webhookRatePaceModel, webhookRateSlotModel } from './rate-slot';
+import { webhookRatePaceModel, webhookRateSendModel, webhookRateSlotModel } from './rate-slot';
 import { tenantModel } from './tenant';
 import { backfillTenantListFields } from './tenant-name-backfill';
 import { webhookModel } from './webhook';
@@ -28,6 +28,7 @@ export function createModels(conn: Connection) {
     Delivery: deliveryModel(conn),
     WebhookRateSlot: webhookRateSlotModel(conn),
     WebhookRatePace: webhookRatePaceModel(conn),
+    WebhookRateSend: webhookRateSendModel(conn),
     WebhookCircuit: webhookCircuitModel(conn),
     WebhookCircuitClaim: webhookCircuitClaimModel(conn),
     FifoEntry: fifoEntryModel(conn),
@@ -57,6 +58,7 @@ export async function connectMongo(uri: string): Promise<MongoConnection> {
       ensureExpiryIndex(models.PortalSession.collection),
       // Without TTL indexes (FerretDB v1) the retention sweep deletes the expired ones.
       ensureExpiryIndex(models.WebhookRateSlot.collection),
+      ensureExpiryIndex(models.WebhookRateSend.collection),
       ensureExpiryIndex(models.WebhookCircuitClaim.collection),
       backfillCreatedHour(conn),
       backfillAcceptedHour(conn),

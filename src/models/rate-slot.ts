@@ -27,6 +27,23 @@ export type WebhookRateSlotDoc = InferSchemaType<typeof webhookRateSlotSchema> &
 export const webhookRateSlotModel = (conn: Connection) => conn.model('WebhookRateSlot', webhookRateSlotSchema);
 
 /**
+ * The send of a slot's request, claimed by inserting it (`_id` = the slot's id) just before it
+ * leaves: a first attempt scheduled for its slot in two processes at once (its fan-out's batch made
+ * again after a lost workflow task finds the slot its delivery kept) leaves from the one whose
+ * insert succeeds.
+ */
+const webhookRateSendSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    sentAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'webhook_rate_sends' },
+);
+
+export const webhookRateSendModel = (conn: Connection) => conn.model('WebhookRateSend', webhookRateSendSchema);
+
+/**
  * Where a rate-limited webhook's reservations have got to (`_id` = its id; `nextAt`, epoch ms, the
  * slot after the last reserved): only a hint to start looking from, so a lost update (FerretDB)
  * costs a few more inserts, never a shared slot.

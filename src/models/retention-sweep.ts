@@ -45,6 +45,7 @@ export async function sweepRetention(models: Models, retentionDays: number, now 
   }
   // Rate-limit slots long past (a TTL index does it where there is one).
   await sweepExpired(models.WebhookRateSlot.collection, 'expiresAt', 0, now);
+  await sweepExpired(models.WebhookRateSend.collection, 'expiresAt', 0, now);
   await sweepExpired(models.WebhookCircuitClaim.collection, 'expiresAt', 0, now);
   return { deliveries, events, tenants: tenants.length };
 }
