@@ -8,7 +8,8 @@ import { settleHeldActivity } from '../../src/activities/settle-held';
 import { CircuitBreakers } from '../../src/delivery/circuit-breaker';
 import { DEFAULT_CIRCUIT_POLICY } from '../../src/delivery/circuit-policy';
 import { WebhookHttpClient } from '../../src/delivery/http-client';
-import { RATE_SLOT_LATE_MS, reserveSlot } from '../../src/delivery/rate-limit';
+import { RATE_SLOT_LATE_MS, reserveSlot, slotKey } from '../../src/delivery/rate-limit';
+import { sweepRetention } from '../../src/models/retention-sweep';
 import type { FirstAttemptResult, RecordedFirstAttempts } from '../../src/delivery/types';
 import { recordDeliveries } from '../../src/delivery-records/delivery-index';
 import { deliveryId } from '../../src/ids';
@@ -78,5 +79,13 @@ describe('a first attempt scheduled for its rate-limit slot by two processes', (
     const settled = (await activityEnvironment().run(settleHeldActivity(loser), { tenantId, eventId, eventType: 'slot.test', deliveries: [{ deliveryId: id, webhookId, scheduled: made.scheduled }] })) as RecordedFirstAttempts;
     expect(settled.results).toEqual([expect.objectContaining({ deliveryId: id, outcome: 'delivered', attempt: expect.objectContaining({ attempt: 1, statusCode: 200 }) })]);
     expect(requestsOf(ctx.receiver.requests, id)).toHaveLength(1);
+
+    // The claim is kept 10 minutes past its slot, then swept (FerretDB v1 has no TTL index).
+    const claim = { _id: slotKey(webhookId, 1, made.scheduled!.at) };
+    expect(await ctx.harness.models.WebhookRateSend.countDocuments(claim)).toBe(1);
+    await sweepRetention(ctx.harness.models, 30, new Date(made.scheduled!.at + 9 * 60_000));
+    expect(await ctx.harness.models.WebhookRateSend.countDocuments(claim)).toBe(1);
+    await sweepRetention(ctx.harness.models, 30, new Date(made.scheduled!.at + 11 * 60_000));
+    expect(await ctx.harness.models.WebhookRateSend.countDocuments(claim)).toBe(0);
   });
 });
