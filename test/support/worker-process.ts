@@ -24,7 +24,10 @@ export function spawnWorkerProcess(env: NodeJS.ProcessEnv, options: SpawnWorkerO
   const [command, args] = oneProcess
     ? [process.execPath, ['--import', 'tsx', join(root, entry)]]
     : [join(root, 'node_modules/.bin/tsx'), [join(root, entry)]];
-  return spawn(command, args, {
+  // Not shown: its output. A worker that dies by itself would leave its test waiting for
+  // deliveries that never come, so its last words are kept and printed when it exits so.
+  const quiet = spawnOptions.stdio === 'ignore';
+  const child = spawn(command, args, {
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -36,6 +39,24 @@ export function spawnWorkerProcess(env: NodeJS.ProcessEnv, options: SpawnWorkerO
       ...env,
     },
     ...spawnOptions,
+    ...(quiet ? { stdio: ['ignore', 'ignore', 'pipe'] as StdioOptions } : {}),
+  });
+  if (quiet) reportUnexpectedExit(child);
+  return child;
+}
+
+/** Most of a quiet worker's standard error kept: its last words. */
+const STDERR_KEPT_BYTES = 8192;
+
+/** Prints the last of a worker's standard error when it exits with an error of its own (not a signal the test sent). */
+function reportUnexpectedExit(child: ChildProcess): void {
+  let tail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-STDERR_KEPT_BYTES);
+  });
+  child.once('exit', (code, signal) => {
+    if (signal === null && code !== 0) console.error(`worker process ${child.pid} exited with code ${code}; its last standard error:\n${tail}`);
   });
 }
 
