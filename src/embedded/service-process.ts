@@ -25,6 +25,9 @@ export interface ServiceProcessOptions {
  */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && existsSync(p) && supportsPdeathsig(p));
 
+/** How much of a log's end an error about its process quotes. */
+const LOG_TAIL_CHARS = 2000;
+
 /** util-linux before 2.33 has setpriv without --pdeathsig. */
 function supportsPdeathsig(setpriv: string): boolean {
   try {
@@ -47,6 +50,8 @@ export class ServiceProcess {
   static readonly spawned: SpawnedProcess[] = [];
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
+  /** Its log file has everything the process wrote (its output closed). */
+  private readonly logWritten: Promise<void> = Promise.resolve();
 
   constructor(readonly options: ServiceProcessOptions) {
     let stdio: 'inherit' | ['ignore', 'pipe', 'pipe'] = 'inherit';
@@ -72,6 +77,7 @@ export class ServiceProcess {
       this.child.stdout?.pipe(log, { end: false });
       this.child.stderr?.pipe(log, { end: false });
       this.child.once('close', () => log.end());
+      this.logWritten = new Promise((resolve) => log.once('finish', resolve));
     }
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code) => resolve(code));
@@ -121,29 +127,45 @@ export class ServiceProcess {
     else this.child.kill(signal);
   }
 
+  /**
+   * Where its log is, and the log's last lines: the file may be gone (a test's temporary
+   * directory, a CI machine) by the time someone reads the error.
+   */
+  private async seeLog(): Promise<string> {
+    const { logFile } = this.options;
+    if (!logFile) return '';
+    // A process it started may hold the output open: its last lines are not waited for long.
+    await Promise.race([this.logWritten, new Promise((r) => setTimeout(r, 1000).unref())]);
+    let tail = '';
+    try {
+      tail = readFileSync(logFile, 'utf8').slice(-LOG_TAIL_CHARS).trimEnd();
+    } catch {
+      // not written yet
+    }
+    return ` (see ${logFile}${tail ? `; it ends:\n${tail}` : ''})`;
+  }
+
   /** Resolves once `host:port` accepts connections; rejects if the process exits or time runs out. */
   async waitForPort(port: number, timeoutMs = 60_000, host = '127.0.0.1'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const where = this.options.logFile ? ` (see ${this.options.logFile})` : '';
     while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`${this.options.name} exited before listening on ${host}:${port}${where}`);
+      if (!this.running) throw new Error(`${this.options.name} exited before listening on ${host}:${port}${await this.seeLog()}`);
       if (await portOpen(port, host)) return;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`${this.options.name} did not listen on ${host}:${port} within ${timeoutMs / 1000}s${where}`);
+    throw new Error(`${this.options.name} did not listen on ${host}:${port} within ${timeoutMs / 1000}s${await this.seeLog()}`);
   }
 
   /** Waits until `url` answers 200: the API listens before its database answers, and is ready only then. */
   async waitForOk(url: string, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const where = this.options.logFile ? ` (see ${this.options.logFile})` : '';
     while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`${this.options.name} exited before ${url} answered 200${where}`);
+      if (!this.running) throw new Error(`${this.options.name} exited before ${url} answered 200${await this.seeLog()}`);
       const ok = await fetch(url, { signal: AbortSignal.timeout(5000) }).then((res) => (void res.body?.cancel(), res.ok), () => false);
       if (ok) return;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`${this.options.name}: ${url} did not answer 200 within ${timeoutMs / 1000}s${where}`);
+    throw new Error(`${this.options.name}: ${url} did not answer 200 within ${timeoutMs / 1000}s${await this.seeLog()}`);
   }
 }
 

@@ -97,10 +97,17 @@ describe('supervised services', () => {
     }
   });
 
-  it('gives up on the port at the first exit of a service that is not restarted', async () => {
-    const service = new SupervisedService({ name: 'quitter', command: node, args: ['-e', 'process.exit(1)'], restart: false });
-    await expect(service.waitForPort(await freePort(), 10_000)).rejects.toThrow('quitter exited before listening');
-    await service.stop();
+  it('gives up on the port at the first exit of a service that is not restarted, quoting the end of its log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quitter-'));
+    const logFile = join(dir, 'quitter.log');
+    const service = new SupervisedService({ name: 'quitter', command: node, args: ['-e', 'console.error("bind: address already in use"); process.exit(1)'], restart: false, logFile });
+    try {
+      const port = await freePort();
+      await expect(service.waitForPort(port, 10_000)).rejects.toThrow(`quitter exited before listening on 127.0.0.1:${port} (see ${logFile}; it ends:\nbind: address already in use)`);
+    } finally {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('restart: false leaves a dead process down', async () => {
