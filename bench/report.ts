@@ -184,7 +184,7 @@ export function figures(r: PhaseResults, quick: boolean): Figure[] {
           incomplete(r.tracing?.off && { ...r.tracing.off, complete: r.tracing.off.delivered === r.tracing.off.expected }),
       ),
       note: r.tracing?.on
-        ? `the sink received ${r.tracing.spans} spans in ${r.tracing.exports} export requests (${(r.tracing.spans / Math.max(1, r.tracing.on.delivered + 1)).toFixed(1)} per traced delivery, warm-up included); traced worker / API peak RSS ${r.tracing.tracedPeakRssMb.worker ?? '?'} / ${r.tracing.tracedPeakRssMb.api ?? '?'} MB; bound chosen by the bench (issue 26)`
+        ? `the sink received ${r.tracing.spans} spans in ${r.tracing.exports} export requests (warm-up included; ${(r.tracing.on.spans / Math.max(1, r.tracing.on.delivered)).toFixed(1)} per delivery of the measured rounds); traced worker / API peak RSS ${r.tracing.tracedPeakRssMb.worker ?? '?'} / ${r.tracing.tracedPeakRssMb.api ?? '?'} MB; bound chosen by the bench (issue 26)`
         : 'bound chosen by the bench (issue 26)',
     },
     {

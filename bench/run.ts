@@ -213,8 +213,13 @@ async function main(): Promise<number> {
       const arrivals = receiver.phase('warmup-traced');
       await tracedApi.sendEvent(warmTraced, EVENT_TYPE, { warmup: true });
       await waitFor('the traced warm-up delivery', () => arrivals.delivered === 1 || !!stack.failure, WARMUP_CAP_MS);
+      // And a round, not measured: the traced pair starts cold for this phase (its code not yet
+      // optimised, its workflow cache empty), and a cold process is slower whatever it traces.
+      await tracingRound(tracedApi, receiver, 'warmup-traced-round', true, round(s.tracing), sink);
       return { api: tracedApi, apiPid: started.apiPid, workerPid: started.workerPid };
     })());
+  // The stack's own pair gets the same unmeasured round (warm already after the earlier phases, not with --only).
+  await phase('tracing: off, warm-up round (not measured)', () => tracingRound(api, receiver, 'warmup-untraced-round', false, round(s.tracing), sink));
   const tracingTurns = await inTurns(
     (n) => phase(`tracing: off, fan-out 10, round ${n}`, () => tracingRound(api, receiver, `trace-off-${n}`, false, round(s.tracing), sink)),
     (n) => phase(`tracing: on, fan-out 10, round ${n}`, async () => tracingRound((await startTraced()).api, receiver, `trace-on-${n}`, true, round(s.tracing), sink)),
