@@ -25,11 +25,11 @@ export const SLOT_PREPARE_LEAD_MS = 500;
  * Sends a held delivery's first attempt in its rate-limit slot, from this worker: its timer is
  * exact where a workflow timer, dispatched through Temporal, comes late on a busy worker and the
  * slot is missed. A little before the slot, the webhook is read again (deleted or disabled
- * meanwhile: not sent), its circuit breaker asked, and the slot marked sent, so that a worker
- * settling it elsewhere (this one lost) knows an attempt may have been made (lost between the
- * mark and the slot, it counts one that was not), and a second holder of the slot sends nothing;
- * then the request leaves in its slot, or not at all if this process stalled past it. `whenAnswered` does what a late outcome leaves behind
- * (first-attempt.ts).
+ * meanwhile: not sent), its circuit breaker asked, and the slot's send claimed and the slot marked
+ * sent, so that a second holder of the slot sends nothing and a worker settling it elsewhere (this
+ * one lost) knows an attempt may have been made (lost between the mark and the slot, it counts
+ * one that was not); then the request leaves in its slot, or not at all if this process stalled
+ * past it. `whenAnswered` does what a late outcome leaves behind (first-attempt.ts).
  */
 export async function sendInSlot(deps: AttemptDeps, request: ScheduledRequest, whenAnswered: (webhook: WebhookDoc, sent: SentAttempt) => Promise<SentAttempt>): Promise<HeldAttempt> {
   const { deliveryId, event, at, perSecond } = request;
