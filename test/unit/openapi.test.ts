@@ -105,6 +105,21 @@ describe('OpenAPI document and /docs', () => {
     expect(revoke.responses).toHaveProperty('403');
   });
 
+  it('every error answer refers to the one error shape, defined once under components (readiness answers 503 with its own body)', () => {
+    const errorSchema = (document as unknown as { components: { schemas: { Error: { required: string[]; properties: { error: { required: string[] } } } } } }).components.schemas.Error;
+    expect(errorSchema.required).toEqual(['error']);
+    expect(errorSchema.properties.error.required).toEqual(expect.arrayContaining(['code', 'message']));
+    const errors = Object.entries(document.paths).filter(([path]) => path !== '/readyz').flatMap(([, methods]) =>
+      Object.values(methods).flatMap((op) =>
+        Object.entries(op.responses as Record<string, { content?: Record<string, { schema: unknown }> }>)
+          .filter(([status]) => Number(status) >= 400)
+          .map(([, response]) => response.content?.['application/json']?.schema),
+      ),
+    );
+    expect(errors.length).toBeGreaterThan(100);
+    expect(new Set(errors.map((schema) => JSON.stringify(schema)))).toEqual(new Set([JSON.stringify({ $ref: '#/components/schemas/Error' })]));
+  });
+
   it('documents the 409 answers where a route gives them', () => {
     const conflicts = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.entries(methods)

@@ -630,7 +630,20 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        Error: {
+            error: {
+                /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
+                code: string;
+                message: string;
+                /** @description One entry per invalid field. */
+                details: {
+                    path: string;
+                    message: string;
+                }[];
+            };
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -747,18 +760,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -828,18 +830,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -848,18 +839,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A tenant API key on an admin route. */
@@ -868,18 +848,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -888,18 +857,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -908,18 +866,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -964,18 +911,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -984,18 +920,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A tenant API key on an admin route. */
@@ -1004,18 +929,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -1024,18 +938,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -1044,18 +947,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -1064,18 +956,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -1084,18 +965,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1138,18 +1008,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -1158,18 +1017,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A tenant API key on an admin route. */
@@ -1178,18 +1026,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -1198,18 +1035,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -1218,18 +1044,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -1238,18 +1053,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1278,18 +1082,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -1298,18 +1091,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A tenant API key on an admin route. */
@@ -1318,18 +1100,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -1338,18 +1109,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -1358,18 +1118,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -1378,18 +1127,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1438,18 +1176,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -1458,18 +1185,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A tenant API key on an admin route. */
@@ -1478,18 +1194,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -1498,18 +1203,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -1518,18 +1212,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -1538,18 +1221,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -1558,18 +1230,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -1578,18 +1239,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1629,18 +1279,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -1649,18 +1288,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A tenant API key on an admin route. */
@@ -1669,18 +1297,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -1689,18 +1306,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -1709,18 +1315,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -1729,18 +1324,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1775,18 +1359,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -1795,18 +1368,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A tenant API key on an admin route. */
@@ -1815,18 +1377,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -1835,18 +1386,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -1855,18 +1395,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -1875,18 +1404,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1916,18 +1434,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -1936,18 +1443,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A tenant API key on an admin route. */
@@ -1956,18 +1452,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -1976,18 +1461,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -1996,18 +1470,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -2016,18 +1479,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2093,18 +1545,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -2113,18 +1554,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A tenant API key on an admin route. */
@@ -2133,18 +1563,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -2153,18 +1572,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -2173,18 +1581,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -2193,18 +1590,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -2213,18 +1599,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2279,18 +1654,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -2299,18 +1663,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A tenant API key on an admin route. */
@@ -2319,18 +1672,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -2339,18 +1681,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -2359,18 +1690,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -2379,18 +1699,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2491,18 +1800,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -2511,18 +1809,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -2531,18 +1818,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -2551,18 +1827,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -2571,18 +1836,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2729,18 +1983,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -2749,18 +1992,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -2769,18 +2001,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -2789,18 +2010,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -2809,18 +2019,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -2829,18 +2028,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -2849,18 +2037,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2953,18 +2130,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -2973,18 +2139,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -2993,18 +2148,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -3013,18 +2157,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -3033,18 +2166,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -3053,18 +2175,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -3211,18 +2322,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -3231,18 +2331,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -3251,18 +2340,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -3271,18 +2349,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -3291,18 +2358,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -3311,18 +2367,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -3331,18 +2376,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -3351,18 +2385,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -3391,18 +2414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -3411,18 +2423,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -3431,18 +2432,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -3451,18 +2441,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -3471,18 +2450,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -3491,18 +2459,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -3649,18 +2606,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -3669,18 +2615,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -3689,18 +2624,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A header given as null (keep its stored value) that this webhook does not have. */
@@ -3709,18 +2633,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -3729,18 +2642,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -3749,18 +2651,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -3769,18 +2660,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -3789,18 +2669,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -3809,18 +2678,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -3860,18 +2718,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -3880,18 +2727,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -3900,18 +2736,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -3920,18 +2745,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -3940,18 +2754,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -3960,18 +2763,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -3980,18 +2772,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -4000,18 +2781,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4054,18 +2824,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -4074,18 +2833,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -4094,18 +2842,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -4114,18 +2851,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -4134,18 +2860,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -4154,18 +2869,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -4174,18 +2878,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -4194,18 +2887,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4252,18 +2934,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -4272,18 +2943,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -4292,18 +2952,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -4312,18 +2961,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -4332,18 +2970,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -4352,18 +2979,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -4372,18 +2988,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -4392,18 +2997,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4473,18 +3067,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -4493,18 +3076,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -4513,18 +3085,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -4533,18 +3094,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -4553,18 +3103,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -4573,18 +3112,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -4593,18 +3121,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -4613,18 +3130,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4679,18 +3185,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -4699,18 +3194,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -4719,18 +3203,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -4739,18 +3212,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -4759,18 +3221,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -4779,18 +3230,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4848,18 +3288,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -4868,18 +3297,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -4888,18 +3306,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -4908,18 +3315,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -4928,18 +3324,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -4948,18 +3333,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5009,18 +3383,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -5029,18 +3392,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -5049,18 +3401,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -5069,18 +3410,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -5089,18 +3419,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -5109,18 +3428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -5129,18 +3437,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -5149,18 +3446,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5215,18 +3501,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -5235,18 +3510,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -5255,18 +3519,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -5275,18 +3528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -5295,18 +3537,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -5315,18 +3546,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5383,18 +3603,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -5403,18 +3612,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -5423,18 +3621,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -5443,18 +3630,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -5463,18 +3639,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5536,18 +3701,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -5556,18 +3710,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -5576,18 +3719,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -5596,18 +3728,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -5616,18 +3737,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -5636,18 +3746,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5682,18 +3781,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -5702,18 +3790,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -5722,18 +3799,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The delivery is not failed or canceled (a delivered one is never sent twice). */
@@ -5742,18 +3808,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -5762,18 +3817,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -5782,18 +3826,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -5802,18 +3835,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -5848,18 +3870,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -5868,18 +3879,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -5888,18 +3888,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The delivery is not delivered (retry a failed or canceled one), or a retry or resend of it is running. */
@@ -5908,18 +3897,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -5928,18 +3906,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -5948,18 +3915,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -5968,18 +3924,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6014,18 +3959,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -6034,18 +3968,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -6054,18 +3977,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The delivery is not pending or retrying (it has ended: `delivery_not_running`), or it has no run of its own yet (`delivery_in_progress`: its first attempt is being made by its event's fan-out, or it waits in its FIFO line). */
@@ -6074,18 +3986,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -6094,18 +3995,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -6114,18 +4004,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -6134,18 +4013,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6186,18 +4054,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -6206,18 +4063,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -6226,18 +4072,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -6246,18 +4081,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6318,18 +4142,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -6338,18 +4151,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -6358,18 +4160,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -6378,18 +4169,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -6398,18 +4178,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6460,18 +4229,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -6480,18 +4238,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The id or Idempotency-Key was used before with a different body. */
@@ -6500,18 +4247,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -6520,18 +4256,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -6540,18 +4265,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -6560,18 +4274,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -6580,18 +4283,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -6600,18 +4292,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6689,18 +4370,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -6709,18 +4379,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -6729,18 +4388,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The path is /v1/events/batch, which is not this operation and takes other methods (see Allow). */
@@ -6749,18 +4397,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -6769,18 +4406,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -6789,18 +4415,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -6809,18 +4424,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6876,18 +4480,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -6896,18 +4489,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description An event id (or the Idempotency-Key) was used before with a different body; `details` names the event. */
@@ -6916,18 +4498,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -6936,18 +4507,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -6956,18 +4516,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -6976,18 +4525,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -6996,18 +4534,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -7016,18 +4543,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7067,18 +4583,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -7087,18 +4592,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -7107,18 +4601,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -7127,18 +4610,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -7147,18 +4619,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7223,18 +4684,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -7243,18 +4693,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -7263,18 +4702,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -7283,18 +4711,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -7303,18 +4720,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7441,18 +4847,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -7461,18 +4856,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -7481,18 +4865,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -7501,18 +4874,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -7521,18 +4883,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -7541,18 +4892,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -7561,18 +4901,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7634,18 +4963,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -7654,18 +4972,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -7674,18 +4981,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -7694,18 +4990,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -7714,18 +4999,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -7734,18 +5008,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7774,18 +5037,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -7794,18 +5046,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -7814,18 +5055,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -7834,18 +5064,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -7854,18 +5073,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -7874,18 +5082,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7978,18 +5175,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -7998,18 +5184,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -8018,18 +5193,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -8038,18 +5202,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -8058,18 +5211,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -8078,18 +5220,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -8098,18 +5229,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -8118,18 +5238,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -8205,18 +5314,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -8225,18 +5323,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -8245,18 +5332,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -8265,18 +5341,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -8285,18 +5350,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -8305,18 +5359,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -8325,18 +5368,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -8345,18 +5377,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -8411,18 +5432,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description A missing or bad provider signature (or a Stripe or Standard Webhooks timestamp over 5 minutes old); nothing was stored. */
@@ -8431,18 +5441,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not found, or owned by another tenant. */
@@ -8451,18 +5450,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description The provider sent this delivery id before with a different body. */
@@ -8471,18 +5459,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -8491,18 +5468,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -8511,18 +5477,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -8531,18 +5486,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -8551,18 +5495,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -8612,18 +5545,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing, unknown or revoked credentials. */
@@ -8632,18 +5554,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body over the size limit. */
@@ -8652,18 +5563,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Body is not application/json. */
@@ -8672,18 +5572,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Over the tenant's rate limit; see Retry-After. */
@@ -8692,18 +5581,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error, or Temporal refused the request (`dependency_error`: a configuration error, retrying will not help). */
@@ -8712,18 +5590,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Temporal or MongoDB unreachable or not answering; retry after Retry-After. */
@@ -8732,18 +5599,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: {
-                            /** @description Stable, machine-readable: validation_failed, unauthorized, not_found, rate_limited, ... */
-                            code: string;
-                            message: string;
-                            /** @description One entry per invalid field. */
-                            details: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

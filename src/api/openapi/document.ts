@@ -26,7 +26,9 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): 
   });
 }
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: jsonSchema(errorResponseSchema, 'output') } } });
+/** Every error answer has the one shape, defined once under `components` (inline, it was most of a generated client's types). */
+const ERROR_SCHEMA_REF = '#/components/schemas/Error';
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: ERROR_SCHEMA_REF } } } });
 
 function response({ description, schema, contentType }: OperationResponse): JsonSchema {
   if (contentType) return { description, content: { [contentType]: {} } };
@@ -110,6 +112,7 @@ export function buildOpenApiDocument(operations: readonly Operation[], version: 
     tags: [...new Set(operations.map((op) => op.tag))].map((name) => ({ name })),
     paths,
     components: {
+      schemas: { Error: jsonSchema(errorResponseSchema, 'output') },
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key: `Authorization: Bearer whk_...`.' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN setting, for /v1/admin routes (and /metrics).' },
