@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
 import { retryDelayAfter } from '../delivery/retry-schedule';
 import type { AttemptRecord, EventRef, FirstAttemptNotMade, FirstAttemptResult, FirstAttemptsRecord, RecordedFirstAttempts } from '../delivery/types';
-import { RATE_LIMITED_REASON, RATE_WAIT_INLINE_MS, waitForSlot } from '../delivery/rate-limit';
+import { claimSlotSend, RATE_LIMITED_REASON, RATE_SLOT_LATE_MS, RATE_WAIT_INLINE_MS, slotKey, waitForSlot } from '../delivery/rate-limit';
 import { circuitWaits, inFlightHandovers, rateLimitWaits, retriesScheduled } from '../metrics/metrics';
 import { openAttemptRecord } from '../delivery/attempt-log';
 import type { HeldAttempt, SentAttempt } from './in-flight-attempts';
@@ -154,6 +154,21 @@ export function deliverFirstAttemptActivity(deps: FirstAttemptDeps, { rateWaitMs
       log.info('waiting for the webhook\'s rate limit; handed to its workflow without an attempt', { ...logContext, waitMs });
       rateLimitWaits.inc({ wait: 'handover' });
       return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: waitMs, reason: RATE_LIMITED_REASON, rateLimited: true };
+    }
+    // Its slot come, the send is claimed as a held request's is (scheduled-attempt.ts): this batch,
+    // made again after a lost workflow task, found the slot its delivery kept, whose request the
+    // first run may be sending. Then the fan-out settles it as made elsewhere, after its timeout.
+    if (perSecond && !(await claimSlotSend(deps.models, slotKey(webhookId, perSecond, slotAt), slotAt))) {
+      log.info('its slot\'s request is sent by another holder; settled from what that one keeps', logContext);
+      const settleInMs = webhook.timeoutSeconds * 1000 + IN_FLIGHT_MARGIN_MS;
+      return input.holdSlots
+        ? { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: 0, reason: RATE_LIMITED_REASON, rateLimited: true, scheduled: { at: slotAt, perSecond }, settleInMs }
+        : { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: settleInMs, reason: RATE_LIMITED_REASON, rateLimited: true };
+    }
+    // A claim slow enough to miss the slot: not sent late, in a bunch; a new slot is its fan-out's (or workflow's) to take.
+    if (perSecond && Date.now() - slotAt > RATE_SLOT_LATE_MS) {
+      log.info('its slot passed while its send was claimed; handed on without an attempt', logContext);
+      return { deliveryId, webhookId, outcome: 'unfinished', attempt: null, nextRetryDelayMs: 0, reason: RATE_LIMITED_REASON, rateLimited: true };
     }
     // A receiver slow to answer must not hold the fan-out (its batch, and with it a workflow-task
     // slot of the worker): past the budget the request goes on here and its delivery goes to its

@@ -39,21 +39,30 @@ describe('a first attempt scheduled for its rate-limit slot by two processes', (
   });
   const activityEnvironment = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN', () => undefined) });
 
-  it('leaves once, from the holder that claimed the slot; the other settles it from what the first kept', async () => {
+  /** A delivery of a webhook limited to 1/s whose next two slots are taken (its own about two seconds away), indexed as its fan-out's page record leaves it: held, pending. */
+  async function limitedDelivery(path: string) {
     const { apiKey, tenantId } = await ctx.harness.createTenant();
-    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url('/slot'), events: ['slot.test'], rateLimitPerSecond: 1 });
+    const { webhookId } = await ctx.harness.createWebhook(apiKey, { url: ctx.receiver.url(path), events: ['slot.test'], rateLimitPerSecond: 1 });
     const eventId = await ctx.harness.sendEvent(apiKey, { type: 'slot.test', data: { n: 1 } });
     const id = deliveryId(tenantId, eventId, webhookId);
-    // The webhook's next two slots are taken: the delivery's is about two seconds away.
-    for (const other of ['dlv_slot_a', 'dlv_slot_b']) await reserveSlot(ctx.harness.models, { deliveryId: other, webhookId, perSecond: 1 });
-    // Indexed as its fan-out's page record leaves it: held, pending.
-    const createdAt = new Date();
+    for (const other of [`${path}-a`, `${path}-b`]) await reserveSlot(ctx.harness.models, { deliveryId: other, webhookId, perSecond: 1 });
     await recordDeliveries(ctx.harness.models, [
-      { id, tenantId, webhookId, eventId, eventType: 'slot.test', status: 'pending', attempts: 0, durationMs: null, reason: null, nextAttemptAt: null, fanoutRunId: 'run-1', retried: false, createdAt, completedAt: null, held: true },
+      { id, tenantId, webhookId, eventId, eventType: 'slot.test', status: 'pending', attempts: 0, durationMs: null, reason: null, nextAttemptAt: null, fanoutRunId: 'run-1', retried: false, createdAt: new Date(), completedAt: null, held: true },
     ]);
-
-    const [first, second] = [workerDeps(), workerDeps()];
     const batch = { tenantId, eventId, eventType: 'slot.test', deliveries: [{ deliveryId: id, webhookId }], holdSlots: true };
+    return { tenantId, eventId, webhookId, id, batch };
+  }
+
+  /** The fan-out's settle of the delivery in `process`, which holds nothing of it: delivered, from the 2xx the sender kept on the delivery. */
+  async function expectSettledDelivered(process: ReturnType<typeof workerDeps>, { tenantId, eventId, webhookId, id }: Awaited<ReturnType<typeof limitedDelivery>>, scheduled: FirstAttemptResult['scheduled']) {
+    const settled = (await activityEnvironment().run(settleHeldActivity(process), { tenantId, eventId, eventType: 'slot.test', deliveries: [{ deliveryId: id, webhookId, scheduled }] })) as RecordedFirstAttempts;
+    expect(settled.results).toEqual([expect.objectContaining({ deliveryId: id, outcome: 'delivered', attempt: expect.objectContaining({ attempt: 1, statusCode: 200 }) })]);
+  }
+
+  it('leaves once, from the holder that claimed the slot; the other settles it from what the first kept', async () => {
+    const delivery = await limitedDelivery('/slot');
+    const { webhookId, id, batch } = delivery;
+    const [first, second] = [workerDeps(), workerDeps()];
     const [made] = (await activityEnvironment().run(deliverFirstAttemptsActivity(first), batch)) as unknown as FirstAttemptResult[];
     const [madeAgain] = (await activityEnvironment().run(deliverFirstAttemptsActivity(second), batch)) as unknown as FirstAttemptResult[];
     // Both scheduled it, for the one slot its delivery kept, with no attempt on record.
@@ -76,8 +85,7 @@ describe('a first attempt scheduled for its rate-limit slot by two processes', (
     const loser = held[0] === sent[0] ? second : first;
     const loserHeld = held[0] === sent[0] ? held[1] : held[0];
     loser.inFlight.hold(id, Promise.resolve(loserHeld));
-    const settled = (await activityEnvironment().run(settleHeldActivity(loser), { tenantId, eventId, eventType: 'slot.test', deliveries: [{ deliveryId: id, webhookId, scheduled: made.scheduled }] })) as RecordedFirstAttempts;
-    expect(settled.results).toEqual([expect.objectContaining({ deliveryId: id, outcome: 'delivered', attempt: expect.objectContaining({ attempt: 1, statusCode: 200 }) })]);
+    await expectSettledDelivered(loser, delivery, made.scheduled);
     expect(requestsOf(ctx.receiver.requests, id)).toHaveLength(1);
 
     // The claim is kept 10 minutes past its slot, then swept (FerretDB v1 has no TTL index).
@@ -87,5 +95,24 @@ describe('a first attempt scheduled for its rate-limit slot by two processes', (
     expect(await ctx.harness.models.WebhookRateSend.countDocuments(claim)).toBe(1);
     await sweepRetention(ctx.harness.models, 30, new Date(made.scheduled!.at + 11 * 60_000));
     expect(await ctx.harness.models.WebhookRateSend.countDocuments(claim)).toBe(0);
+  });
+
+  it('leaves once when the batch is made again just before the slot, and would send it inline', async () => {
+    const delivery = await limitedDelivery('/slot-near');
+    const { id, batch } = delivery;
+    const [first, second] = [workerDeps(), workerDeps()];
+    const [made] = (await activityEnvironment().run(deliverFirstAttemptsActivity(first), batch)) as unknown as FirstAttemptResult[];
+    expect(made).toMatchObject({ outcome: 'unfinished', attempt: null, scheduled: { perSecond: 1 } });
+    // Made again 150 ms before the slot: near enough that a batch waits for the slot and sends inline.
+    await new Promise((resolve) => setTimeout(resolve, made.scheduled!.at - 150 - Date.now()));
+    const [madeAgain] = (await activityEnvironment().run(deliverFirstAttemptsActivity(second), batch)) as unknown as FirstAttemptResult[];
+    // It did not send: the first holder had claimed the slot's send; the fan-out holds it, to settle after its timeout.
+    expect(madeAgain).toMatchObject({ outcome: 'unfinished', attempt: null, rateLimited: true, scheduled: made.scheduled });
+    expect(madeAgain.settleInMs).toBeGreaterThan(0);
+    expect(await first.inFlight.take(id)).toMatchObject({ record: { attempt: 1, statusCode: 200 } });
+    expect(second.inFlight.take(id)).toBeUndefined();
+    expect(requestsOf(ctx.receiver.requests, id)).toHaveLength(1);
+    await expectSettledDelivered(second, delivery, madeAgain.scheduled);
+    expect(requestsOf(ctx.receiver.requests, id)).toHaveLength(1);
   });
 });
