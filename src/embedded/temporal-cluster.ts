@@ -21,6 +21,7 @@ import { ensureNamespace } from './temporal-namespace';
 import { setUpTemporalSchemas } from './temporal-schema';
 import {
   DATABASE_PASSWORD_ENV,
+  NAMESPACE_CACHE_REFRESH_MS,
   renderDynamicConfig,
   renderServerConfig,
   type TemporalServicePorts,
@@ -281,7 +282,13 @@ async function prepareNamespace(address: string, namespace: string, retentionDay
       if (status !== SERVING) throw new TemporalClusterError(`the frontend answers its health check with status ${status}`);
     });
     await retryUntil(deadline, frontend, `namespace ${namespace} to be registered`, () => ensureNamespace(connection, namespace, retentionDays));
-    await retryUntil(deadline, frontend, 'the search attributes to be registered', () => ensureSearchAttributes(connection, namespace));
+    let added = false;
+    await retryUntil(deadline, frontend, 'the search attributes to be registered', async () => {
+      if ((await ensureSearchAttributes(connection, namespace)).length) added = true;
+    });
+    // A service that has not reloaded the namespace refuses a start naming them ("no mapping
+    // defined for search attribute"): wait two reloads, as Temporal's own tests do.
+    if (added) await new Promise((r) => setTimeout(r, 2 * NAMESPACE_CACHE_REFRESH_MS));
   } finally {
     await connection.close();
   }

@@ -103,10 +103,18 @@ dynamicConfigClient:
 `;
 }
 
+/**
+ * How often each service reloads its namespaces (their search attributes among them): a
+ * registration is known everywhere within this, not at once. The server's default, stated.
+ */
+export const NAMESPACE_CACHE_REFRESH_MS = 2000;
+
 /** Dynamic configuration: the frontend's periodic version check would call an outside host. */
 export function renderDynamicConfig(): string {
   return `# Written by src/embedded/temporal-cluster.ts at each start; edits are overwritten.
 frontend.enableServerVersionCheck:
   - value: false
+system.namespaceCacheRefreshInterval:
+  - value: ${NAMESPACE_CACHE_REFRESH_MS / 1000}s
 `;
 }

@@ -13,6 +13,7 @@ import { temporal } from '@temporalio/proto';
 import type { WorkerVersioningSettings } from '../config/config';
 
 const Status = temporal.api.enums.v1.WorkerDeploymentVersionStatus;
+const RoutingUpdate = temporal.api.enums.v1.RoutingConfigUpdateState;
 
 export interface DeploymentVersion {
   deploymentName: string;
@@ -44,8 +45,26 @@ export async function versionStatus(connection: ConnectionLike, namespace: strin
 }
 
 /** Makes the version current: new executions (and retried deliveries at their next task) go to it. */
-export async function setCurrentVersion(connection: ConnectionLike, namespace: string, version: DeploymentVersion, identity: string): Promise<void> {
-  await connection.workflowService.setWorkerDeploymentCurrentVersion({ namespace, deploymentName: version.deploymentName, buildId: version.buildId, identity });
+/**
+ * Makes `version` current and waits (at most `propagateWithinMs`) until the server has carried the
+ * new routing to the deployment's task queues: until then a run started may still go to the
+ * version current before (a rolling-deploy test saw one). Servers before 1.30 do not report it.
+ */
+export async function setCurrentVersion(
+  connection: ConnectionLike,
+  namespace: string,
+  version: DeploymentVersion,
+  identity: string,
+  { propagateWithinMs = 30_000, pollEveryMs = 200 } = {},
+): Promise<void> {
+  const { deploymentName } = version;
+  await connection.workflowService.setWorkerDeploymentCurrentVersion({ namespace, deploymentName, buildId: version.buildId, identity });
+  const deadline = Date.now() + propagateWithinMs;
+  while (Date.now() < deadline) {
+    const { workerDeploymentInfo } = await connection.workflowService.describeWorkerDeployment({ namespace, deploymentName });
+    if (workerDeploymentInfo?.routingConfigUpdateState !== RoutingUpdate.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS) return;
+    await new Promise((resolve) => setTimeout(resolve, pollEveryMs));
+  }
 }
 
 /**
