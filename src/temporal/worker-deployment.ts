@@ -44,11 +44,11 @@ export async function versionStatus(connection: ConnectionLike, namespace: strin
   }
 }
 
-/** Makes the version current: new executions (and retried deliveries at their next task) go to it. */
 /**
- * Makes `version` current and waits (at most `propagateWithinMs`) until the server has carried the
- * new routing to the deployment's task queues: until then a run started may still go to the
- * version current before (a rolling-deploy test saw one). Servers before 1.30 do not report it.
+ * Makes `version` current: new executions (and retried deliveries at their next task) go to it once
+ * the server has carried the new routing to the deployment's task queues, which this waits for (at
+ * most `propagateWithinMs`): until then a run started may still go to the version current before
+ * (a rolling-deploy test saw one). Servers before 1.30 do not report it.
  */
 export async function setCurrentVersion(
   connection: ConnectionLike,
