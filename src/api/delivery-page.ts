@@ -1,16 +1,11 @@
+import type { z } from 'zod';
 import { listDeliveries } from '../delivery-records/delivery-list';
-import type { DeliveryStatus } from '../delivery/types';
 import type { Models } from '../models';
-import { encodeCursor, type ListPosition } from './list-cursor';
+import { encodeCursor } from './list-cursor';
+import type { webhookDeliveriesQuerySchema } from './schemas/delivery';
 
-interface DeliveryListQuery {
-  status?: DeliveryStatus;
-  eventType?: string;
-  since?: string;
-  until?: string;
-  limit: number;
-  cursor?: ListPosition;
-}
+/** The fields every deliveries list takes (the tenant's log adds its scope's). */
+type DeliveryListQuery = z.infer<typeof webhookDeliveriesQuerySchema>;
 
 /** A page of deliveries as the deliveries lists answer it (the tenant's log, one webhook's): `{deliveries, nextCursor}`. */
 export async function deliveryPage(models: Models, scope: { tenantId: string; webhookId?: string; eventId?: string }, query: DeliveryListQuery) {
