@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,12 @@ describe('the embedded default keeps its data across restarts', () => {
 });
 
 describe('ports', () => {
+  it('a free port is chosen below the ephemeral range, where no outgoing connection can take it', async () => {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const ports = [await freePort(), await freePort(), await freePort()];
+    for (const port of ports) expect(port >= 10_000 && port < low).toBe(true);
+  });
+
   it('a port in use gives a message naming the setting to change', async () => {
     const server = createServer();
     const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
